@@ -1,0 +1,476 @@
+//===- KeOpsOps.td - Operations of the keops dialect -------*- tablegen -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// Declares keops.reduce, its terminator keops.yield, and the formula ops that
+// its region is made of. Formula ops are grouped in families (elementwise
+// unary, broadcasting binary, component reductions, ...) so that each op is a
+// few lines: its mnemonic and its float64 semantics.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_IR_KEOPSOPS_TD
+#define KEOPS_DIALECT_KEOPS_IR_KEOPSOPS_TD
+
+include "keops/Dialect/KeOps/IR/KeOpsBase.td"
+include "keops/Dialect/KeOps/IR/KeOpsInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Formula op families
+//===----------------------------------------------------------------------===//
+
+// The base of every formula op: pure, folded through FormulaOpInterface
+// (constant operands are evaluated in float64; algebraic identities are
+// applied), result type inferred by `inferBody`, float64 semantics given by
+// `evaluateBody` (C++ statements filling `result` from `operands`).
+class KeOps_FormulaOp<string mnemonic, list<Trait> traits, code inferBody,
+                      code evaluateBody>
+    : KeOps_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
+        DeclareOpInterfaceMethods<KeOps_FormulaOpInterface>])> {
+  let results = (outs KeOps_FormulaVector:$result);
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return ::mlir::keops::foldFormulaOp(getOperation(),
+                                          adaptor.getOperands());
+    }
+    ::llvm::LogicalResult $cppClass::inferReturnTypes(
+        ::mlir::MLIRContext *context,
+        ::std::optional<::mlir::Location> location, Adaptor adaptor,
+        ::llvm::SmallVectorImpl<::mlir::Type> &inferredReturnTypes) {
+  }] # inferBody # [{
+    }
+    void $cppClass::evaluate(
+        ::llvm::ArrayRef<::llvm::SmallVector<double>> operands,
+        ::llvm::SmallVectorImpl<double> &result) {
+      namespace s = ::mlir::keops::scalar;
+      (void)operands;
+  }] # evaluateBody # [{
+    }
+  }];
+}
+
+// Infers the result type with a dimension rule of ShapeRules.h applied to the
+// operand dimensions `d`.
+class KeOps_InferWith<string rule> {
+  code body = [{
+      return ::mlir::keops::inferFormulaType(location, adaptor.getOperands(),
+          [&](::llvm::ArrayRef<int64_t> d) { return }] # rule # [{; },
+          inferredReturnTypes);
+  }];
+}
+
+/// f(x) applied to every component: vector<D> -> vector<D>.
+class KeOps_UnaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []>
+    : KeOps_FormulaOp<mnemonic, traits,
+        KeOps_InferWith<"d[0]">.body,
+        "for (double x : operands[0]) result.push_back(" # scalarExpr # ");"> {
+  let description = [{
+    Applies the scalar function to every component of its operand.
+    ```mlir
+    %r = keops.}] # mnemonic # [{ %x : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand);
+  let assemblyFormat = "$operand attr-dict `:` type($operand)";
+}
+
+/// f(a, b) per component, with KeOps's dim-1 broadcasting.
+class KeOps_BinaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []>
+    : KeOps_FormulaOp<mnemonic, traits,
+        KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
+        [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
+             double a = v[0], b = v[1]; return }] # scalarExpr # [{; }); }]> {
+  let description = [{
+    Applies the scalar function componentwise. An operand of dimension 1
+    broadcasts against the other; otherwise dimensions must be equal.
+    ```mlir
+    %r = keops.}] # mnemonic # [{ %a, %b : vector<3xf32>, vector<1xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+/// f(a, b, c) per component, with KeOps's dim-1 broadcasting.
+class KeOps_TernaryOp<string mnemonic, string scalarExpr>
+    : KeOps_FormulaOp<mnemonic, [],
+        KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
+        [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
+             double a = v[0], b = v[1], c = v[2]; return }] # scalarExpr #
+        [{; }); }]> {
+  let arguments = (ins KeOps_FormulaVector:$first, KeOps_FormulaVector:$second,
+                       KeOps_FormulaVector:$third);
+  let assemblyFormat = [{
+    $first `,` $second `,` $third attr-dict `:`
+    type($first) `,` type($second) `,` type($third)
+  }];
+}
+
+/// A scalar computed from all components of one vector: vector<D> -> vector<1>.
+class KeOps_ComponentReductionOp<string mnemonic, string vectorExpr>
+    : KeOps_FormulaOp<mnemonic, [], KeOps_InferWith<"1">.body,
+        "result.push_back(" # vectorExpr # ");"> {
+  let description = [{
+    Reduces the components of its operand to a scalar (a vector<1>).
+    ```mlir
+    %r = keops.}] # mnemonic # [{ %x : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand);
+  let assemblyFormat = "$operand attr-dict `:` type($operand)";
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops
+//===----------------------------------------------------------------------===//
+
+def KeOps_NegOp : KeOps_UnaryOp<"neg", "-x"> {
+  let summary = "negation (KeOps Minus, unary -)";
+}
+def KeOps_ExpOp : KeOps_UnaryOp<"exp", "std::exp(x)"> {
+  let summary = "exponential";
+}
+def KeOps_LogOp : KeOps_UnaryOp<"log", "std::log(x)"> {
+  let summary = "natural logarithm";
+}
+def KeOps_SqrtOp : KeOps_UnaryOp<"sqrt", "std::sqrt(x)"> {
+  let summary = "square root";
+}
+def KeOps_RsqrtOp : KeOps_UnaryOp<"rsqrt", "s::rsqrt(x)"> {
+  let summary = "inverse square root, with KeOps's convention rsqrt(0) = 0";
+}
+def KeOps_SquareOp : KeOps_UnaryOp<"square", "x * x"> {
+  let summary = "square";
+}
+def KeOps_InvOp : KeOps_UnaryOp<"inv", "1.0 / x"> {
+  let summary = "reciprocal 1/x";
+}
+def KeOps_AbsOp : KeOps_UnaryOp<"abs", "std::fabs(x)"> {
+  let summary = "absolute value";
+}
+def KeOps_SignOp : KeOps_UnaryOp<"sign", "s::sign(x)"> {
+  let summary = "sign: -1, 0 or 1";
+}
+def KeOps_StepOp : KeOps_UnaryOp<"step", "s::step(x)"> {
+  let summary = "Heaviside step: 0 if x < 0, else 1";
+}
+def KeOps_ReluOp : KeOps_UnaryOp<"relu", "s::relu(x)"> {
+  let summary = "rectified linear unit max(x, 0)";
+}
+def KeOps_SinOp : KeOps_UnaryOp<"sin", "std::sin(x)"> {
+  let summary = "sine";
+}
+def KeOps_CosOp : KeOps_UnaryOp<"cos", "std::cos(x)"> {
+  let summary = "cosine";
+}
+
+def KeOps_PowOp : KeOps_FormulaOp<"pow", [], KeOps_InferWith<"d[0]">.body, [{
+      for (double x : operands[0])
+        result.push_back(s::powi(x, static_cast<int64_t>(getExponent())));
+    }]> {
+  let summary = "integer power x^n (KeOps Pow)";
+  let description = [{
+    Raises every component to a constant integer power, which may be
+    negative or zero.
+    ```mlir
+    %r = keops.pow %x, 3 : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand, I64Attr:$exponent);
+  let assemblyFormat = "$operand `,` $exponent attr-dict `:` type($operand)";
+}
+
+//===----------------------------------------------------------------------===//
+// Broadcasting binary and ternary ops
+//===----------------------------------------------------------------------===//
+
+def KeOps_AddOp : KeOps_BinaryOp<"add", "a + b", [Commutative]> {
+  let summary = "addition";
+}
+def KeOps_SubOp : KeOps_BinaryOp<"sub", "a - b"> {
+  let summary = "subtraction";
+}
+def KeOps_MulOp : KeOps_BinaryOp<"mul", "a * b", [Commutative]> {
+  let summary = "multiplication";
+}
+def KeOps_DivOp : KeOps_BinaryOp<"div", "a / b"> {
+  let summary = "division";
+}
+def KeOps_PowfOp : KeOps_BinaryOp<"powf", "std::exp(b * std::log(a))"> {
+  let summary = "real power a^b = exp(b log a) (KeOps Powf)";
+}
+
+def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c"> {
+  let summary = "selection: second operand where first >= 0, else third";
+  let description = [{
+    `keops.ifelse %f, %a, %b` is `%a` where `%f >= 0` and `%b` elsewhere,
+    componentwise, with dim-1 broadcasting (KeOps IfElse).
+    ```mlir
+    %r = keops.ifelse %f, %a, %b : vector<1xf32>, vector<3xf32>, vector<3xf32>
+    ```
+  }];
+}
+def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)"> {
+  let summary = "clamp the first operand to [second, third]";
+  let description = [{
+    `keops.clamp %x, %lo, %hi` is min(max(x, lo), hi) componentwise, with
+    dim-1 broadcasting (KeOps Clamp).
+    ```mlir
+    %r = keops.clamp %x, %lo, %hi : vector<3xf32>, vector<1xf32>, vector<1xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Vector ops: norms, products, component reductions
+//===----------------------------------------------------------------------===//
+
+def KeOps_SumOp : KeOps_ComponentReductionOp<"sum", "s::sum(operands[0])"> {
+  let summary = "sum of the components";
+}
+def KeOps_SqNorm2Op : KeOps_ComponentReductionOp<"sqnorm2",
+    "s::dot(operands[0], operands[0])"> {
+  let summary = "squared Euclidean norm";
+}
+def KeOps_Norm2Op : KeOps_ComponentReductionOp<"norm2",
+    "std::sqrt(s::dot(operands[0], operands[0]))"> {
+  let summary = "Euclidean norm";
+}
+def KeOps_MinOp : KeOps_ComponentReductionOp<"min", "s::minOf(operands[0])"> {
+  let summary = "smallest component (KeOps Min)";
+}
+def KeOps_MaxOp : KeOps_ComponentReductionOp<"max", "s::maxOf(operands[0])"> {
+  let summary = "largest component (KeOps Max)";
+}
+def KeOps_ArgMinOp : KeOps_ComponentReductionOp<"argmin",
+    "s::argMinOf(operands[0])"> {
+  let summary = "index of the smallest component, as a float (KeOps ArgMin)";
+}
+def KeOps_ArgMaxOp : KeOps_ComponentReductionOp<"argmax",
+    "s::argMaxOf(operands[0])"> {
+  let summary = "index of the largest component, as a float (KeOps ArgMax)";
+}
+
+def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod", [Commutative],
+    KeOps_InferWith<"::mlir::keops::rules::sameDim(d)">.body,
+    "result.push_back(s::dot(operands[0], operands[1]));"> {
+  let summary = "scalar product of two vectors of the same dimension";
+  let description = [{
+    The scalar product (KeOps Scalprod, `(a | b)` in formulas).
+    ```mlir
+    %r = keops.scalprod %a, %b : vector<3xf32>, vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def KeOps_SqDistOp : KeOps_FormulaOp<"sqdist", [Commutative],
+    KeOps_InferWith<"::mlir::keops::rules::broadcastToScalar(d)">.body,
+    "result.push_back(s::sqDist(operands[0], operands[1]));"> {
+  let summary = "squared Euclidean distance |a - b|^2";
+  let description = [{
+    The squared distance between two vectors (KeOps SqDist); a dimension-1
+    operand broadcasts.
+    ```mlir
+    %r = keops.sqdist %x, %y : vector<3xf32>, vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def KeOps_NormalizeOp : KeOps_FormulaOp<"normalize", [],
+    KeOps_InferWith<"d[0]">.body, "s::normalize(operands[0], result);"> {
+  let summary = "the vector divided by its norm (0 stays 0)";
+  let description = [{
+    `x * rsqrt(sqnorm2(x))` with rsqrt(0) = 0 (KeOps Normalize).
+    ```mlir
+    %r = keops.normalize %x : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand);
+  let assemblyFormat = "$operand attr-dict `:` type($operand)";
+}
+
+//===----------------------------------------------------------------------===//
+// Indexing and shaping
+//===----------------------------------------------------------------------===//
+
+def KeOps_ElemOp : KeOps_FormulaOp<"elem", [],
+    KeOps_InferWith<"::mlir::keops::rules::elemDim(d[0], "
+                    "adaptor.getIndex())">.body,
+    "result.push_back(operands[0][getIndex()]);"> {
+  let summary = "one component of a vector (KeOps Elem)";
+  let description = [{
+    ```mlir
+    %r = keops.elem %x[1] : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$index);
+  let assemblyFormat = "$operand `[` $index `]` attr-dict `:` type($operand)";
+}
+
+def KeOps_ExtractOp : KeOps_FormulaOp<"extract", [],
+    KeOps_InferWith<"::mlir::keops::rules::extractDim(d[0], "
+                    "adaptor.getStart(), adaptor.getLength())">.body, [{
+      ::llvm::ArrayRef<double> x = operands[0];
+      result.append(x.begin() + getStart(),
+                    x.begin() + getStart() + getLength());
+    }]> {
+  let summary = "a contiguous slice of components (KeOps Extract)";
+  let description = [{
+    Components `start` to `start + length - 1` of the operand.
+    ```mlir
+    %r = keops.extract %x[1, 2] : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$start,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$length);
+  let assemblyFormat =
+      "$operand `[` $start `,` $length `]` attr-dict `:` type($operand)";
+}
+
+def KeOps_ConcatOp : KeOps_FormulaOp<"concat", [],
+    KeOps_InferWith<"d[0] + d[1]">.body, [{
+      result.append(operands[0].begin(), operands[0].end());
+      result.append(operands[1].begin(), operands[1].end());
+    }]> {
+  let summary = "concatenation of two vectors (KeOps Concat)";
+  let description = [{
+    ```mlir
+    %r = keops.concat %a, %b : vector<1xf32>, vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def KeOps_ConstantOp : KeOps_Op<"constant", [ConstantLike, Pure,
+    AllTypesMatch<["value", "result"]>,
+    DeclareOpInterfaceMethods<KeOps_FormulaOpInterface>]> {
+  let summary = "a constant vector (KeOps IntCst, RatCst, Zero)";
+  let description = [{
+    A constant formula value. Integer constants `IntCst(n)` and rational
+    constants `Rat(p, q)` of KeOps formulas import as dimension-1 constants.
+    ```mlir
+    %two = keops.constant dense<2.0> : vector<1xf32>
+    %v = keops.constant dense<[1.0, 0.5, 0.0]> : vector<3xf64>
+    ```
+  }];
+  let arguments = (ins KeOps_DenseFPVectorAttr:$value);
+  let results = (outs KeOps_FormulaVector:$result);
+  let assemblyFormat = "attr-dict $value";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reduction
+//===----------------------------------------------------------------------===//
+
+def KeOps_ReduceOp : KeOps_Op<"reduce", [IsolatedFromAbove, Pure,
+    SingleBlock]> {
+  let summary = "lazy reduction of a symbolic formula over one index axis";
+  let description = [{
+    Evaluates the region for every pair (i, j) of rows of the variables and
+    reduces the values over `axis` (`over j`: one output row per i, KeOps
+    tag 0; `over i`: one output row per j, KeOps tag 1) with the reduction
+    `kind`, never storing the N x M matrix.
+
+    Each input is a variable with a category: `i` and `j` variables are
+    `tensor<? x D x T>` (one row per index), `param` variables are
+    `tensor<D x T>`. The region receives one row of each as
+    `vector<D x T>` and yields the formula value; `logsumexp` may and
+    `sumsoftmaxweight` must yield a second, weight value. A category with no
+    variable has one row. Results, per kind, with F the formula of
+    dimension D and G the weight of dimension E:
+
+    | kind | results |
+    |------|---------|
+    | sum, min, max | `tensor<?xDxT>` |
+    | logsumexp (F scalar) | `tensor<?x1xT>`, or `tensor<?xExT>` with a weight |
+    | sumsoftmaxweight (F scalar) | `tensor<?xExT>` |
+    | argmin, argmax | `tensor<?xDxi64>` |
+    | min_argmin, max_argmax | `tensor<?xDxT>`, `tensor<?xDxi64>` |
+    | kmin<K> | `tensor<?x(K*D)xT>` (k-major: row-major K x D) |
+    | argkmin<K> | `tensor<?x(K*D)xi64>` |
+    | kmin_argkmin<K> | both of the above |
+
+    ```mlir
+    %a = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+        : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+      %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+      %n = keops.neg %d : vector<1xf32>
+      %e = keops.exp %n : vector<1xf32>
+      %v = keops.mul %e, %bj : vector<1xf32>, vector<1xf32>
+      keops.yield %v : vector<1xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<AnyRankedTensor>:$inputs,
+                       KeOps_ReductionKindAttr:$kind,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntPositive]>>:$k,
+                       KeOps_AxisAttr:$axis,
+                       KeOps_CategoryArrayAttr:$categories);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let regions = (region SizedRegion<1>:$body);
+  let hasCustomAssemblyFormat = 1;
+  let hasRegionVerifier = 1;
+  let skipDefaultBuilders = 1;
+  let builders = [
+    // Creates the op and its entry block, whose arguments are the rows of the
+    // inputs; the caller fills the block and ends it with keops.yield.
+    OpBuilder<(ins "::mlir::TypeRange":$resultTypes,
+                   "::mlir::ValueRange":$inputs, "ReductionKind":$kind,
+                   "::std::optional<int64_t>":$k, "Axis":$axis,
+                   "::llvm::ArrayRef<Category>":$categories)>
+  ];
+  let extraClassDeclaration = [{
+    /// The types of the results for a reduction `kind` (with `k` for the
+    /// k-kinds) of a formula of dimension `formulaDim` and, for weighted
+    /// kinds, a weight of dimension `weightDim` (0: none), or failure with a
+    /// message in `error`.
+    static ::llvm::FailureOr<::llvm::SmallVector<::mlir::Type>>
+    inferResultTypes(ReductionKind kind, ::std::optional<int64_t> k,
+                     int64_t formulaDim, int64_t weightDim,
+                     ::mlir::FloatType elementType, std::string &error);
+
+    /// The row type (vector<D x T>) seen by the region for `inputType`.
+    static ::mlir::VectorType getRowType(::mlir::RankedTensorType inputType);
+
+    Category getCategory(unsigned index) {
+      return ::llvm::cast<CategoryAttr>(getCategories()[index]).getValue();
+    }
+    /// The terminator of the region.
+    YieldOp getYield();
+  }];
+}
+
+def KeOps_YieldOp : KeOps_Op<"yield", [Pure, Terminator, ReturnLike,
+    HasParent<"ReduceOp">]> {
+  let summary = "ends a keops.reduce region with the formula value(s)";
+  let description = [{
+    Yields the formula value, then, for weighted reductions, the weight.
+    ```mlir
+    keops.yield %f, %w : vector<1xf32>, vector<3xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<KeOps_FormulaVector>:$values);
+  let assemblyFormat = "$values attr-dict `:` type($values)";
+}
+
+#endif // KEOPS_DIALECT_KEOPS_IR_KEOPSOPS_TD
