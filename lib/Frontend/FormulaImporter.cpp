@@ -1,0 +1,557 @@
+//===- FormulaImporter.cpp - KeOps formula strings to keops IR --*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements importFormula: aliases declare variables by position,
+// the formula's reduction gives the keops.reduce kind, axis and K, and its
+// formula (and weight) syntax trees become formula ops in the reduce region.
+// Every op carries the location "formula":1:column of its text.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Frontend/FormulaImporter.h"
+
+#include "FormulaOpTable.h"
+#include "FormulaParser.h"
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::keops;
+using formula::Node;
+
+std::string FormulaError::render() const {
+  std::string where =
+      aliasNumber ? "alias " + std::to_string(aliasNumber) : "formula";
+  std::string report = where + ":1:" + std::to_string(column) +
+                       ": error: " + message + "\n  " + text + "\n";
+  if (column)
+    report += std::string(column + 1, ' ') + "^\n";
+  return report;
+}
+
+namespace {
+
+/// How a reduction name maps onto keops.reduce and which arguments it takes.
+struct ReductionSpec {
+  enum class Arguments {
+    FormulaAxis,               // Sum_Reduction(F, axis)
+    FormulaAxisWeight,         // SumSoftMaxWeight_Reduction(F, axis, G)
+    FormulaAxisOptionalWeight, // LogSumExp_Reduction(F, axis[, G])
+    FormulaKAxis,              // KMin_Reduction(F, K, axis)
+  };
+  ReductionKind kind;
+  Arguments arguments;
+};
+
+const llvm::StringMap<ReductionSpec> &reductionSpecs() {
+  using A = ReductionSpec::Arguments;
+  using K = ReductionKind;
+  static const llvm::StringMap<ReductionSpec> specs = {
+      {"Sum", {K::sum, A::FormulaAxis}},
+      {"LogSumExp", {K::logsumexp, A::FormulaAxisOptionalWeight}},
+      {"Max_SumShiftExp", {K::logsumexp, A::FormulaAxis}},
+      {"LogSumExpWeight", {K::logsumexp, A::FormulaAxisWeight}},
+      {"Max_SumShiftExpWeight", {K::logsumexp, A::FormulaAxisWeight}},
+      {"SumSoftMaxWeight", {K::sumsoftmaxweight, A::FormulaAxisWeight}},
+      {"SoftMax", {K::sumsoftmaxweight, A::FormulaAxisWeight}},
+      {"Min", {K::min, A::FormulaAxis}},
+      {"Max", {K::max, A::FormulaAxis}},
+      {"ArgMin", {K::argmin, A::FormulaAxis}},
+      {"ArgMax", {K::argmax, A::FormulaAxis}},
+      {"Min_ArgMin", {K::min_argmin, A::FormulaAxis}},
+      {"MinArgMin", {K::min_argmin, A::FormulaAxis}},
+      {"Max_ArgMax", {K::max_argmax, A::FormulaAxis}},
+      {"MaxArgMax", {K::max_argmax, A::FormulaAxis}},
+      {"KMin", {K::kmin, A::FormulaKAxis}},
+      {"ArgKMin", {K::argkmin, A::FormulaKAxis}},
+      {"KMin_ArgKMin", {K::kmin_argkmin, A::FormulaKAxis}},
+      {"KMinArgKMin", {K::kmin_argkmin, A::FormulaKAxis}},
+  };
+  return specs;
+}
+
+/// A variable of the formula, declared by an alias or inline (Var(...)).
+struct Variable {
+  std::string name;
+  int64_t dim;
+  Category category;
+  /// Where it was declared, for error messages.
+  unsigned aliasNumber;
+  unsigned column;
+  /// Its row in the reduce region.
+  Value row;
+};
+
+/// What Importer::fail returns: false, a null value or a null module,
+/// whichever the failing function returns.
+struct ImportFailure {
+  operator bool() const { return false; }
+  operator Value() const { return nullptr; }
+  operator OwningOpRef<ModuleOp>() const { return nullptr; }
+};
+
+class Importer {
+public:
+  Importer(MLIRContext &context, llvm::StringRef formula,
+           llvm::ArrayRef<std::string> aliases, const ImportOptions &options,
+           FormulaError &error)
+      : context(context), builder(&context), formulaText(formula),
+        aliases(aliases), options(options), error(error) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  /// Records an error in the formula (aliasNumber 0) or in an alias.
+  ImportFailure fail(unsigned aliasNumber, unsigned column,
+                     const llvm::Twine &message) {
+    error.message = message.str();
+    error.aliasNumber = aliasNumber;
+    error.column = column;
+    error.text = aliasNumber ? aliases[aliasNumber - 1] : formulaText.str();
+    return {};
+  }
+  ImportFailure fail(const Node &node, const llvm::Twine &message) {
+    return fail(currentAlias, node.column, message);
+  }
+
+  Location locationOf(const Node &node) {
+    return FileLineColLoc::get(&context, "formula", 1, node.column);
+  }
+
+  bool declareAliases();
+  bool declareVariable(const Node &call, const std::string &name);
+  bool declareInlineVariables(const Node &node);
+  bool isVariableCall(const Node &node) const;
+  Value buildFormula(const Node &node);
+  Value buildCall(const Node &node);
+  Value buildOp(llvm::StringRef name, const Node &at,
+                llvm::ArrayRef<Value> formulas,
+                llvm::ArrayRef<int64_t> integers = {});
+  Value buildPower(const Node &node);
+  Value buildConstant(const Node &at, llvm::ArrayRef<double> values);
+  Value variableRow(const Node &node);
+
+  MLIRContext &context;
+  OpBuilder builder;
+  llvm::StringRef formulaText;
+  llvm::ArrayRef<std::string> aliases;
+  const ImportOptions &options;
+  FormulaError &error;
+  Type elementType;
+  /// The alias being read (0 while reading the formula).
+  unsigned currentAlias = 0;
+  std::map<int64_t, Variable> variables;
+  llvm::StringMap<int64_t> positionOfName;
+};
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Variables
+//===----------------------------------------------------------------------===//
+
+bool Importer::isVariableCall(const Node &node) const {
+  return node.kind == Node::Kind::Call &&
+         llvm::is_contained({"Var", "Vi", "Vj", "Pm", "Vx", "Vy"}, node.text);
+}
+
+/// Declares the variable of a Vi/Vj/Pm/Var call, named `name` (maybe empty).
+/// Alias forms may omit the position, which is then the alias number - 1.
+bool Importer::declareVariable(const Node &call, const std::string &name) {
+  bool isVar = call.text == "Var";
+  llvm::SmallVector<int64_t, 3> values;
+  for (const auto &argument : call.children) {
+    std::optional<int64_t> value = argument->asInteger();
+    if (!value)
+      return fail(*argument, "arguments of '" + call.text +
+                                 "' must be integers");
+    values.push_back(*value);
+  }
+  size_t count = values.size();
+  bool positionImplied = !isVar && count == 1 && currentAlias;
+  if (isVar ? count != 3 : (count != 2 && !positionImplied))
+    return fail(call, isVar ? "'Var' takes (position, dim, category)"
+                            : "'" + call.text + "' takes (dim) in an alias "
+                                  "or (position, dim)");
+  int64_t position = positionImplied ? currentAlias - 1 : values[0];
+  int64_t dim = positionImplied ? values[0] : values[1];
+  Category category;
+  if (isVar) {
+    if (values[2] < 0 || values[2] > 2)
+      return fail(*call.children[2],
+                  llvm::formatv("category must be 0 (i), 1 (j) or 2 "
+                                "(parameter), got {0}",
+                                values[2]));
+    category = static_cast<Category>(values[2]);
+  } else {
+    category = call.text == "Pm" ? Category::param
+               : (call.text == "Vi" || call.text == "Vx") ? Category::i
+                                                          : Category::j;
+  }
+  if (position < 0)
+    return fail(call, llvm::formatv("position must be >= 0, got {0}", position));
+  if (dim < 1)
+    return fail(call, llvm::formatv("dimension must be >= 1, got {0}", dim));
+
+  auto [it, inserted] = variables.try_emplace(
+      position, Variable{name, dim, category, currentAlias, call.column, {}});
+  Variable &existing = it->second;
+  if (!inserted) {
+    if (existing.dim != dim || existing.category != category ||
+        (!name.empty() && !existing.name.empty()))
+      return fail(call, llvm::formatv(
+                            "position {0} is already declared{1} as {2}({3})",
+                            position,
+                            existing.name.empty() ? "" : " by '" + existing.name + "'",
+                            existing.category == Category::i   ? "Vi"
+                            : existing.category == Category::j ? "Vj"
+                                                               : "Pm",
+                            existing.dim));
+    if (existing.name.empty())
+      existing.name = name;
+  }
+  if (!name.empty())
+    positionOfName[name] = position;
+  return true;
+}
+
+bool Importer::declareAliases() {
+  for (unsigned number = 1; number <= aliases.size(); ++number) {
+    currentAlias = number;
+    formula::SyntaxError syntaxError;
+    std::optional<formula::Alias> alias =
+        formula::parseAlias(aliases[number - 1], syntaxError);
+    if (!alias)
+      return fail(number, syntaxError.column, syntaxError.message);
+    if (!isVariableCall(*alias->value))
+      return fail(*alias->value,
+                  "an alias must be 'name = Vi(dim)', Vj(dim), Pm(dim), their "
+                  "(position, dim) forms or Var(position, dim, category)");
+    if (!alias->name.empty() && positionOfName.count(alias->name))
+      return fail(number, alias->nameColumn,
+                  "alias '" + alias->name + "' is defined twice");
+    if (!declareVariable(*alias->value, alias->name))
+      return false;
+  }
+  currentAlias = 0;
+  return true;
+}
+
+bool Importer::declareInlineVariables(const Node &node) {
+  if (isVariableCall(node))
+    return declareVariable(node, "");
+  for (const auto &child : node.children)
+    if (!declareInlineVariables(*child))
+      return false;
+  return true;
+}
+
+Value Importer::variableRow(const Node &node) {
+  if (node.kind == Node::Kind::Name) {
+    auto it = positionOfName.find(node.text);
+    if (it == positionOfName.end())
+      return fail(node, "undefined variable '" + node.text +
+                            "' (declare it with an alias such as '" +
+                            node.text + " = Vi(3)')");
+    return variables.at(it->second).row;
+  }
+  // Var/Vi/Vj/Pm calls were declared by declareInlineVariables.
+  return variables.at(*node.children[0]->asInteger()).row;
+}
+
+//===----------------------------------------------------------------------===//
+// Formula
+//===----------------------------------------------------------------------===//
+
+Value Importer::buildConstant(const Node &at, llvm::ArrayRef<double> values) {
+  auto type = VectorType::get({static_cast<int64_t>(values.size())},
+                              elementType);
+  llvm::SmallVector<Attribute> elements;
+  for (double value : values)
+    elements.push_back(builder.getFloatAttr(elementType, value));
+  return ConstantOp::create(
+      builder, locationOf(at), type,
+      llvm::cast<DenseFPElementsAttr>(DenseElementsAttr::get(type, elements)));
+}
+
+Value Importer::buildOp(llvm::StringRef name, const Node &at,
+                        llvm::ArrayRef<Value> formulas,
+                        llvm::ArrayRef<int64_t> integers) {
+  const formula::OpSignature *signature = formula::lookupFormulaOp(name);
+  std::string message;
+  FailureOr<Value> result = signature->build(
+      builder, locationOf(at), {formulas, integers}, message);
+  if (failed(result))
+    return fail(at, "'" + name + "': " + message);
+  return *result;
+}
+
+/// `f ** e` with pykeops's rules: 2 -> Square, integer n -> Pow(f, n),
+/// 0.5 -> Sqrt, -0.5 -> Rsqrt, any other number or a formula -> Powf.
+Value Importer::buildPower(const Node &node) {
+  Value base = buildFormula(*node.children[0]);
+  if (!base)
+    return nullptr;
+  const Node &exponent = *node.children[1];
+  if (std::optional<int64_t> n = exponent.asInteger())
+    return *n == 2 ? buildOp("Square", node, base)
+                   : buildOp("Pow", node, base, *n);
+  if (std::optional<double> x = exponent.asNumber()) {
+    if (*x == 0.5)
+      return buildOp("Sqrt", node, base);
+    if (*x == -0.5)
+      return buildOp("Rsqrt", node, base);
+  }
+  Value power = buildFormula(exponent);
+  return power ? buildOp("Powf", node, {base, power}) : nullptr;
+}
+
+Value Importer::buildCall(const Node &node) {
+  const std::string &name = node.text;
+  size_t count = node.children.size();
+  if (isVariableCall(node))
+    return variableRow(node);
+
+  auto integerArgument = [&](size_t index) -> std::optional<int64_t> {
+    std::optional<int64_t> value = node.children[index]->asInteger();
+    if (!value)
+      fail(*node.children[index], llvm::formatv("argument {0} of '{1}' must "
+                                                "be an integer",
+                                                index + 1, name));
+    return value;
+  };
+  auto checkCount = [&](size_t expected) {
+    if (count == expected)
+      return true;
+    fail(node, llvm::formatv("'{0}' takes {1} argument{2}, got {3}", name,
+                             expected, expected == 1 ? "" : "s", count));
+    return false;
+  };
+
+  // Constants.
+  if (name == "IntCst" || name == "Zero") {
+    std::optional<int64_t> value;
+    if (!checkCount(1) || !(value = integerArgument(0)))
+      return nullptr;
+    if (name == "IntCst")
+      return buildConstant(node, {static_cast<double>(*value)});
+    if (*value < 1)
+      return fail(node, "'Zero' needs a dimension >= 1");
+    return buildConstant(node, llvm::SmallVector<double>(*value, 0.0));
+  }
+  if (name == "Rat" || name == "RatCst") {
+    std::optional<int64_t> p, q;
+    if (!checkCount(2) || !(p = integerArgument(0)) || !(q = integerArgument(1)))
+      return nullptr;
+    if (*q == 0)
+      return fail(*node.children[1], "'" + name + "' has a zero denominator");
+    return buildConstant(node, {static_cast<double>(*p) / *q});
+  }
+  if (llvm::StringRef(name).ends_with("_Reduction"))
+    return fail(node, "reduction '" + name + "' can only be the outermost "
+                      "operation of a formula");
+
+  const formula::OpSignature *signature = formula::lookupFormulaOp(name);
+  if (!signature)
+    return fail(node, "unknown operation '" + name + "'");
+  if (!checkCount(signature->numFormulas + signature->numIntegers))
+    return nullptr;
+  llvm::SmallVector<Value, 3> formulas;
+  for (size_t index = 0; index < signature->numFormulas; ++index) {
+    Value value = buildFormula(*node.children[index]);
+    if (!value)
+      return nullptr;
+    formulas.push_back(value);
+  }
+  llvm::SmallVector<int64_t, 2> integers;
+  for (size_t index = signature->numFormulas; index < count; ++index) {
+    std::optional<int64_t> value = integerArgument(index);
+    if (!value)
+      return nullptr;
+    integers.push_back(*value);
+  }
+  return buildOp(name, node, formulas, integers);
+}
+
+Value Importer::buildFormula(const Node &node) {
+  switch (node.kind) {
+  case Node::Kind::Number:
+    return buildConstant(node, {node.number});
+  case Node::Kind::Name:
+    return variableRow(node);
+  case Node::Kind::Call:
+    return buildCall(node);
+  case Node::Kind::Unary: {
+    Value operand = buildFormula(*node.children[0]);
+    return operand ? buildOp("Minus", node, operand) : nullptr;
+  }
+  case Node::Kind::Binary: {
+    if (node.text == "**")
+      return buildPower(node);
+    Value lhs = buildFormula(*node.children[0]);
+    Value rhs = lhs ? buildFormula(*node.children[1]) : nullptr;
+    if (!rhs)
+      return nullptr;
+    llvm::StringRef name = llvm::StringSwitch<llvm::StringRef>(node.text)
+                               .Case("+", "Add")
+                               .Case("-", "Subtract")
+                               .Case("*", "Mult")
+                               .Case("/", "Divide")
+                               .Case("|", "Scalprod");
+    return buildOp(name, node, {lhs, rhs});
+  }
+  }
+  llvm_unreachable("unknown node kind");
+}
+
+//===----------------------------------------------------------------------===//
+// Reduction
+//===----------------------------------------------------------------------===//
+
+OwningOpRef<ModuleOp> Importer::run() {
+  elementType = options.elementType ? options.elementType
+                                    : Type(builder.getF32Type());
+  if (!llvm::isa<Float16Type, Float32Type, Float64Type>(elementType))
+    return fail(0, 0, "element type must be f16, f32 or f64");
+  if (!declareAliases())
+    return nullptr;
+
+  formula::SyntaxError syntaxError;
+  std::unique_ptr<Node> root = formula::parseFormula(formulaText, syntaxError);
+  if (!root)
+    return fail(0, syntaxError.column, syntaxError.message);
+
+  // The reduction: Name_Reduction(F, axis), (F, axis, G) or (F, K, axis).
+  llvm::StringRef callee(root->text);
+  if (root->kind != Node::Kind::Call || !callee.ends_with("_Reduction"))
+    return fail(*root, "the formula must be a reduction such as "
+                       "Sum_Reduction(F, 0)");
+  auto specIt = reductionSpecs().find(callee.drop_back(strlen("_Reduction")));
+  if (specIt == reductionSpecs().end())
+    return fail(*root, "unknown reduction '" + callee + "'");
+  using A = ReductionSpec::Arguments;
+  const ReductionSpec &spec = specIt->second;
+  size_t count = root->children.size();
+  bool countOk = spec.arguments == A::FormulaAxis ? count == 2
+                 : spec.arguments == A::FormulaAxisOptionalWeight
+                     ? (count == 2 || count == 3)
+                     : count == 3;
+  if (!countOk) {
+    const char *usage[] = {"(F, axis)", "(F, axis, weight)",
+                           "(F, axis) or (F, axis, weight)", "(F, K, axis)"};
+    return fail(*root, "'" + callee + "' takes " +
+                           usage[static_cast<int>(spec.arguments)] +
+                           llvm::formatv(", got {0} arguments", count));
+  }
+  bool hasK = spec.arguments == A::FormulaKAxis;
+  const Node &axisNode = *root->children[hasK ? 2 : 1];
+  std::optional<int64_t> axisTag = axisNode.asInteger();
+  if (!axisTag || (*axisTag != 0 && *axisTag != 1))
+    return fail(axisNode, "the reduction axis must be 0 (reduce over j, one "
+                          "result per i) or 1 (reduce over i)");
+  std::optional<int64_t> k;
+  if (hasK) {
+    k = root->children[1]->asInteger();
+    if (!k || *k < 1)
+      return fail(*root->children[1], "K must be an integer >= 1");
+  }
+  const Node *weightNode = hasK || count == 2 ? nullptr : root->children[2].get();
+
+  if (!declareInlineVariables(*root))
+    return nullptr;
+  for (int64_t position = 0; position < static_cast<int64_t>(variables.size());
+       ++position)
+    if (!variables.count(position))
+      return fail(0, 0, llvm::formatv("no variable is declared at position "
+                                      "{0}: positions must be 0, 1, ..., {1}",
+                                      position, variables.size() - 1));
+
+  // The function: one argument per variable, in position order.
+  Location loc = FileLineColLoc::get(&context, "formula", 1, 1);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(module->getBody());
+  llvm::SmallVector<Type> inputTypes;
+  llvm::SmallVector<Category> categories;
+  for (auto &[position, variable] : variables) {
+    inputTypes.push_back(
+        variable.category == Category::param
+            ? RankedTensorType::get({variable.dim}, elementType)
+            : RankedTensorType::get({ShapedType::kDynamic, variable.dim},
+                                    elementType));
+    categories.push_back(variable.category);
+  }
+
+  // The formula (and weight) go into a block that becomes the reduce region.
+  auto body = std::make_unique<Block>();
+  for (auto &[position, variable] : variables)
+    variable.row = body->addArgument(
+        ReduceOp::getRowType(llvm::cast<RankedTensorType>(
+            inputTypes[position])),
+        FileLineColLoc::get(&context, "formula", 1, variable.column));
+  builder.setInsertionPointToStart(body.get());
+  Value formulaValue = buildFormula(*root->children[0]);
+  if (!formulaValue)
+    return nullptr;
+  llvm::SmallVector<Value, 2> yielded{formulaValue};
+  if (weightNode) {
+    Value weight = buildFormula(*weightNode);
+    if (!weight)
+      return nullptr;
+    yielded.push_back(weight);
+  }
+  YieldOp::create(builder, loc, yielded);
+
+  auto dimOf = [](Value v) {
+    return llvm::cast<VectorType>(v.getType()).getDimSize(0);
+  };
+  ReductionKind kind = spec.kind;
+  std::string message;
+  FailureOr<llvm::SmallVector<Type>> resultVectors = ReduceOp::inferResultTypes(
+      kind, k, dimOf(formulaValue), weightNode ? dimOf(yielded[1]) : 0,
+      llvm::cast<FloatType>(elementType), message);
+  if (failed(resultVectors))
+    return fail(*root, "'" + callee + "': " + message);
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto function = func::FuncOp::create(
+      builder, loc, options.functionName,
+      builder.getFunctionType(inputTypes, *resultVectors));
+  function->setAttr("keops.formula", builder.getStringAttr(formulaText));
+  for (auto &[position, variable] : variables)
+    if (!variable.name.empty())
+      function.setArgAttr(position, "keops.name",
+                          builder.getStringAttr(variable.name));
+  Block *entry = function.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  auto reduce = ReduceOp::create(builder, loc, *resultVectors,
+                                 entry->getArguments(), kind, k,
+                                 *axisTag == 0 ? Axis::j : Axis::i, categories);
+  Region &region = reduce.getBody();
+  region.front().erase();
+  region.push_back(body.release());
+  func::ReturnOp::create(builder, loc, reduce.getResults());
+
+  if (failed(verify(*module)))
+    return fail(0, 0, "internal error: the imported module does not verify");
+  return module;
+}
+
+OwningOpRef<ModuleOp> mlir::keops::importFormula(
+    MLIRContext &context, llvm::StringRef formula,
+    llvm::ArrayRef<std::string> aliases, const ImportOptions &options,
+    FormulaError &error) {
+  context.loadDialect<KeOpsDialect, func::FuncDialect>();
+  return Importer(context, formula, aliases, options, error).run();
+}

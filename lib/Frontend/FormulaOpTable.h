@@ -1,0 +1,48 @@
+//===- FormulaOpTable.h - KeOps op names to keops ops -----------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the table of KeOps formula op names ("Exp", "SqDist",
+// "Pow", ...) with their signatures (formula arguments first, then integer
+// arguments) and how each builds its keops op. Infix operators of the
+// formula language use the same entries ("+" is "Add", "|" is "Scalprod").
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_LIB_FRONTEND_FORMULAOPTABLE_H
+#define KEOPS_LIB_FRONTEND_FORMULAOPTABLE_H
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir::keops::formula {
+
+/// The imported arguments of a call: formula values, then integers.
+struct OpArguments {
+  llvm::ArrayRef<Value> formulas;
+  llvm::ArrayRef<int64_t> integers;
+};
+
+/// Builds an op at the builder's insertion point, or fails with a message
+/// (for example, operand dimensions that do not broadcast).
+using OpBuildFn = FailureOr<Value> (*)(OpBuilder &builder, Location loc,
+                                       const OpArguments &arguments,
+                                       std::string &error);
+
+struct OpSignature {
+  unsigned numFormulas;
+  unsigned numIntegers;
+  OpBuildFn build;
+};
+
+/// The signature of the KeOps op `name`, or null when there is none.
+const OpSignature *lookupFormulaOp(llvm::StringRef name);
+
+} // namespace mlir::keops::formula
+
+#endif // KEOPS_LIB_FRONTEND_FORMULAOPTABLE_H
