@@ -470,7 +470,7 @@ def KeOps_YieldOp : KeOps_Op<"yield", [Pure, Terminator, ReturnLike,
     ```
   }];
   let arguments = (ins Variadic<KeOps_FormulaVector>:$values);
-  let assemblyFormat = "$values attr-dict `:` type($values)";
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 #endif // KEOPS_DIALECT_KEOPS_IR_KEOPSOPS_TD

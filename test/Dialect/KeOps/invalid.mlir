@@ -1,0 +1,332 @@
+// RUN: keops-opt %s --split-input-file --verify-diagnostics
+
+// Every verifier and parser error of the keops dialect, one per split.
+
+func.func @unknown_kind(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{unknown reduction kind 'average'}}
+  %0 = keops.reduce average over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @unknown_axis(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{unknown axis 'k'}}
+  %0 = keops.reduce sum over k (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @unknown_category(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{unknown category 'k'}}
+  %0 = keops.reduce sum over j (%a = %x : k) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @dynamic_dim(%x: tensor<?x?xf32>) {
+  // expected-error @+1 {{inputs must be ranked tensors with a static last dimension, got 'tensor<?x?xf32>'}}
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x?xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @i_variable_rank(%x: tensor<3xf32>) {
+  // expected-error @+1 {{input #0 of category 'i' must be a tensor<? x D x T> with a static D, got 'tensor<3xf32>'}}
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @param_rank(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{input #0 of category 'param' must be a tensor<D x T> with a static D, got 'tensor<?x3xf32>'}}
+  %0 = keops.reduce sum over j (%a = %x : param) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @mixed_element_types(%x: tensor<?x3xf32>, %y: tensor<?x3xf64>) {
+  // expected-error @+1 {{input #1 has element type 'f64', expected 'f32' like input #0}}
+  %0 = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x3xf32>, tensor<?x3xf64>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @category_count(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{has 1 inputs but 2 categories}}
+  %0 = "keops.reduce"(%x) <{axis = #keops<axis j>, categories = [#keops<category i>, #keops<category j>], kind = #keops<reduction sum>}> ({
+  ^bb0(%a: vector<3xf32>):
+    keops.yield %a : vector<3xf32>
+  }) : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @region_argument_count(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{region must have one argument per input (1), got 2}}
+  %0 = "keops.reduce"(%x) <{axis = #keops<axis j>, categories = [#keops<category i>], kind = #keops<reduction sum>}> ({
+  ^bb0(%a: vector<3xf32>, %b: vector<3xf32>):
+    keops.yield %a : vector<3xf32>
+  }) : (tensor<?x3xf32>) -> tensor<?x3xf32>
+  return
+}
+
+// -----
+
+func.func @region_argument_type(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{region argument #0 must be 'vector<3xf32>', got 'vector<2xf32>'}}
+  %0 = "keops.reduce"(%x) <{axis = #keops<axis j>, categories = [#keops<category i>], kind = #keops<reduction sum>}> ({
+  ^bb0(%a: vector<2xf32>):
+    keops.yield %a : vector<2xf32>
+  }) : (tensor<?x3xf32>) -> tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @no_yield_value(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{region must yield the formula value}}
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield
+  }
+  return
+}
+
+// -----
+
+func.func @three_yield_values(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{region yields at most a formula and a weight, got 3 values}}
+  %0 = keops.reduce logsumexp over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a, %a, %a : vector<1xf32>, vector<1xf32>, vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @weight_element_type(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{weight element type 'vector<1xf16>' differs from the formula's 'vector<1xf32>'}}
+  %0 = keops.reduce logsumexp over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %c = keops.constant dense<1.0> : vector<1xf16>
+    keops.yield %a, %c : vector<1xf32>, vector<1xf16>
+  }
+  return
+}
+
+// -----
+
+func.func @kmin_without_k(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{reduction 'kmin' requires K}}
+  %0 = keops.reduce kmin over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @sum_with_k(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{reduction 'sum' takes no K}}
+  %0 = keops.reduce sum<2> over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @zero_k(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{attribute 'k' failed to satisfy constraint: 64-bit signless integer attribute whose value is positive}}
+  %0 = keops.reduce kmin<0> over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @sum_with_weight(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{reduction 'sum' takes no weight formula}}
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a, %a : vector<1xf32>, vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @softmax_without_weight(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{reduction 'sumsoftmaxweight' requires a weight formula}}
+  %0 = keops.reduce sumsoftmaxweight over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @logsumexp_of_vector(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{reduction 'logsumexp' requires a scalar formula, got dimension 3}}
+  %0 = keops.reduce logsumexp over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @wrong_result_type(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{reduction 'argmin' must have result types ('tensor<?x3xi64>'), got ('tensor<?x3xf32>')}}
+  %0 = keops.reduce argmin over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @wrong_result_count(%x: tensor<?x3xf32>) {
+  // expected-error @+1 {{reduction 'min_argmin' must have result types ('tensor<?x3xf32>', 'tensor<?x3xi64>'), got ('tensor<?x3xf32>')}}
+  %0 = keops.reduce min_argmin over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    keops.yield %a : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @no_broadcast(%x: tensor<?x3xf32>, %y: tensor<?x2xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x3xf32>, tensor<?x2xf32>) -> tensor<?x3xf32> {
+    // expected-error @+1 {{operand dimensions (3, 2) do not broadcast: they must be equal or 1}}
+    %c = keops.add %a, %b : vector<3xf32>, vector<2xf32>
+    keops.yield %c : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @sqdist_no_broadcast(%x: tensor<?x3xf32>, %y: tensor<?x2xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x3xf32>, tensor<?x2xf32>) -> tensor<?x1xf32> {
+    // expected-error @+1 {{operand dimensions (3, 2) do not broadcast}}
+    %c = keops.sqdist %a, %b : vector<3xf32>, vector<2xf32>
+    keops.yield %c : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @ternary_no_broadcast(%x: tensor<?x3xf32>, %y: tensor<?x2xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x3xf32>, tensor<?x2xf32>) -> tensor<?x3xf32> {
+    // expected-error @+1 {{operand dimensions (3, 3, 2) do not broadcast}}
+    %c = keops.ifelse %a, %a, %b : vector<3xf32>, vector<3xf32>, vector<2xf32>
+    keops.yield %c : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @scalprod_dims(%x: tensor<?x3xf32>, %y: tensor<?x1xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    // expected-error @+1 {{operand dimensions (3, 1) must be equal}}
+    %c = keops.scalprod %a, %b : vector<3xf32>, vector<1xf32>
+    keops.yield %c : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @elem_out_of_range(%x: tensor<?x3xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x1xf32> {
+    // expected-error @+1 {{component 3 is out of range for a vector of dimension 3}}
+    %c = keops.elem %a[3] : vector<3xf32>
+    keops.yield %c : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @extract_out_of_range(%x: tensor<?x3xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x2xf32> {
+    // expected-error @+1 {{components [2, 4) are out of range for a vector of dimension 3}}
+    %c = keops.extract %a[2, 2] : vector<3xf32>
+    keops.yield %c : vector<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @mixed_operand_types(%x: tensor<?x3xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    %one = keops.constant dense<1.0> : vector<1xf64>
+    // expected-error @+1 {{formula operands must have one element type}}
+    %c = keops.mul %a, %one : vector<3xf32>, vector<1xf64>
+    keops.yield %c : vector<3xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @wrong_formula_result(%x: tensor<?x3xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x2xf32> {
+    // expected-error @+2 {{'keops.exp' op inferred type(s) 'vector<3xf32>' are incompatible with return type(s) of operation 'vector<2xf32>'}}
+    // expected-error @+1 {{'keops.exp' op failed to infer returned types}}
+    %c = "keops.exp"(%a) : (vector<3xf32>) -> vector<2xf32>
+    keops.yield %c : vector<2xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @integer_formula() {
+  %0 = keops.reduce sum over j () : () -> tensor<?x1xf32> {
+    %c = arith.constant dense<1> : vector<1xi32>
+    // expected-error @+1 {{'keops.exp' op operand #0 must be vector of 16-bit float or 32-bit float or 64-bit float values of ranks 1, but got 'vector<1xi32>'}}
+    %e = keops.exp %c : vector<1xi32>
+    keops.yield %e : vector<1xi32>
+  }
+  return
+}
+
+// -----
+
+func.func @yield_outside_reduce(%x: vector<3xf32>) {
+  // expected-error @+1 {{'keops.yield' op expects parent op 'keops.reduce'}}
+  keops.yield %x : vector<3xf32>
+}
+
+// -----
+
+func.func @constant_not_vector() {
+  // expected-error @+1 {{'keops.constant' op result #0 must be vector of 16-bit float or 32-bit float or 64-bit float values of ranks 1, but got 'tensor<1xf32>'}}
+  %c = keops.constant dense<1.0> : tensor<1xf32>
+  return
+}
