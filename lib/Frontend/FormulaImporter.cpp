@@ -475,8 +475,9 @@ OwningOpRef<ModuleOp> Importer::run() {
        ++position)
     if (!variables.count(position))
       return fail(0, 0, llvm::formatv("no variable is declared at position "
-                                      "{0}: positions must be 0, 1, ..., {1}",
-                                      position, variables.size() - 1));
+                                      "{0}: positions must run from 0 without "
+                                      "gaps",
+                                      position));
 
   // The function: one argument per variable, in position order.
   Location loc = FileLineColLoc::get(&context, "formula", 1, 1);

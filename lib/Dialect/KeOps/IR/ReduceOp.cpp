@@ -276,6 +276,12 @@ LogicalResult ReduceOp::verifyRegions() {
     return emitOpError() << "region must have one argument per input ("
                          << numInputs << "), got " << body.getNumArguments();
 
+  for (Operation &op : body.without_terminator())
+    if (!llvm::isa<FormulaOpInterface>(op))
+      return op.emitOpError()
+             << "is not a formula op; a keops.reduce region holds formula "
+                "ops only";
+
   YieldOp yield = getYield();
   if (yield.getValues().empty())
     return emitOpError() << "region must yield the formula value";

@@ -1,0 +1,135 @@
+//===- FormulaImporterErrorsTest.cpp - Importer error reports ---*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file tests every error of the importer: each bad formula or alias
+// gives no module and an error naming the problem, in the right text (the
+// formula or alias k), at the right column.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ImportTestUtils.h"
+
+using namespace mlir;
+using keops_test::ImportTest;
+
+namespace {
+
+struct ErrorCase {
+  const char *formula;
+  std::vector<std::string> aliases;
+  /// 0: the error is in the formula; k: in alias k.
+  unsigned aliasNumber;
+  unsigned column;
+  const char *message;
+};
+
+void PrintTo(const ErrorCase &c, std::ostream *os) {
+  *os << c.formula << " / " << c.message;
+}
+
+class ImportErrorTest : public ImportTest,
+                        public ::testing::WithParamInterface<ErrorCase> {};
+
+TEST_P(ImportErrorTest, ReportsProblemAndColumn) {
+  const ErrorCase &c = GetParam();
+  auto module = import(c.formula, c.aliases);
+  EXPECT_FALSE(module);
+  EXPECT_EQ(error.aliasNumber, c.aliasNumber) << error.render();
+  EXPECT_EQ(error.column, c.column) << error.render();
+  EXPECT_NE(error.message.find(c.message), std::string::npos) << error.render();
+  EXPECT_EQ(error.text,
+            c.aliasNumber ? c.aliases[c.aliasNumber - 1] : std::string(c.formula));
+}
+
+const std::vector<std::string> XYB = {"x = Vi(3)", "y = Vj(3)", "b = Vj(1)"};
+
+INSTANTIATE_TEST_SUITE_P(
+    Syntax, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Sum_Reduction(x $ y, 0)", XYB, 0, 17, "unexpected character '$'"},
+        ErrorCase{"Sum_Reduction(Exp(x, 0)", XYB, 0, 24, "expected ')', found end of text"},
+        ErrorCase{"Sum_Reduction((x + 1, 0)", XYB, 0, 21, "expected ')', found ','"},
+        ErrorCase{"Sum_Reduction(x, 0) x", XYB, 0, 21, "expected end of formula, found 'x'"},
+        ErrorCase{"", XYB, 0, 1, "expected a number, a name or '(', found end of text"},
+        ErrorCase{"Sum_Reduction(x * , 0)", XYB, 0, 19, "expected a number, a name or '(', found ','"},
+        ErrorCase{"Sum_Reduction(x ** , 0)", XYB, 0, 20, "expected a number, a name or '('"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Reductions, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Exp(x)", XYB, 0, 1, "the formula must be a reduction such as Sum_Reduction(F, 0)"},
+        ErrorCase{"x", XYB, 0, 1, "the formula must be a reduction"},
+        ErrorCase{"Avg_Reduction(x, 0)", XYB, 0, 1, "unknown reduction 'Avg_Reduction'"},
+        ErrorCase{"Sum_Reduction(x)", XYB, 0, 1, "'Sum_Reduction' takes (F, axis), got 1 arguments"},
+        ErrorCase{"KMin_Reduction(x, 0)", XYB, 0, 1, "'KMin_Reduction' takes (F, K, axis), got 2 arguments"},
+        ErrorCase{"SumSoftMaxWeight_Reduction(b, 0)", XYB, 0, 1, "takes (F, axis, weight), got 2"},
+        ErrorCase{"LogSumExp_Reduction(b, 0, x, y)", XYB, 0, 1, "takes (F, axis) or (F, axis, weight), got 4"},
+        ErrorCase{"Sum_Reduction(x, 2)", XYB, 0, 18, "the reduction axis must be 0 (reduce over j, one result per i) or 1"},
+        ErrorCase{"Sum_Reduction(x, y)", XYB, 0, 18, "the reduction axis must be 0"},
+        ErrorCase{"KMin_Reduction(x, 0, 0)", XYB, 0, 19, "K must be an integer >= 1"},
+        ErrorCase{"KMin_Reduction(x, b, 0)", XYB, 0, 19, "K must be an integer >= 1"},
+        ErrorCase{"LogSumExp_Reduction(x, 0)", XYB, 0, 1, "'LogSumExp_Reduction': reduction 'logsumexp' requires a scalar formula, got dimension 3"},
+        ErrorCase{"SumSoftMaxWeight_Reduction(x, 0, b)", XYB, 0, 1, "reduction 'sumsoftmaxweight' requires a scalar formula"},
+        ErrorCase{"Sum_Reduction(Sum_Reduction(x, 0), 0)", XYB, 0, 15, "reduction 'Sum_Reduction' can only be the outermost operation"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Ops, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Sum_Reduction(Foo(x), 0)", XYB, 0, 15, "unknown operation 'Foo'"},
+        ErrorCase{"Sum_Reduction(x(1), 0)", XYB, 0, 15, "unknown operation 'x'"},
+        ErrorCase{"Sum_Reduction(SqDist(x), 0)", XYB, 0, 15, "'SqDist' takes 2 arguments, got 1"},
+        ErrorCase{"Sum_Reduction(Exp(x, y), 0)", XYB, 0, 15, "'Exp' takes 1 argument, got 2"},
+        ErrorCase{"Sum_Reduction(Elem(x, y), 0)", XYB, 0, 23, "argument 2 of 'Elem' must be an integer"},
+        ErrorCase{"Sum_Reduction(Pow(x, 2.5), 0)", XYB, 0, 22, "argument 2 of 'Pow' must be an integer"},
+        ErrorCase{"Sum_Reduction(x + p, 0)", {"x = Vi(3)", "p = Vj(2)"}, 0, 17, "'Add': operand dimensions (3, 2) do not broadcast: they must be equal or 1"},
+        ErrorCase{"Sum_Reduction(IfElse(x, p, b), 0)", {"x = Vi(3)", "p = Vj(2)", "b = Vj(1)"}, 0, 15, "'IfElse': operand dimensions (3, 2, 1) do not broadcast"},
+        ErrorCase{"Sum_Reduction((x | b), 0)", XYB, 0, 18, "'Scalprod': operand dimensions (3, 1) must be equal"},
+        ErrorCase{"Sum_Reduction(Elem(x, 3), 0)", XYB, 0, 15, "'Elem': component 3 is out of range for a vector of dimension 3"},
+        ErrorCase{"Sum_Reduction(Elem(x, -1), 0)", XYB, 0, 15, "'Elem': component -1 is out of range"},
+        ErrorCase{"Sum_Reduction(Extract(x, 2, 2), 0)", XYB, 0, 15, "'Extract': components [2, 4) are out of range for a vector of dimension 3"},
+        ErrorCase{"Sum_Reduction(Extract(x, 0, 0), 0)", XYB, 0, 15, "'Extract': components [0, 0) are out of range"},
+        ErrorCase{"Sum_Reduction(Rat(1, 0), 0)", XYB, 0, 22, "'Rat' has a zero denominator"},
+        ErrorCase{"Sum_Reduction(Zero(0), 0)", XYB, 0, 15, "'Zero' needs a dimension >= 1"},
+        ErrorCase{"Sum_Reduction(IntCst(b), 0)", XYB, 0, 22, "argument 1 of 'IntCst' must be an integer"}));
+
+INSTANTIATE_TEST_SUITE_P(
+    Variables, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Sum_Reduction(x + z, 0)", XYB, 0, 19, "undefined variable 'z'"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(3)", "x = Vj(3)"}, 2, 1, "alias 'x' is defined twice"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = "}, 1, 5, "expected a number, a name or '(', found end of text"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Exp(3)"}, 1, 5, "an alias must be 'name = Vi(dim)'"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vq(3)"}, 1, 5, "an alias must be"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(a)"}, 1, 8, "arguments of 'Vi' must be integers"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(1, 2, 3)"}, 1, 5, "'Vi' takes (dim) in an alias or (position, dim)"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Var(0, 3)"}, 1, 5, "'Var' takes (position, dim, category)"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Var(0, 3, 3)"}, 1, 15, "category must be 0 (i), 1 (j) or 2 (parameter), got 3"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0)"}, 1, 5, "dimension must be >= 1, got 0"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(-1, 3)"}, 1, 5, "position must be >= 0, got -1"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0, 3)", "y = Vj(0, 3)"}, 2, 5, "position 0 is already declared by 'x' as Vi(3)"},
+        ErrorCase{"Sum_Reduction(x + Var(0, 2, 0), 0)", {"x = Vi(3)"}, 0, 19, "position 0 is already declared by 'x' as Vi(3)"},
+        ErrorCase{"Sum_Reduction(x + Vi(3), 0)", {"x = Vi(3)"}, 0, 19, "'Vi' takes (dim) in an alias or (position, dim)"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0, 3)", "y = Vj(2, 3)"}, 0, 0, "no variable is declared at position 1: positions must run from 0 without gaps"}));
+
+TEST_F(ImportTest, RenderShowsTextAndCaret) {
+  EXPECT_FALSE(import("Sum_Reduction(Exq(x), 0)", {"x = Vi(3)"}));
+  EXPECT_EQ(error.render(), "formula:1:15: error: unknown operation 'Exq'\n"
+                            "  Sum_Reduction(Exq(x), 0)\n"
+                            "                ^\n");
+  EXPECT_FALSE(import("Sum_Reduction(x, 0)", {"x = Vi(3)", "x = Vj(3)"}));
+  EXPECT_EQ(error.render(), "alias 2:1:1: error: alias 'x' is defined twice\n"
+                            "  x = Vj(3)\n"
+                            "  ^\n");
+}
+
+TEST_F(ImportTest, RejectsNonFloatElementType) {
+  EXPECT_FALSE(import("Sum_Reduction(x, 0)", {"x = Vi(3)"},
+                      IntegerType::get(&context, 32)));
+  EXPECT_EQ(error.message, "element type must be f16, f32 or f64");
+}
+
+} // namespace
