@@ -29,6 +29,7 @@
 #define GET_ATTRDEF_CLASSES
 #include "keops/Dialect/KeOps/IR/KeOpsAttrs.h.inc"
 
+#include "keops/Dialect/KeOps/IR/LaneEmitter.h"
 #include "keops/Dialect/KeOps/IR/KeOpsInterfaces.h.inc"
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"
 #include "keops/Dialect/KeOps/IR/ShapeRules.h"

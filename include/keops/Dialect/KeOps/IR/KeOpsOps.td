@@ -29,9 +29,10 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 // The base of every formula op: pure, folded through FormulaOpInterface
 // (constant operands are evaluated in float64; algebraic identities are
 // applied), result type inferred by `inferBody`, float64 semantics given by
-// `evaluateBody` (C++ statements filling `result` from `operands`).
+// `evaluateBody` (C++ statements filling `result` from `operands`) and code
+// generation by `lanesBody` (the same with LaneEmitter `e` on components).
 class KeOps_FormulaOp<string mnemonic, list<Trait> traits, code inferBody,
-                      code evaluateBody>
+                      code evaluateBody, code lanesBody>
     : KeOps_Op<mnemonic, !listconcat(traits, [Pure, InferTypeOpAdaptor,
         DeclareOpInterfaceMethods<KeOps_FormulaOpInterface>])> {
   let results = (outs KeOps_FormulaVector:$result);
@@ -54,6 +55,13 @@ class KeOps_FormulaOp<string mnemonic, list<Trait> traits, code inferBody,
       (void)operands;
   }] # evaluateBody # [{
     }
+    void $cppClass::emitLanes(::mlir::keops::LaneEmitter &e,
+        ::llvm::ArrayRef<::mlir::keops::Components> operands,
+        ::mlir::keops::Components &result) {
+      using ::mlir::Value;
+      (void)e;
+  }] # lanesBody # [{
+    }
   }];
 }
 
@@ -68,10 +76,12 @@ class KeOps_InferWith<string rule> {
 }
 
 /// f(x) applied to every component: vector<D> -> vector<D>.
-class KeOps_UnaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []>
+class KeOps_UnaryOp<string mnemonic, string scalarExpr, string laneExpr,
+                    list<Trait> traits = []>
     : KeOps_FormulaOp<mnemonic, traits,
         KeOps_InferWith<"d[0]">.body,
-        "for (double x : operands[0]) result.push_back(" # scalarExpr # ");"> {
+        "for (double x : operands[0]) result.push_back(" # scalarExpr # ");",
+        "for (Value x : operands[0]) result.push_back(" # laneExpr # ");"> {
   let description = [{
     Applies the scalar function to every component of its operand.
     ```mlir
@@ -83,11 +93,14 @@ class KeOps_UnaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []>
 }
 
 /// f(a, b) per component, with KeOps's dim-1 broadcasting.
-class KeOps_BinaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []>
+class KeOps_BinaryOp<string mnemonic, string scalarExpr, string laneExpr,
+                     list<Trait> traits = []>
     : KeOps_FormulaOp<mnemonic, traits,
         KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
         [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
-             double a = v[0], b = v[1]; return }] # scalarExpr # [{; }); }]> {
+             double a = v[0], b = v[1]; return }] # scalarExpr # [{; }); }],
+        [{ result = e.broadcast(operands, [&](::llvm::ArrayRef<Value> v) {
+             Value a = v[0], b = v[1]; return }] # laneExpr # [{; }); }]> {
   let description = [{
     Applies the scalar function componentwise. An operand of dimension 1
     broadcasts against the other; otherwise dimensions must be equal.
@@ -100,11 +113,14 @@ class KeOps_BinaryOp<string mnemonic, string scalarExpr, list<Trait> traits = []
 }
 
 /// f(a, b, c) per component, with KeOps's dim-1 broadcasting.
-class KeOps_TernaryOp<string mnemonic, string scalarExpr>
+class KeOps_TernaryOp<string mnemonic, string scalarExpr, string laneExpr>
     : KeOps_FormulaOp<mnemonic, [],
         KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
         [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
              double a = v[0], b = v[1], c = v[2]; return }] # scalarExpr #
+        [{; }); }],
+        [{ result = e.broadcast(operands, [&](::llvm::ArrayRef<Value> v) {
+             Value a = v[0], b = v[1], c = v[2]; return }] # laneExpr #
         [{; }); }]> {
   let arguments = (ins KeOps_FormulaVector:$first, KeOps_FormulaVector:$second,
                        KeOps_FormulaVector:$third);
@@ -115,9 +131,11 @@ class KeOps_TernaryOp<string mnemonic, string scalarExpr>
 }
 
 /// A scalar computed from all components of one vector: vector<D> -> vector<1>.
-class KeOps_ComponentReductionOp<string mnemonic, string vectorExpr>
+class KeOps_ComponentReductionOp<string mnemonic, string vectorExpr,
+                                 string laneExpr>
     : KeOps_FormulaOp<mnemonic, [], KeOps_InferWith<"1">.body,
-        "result.push_back(" # vectorExpr # ");"> {
+        "result.push_back(" # vectorExpr # ");",
+        "result.push_back(" # laneExpr # ");"> {
   let description = [{
     Reduces the components of its operand to a scalar (a vector<1>).
     ```mlir
@@ -132,49 +150,52 @@ class KeOps_ComponentReductionOp<string mnemonic, string vectorExpr>
 // Elementwise unary ops
 //===----------------------------------------------------------------------===//
 
-def KeOps_NegOp : KeOps_UnaryOp<"neg", "-x"> {
+def KeOps_NegOp : KeOps_UnaryOp<"neg", "-x", "e.neg(x)"> {
   let summary = "negation (KeOps Minus, unary -)";
 }
-def KeOps_ExpOp : KeOps_UnaryOp<"exp", "std::exp(x)"> {
+def KeOps_ExpOp : KeOps_UnaryOp<"exp", "std::exp(x)", "e.exp(x)"> {
   let summary = "exponential";
 }
-def KeOps_LogOp : KeOps_UnaryOp<"log", "std::log(x)"> {
+def KeOps_LogOp : KeOps_UnaryOp<"log", "std::log(x)", "e.log(x)"> {
   let summary = "natural logarithm";
 }
-def KeOps_SqrtOp : KeOps_UnaryOp<"sqrt", "std::sqrt(x)"> {
+def KeOps_SqrtOp : KeOps_UnaryOp<"sqrt", "std::sqrt(x)", "e.sqrt(x)"> {
   let summary = "square root";
 }
-def KeOps_RsqrtOp : KeOps_UnaryOp<"rsqrt", "s::rsqrt(x)"> {
+def KeOps_RsqrtOp : KeOps_UnaryOp<"rsqrt", "s::rsqrt(x)", "e.rsqrt(x)"> {
   let summary = "inverse square root, with KeOps's convention rsqrt(0) = 0";
 }
-def KeOps_SquareOp : KeOps_UnaryOp<"square", "x * x"> {
+def KeOps_SquareOp : KeOps_UnaryOp<"square", "x * x", "e.mul(x, x)"> {
   let summary = "square";
 }
-def KeOps_InvOp : KeOps_UnaryOp<"inv", "1.0 / x"> {
+def KeOps_InvOp : KeOps_UnaryOp<"inv", "1.0 / x", "e.div(e.constant(x, 1.0), x)"> {
   let summary = "reciprocal 1/x";
 }
-def KeOps_AbsOp : KeOps_UnaryOp<"abs", "std::fabs(x)"> {
+def KeOps_AbsOp : KeOps_UnaryOp<"abs", "std::fabs(x)", "e.abs(x)"> {
   let summary = "absolute value";
 }
-def KeOps_SignOp : KeOps_UnaryOp<"sign", "s::sign(x)"> {
+def KeOps_SignOp : KeOps_UnaryOp<"sign", "s::sign(x)", "e.sign(x)"> {
   let summary = "sign: -1, 0 or 1";
 }
-def KeOps_StepOp : KeOps_UnaryOp<"step", "s::step(x)"> {
+def KeOps_StepOp : KeOps_UnaryOp<"step", "s::step(x)", "e.step(x)"> {
   let summary = "Heaviside step: 0 if x < 0, else 1";
 }
-def KeOps_ReluOp : KeOps_UnaryOp<"relu", "s::relu(x)"> {
+def KeOps_ReluOp : KeOps_UnaryOp<"relu", "s::relu(x)", "e.relu(x)"> {
   let summary = "rectified linear unit max(x, 0)";
 }
-def KeOps_SinOp : KeOps_UnaryOp<"sin", "std::sin(x)"> {
+def KeOps_SinOp : KeOps_UnaryOp<"sin", "std::sin(x)", "e.sin(x)"> {
   let summary = "sine";
 }
-def KeOps_CosOp : KeOps_UnaryOp<"cos", "std::cos(x)"> {
+def KeOps_CosOp : KeOps_UnaryOp<"cos", "std::cos(x)", "e.cos(x)"> {
   let summary = "cosine";
 }
 
 def KeOps_PowOp : KeOps_FormulaOp<"pow", [], KeOps_InferWith<"d[0]">.body, [{
       for (double x : operands[0])
         result.push_back(s::powi(x, static_cast<int64_t>(getExponent())));
+    }], [{
+      for (Value x : operands[0])
+        result.push_back(e.powi(x, static_cast<int64_t>(getExponent())));
     }]> {
   let summary = "integer power x^n (KeOps Pow)";
   let description = [{
@@ -192,23 +213,25 @@ def KeOps_PowOp : KeOps_FormulaOp<"pow", [], KeOps_InferWith<"d[0]">.body, [{
 // Broadcasting binary and ternary ops
 //===----------------------------------------------------------------------===//
 
-def KeOps_AddOp : KeOps_BinaryOp<"add", "a + b", [Commutative]> {
+def KeOps_AddOp : KeOps_BinaryOp<"add", "a + b", "e.add(a, b)", [Commutative]> {
   let summary = "addition";
 }
-def KeOps_SubOp : KeOps_BinaryOp<"sub", "a - b"> {
+def KeOps_SubOp : KeOps_BinaryOp<"sub", "a - b", "e.sub(a, b)"> {
   let summary = "subtraction";
 }
-def KeOps_MulOp : KeOps_BinaryOp<"mul", "a * b", [Commutative]> {
+def KeOps_MulOp : KeOps_BinaryOp<"mul", "a * b", "e.mul(a, b)", [Commutative]> {
   let summary = "multiplication";
 }
-def KeOps_DivOp : KeOps_BinaryOp<"div", "a / b"> {
+def KeOps_DivOp : KeOps_BinaryOp<"div", "a / b", "e.div(a, b)"> {
   let summary = "division";
 }
-def KeOps_PowfOp : KeOps_BinaryOp<"powf", "std::exp(b * std::log(a))"> {
+def KeOps_PowfOp : KeOps_BinaryOp<"powf", "std::exp(b * std::log(a))",
+    "e.exp(e.mul(b, e.log(a)))"> {
   let summary = "real power a^b = exp(b log a) (KeOps Powf)";
 }
 
-def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c"> {
+def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c",
+    "e.select(e.lessThan(a, e.constant(a, 0.0)), c, b)"> {
   let summary = "selection: second operand where first >= 0, else third";
   let description = [{
     `keops.ifelse %f, %a, %b` is `%a` where `%f >= 0` and `%b` elsewhere,
@@ -218,7 +241,8 @@ def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c"> {
     ```
   }];
 }
-def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)"> {
+def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)",
+    "e.min(e.max(a, b), c)"> {
   let summary = "clamp the first operand to [second, third]";
   let description = [{
     `keops.clamp %x, %lo, %hi` is min(max(x, lo), hi) componentwise, with
@@ -233,35 +257,40 @@ def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)"> {
 // Vector ops: norms, products, component reductions
 //===----------------------------------------------------------------------===//
 
-def KeOps_SumOp : KeOps_ComponentReductionOp<"sum", "s::sum(operands[0])"> {
+def KeOps_SumOp : KeOps_ComponentReductionOp<"sum", "s::sum(operands[0])",
+    "e.sum(operands[0])"> {
   let summary = "sum of the components";
 }
 def KeOps_SqNorm2Op : KeOps_ComponentReductionOp<"sqnorm2",
-    "s::dot(operands[0], operands[0])"> {
+    "s::dot(operands[0], operands[0])", "e.dot(operands[0], operands[0])"> {
   let summary = "squared Euclidean norm";
 }
 def KeOps_Norm2Op : KeOps_ComponentReductionOp<"norm2",
-    "std::sqrt(s::dot(operands[0], operands[0]))"> {
+    "std::sqrt(s::dot(operands[0], operands[0]))",
+    "e.sqrt(e.dot(operands[0], operands[0]))"> {
   let summary = "Euclidean norm";
 }
-def KeOps_MinOp : KeOps_ComponentReductionOp<"min", "s::minOf(operands[0])"> {
+def KeOps_MinOp : KeOps_ComponentReductionOp<"min", "s::minOf(operands[0])",
+    "e.minOf(operands[0])"> {
   let summary = "smallest component (KeOps Min)";
 }
-def KeOps_MaxOp : KeOps_ComponentReductionOp<"max", "s::maxOf(operands[0])"> {
+def KeOps_MaxOp : KeOps_ComponentReductionOp<"max", "s::maxOf(operands[0])",
+    "e.maxOf(operands[0])"> {
   let summary = "largest component (KeOps Max)";
 }
 def KeOps_ArgMinOp : KeOps_ComponentReductionOp<"argmin",
-    "s::argMinOf(operands[0])"> {
+    "s::argMinOf(operands[0])", "e.argMinOf(operands[0])"> {
   let summary = "index of the smallest component, as a float (KeOps ArgMin)";
 }
 def KeOps_ArgMaxOp : KeOps_ComponentReductionOp<"argmax",
-    "s::argMaxOf(operands[0])"> {
+    "s::argMaxOf(operands[0])", "e.argMaxOf(operands[0])"> {
   let summary = "index of the largest component, as a float (KeOps ArgMax)";
 }
 
 def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod", [Commutative],
     KeOps_InferWith<"::mlir::keops::rules::sameDim(d)">.body,
-    "result.push_back(s::dot(operands[0], operands[1]));"> {
+    "result.push_back(s::dot(operands[0], operands[1]));",
+    "result.push_back(e.dot(operands[0], operands[1]));"> {
   let summary = "scalar product of two vectors of the same dimension";
   let description = [{
     The scalar product (KeOps Scalprod, `(a | b)` in formulas).
@@ -275,7 +304,12 @@ def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod", [Commutative],
 
 def KeOps_SqDistOp : KeOps_FormulaOp<"sqdist", [Commutative],
     KeOps_InferWith<"::mlir::keops::rules::broadcastToScalar(d)">.body,
-    "result.push_back(s::sqDist(operands[0], operands[1]));"> {
+    "result.push_back(s::sqDist(operands[0], operands[1]));", [{
+      Components diff = e.broadcast(operands, [&](::llvm::ArrayRef<Value> v) {
+        return e.sub(v[0], v[1]);
+      });
+      result.push_back(e.dot(diff, diff));
+    }]> {
   let summary = "squared Euclidean distance |a - b|^2";
   let description = [{
     The squared distance between two vectors (KeOps SqDist); a dimension-1
@@ -289,7 +323,11 @@ def KeOps_SqDistOp : KeOps_FormulaOp<"sqdist", [Commutative],
 }
 
 def KeOps_NormalizeOp : KeOps_FormulaOp<"normalize", [],
-    KeOps_InferWith<"d[0]">.body, "s::normalize(operands[0], result);"> {
+    KeOps_InferWith<"d[0]">.body, "s::normalize(operands[0], result);", [{
+      Value scale = e.rsqrt(e.dot(operands[0], operands[0]));
+      for (Value x : operands[0])
+        result.push_back(e.mul(x, scale));
+    }]> {
   let summary = "the vector divided by its norm (0 stays 0)";
   let description = [{
     `x * rsqrt(sqnorm2(x))` with rsqrt(0) = 0 (KeOps Normalize).
@@ -308,6 +346,7 @@ def KeOps_NormalizeOp : KeOps_FormulaOp<"normalize", [],
 def KeOps_ElemOp : KeOps_FormulaOp<"elem", [],
     KeOps_InferWith<"::mlir::keops::rules::elemDim(d[0], "
                     "adaptor.getIndex())">.body,
+    "result.push_back(operands[0][getIndex()]);",
     "result.push_back(operands[0][getIndex()]);"> {
   let summary = "one component of a vector (KeOps Elem)";
   let description = [{
@@ -326,6 +365,9 @@ def KeOps_ExtractOp : KeOps_FormulaOp<"extract", [],
       ::llvm::ArrayRef<double> x = operands[0];
       result.append(x.begin() + getStart(),
                     x.begin() + getStart() + getLength());
+    }], [{
+      result.append(operands[0].begin() + getStart(),
+                    operands[0].begin() + getStart() + getLength());
     }]> {
   let summary = "a contiguous slice of components (KeOps Extract)";
   let description = [{
@@ -343,6 +385,9 @@ def KeOps_ExtractOp : KeOps_FormulaOp<"extract", [],
 
 def KeOps_ConcatOp : KeOps_FormulaOp<"concat", [],
     KeOps_InferWith<"d[0] + d[1]">.body, [{
+      result.append(operands[0].begin(), operands[0].end());
+      result.append(operands[1].begin(), operands[1].end());
+    }], [{
       result.append(operands[0].begin(), operands[0].end());
       result.append(operands[1].begin(), operands[1].end());
     }]> {

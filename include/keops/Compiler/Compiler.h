@@ -1,0 +1,117 @@
+//===- Compiler.h - Compile KeOps formulas into runtime kernels -*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the C++ API of KeOps-MLIR: compile a formula with its
+// aliases and options into a Kernel (imported, lowered with
+// keops-lower-to-cpu and JIT-compiled for the host CPU), then run it on
+// host buffers. Kernels are cached in the process by a hash of their
+// canonical IR and options, so a formula is compiled once.
+//
+//   keops::CompileOptions options;                 // float32, block sum
+//   auto kernel = keops::compile("Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+//                                {"x = Vi(3)", "y = Vj(3)", "b = Vj(1)"},
+//                                options);
+//   if (!kernel) { report(kernel.takeError()); return; }
+//   std::vector<float> a(N);
+//   llvm::Error error = (*kernel)->run(
+//       {{x, KEOPS_RT_FLOAT32, N, 3}, {y, KEOPS_RT_FLOAT32, M, 3},
+//        {b, KEOPS_RT_FLOAT32, M, 1}},
+//       {{a.data(), KEOPS_RT_FLOAT32, N, 1}});
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_COMPILER_COMPILER_H
+#define KEOPS_COMPILER_COMPILER_H
+
+#include "keops/Runtime/KeOpsRuntime.h"
+
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace keops {
+
+struct CompileOptions {
+  /// "float32" or "float64".
+  std::string dtype = "float32";
+  /// Sum-type reductions: "block_sum", "kahan_scheme" or "direct_sum".
+  std::string sumScheme = "block_sum";
+  /// Accumulate float32 sum-type reductions in float64 (KeOps dtype_acc).
+  bool doubleAccumulator = false;
+  /// Columns per vector (0: 64 bytes) and per j-tile.
+  int64_t lanes = 0;
+  int64_t tileJ = 1024;
+};
+
+/// One variable of a kernel.
+struct KernelInput {
+  std::string name; // empty for unnamed aliases
+  keops_rt_category_t category;
+  int64_t dim;
+};
+
+/// One result of a kernel.
+struct KernelOutput {
+  keops_rt_dtype_t dtype;
+  int64_t dim;
+};
+
+/// A compiled kernel; shared, immutable and safe to run from many threads.
+class Kernel {
+public:
+  Kernel(std::string imported, std::vector<KernelInput> inputs,
+         std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
+         keops_rt_category_t rowCategory, keops_rt_kernel_t *runtimeKernel,
+         double compileMs);
+  ~Kernel();
+  Kernel(const Kernel &) = delete;
+  Kernel &operator=(const Kernel &) = delete;
+
+  const std::vector<KernelInput> &getInputs() const { return inputs; }
+  const std::vector<KernelOutput> &getOutputs() const { return outputs; }
+  keops_rt_dtype_t getDtype() const { return dtype; }
+  /// The category that indexes output rows (I when reducing over j).
+  keops_rt_category_t getRowCategory() const { return rowCategory; }
+  /// The imported keops module, as text (the float64 reference reads it).
+  const std::string &getImportedModule() const { return imported; }
+  /// Milliseconds spent compiling (0 for a cache hit).
+  double getCompileMs() const { return compileMs; }
+  const keops_rt_kernel_t *getRuntimeKernel() const { return runtimeKernel; }
+
+  /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs.
+  llvm::Error run(const std::vector<keops_rt_array_t> &inputs,
+                  const std::vector<keops_rt_array_t> &outputs,
+                  int64_t rowsI = -1, int64_t rowsJ = -1,
+                  int32_t numThreads = 0) const;
+
+private:
+  std::string imported;
+  std::vector<KernelInput> inputs;
+  std::vector<KernelOutput> outputs;
+  keops_rt_dtype_t dtype;
+  keops_rt_category_t rowCategory;
+  keops_rt_kernel_t *runtimeKernel;
+  double compileMs;
+};
+
+/// Compiles (or finds in the process cache) the kernel of a formula. Errors
+/// (a bad formula, a bad option) carry the importer's report.
+llvm::Expected<std::shared_ptr<const Kernel>>
+compile(const std::string &formula, const std::vector<std::string> &aliases,
+        const CompileOptions &options = {});
+
+/// The lowered LLVM-dialect module of a formula, as text (for inspection).
+llvm::Expected<std::string>
+lowerToLLVMDialect(const std::string &formula,
+                   const std::vector<std::string> &aliases,
+                   const CompileOptions &options = {});
+
+} // namespace keops
+
+#endif // KEOPS_COMPILER_COMPILER_H

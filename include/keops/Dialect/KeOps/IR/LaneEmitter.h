@@ -1,0 +1,98 @@
+//===- LaneEmitter.h - Emit formula ops on lanes of pairs -------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares LaneEmitter, the builder that formula ops use in
+// FormulaOpInterface::emitLanes to generate code. A formula value of
+// dimension D is held as D components; each component is one SSA value
+// covering several (i, j) pairs at once: a vector<L x T> of L lanes on the
+// CPU (consecutive j), a scalar on a GPU thread. Ops therefore emit the same
+// arith/math code for every target, one component at a time.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
+#define KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
+
+#include "mlir/IR/Builders.h"
+#include "llvm/ADT/SmallVector.h"
+
+namespace mlir::keops {
+
+/// The components of one formula value.
+using Components = llvm::SmallVector<Value, 4>;
+
+class LaneEmitter {
+public:
+  /// `laneType` is the type of one component: vector<L x T> or T.
+  LaneEmitter(OpBuilder &builder, Location loc, Type laneType)
+      : builder(builder), loc(loc), laneType(laneType) {}
+
+  OpBuilder &getBuilder() { return builder; }
+  Location getLoc() { return loc; }
+
+  Type getLaneType() { return laneType; }
+
+  /// A constant with the type of `like` (scalar or vector splat).
+  Value constant(Value like, double value);
+  /// A constant component (of the lane type).
+  Value constant(double value);
+
+  Value add(Value a, Value b);
+  Value sub(Value a, Value b);
+  Value mul(Value a, Value b);
+  Value div(Value a, Value b);
+  Value neg(Value x);
+  Value min(Value a, Value b);
+  Value max(Value a, Value b);
+  Value exp(Value x);
+  Value log(Value x);
+  Value sqrt(Value x);
+  Value sin(Value x);
+  Value cos(Value x);
+  Value abs(Value x);
+  /// 1/sqrt(x), and 0 for x == 0.
+  Value rsqrt(Value x);
+  /// x^n for a constant integer n, by repeated squaring.
+  Value powi(Value x, int64_t n);
+  Value sign(Value x);
+  Value step(Value x);
+  Value relu(Value x);
+  /// Ordered comparisons giving an i1 (or vector of i1) mask.
+  Value lessThan(Value a, Value b);
+  Value greaterThan(Value a, Value b);
+  Value select(Value condition, Value ifTrue, Value ifFalse);
+
+  /// Component k of `operand`, broadcasting a dimension-1 operand.
+  static Value component(const Components &operand, size_t k) {
+    return operand[operand.size() == 1 ? 0 : k];
+  }
+  /// Applies `f` componentwise to broadcasting operands.
+  Components broadcast(llvm::ArrayRef<Components> operands,
+                       llvm::function_ref<Value(llvm::ArrayRef<Value>)> f);
+  /// Sum of the components.
+  Value sum(const Components &x);
+  /// Scalar product of two equal-length component lists.
+  Value dot(const Components &x, const Components &y);
+  /// Smallest/largest component, and its (first) index as a float.
+  Value minOf(const Components &x);
+  Value maxOf(const Components &x);
+  Value argMinOf(const Components &x);
+  Value argMaxOf(const Components &x);
+
+private:
+  Value constantOfType(Type type, double value);
+  /// The first index of the best component under `better(candidate, best)`.
+  Value argBest(const Components &x, bool smallest);
+
+  OpBuilder &builder;
+  Location loc;
+  Type laneType;
+};
+
+} // namespace mlir::keops
+
+#endif // KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H

@@ -1,0 +1,63 @@
+//===- Accumulator.h - The state of a reduction kind ------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares Accumulator, the interface that defines a reduction
+// kind once as a monoid over lanes of pairs:
+//
+//   init -> accumulate(state, F, G, j)* -> merge(state, state)* -> finalize
+//
+// A state is a list of vectors of W lanes (values of the accumulator type A,
+// or i64 indices). Tiling, lanes, threads and devices all combine partial
+// states with `merge`, so every target reuses one definition per kind.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H
+#define KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+
+#include <memory>
+
+namespace mlir::keops {
+
+/// How sum-type reductions add values up (KeOps sum_scheme).
+enum class SumScheme { BlockSum, KahanScheme, DirectSum };
+
+using State = llvm::SmallVector<Value, 8>;
+
+class Accumulator {
+public:
+  virtual ~Accumulator() = default;
+
+  /// The accumulator for `reduce`, with values accumulated in `accType`.
+  static std::unique_ptr<Accumulator> create(ReduceOp reduce, FloatType accType,
+                                             SumScheme scheme);
+
+  /// The types of the state for W lanes.
+  virtual llvm::SmallVector<Type> stateTypes(int64_t width) = 0;
+  /// The neutral state for W lanes.
+  virtual State init(LaneEmitter &e, int64_t width) = 0;
+  /// Adds the formula value `f` (and weight `g`) at columns `j` (vector of
+  /// i64) to `state`. Components are vectors of the state's width, already
+  /// converted to the accumulator type.
+  virtual State accumulate(LaneEmitter &e, const State &state,
+                           const Components &f, const Components &g,
+                           Value j) = 0;
+  /// Combines two states of the same width.
+  virtual State merge(LaneEmitter &e, const State &a, const State &b) = 0;
+  /// The result components (each of width 1) from a state of width 1: one
+  /// list per result of the reduction.
+  virtual llvm::SmallVector<Components> finalize(LaneEmitter &e,
+                                                 const State &state) = 0;
+  /// Whether the tiles of the block sum apply to this kind.
+  virtual bool isSumType() const { return false; }
+};
+
+} // namespace mlir::keops
+
+#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H

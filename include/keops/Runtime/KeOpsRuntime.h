@@ -1,0 +1,159 @@
+/*===- KeOpsRuntime.h - C API of the KeOps-MLIR runtime ----------*- C -*-===//
+ *
+ * This file is licensed under the MIT License.
+ * SPDX-License-Identifier: MIT
+ *
+ *===----------------------------------------------------------------------===//
+ *
+ * The runtime runs compiled kernels on host buffers. It has no MLIR or LLVM
+ * dependency: a compiler (the JIT of libKeOpsCompiler, or an AOT library)
+ * hands it a kernel entry point and a descriptor; the runtime checks the
+ * arrays against the descriptor, lays the reduced variables out for the
+ * kernel and runs it over the output rows on all cores.
+ *
+ * Every call returns a keops_rt_status_t: NULL on success, otherwise an
+ * object with a code and a message that the caller frees.
+ *
+ * Kernel ABI (CPU). A kernel computes the output rows [row_begin, row_end)
+ * over the reduced columns [col_begin, col_end). It is called as
+ * entry(args) ("packed" convention) where args[k] points to argument k:
+ *   args[0..4]   int64_t row_begin, row_end, col_begin, col_end, ld
+ *   args[5 + k]  keops_rt_buffer_t *   input k (in position order)
+ *   then         keops_rt_buffer_t *   output k
+ * Layouts: variables indexed by the output row are row-major (row r,
+ * component d at r * dim + d); reduced variables are component-major with
+ * leading dimension ld (column c, component d at d * ld + c); parameters
+ * hold their dim values; outputs are row-major, at the absolute row index.
+ *
+ * Example (error handling elided):
+ *
+ *   keops_rt_array_t in[3] = {{x, KEOPS_RT_FLOAT32, N, 3},
+ *                             {y, KEOPS_RT_FLOAT32, M, 3},
+ *                             {b, KEOPS_RT_FLOAT32, M, 1}};
+ *   keops_rt_array_t out[1] = {{a, KEOPS_RT_FLOAT32, N, 1}};
+ *   keops_rt_run_args_t run;
+ *   keops_rt_run_args_initialize(&run);
+ *   run.num_inputs = 3; run.inputs = in;
+ *   run.num_outputs = 1; run.outputs = out;
+ *   keops_rt_status_t status = keops_rt_kernel_run(kernel, &run);
+ *   if (status) { puts(keops_rt_status_message(status));
+ *                 keops_rt_status_free(status); }
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef KEOPS_RUNTIME_KEOPSRUNTIME_H
+#define KEOPS_RUNTIME_KEOPSRUNTIME_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KEOPS_RT_EXPORT __attribute__((visibility("default")))
+
+/*===----------------------------------------------------------------------===*
+ * Status
+ *===----------------------------------------------------------------------===*/
+
+typedef enum {
+  KEOPS_RT_OK = 0,
+  KEOPS_RT_INVALID_ARGUMENT = 1, /* shapes, dtypes, counts, null pointers */
+  KEOPS_RT_INTERNAL = 2,
+} keops_rt_code_t;
+
+typedef struct keops_rt_status_s *keops_rt_status_t; /* NULL: success */
+
+KEOPS_RT_EXPORT keops_rt_code_t keops_rt_status_code(keops_rt_status_t status);
+KEOPS_RT_EXPORT const char *keops_rt_status_message(keops_rt_status_t status);
+KEOPS_RT_EXPORT void keops_rt_status_free(keops_rt_status_t status);
+
+/*===----------------------------------------------------------------------===*
+ * Kernels
+ *===----------------------------------------------------------------------===*/
+
+typedef enum {
+  KEOPS_RT_FLOAT32 = 0,
+  KEOPS_RT_FLOAT64 = 1,
+  KEOPS_RT_INT64 = 2,
+} keops_rt_dtype_t;
+
+typedef enum {
+  KEOPS_RT_CATEGORY_I = 0,
+  KEOPS_RT_CATEGORY_J = 1,
+  KEOPS_RT_CATEGORY_PARAM = 2,
+} keops_rt_category_t;
+
+/* The one-dimensional memref descriptor of every kernel buffer. */
+typedef struct {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t size;
+  int64_t stride;
+} keops_rt_buffer_t;
+
+typedef void (*keops_rt_cpu_entry_t)(void **args);
+
+/* What a kernel computes; the runtime copies it. */
+typedef struct {
+  const char *name;              /* for messages */
+  keops_rt_dtype_t dtype;        /* of every input */
+  keops_rt_category_t row_category; /* I: reduces over j; J: over i */
+  int32_t num_inputs;
+  const keops_rt_category_t *categories;
+  const int64_t *dims;
+  const char *const *input_names; /* may be NULL, or hold NULL entries */
+  int32_t num_outputs;
+  const int64_t *output_dims;
+  const keops_rt_dtype_t *output_dtypes;
+  int32_t allows_empty_reduction; /* 0: reducing over 0 columns is an error */
+} keops_rt_kernel_desc_t;
+
+typedef struct keops_rt_kernel_s keops_rt_kernel_t;
+
+/* Wraps a CPU entry point. `release(owner)` runs when the kernel is
+ * destroyed (for example, to free the JIT engine that holds the code). */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
+    const keops_rt_kernel_desc_t *desc, keops_rt_cpu_entry_t entry,
+    void *owner, void (*release)(void *owner), keops_rt_kernel_t **out_kernel);
+
+KEOPS_RT_EXPORT void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel);
+
+/*===----------------------------------------------------------------------===*
+ * Running
+ *===----------------------------------------------------------------------===*/
+
+/* A row-major, contiguous array: rows x cols (parameters: 1 x dim). */
+typedef struct {
+  void *data;
+  keops_rt_dtype_t dtype;
+  int64_t rows;
+  int64_t cols;
+} keops_rt_array_t;
+
+typedef struct {
+  int32_t num_inputs;
+  const keops_rt_array_t *inputs;
+  int32_t num_outputs;
+  const keops_rt_array_t *outputs;
+  /* Rows of the i and j axes; -1 (default): from the inputs, 1 when no
+   * input has that category. */
+  int64_t rows_i;
+  int64_t rows_j;
+  /* Threads; 0 (default): one per core. */
+  int32_t num_threads;
+} keops_rt_run_args_t;
+
+KEOPS_RT_EXPORT void keops_rt_run_args_initialize(keops_rt_run_args_t *args);
+
+/* Checks the arrays against the kernel and computes the outputs. */
+KEOPS_RT_EXPORT keops_rt_status_t
+keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
+                    const keops_rt_run_args_t *args);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KEOPS_RUNTIME_KEOPSRUNTIME_H */

@@ -1,0 +1,350 @@
+//===- Compiler.cpp - Compile KeOps formulas into runtime kernels -*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements ::keops::compile:
+//
+//   formula --import--> keops module --canonicalize, cse--> canonical IR
+//     (cache lookup by hash of canonical IR + options)
+//     --keops-lower-to-cpu--> LLVM dialect --ExecutionEngine (host TM, O3)-->
+//     packed entry point --keops_rt_kernel_create_cpu--> runtime kernel
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Compiler/Compiler.h"
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Frontend/FormulaImporter.h"
+#include "keops/InitAllKeOps.h"
+#include "keops/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/Hashing.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+using namespace mlir;
+namespace mk = mlir::keops;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel
+//===----------------------------------------------------------------------===//
+
+namespace keops {
+
+Kernel::Kernel(std::string imported, std::vector<KernelInput> inputs,
+                        std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
+                      keops_rt_category_t rowCategory,
+                      keops_rt_kernel_t *runtimeKernel, double compileMs)
+    : imported(std::move(imported)), inputs(std::move(inputs)),
+      outputs(std::move(outputs)), dtype(dtype), rowCategory(rowCategory),
+      runtimeKernel(runtimeKernel), compileMs(compileMs) {}
+
+Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
+
+llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
+                               const std::vector<keops_rt_array_t> &outputArrays,
+                               int64_t rowsI, int64_t rowsJ,
+                               int32_t numThreads) const {
+  keops_rt_run_args_t args;
+  keops_rt_run_args_initialize(&args);
+  args.num_inputs = static_cast<int32_t>(inputArrays.size());
+  args.inputs = inputArrays.data();
+  args.num_outputs = static_cast<int32_t>(outputArrays.size());
+  args.outputs = outputArrays.data();
+  args.rows_i = rowsI;
+  args.rows_j = rowsJ;
+  args.num_threads = numThreads;
+  keops_rt_status_t status = keops_rt_kernel_run(runtimeKernel, &args);
+  if (!status)
+    return llvm::Error::success();
+  llvm::Error error = makeError(keops_rt_status_message(status));
+  keops_rt_status_free(status);
+  return error;
+}
+
+} // namespace keops
+
+//===----------------------------------------------------------------------===//
+// Compilation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const DialectRegistry &registry() {
+  static const DialectRegistry instance = [] {
+    DialectRegistry registry;
+    mk::registerAllKeOpsDialects(registry);
+    registerBuiltinDialectTranslation(registry);
+    registerLLVMDialectTranslation(registry);
+    return registry;
+  }();
+  return instance;
+}
+
+/// Kernels by key; a mutex guards the map (compilation runs outside it).
+struct KernelCache {
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<const ::keops::Kernel>> byText;
+  std::map<llvm::hash_code, std::shared_ptr<const ::keops::Kernel>> byIR;
+};
+
+KernelCache &cache() {
+  static KernelCache instance;
+  return instance;
+}
+
+llvm::Error checkOptions(const ::keops::CompileOptions &options) {
+  if (options.dtype != "float32" && options.dtype != "float64")
+    return makeError("dtype must be float32 or float64, got '" +
+                     options.dtype + "'" +
+                     (options.dtype == "float16"
+                          ? " (float16 is not supported on the CPU)"
+                          : ""));
+  if (!llvm::is_contained({"block_sum", "kahan_scheme", "direct_sum"},
+                          options.sumScheme))
+    return makeError("sum_scheme must be block_sum, kahan_scheme or "
+                     "direct_sum, got '" +
+                     options.sumScheme + "'");
+  if (options.lanes < 0 ||
+      (options.lanes && !llvm::isPowerOf2_64(options.lanes)))
+    return makeError("lanes must be 0 or a power of 2");
+  if (options.tileJ < 1)
+    return makeError("tile_j must be >= 1");
+  return llvm::Error::success();
+}
+
+std::string optionsKey(const ::keops::CompileOptions &options) {
+  return options.dtype + "|" + options.sumScheme + "|" +
+         (options.doubleAccumulator ? "f64acc" : "acc") + "|" +
+         std::to_string(options.lanes) + "|" + std::to_string(options.tileJ);
+}
+
+/// Imports and canonicalizes a formula.
+llvm::Expected<OwningOpRef<ModuleOp>>
+importCanonical(MLIRContext &context, const std::string &formula,
+                const std::vector<std::string> &aliases,
+                const ::keops::CompileOptions &options) {
+  mk::ImportOptions importOptions;
+  importOptions.elementType = options.dtype == "float64"
+                                  ? Type(Float64Type::get(&context))
+                                  : Type(Float32Type::get(&context));
+  mk::FormulaError error;
+  OwningOpRef<ModuleOp> module =
+      mk::importFormula(context, formula, aliases, importOptions, error);
+  if (!module)
+    return makeError(error.render());
+  PassManager pm(&context);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(*module)))
+    return makeError("internal error: canonicalization failed");
+  return std::move(module);
+}
+
+/// Adds keops-lower-to-cpu with the compile options to `pm`.
+void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
+  mk::KeOpsToCPUPipelineOptions pipeline;
+  pipeline.lanes = options.lanes;
+  pipeline.tileJ = options.tileJ;
+  pipeline.sumScheme = options.sumScheme;
+  pipeline.doubleAccumulator = options.doubleAccumulator;
+  mk::buildKeOpsToCPUPipeline(pm, pipeline);
+}
+
+keops_rt_category_t toRuntime(mk::Category category) {
+  return category == mk::Category::i   ? KEOPS_RT_CATEGORY_I
+         : category == mk::Category::j ? KEOPS_RT_CATEGORY_J
+                                          : KEOPS_RT_CATEGORY_PARAM;
+}
+
+/// JIT-compiles the lowered module and wraps it as a runtime kernel.
+llvm::Expected<keops_rt_kernel_t *>
+jitCompile(ModuleOp module, mk::ReduceOp reduce,
+           const std::vector<::keops::KernelInput> &inputs,
+           const std::vector<::keops::KernelOutput> &outputs,
+           keops_rt_dtype_t dtype, keops_rt_category_t rowCategory) {
+  static std::once_flag targetsInitialized;
+  std::call_once(targetsInitialized, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = builder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
+  auto transformer = makeOptimizingTransformer(3, 0, targetMachine->get());
+  ExecutionEngineOptions engineOptions;
+  engineOptions.transformer = transformer;
+  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  auto engine =
+      ExecutionEngine::create(module, engineOptions, std::move(*targetMachine));
+  if (!engine)
+    return engine.takeError();
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_keops_kernel");
+  if (!entry)
+    return entry.takeError();
+
+  std::vector<keops_rt_category_t> categories;
+  std::vector<int64_t> dims;
+  std::vector<const char *> names;
+  for (const ::keops::KernelInput &input : inputs) {
+    categories.push_back(input.category);
+    dims.push_back(input.dim);
+    names.push_back(input.name.c_str());
+  }
+  std::vector<int64_t> outputDims;
+  std::vector<keops_rt_dtype_t> outputDtypes;
+  for (const ::keops::KernelOutput &output : outputs) {
+    outputDims.push_back(output.dim);
+    outputDtypes.push_back(output.dtype);
+  }
+  keops_rt_kernel_desc_t desc{};
+  desc.name = "keops_kernel";
+  desc.dtype = dtype;
+  desc.row_category = rowCategory;
+  desc.num_inputs = static_cast<int32_t>(inputs.size());
+  desc.categories = categories.data();
+  desc.dims = dims.data();
+  desc.input_names = names.data();
+  desc.num_outputs = static_cast<int32_t>(outputs.size());
+  desc.output_dims = outputDims.data();
+  desc.output_dtypes = outputDtypes.data();
+  desc.allows_empty_reduction = reduce.getKind() == mk::ReductionKind::sum;
+  keops_rt_kernel_t *kernel = nullptr;
+  ExecutionEngine *owner = engine->release();
+  keops_rt_status_t status = keops_rt_kernel_create_cpu(
+      &desc, reinterpret_cast<keops_rt_cpu_entry_t>(*entry), owner,
+      [](void *p) { delete static_cast<ExecutionEngine *>(p); }, &kernel);
+  if (status) {
+    delete owner;
+    llvm::Error error = makeError(keops_rt_status_message(status));
+    keops_rt_status_free(status);
+    return std::move(error);
+  }
+  return kernel;
+}
+
+} // namespace
+
+namespace keops {
+
+llvm::Expected<std::shared_ptr<const Kernel>>
+compile(const std::string &formula,
+               const std::vector<std::string> &aliases,
+               const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  std::string textKey = formula + "\n" + llvm::join(aliases, "\n") + "\n" +
+                        optionsKey(options);
+  KernelCache &kernels = cache();
+  {
+    std::lock_guard<std::mutex> lock(kernels.mutex);
+    auto it = kernels.byText.find(textKey);
+    if (it != kernels.byText.end())
+      return it->second;
+  }
+
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, options);
+  if (!module)
+    return module.takeError();
+  std::string canonical;
+  llvm::raw_string_ostream(canonical) << **module;
+  llvm::hash_code irKey = llvm::hash_combine(canonical, optionsKey(options));
+  {
+    std::lock_guard<std::mutex> lock(kernels.mutex);
+    auto it = kernels.byIR.find(irKey);
+    if (it != kernels.byIR.end())
+      return kernels.byText[textKey] = it->second;
+  }
+
+  // What the runtime needs to know, read before lowering.
+  auto function = *(*module)->getOps<func::FuncOp>().begin();
+  auto reduce = *function.getOps<mk::ReduceOp>().begin();
+  std::vector<::keops::KernelInput> inputs;
+  for (auto [k, input] : llvm::enumerate(reduce.getInputs())) {
+    auto name = function.getArgAttrOfType<StringAttr>(k, "keops.name");
+    inputs.push_back({name ? name.str() : "", toRuntime(reduce.getCategory(k)),
+                      llvm::cast<RankedTensorType>(input.getType())
+                          .getShape()
+                          .back()});
+  }
+  std::vector<::keops::KernelOutput> outputs;
+  for (Type type : reduce.getResultTypes()) {
+    auto tensor = llvm::cast<RankedTensorType>(type);
+    Type element = tensor.getElementType();
+    outputs.push_back({element.isInteger(64) ? KEOPS_RT_INT64
+                       : element.isF64()     ? KEOPS_RT_FLOAT64
+                                             : KEOPS_RT_FLOAT32,
+                       tensor.getShape().back()});
+  }
+  keops_rt_dtype_t dtype =
+      options.dtype == "float64" ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
+  keops_rt_category_t rowCategory =
+      reduce.getAxis() == mk::Axis::j ? KEOPS_RT_CATEGORY_I : KEOPS_RT_CATEGORY_J;
+
+  PassManager pm(&context);
+  addLowering(pm, options);
+  if (failed(pm.run(**module)))
+    return makeError("internal error: lowering to the LLVM dialect failed");
+  auto runtimeKernel =
+      jitCompile(**module, reduce, inputs, outputs, dtype, rowCategory);
+  if (!runtimeKernel)
+    return runtimeKernel.takeError();
+
+  double compileMs = std::chrono::duration<double, std::milli>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+  auto kernel = std::make_shared<const ::keops::Kernel>(
+      canonical, std::move(inputs), std::move(outputs), dtype, rowCategory,
+      *runtimeKernel, compileMs);
+  std::lock_guard<std::mutex> lock(kernels.mutex);
+  kernels.byIR[irKey] = kernel;
+  kernels.byText[textKey] = kernel;
+  return kernel;
+}
+
+llvm::Expected<std::string>
+lowerToLLVMDialect(const std::string &formula,
+                          const std::vector<std::string> &aliases,
+                          const CompileOptions &options) {
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, options);
+  if (!module)
+    return module.takeError();
+  PassManager pm(&context);
+  addLowering(pm, options);
+  if (failed(pm.run(**module)))
+    return makeError("internal error: lowering to the LLVM dialect failed");
+  std::string text;
+  llvm::raw_string_ostream(text) << **module;
+  return text;
+}
+
+} // namespace keops

@@ -1,0 +1,369 @@
+//===- Accumulator.cpp - The state of every reduction kind ------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements the Accumulator of every reduction kind:
+//
+//   sum               s += f                   (or Kahan-compensated)
+//   logsumexp,        (m, s): m = max f, s = sum exp(f - m) g, with one exp
+//   sumsoftmaxweight    per pair; g = 1 without weight, (1, g) for softmax
+//   min, max          per component, NaN-ignoring strict comparison
+//   arg*, *_arg*      value and first index of the best value
+//   kmin family       the K best (value, index) per component, sorted
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::keops;
+
+static constexpr double kInf = std::numeric_limits<double>::infinity();
+
+static VectorType vectorOf(int64_t width, Type element) {
+  return VectorType::get({width}, element);
+}
+
+static Value splat(LaneEmitter &e, VectorType type, double value) {
+  OpBuilder &b = e.getBuilder();
+  TypedAttr attr;
+  if (auto floatType = llvm::dyn_cast<FloatType>(type.getElementType()))
+    attr = b.getFloatAttr(floatType, value);
+  else
+    attr = b.getIntegerAttr(type.getElementType(), static_cast<int64_t>(value));
+  return arith::ConstantOp::create(b, e.getLoc(),
+                                   DenseElementsAttr::get(type, attr));
+}
+
+static Value selectIndex(LaneEmitter &e, Value condition, Value a, Value b) {
+  return arith::SelectOp::create(e.getBuilder(), e.getLoc(), condition, a, b);
+}
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Sum
+//===----------------------------------------------------------------------===//
+
+/// sum: one value per component; Kahan keeps a compensation per component.
+class SumAccumulator final : public Accumulator {
+public:
+  SumAccumulator(int64_t dim, FloatType accType, bool kahan)
+      : dim(dim), accType(accType), kahan(kahan) {}
+
+  llvm::SmallVector<Type> stateTypes(int64_t width) override {
+    return llvm::SmallVector<Type>(dim * (kahan ? 2 : 1),
+                                   vectorOf(width, accType));
+  }
+  State init(LaneEmitter &e, int64_t width) override {
+    return State(dim * (kahan ? 2 : 1), splat(e, vectorOf(width, accType), 0));
+  }
+  State accumulate(LaneEmitter &e, const State &state, const Components &f,
+                   const Components &, Value) override {
+    State next(state);
+    for (int64_t k = 0; k < dim; ++k) {
+      if (!kahan) {
+        next[k] = e.add(state[k], f[k]);
+        continue;
+      }
+      // Kahan: y = f - c; t = s + y; c = (t - s) - y; s = t.
+      Value y = e.sub(f[k], state[dim + k]);
+      Value t = e.add(state[k], y);
+      next[dim + k] = e.sub(e.sub(t, state[k]), y);
+      next[k] = t;
+    }
+    return next;
+  }
+  State merge(LaneEmitter &e, const State &a, const State &b) override {
+    State merged;
+    for (auto [x, y] : llvm::zip_equal(a, b))
+      merged.push_back(e.add(x, y));
+    return merged;
+  }
+  llvm::SmallVector<Components> finalize(LaneEmitter &,
+                                         const State &state) override {
+    return {Components(state.begin(), state.begin() + dim)};
+  }
+  bool isSumType() const override { return true; }
+
+private:
+  int64_t dim;
+  FloatType accType;
+  bool kahan;
+};
+
+//===----------------------------------------------------------------------===//
+// LogSumExp and SumSoftMaxWeight
+//===----------------------------------------------------------------------===//
+
+/// (m, s_0..s_{E-1}): m = max_j f_j, s_k = sum_j exp(f_j - m) g_jk.
+class ShiftedExpSumAccumulator final : public Accumulator {
+public:
+  enum class Finalize { LogSumExp, SoftMax };
+  ShiftedExpSumAccumulator(int64_t numSums, FloatType accType, Finalize mode)
+      : numSums(numSums), accType(accType), mode(mode) {}
+
+  llvm::SmallVector<Type> stateTypes(int64_t width) override {
+    return llvm::SmallVector<Type>(1 + numSums, vectorOf(width, accType));
+  }
+  State init(LaneEmitter &e, int64_t width) override {
+    State state{splat(e, vectorOf(width, accType), -kInf)};
+    state.append(numSums, splat(e, vectorOf(width, accType), 0));
+    return state;
+  }
+  State accumulate(LaneEmitter &e, const State &state, const Components &f,
+                   const Components &g, Value) override {
+    // One exp per pair: e = exp(-|f - m|); if f > m the old sums scale by e
+    // and g enters with weight 1, else g enters with weight e. A value of
+    // -inf contributes nothing (this also avoids -inf - -inf).
+    Value m = state[0], v = f[0];
+    Value greater = e.greaterThan(v, m);
+    Value diff = e.select(greater, e.sub(m, v), e.sub(v, m));
+    Value isMinusInf = arith::CmpFOp::create(
+        e.getBuilder(), e.getLoc(), arith::CmpFPredicate::OEQ, v,
+        e.constant(v, -kInf));
+    Value factor = e.select(isMinusInf, e.constant(v, 0), e.exp(diff));
+    State next{e.select(greater, v, m)};
+    for (int64_t k = 0; k < numSums; ++k) {
+      Value s = state[1 + k];
+      Value w = weight(e, v, g, k);
+      next.push_back(e.select(greater, e.add(e.mul(s, factor), w),
+                              e.add(s, e.mul(factor, w))));
+    }
+    return next;
+  }
+  State merge(LaneEmitter &e, const State &a, const State &b) override {
+    Value m = e.max(a[0], b[0]);
+    // Empty states have m = -inf: their sums are 0 and must stay so.
+    Value empty = arith::CmpFOp::create(e.getBuilder(), e.getLoc(),
+                                        arith::CmpFPredicate::OEQ, m,
+                                        e.constant(m, -kInf));
+    Value zero = e.constant(m, 0);
+    Value scaleA = e.select(empty, zero, e.exp(e.sub(a[0], m)));
+    Value scaleB = e.select(empty, zero, e.exp(e.sub(b[0], m)));
+    State merged{m};
+    for (int64_t k = 0; k < numSums; ++k)
+      merged.push_back(
+          e.add(e.mul(a[1 + k], scaleA), e.mul(b[1 + k], scaleB)));
+    return merged;
+  }
+  llvm::SmallVector<Components> finalize(LaneEmitter &e,
+                                         const State &state) override {
+    Components out;
+    if (mode == Finalize::LogSumExp) {
+      for (int64_t k = 0; k < numSums; ++k)
+        out.push_back(e.add(state[0], e.log(state[1 + k])));
+    } else {
+      for (int64_t k = 1; k < numSums; ++k)
+        out.push_back(e.div(state[1 + k], state[1]));
+    }
+    return {out};
+  }
+  bool isSumType() const override { return true; }
+
+private:
+  /// The weight of sum k: 1 without weight; softmax sums (1, g).
+  Value weight(LaneEmitter &e, Value like, const Components &g, int64_t k) {
+    if (mode == Finalize::SoftMax)
+      return k == 0 ? e.constant(like, 1) : LaneEmitter::component(g, k - 1);
+    return g.empty() ? e.constant(like, 1) : LaneEmitter::component(g, k);
+  }
+
+  int64_t numSums;
+  FloatType accType;
+  Finalize mode;
+};
+
+//===----------------------------------------------------------------------===//
+// Min, max and their indices
+//===----------------------------------------------------------------------===//
+
+/// Per component, the best value and the first column that reaches it.
+class BestAccumulator final : public Accumulator {
+public:
+  BestAccumulator(int64_t dim, FloatType accType, bool smallest,
+                  bool outputValues, bool outputIndices)
+      : dim(dim), accType(accType), smallest(smallest),
+        outputValues(outputValues), outputIndices(outputIndices) {}
+
+  llvm::SmallVector<Type> stateTypes(int64_t width) override {
+    llvm::SmallVector<Type> types(dim, vectorOf(width, accType));
+    types.append(dim, vectorOf(width, indexType()));
+    return types;
+  }
+  State init(LaneEmitter &e, int64_t width) override {
+    State state(dim, splat(e, vectorOf(width, accType), smallest ? kInf : -kInf));
+    state.append(dim, splat(e, vectorOf(width, indexType()), 0));
+    return state;
+  }
+  State accumulate(LaneEmitter &e, const State &state, const Components &f,
+                   const Components &, Value j) override {
+    State next(state);
+    for (int64_t k = 0; k < dim; ++k) {
+      Value better = isBetter(e, f[k], state[k]);
+      next[k] = e.select(better, f[k], state[k]);
+      next[dim + k] = selectIndex(e, better, j, state[dim + k]);
+    }
+    return next;
+  }
+  State merge(LaneEmitter &e, const State &a, const State &b) override {
+    State merged(a);
+    for (int64_t k = 0; k < dim; ++k) {
+      // b wins when strictly better, or equal with a smaller index.
+      OpBuilder &builder = e.getBuilder();
+      Value equal = arith::CmpFOp::create(builder, e.getLoc(),
+                                          arith::CmpFPredicate::OEQ, b[k], a[k]);
+      Value earlier = arith::CmpIOp::create(
+          builder, e.getLoc(), arith::CmpIPredicate::slt, b[dim + k], a[dim + k]);
+      Value tie = arith::AndIOp::create(builder, e.getLoc(), equal, earlier);
+      Value better = arith::OrIOp::create(builder, e.getLoc(),
+                                          isBetter(e, b[k], a[k]), tie);
+      merged[k] = e.select(better, b[k], a[k]);
+      merged[dim + k] = selectIndex(e, better, b[dim + k], a[dim + k]);
+    }
+    return merged;
+  }
+  llvm::SmallVector<Components> finalize(LaneEmitter &,
+                                         const State &state) override {
+    llvm::SmallVector<Components> results;
+    if (outputValues)
+      results.push_back(Components(state.begin(), state.begin() + dim));
+    if (outputIndices)
+      results.push_back(Components(state.begin() + dim, state.end()));
+    return results;
+  }
+
+private:
+  Type indexType() { return IntegerType::get(accType.getContext(), 64); }
+  Value isBetter(LaneEmitter &e, Value candidate, Value best) {
+    return smallest ? e.lessThan(candidate, best)
+                    : e.greaterThan(candidate, best);
+  }
+
+  int64_t dim;
+  FloatType accType;
+  bool smallest, outputValues, outputIndices;
+};
+
+/// Per component, the K smallest values (ascending) and their columns.
+/// State layout: values[slot * dim + k], then indices in the same order.
+class KMinAccumulator final : public Accumulator {
+public:
+  KMinAccumulator(int64_t dim, int64_t k, FloatType accType, bool outputValues,
+                  bool outputIndices)
+      : dim(dim), k(k), accType(accType), outputValues(outputValues),
+        outputIndices(outputIndices) {}
+
+  llvm::SmallVector<Type> stateTypes(int64_t width) override {
+    llvm::SmallVector<Type> types(k * dim, vectorOf(width, accType));
+    types.append(k * dim, vectorOf(width, indexType()));
+    return types;
+  }
+  State init(LaneEmitter &e, int64_t width) override {
+    State state(k * dim, splat(e, vectorOf(width, accType), kInf));
+    state.append(k * dim, splat(e, vectorOf(width, indexType()), 0));
+    return state;
+  }
+  State accumulate(LaneEmitter &e, const State &state, const Components &f,
+                   const Components &, Value j) override {
+    State next(state);
+    for (int64_t c = 0; c < dim; ++c)
+      insert(e, next, c, f[c], j);
+    return next;
+  }
+  State merge(LaneEmitter &e, const State &a, const State &b) override {
+    State merged(a);
+    for (int64_t c = 0; c < dim; ++c)
+      for (int64_t slot = 0; slot < k; ++slot)
+        insert(e, merged, c, b[slot * dim + c], b[k * dim + slot * dim + c]);
+    return merged;
+  }
+  llvm::SmallVector<Components> finalize(LaneEmitter &,
+                                         const State &state) override {
+    llvm::SmallVector<Components> results;
+    if (outputValues)
+      results.push_back(Components(state.begin(), state.begin() + k * dim));
+    if (outputIndices)
+      results.push_back(Components(state.begin() + k * dim, state.end()));
+    return results;
+  }
+
+private:
+  Type indexType() { return IntegerType::get(accType.getContext(), 64); }
+
+  /// Inserts (value, index) into the sorted slots of component c: one
+  /// compare-and-swap per slot.
+  void insert(LaneEmitter &e, State &state, int64_t c, Value value,
+              Value index) {
+    for (int64_t slot = 0; slot < k; ++slot) {
+      Value &slotValue = state[slot * dim + c];
+      Value &slotIndex = state[k * dim + slot * dim + c];
+      Value smaller = e.lessThan(value, slotValue);
+      Value newValue = e.select(smaller, value, slotValue);
+      Value newIndex = selectIndex(e, smaller, index, slotIndex);
+      value = e.select(smaller, slotValue, value);
+      index = selectIndex(e, smaller, slotIndex, index);
+      slotValue = newValue;
+      slotIndex = newIndex;
+    }
+  }
+
+  int64_t dim, k;
+  FloatType accType;
+  bool outputValues, outputIndices;
+};
+
+} // namespace
+
+std::unique_ptr<Accumulator> Accumulator::create(ReduceOp reduce,
+                                                 FloatType accType,
+                                                 SumScheme scheme) {
+  auto yielded = reduce.getYield().getValues();
+  auto dimOf = [](Value v) {
+    return llvm::cast<VectorType>(v.getType()).getDimSize(0);
+  };
+  int64_t dim = dimOf(yielded[0]);
+  int64_t weightDim = yielded.size() > 1 ? dimOf(yielded[1]) : 0;
+  using Kind = ReductionKind;
+  using SES = ShiftedExpSumAccumulator;
+  switch (reduce.getKind()) {
+  case Kind::sum:
+    return std::make_unique<SumAccumulator>(dim, accType,
+                                            scheme == SumScheme::KahanScheme);
+  case Kind::logsumexp:
+    return std::make_unique<SES>(weightDim ? weightDim : 1, accType,
+                                 SES::Finalize::LogSumExp);
+  case Kind::sumsoftmaxweight:
+    return std::make_unique<SES>(1 + weightDim, accType, SES::Finalize::SoftMax);
+  case Kind::min:
+  case Kind::argmin:
+  case Kind::min_argmin:
+  case Kind::max:
+  case Kind::argmax:
+  case Kind::max_argmax: {
+    Kind kind = reduce.getKind();
+    bool smallest =
+        kind == Kind::min || kind == Kind::argmin || kind == Kind::min_argmin;
+    bool values = kind != Kind::argmin && kind != Kind::argmax;
+    bool indices = kind != Kind::min && kind != Kind::max;
+    return std::make_unique<BestAccumulator>(dim, accType, smallest, values,
+                                             indices);
+  }
+  case Kind::kmin:
+  case Kind::argkmin:
+  case Kind::kmin_argkmin: {
+    Kind kind = reduce.getKind();
+    return std::make_unique<KMinAccumulator>(dim, *reduce.getK(), accType,
+                                             kind != Kind::argkmin,
+                                             kind != Kind::kmin);
+  }
+  }
+  llvm_unreachable("unknown reduction kind");
+}

@@ -1,0 +1,422 @@
+//===- TileReductions.cpp - Tile keops.reduce into a kernel -----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements keops-tile-reductions:
+//
+//   func(tensors) { keops.reduce over i|j }
+//     --reduce over j--> func(tensors) { keops.reduce over j }
+//     --tile--> func(row/column ranges, memrefs) {
+//                 scf.for rows { scf.for j-tiles { scf.for lanes {
+//                   formula on vector<L x T> components; accumulate } } ;
+//                   merge lanes; finalize; store } }
+//
+// The reduction kind only enters through its Accumulator.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+#include "keops/Dialect/KeOps/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::keops {
+#define GEN_PASS_DEF_KEOPSTILEREDUCTIONSPASS
+#include "keops/Dialect/KeOps/Transforms/Passes.h.inc"
+} // namespace mlir::keops
+
+using namespace mlir;
+using namespace mlir::keops;
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// keops.reduce over i == keops.reduce over j with i and j swapped.
+struct ReduceOverJ final : OpRewritePattern<ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAxis() == Axis::j)
+      return rewriter.notifyMatchFailure(op, "already reduces over j");
+    MLIRContext *ctx = op.getContext();
+    llvm::SmallVector<Attribute> swapped;
+    for (unsigned k = 0, e = op.getInputs().size(); k < e; ++k) {
+      Category c = op.getCategory(k);
+      swapped.push_back(CategoryAttr::get(
+          ctx, c == Category::i   ? Category::j
+               : c == Category::j ? Category::i
+                                  : c));
+    }
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setAxis(Axis::j);
+      op.setCategoriesAttr(ArrayAttr::get(ctx, swapped));
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
+  patterns.add<ReduceOverJ>(patterns.getContext());
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel emission
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Emits the kernel of one keops.reduce (over j) into a new entry block.
+class KernelEmitter {
+public:
+  KernelEmitter(ReduceOp reduce, Accumulator &acc, int64_t lanes,
+                int64_t tileJ, bool blockSum, FloatType accType)
+      : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
+        blockSum(blockSum), accType(accType),
+        elementType(llvm::cast<FloatType>(
+            llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
+                .getElementType())),
+        laneType(VectorType::get({lanes}, elementType)) {}
+
+  /// The kernel's argument types: 5 indices, then one flat memref per input
+  /// and per result.
+  llvm::SmallVector<Type> argumentTypes();
+  void emit(OpBuilder &b, Block &entry);
+
+private:
+  int64_t dimOf(unsigned input) {
+    return llvm::cast<RankedTensorType>(reduce.getInputs()[input].getType())
+        .getShape()
+        .back();
+  }
+  Value index(OpBuilder &b, int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc(), value);
+  }
+  Location loc() { return reduce.getLoc(); }
+
+  /// Loads component d of every variable of `category` at `row` (scalar
+  /// loads, broadcast to lanes).
+  void loadBroadcastRows(OpBuilder &b, Category category, Value row);
+  /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
+  /// masked when `mask` is given.
+  void loadColumns(OpBuilder &b, Value j, Value mask);
+  /// Evaluates the formula (and weight) on the current variable components.
+  std::pair<Components, Components> emitFormula(LaneEmitter &e);
+  /// Accumulates columns [j, j + lanes) into `state`.
+  State accumulateLanes(OpBuilder &b, const State &state, Value j, Value mask);
+  /// Accumulates the columns [begin, end) into `state`: full lanes, then a
+  /// masked tail.
+  State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
+  void emitRow(OpBuilder &b, Value row);
+
+  ReduceOp reduce;
+  Accumulator &acc;
+  int64_t lanes, tileJ;
+  bool blockSum;
+  FloatType accType, elementType;
+  VectorType laneType;
+  Value colBegin, colEnd, ld;
+  llvm::SmallVector<Value> inputs, outputs;
+  /// The components of each region argument for the current pair lanes.
+  llvm::DenseMap<Value, Components> values;
+};
+
+} // namespace
+
+llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
+  MLIRContext *ctx = reduce.getContext();
+  llvm::SmallVector<Type> types(5, IndexType::get(ctx));
+  for (Value input : reduce.getInputs())
+    types.push_back(MemRefType::get(
+        {ShapedType::kDynamic},
+        llvm::cast<RankedTensorType>(input.getType()).getElementType()));
+  for (Type result : reduce.getResultTypes())
+    types.push_back(MemRefType::get(
+        {ShapedType::kDynamic},
+        llvm::cast<RankedTensorType>(result).getElementType()));
+  return types;
+}
+
+void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
+                                      Value row) {
+  Block &body = reduce.getBody().front();
+  for (unsigned k = 0; k < inputs.size(); ++k) {
+    if (reduce.getCategory(k) != category)
+      continue;
+    int64_t dim = dimOf(k);
+    Value base = row ? arith::MulIOp::create(b, loc(), row, index(b, dim))
+                     : index(b, 0);
+    Components &components = values[body.getArgument(k)];
+    components.clear();
+    for (int64_t d = 0; d < dim; ++d) {
+      Value offset = arith::AddIOp::create(b, loc(), base, index(b, d));
+      Value scalar = memref::LoadOp::create(b, loc(), inputs[k], offset);
+      components.push_back(
+          vector::BroadcastOp::create(b, loc(), laneType, scalar));
+    }
+  }
+}
+
+void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
+  Block &body = reduce.getBody().front();
+  Value zeros;
+  if (mask)
+    zeros = arith::ConstantOp::create(
+        b, loc(), DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
+  for (unsigned k = 0; k < inputs.size(); ++k) {
+    if (reduce.getCategory(k) != Category::j)
+      continue;
+    Components &components = values[body.getArgument(k)];
+    components.clear();
+    for (int64_t d = 0, e = dimOf(k); d < e; ++d) {
+      Value offset = arith::AddIOp::create(
+          b, loc(), arith::MulIOp::create(b, loc(), index(b, d), ld), j);
+      components.push_back(
+          mask ? Value(vector::MaskedLoadOp::create(b, loc(), laneType,
+                                                    inputs[k], offset, mask,
+                                                    zeros))
+               : Value(vector::LoadOp::create(b, loc(), laneType, inputs[k],
+                                              offset)));
+    }
+  }
+}
+
+std::pair<Components, Components> KernelEmitter::emitFormula(LaneEmitter &e) {
+  Block &body = reduce.getBody().front();
+  for (Operation &op : body.without_terminator()) {
+    llvm::SmallVector<Components> operands;
+    for (Value operand : op.getOperands())
+      operands.push_back(values.at(operand));
+    Components result;
+    llvm::cast<FormulaOpInterface>(op).emitLanes(e, operands, result);
+    values[op.getResult(0)] = std::move(result);
+  }
+  auto yielded = reduce.getYield().getValues();
+  auto convert = [&](Value v) {
+    Components components = values.at(v);
+    if (accType != elementType)
+      for (Value &c : components)
+        c = arith::ExtFOp::create(e.getBuilder(), e.getLoc(),
+                                  VectorType::get({lanes}, accType), c);
+    return components;
+  };
+  return {convert(yielded[0]),
+          yielded.size() > 1 ? convert(yielded[1]) : Components()};
+}
+
+State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
+                                     Value mask) {
+  LaneEmitter e(b, loc(), laneType);
+  loadColumns(b, j, mask);
+  auto [f, g] = emitFormula(e);
+  auto indexLanes = VectorType::get({lanes}, b.getI64Type());
+  Value jLanes = vector::BroadcastOp::create(
+      b, loc(), indexLanes,
+      arith::IndexCastOp::create(b, loc(), b.getI64Type(), j));
+  llvm::SmallVector<int64_t> iota(lanes);
+  for (int64_t l = 0; l < lanes; ++l)
+    iota[l] = l;
+  jLanes = arith::AddIOp::create(
+      b, loc(), jLanes,
+      arith::ConstantOp::create(b, loc(),
+                                DenseIntElementsAttr::get(indexLanes, iota)));
+  State next = acc.accumulate(e, state, f, g, jLanes);
+  if (mask)
+    for (auto [n, old] : llvm::zip_equal(next, state))
+      n = arith::SelectOp::create(b, loc(), mask, n, old);
+  return next;
+}
+
+State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
+                                 const State &state) {
+  Value step = index(b, lanes);
+  Value count = arith::SubIOp::create(b, loc(), end, begin);
+  Value fullEnd = arith::AddIOp::create(
+      b, loc(), begin,
+      arith::MulIOp::create(
+          b, loc(), arith::DivUIOp::create(b, loc(), count, step), step));
+  auto full = scf::ForOp::create(
+      b, loc(), begin, fullEnd, step, state,
+      [&](OpBuilder &b, Location, Value j, ValueRange iterArgs) {
+        State next = accumulateLanes(b, State(iterArgs), j, Value());
+        scf::YieldOp::create(b, loc(), next);
+      });
+  Value hasTail = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
+                                        fullEnd, end);
+  auto tail = scf::IfOp::create(
+      b, loc(), hasTail,
+      [&](OpBuilder &b, Location) {
+        Value remaining = arith::SubIOp::create(b, loc(), end, fullEnd);
+        Value mask = vector::CreateMaskOp::create(
+            b, loc(), VectorType::get({lanes}, b.getI1Type()), remaining);
+        State next =
+            accumulateLanes(b, State(full.getResults()), fullEnd, mask);
+        scf::YieldOp::create(b, loc(), next);
+      },
+      [&](OpBuilder &b, Location) {
+        scf::YieldOp::create(b, loc(), full.getResults());
+      });
+  return State(tail.getResults());
+}
+
+void KernelEmitter::emitRow(OpBuilder &b, Value row) {
+  LaneEmitter e(b, loc(), laneType);
+  loadBroadcastRows(b, Category::i, row);
+  State state = acc.init(e, lanes);
+  if (blockSum && acc.isSumType()) {
+    // Block sum: each j-tile sums from zero, then merges into the total.
+    auto tiles = scf::ForOp::create(
+        b, loc(), colBegin, colEnd, index(b, tileJ), state,
+        [&](OpBuilder &b, Location, Value t, ValueRange running) {
+          LaneEmitter e(b, loc(), laneType);
+          Value tileEnd = arith::MinUIOp::create(
+              b, loc(), arith::AddIOp::create(b, loc(), t, index(b, tileJ)),
+              colEnd);
+          State tile = scanColumns(b, t, tileEnd, acc.init(e, lanes));
+          scf::YieldOp::create(b, loc(), acc.merge(e, State(running), tile));
+        });
+    state = State(tiles.getResults());
+  } else {
+    state = scanColumns(b, colBegin, colEnd, state);
+  }
+
+  // Merge the lanes pairwise: L -> L/2 -> ... -> 1.
+  for (int64_t width = lanes; width > 1; width /= 2) {
+    auto half = [&](const State &s, int64_t offset) {
+      State part;
+      for (Value v : s)
+        part.push_back(vector::ExtractStridedSliceOp::create(
+            b, loc(), v, llvm::ArrayRef<int64_t>{offset},
+            llvm::ArrayRef<int64_t>{width / 2}, llvm::ArrayRef<int64_t>{1}));
+      return part;
+    };
+    state = acc.merge(e, half(state, 0), half(state, width / 2));
+  }
+
+  for (auto [result, components] :
+       llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
+    unsigned number = result.getResultNumber();
+    Type outElement =
+        llvm::cast<RankedTensorType>(result.getType()).getElementType();
+    Value base = arith::MulIOp::create(
+        b, loc(), row, index(b, static_cast<int64_t>(components.size())));
+    for (auto [k, component] : llvm::enumerate(components)) {
+      Value scalar = vector::ExtractOp::create(b, loc(), component,
+                                               llvm::ArrayRef<int64_t>{0});
+      if (scalar.getType() != outElement)
+        scalar = arith::TruncFOp::create(b, loc(), outElement, scalar);
+      Value offset = arith::AddIOp::create(b, loc(), base,
+                                           index(b, static_cast<int64_t>(k)));
+      memref::StoreOp::create(b, loc(), scalar, outputs[number], offset);
+    }
+  }
+}
+
+void KernelEmitter::emit(OpBuilder &b, Block &entry) {
+  Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
+  colBegin = entry.getArgument(2);
+  colEnd = entry.getArgument(3);
+  ld = entry.getArgument(4);
+  unsigned numInputs = reduce.getInputs().size();
+  for (unsigned k = 0; k < numInputs; ++k)
+    inputs.push_back(entry.getArgument(5 + k));
+  for (unsigned k = 0; k < reduce.getNumResults(); ++k)
+    outputs.push_back(entry.getArgument(5 + numInputs + k));
+
+  loadBroadcastRows(b, Category::param, Value());
+  scf::ForOp::create(b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
+                     [&](OpBuilder &b, Location, Value row, ValueRange) {
+                       emitRow(b, row);
+                       scf::YieldOp::create(b, loc());
+                     });
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct KeOpsTileReductionsPass final
+    : keops::impl::KeOpsTileReductionsPassBase<KeOpsTileReductionsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    llvm::SmallVector<ReduceOp> reduces(func.getOps<ReduceOp>());
+    if (reduces.empty())
+      return;
+    ReduceOp reduce = reduces.front();
+    Block &body = func.getBody().front();
+    if (reduces.size() != 1 || !llvm::hasSingleElement(func.getBody()) ||
+        body.getOperations().size() != 2 ||
+        !llvm::equal(reduce.getInputs(), func.getArguments())) {
+      func.emitOpError("keops-tile-reductions expects a function whose body "
+                       "is one keops.reduce of its arguments, in order");
+      return signalPassFailure();
+    }
+
+    RewritePatternSet patterns(&getContext());
+    populateKeOpsReduceOverJPatterns(patterns);
+    if (failed(applyOpPatternsGreedily({reduce.getOperation()},
+                                       std::move(patterns))))
+      return signalPassFailure();
+
+    std::optional<SumScheme> scheme =
+        llvm::StringSwitch<std::optional<SumScheme>>(sumScheme)
+            .Case("block_sum", SumScheme::BlockSum)
+            .Case("kahan_scheme", SumScheme::KahanScheme)
+            .Case("direct_sum", SumScheme::DirectSum)
+            .Default(std::nullopt);
+    if (!scheme) {
+      func.emitOpError("unknown sum-scheme '") << sumScheme << "'";
+      return signalPassFailure();
+    }
+    auto elementType = llvm::cast<FloatType>(
+        llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
+            .getElementType());
+    int64_t laneCount = lanes ? lanes : 512 / elementType.getWidth();
+    if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount) || tileJ < 1) {
+      func.emitOpError("lanes must be a power of 2 and tile-j positive");
+      return signalPassFailure();
+    }
+    FloatType accType = elementType;
+    if (doubleAccumulator && elementType.isF32())
+      accType = Float64Type::get(&getContext());
+
+    std::unique_ptr<Accumulator> acc =
+        Accumulator::create(reduce, accType, *scheme);
+    KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
+                          *scheme == SumScheme::BlockSum, accType);
+    llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
+    Block *entry = new Block();
+    func.getBody().push_back(entry);
+    for (Type type : argumentTypes)
+      entry->addArgument(type, func.getLoc());
+    OpBuilder b = OpBuilder::atBlockBegin(entry);
+    emitter.emit(b, *entry);
+    func::ReturnOp::create(b, func.getLoc());
+
+    body.dropAllDefinedValueUses();
+    body.erase();
+    func.setFunctionType(FunctionType::get(&getContext(), argumentTypes, {}));
+    func.removeArgAttrsAttr();
+    func.removeResAttrsAttr();
+    func->setAttr("keops.kernel", UnitAttr::get(&getContext()));
+    func->setAttr("llvm.emit_c_interface", UnitAttr::get(&getContext()));
+  }
+};
+
+} // namespace

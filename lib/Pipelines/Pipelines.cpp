@@ -1,0 +1,71 @@
+//===- Pipelines.cpp - keops lowering pipelines -----------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements the named pipelines:
+//
+//   keops.reduce --keops-tile-reductions--> scf/vector/arith/math/memref
+//     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
+//     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Pipelines/Pipelines.h"
+
+#include "keops/Dialect/KeOps/Transforms/Passes.h"
+
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
+#include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
+#include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
+                                    const KeOpsToCPUPipelineOptions &options) {
+  KeOpsTileReductionsPassOptions tiling;
+  tiling.lanes = options.lanes;
+  tiling.tileJ = options.tileJ;
+  tiling.sumScheme = options.sumScheme;
+  tiling.doubleAccumulator = options.doubleAccumulator;
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKeOpsTileReductionsPass(tiling));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLoopInvariantCodeMotionPass());
+  pm.addPass(createKeOpsApproximateMathPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void keops::registerKeOpsPipelines() {
+  PassPipelineRegistration<KeOpsToCPUPipelineOptions>(
+      "keops-lower-to-cpu",
+      "Lower keops reductions to the LLVM dialect for the CPU (tiling, "
+      "vector lanes, polynomial math)",
+      buildKeOpsToCPUPipeline);
+}

@@ -1,0 +1,288 @@
+//===- CpuKernel.cpp - Checking and running CPU kernels ---------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements the kernel objects of the runtime C API and
+// keops_rt_kernel_run on the CPU: it checks every array against the kernel's
+// descriptor (with messages naming the input and what was expected),
+// transposes the reduced variables to the component-major layout of the
+// kernel ABI, and splits the output rows over threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Status.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+using keops::rt::invalidArgument;
+
+struct keops_rt_kernel_s {
+  std::string name;
+  keops_rt_dtype_t dtype;
+  keops_rt_category_t rowCategory;
+  std::vector<keops_rt_category_t> categories;
+  std::vector<int64_t> dims;
+  std::vector<std::string> inputNames;
+  std::vector<int64_t> outputDims;
+  std::vector<keops_rt_dtype_t> outputDtypes;
+  bool allowsEmptyReduction;
+  keops_rt_cpu_entry_t entry;
+  void *owner;
+  void (*release)(void *);
+
+  ~keops_rt_kernel_s() {
+    if (release)
+      release(owner);
+  }
+};
+
+namespace {
+
+const char *dtypeName(keops_rt_dtype_t dtype) {
+  switch (dtype) {
+  case KEOPS_RT_FLOAT32:
+    return "float32";
+  case KEOPS_RT_FLOAT64:
+    return "float64";
+  case KEOPS_RT_INT64:
+    return "int64";
+  }
+  return "unknown dtype";
+}
+
+size_t dtypeSize(keops_rt_dtype_t dtype) {
+  return dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
+}
+
+const char *categoryName(keops_rt_category_t category) {
+  return category == KEOPS_RT_CATEGORY_I   ? "i"
+         : category == KEOPS_RT_CATEGORY_J ? "j"
+                                           : "param";
+}
+
+std::string describeInput(const keops_rt_kernel_s &kernel, size_t k) {
+  std::string text = "input " + std::to_string(k);
+  if (!kernel.inputNames[k].empty())
+    text += " ('" + kernel.inputNames[k] + "')";
+  return text;
+}
+
+/// Checks one array's pointer, dtype and shape.
+keops_rt_status_t checkArray(const keops_rt_array_t &array,
+                             const std::string &what,
+                             keops_rt_dtype_t dtype, int64_t rows,
+                             int64_t cols) {
+  if (array.dtype != dtype)
+    return invalidArgument(what + " must be " + dtypeName(dtype) + ", got " +
+                           dtypeName(array.dtype));
+  if (array.cols != cols || (rows >= 0 && array.rows != rows))
+    return invalidArgument(
+        what + " must have shape (" +
+        (rows >= 0 ? std::to_string(rows) : std::string("rows")) + ", " +
+        std::to_string(cols) + "), got (" + std::to_string(array.rows) +
+        ", " + std::to_string(array.cols) + ")");
+  if (array.rows < 0)
+    return invalidArgument(what + " has a negative number of rows");
+  if (!array.data && array.rows * array.cols > 0)
+    return invalidArgument(what + " has a null data pointer");
+  return nullptr;
+}
+
+/// Rows of the variables of `category` (all must agree), or `fallback`.
+keops_rt_status_t axisRows(const keops_rt_kernel_s &kernel,
+                           const keops_rt_run_args_t &args,
+                           keops_rt_category_t category, int64_t requested,
+                           int64_t &rows) {
+  rows = requested;
+  int64_t source = -1;
+  for (size_t k = 0; k < kernel.categories.size(); ++k) {
+    if (kernel.categories[k] != category)
+      continue;
+    int64_t inputRows = args.inputs[k].rows;
+    if (rows < 0) {
+      rows = inputRows;
+      source = static_cast<int64_t>(k);
+    } else if (inputRows != rows) {
+      return invalidArgument(
+          describeInput(kernel, k) + " has " + std::to_string(inputRows) +
+          " rows but " +
+          (source >= 0 ? describeInput(kernel, source) + ", also indexed by " +
+                             categoryName(category) + ", has "
+                       : std::string("the ") + categoryName(category) +
+                             " axis has ") +
+          std::to_string(rows));
+    }
+  }
+  if (rows < 0)
+    rows = 1;
+  return nullptr;
+}
+
+/// Copies a row-major (rows x dim) array into component-major (dim x rows).
+template <typename T>
+void transpose(const T *in, int64_t rows, int64_t dim, T *out) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t d = 0; d < dim; ++d)
+      out[d * rows + r] = in[r * dim + d];
+}
+
+keops_rt_buffer_t bufferOf(void *data, int64_t size) {
+  return {data, data, 0, size, 1};
+}
+
+} // namespace
+
+extern "C" {
+
+keops_rt_status_t keops_rt_kernel_create_cpu(
+    const keops_rt_kernel_desc_t *desc, keops_rt_cpu_entry_t entry,
+    void *owner, void (*release)(void *), keops_rt_kernel_t **out_kernel) {
+  if (!desc || !entry || !out_kernel)
+    return invalidArgument("keops_rt_kernel_create_cpu: null argument");
+  if (desc->dtype != KEOPS_RT_FLOAT32 && desc->dtype != KEOPS_RT_FLOAT64)
+    return invalidArgument("kernel dtype must be float32 or float64");
+  auto kernel = std::make_unique<keops_rt_kernel_s>();
+  kernel->name = desc->name ? desc->name : "kernel";
+  kernel->dtype = desc->dtype;
+  kernel->rowCategory = desc->row_category;
+  kernel->categories.assign(desc->categories,
+                            desc->categories + desc->num_inputs);
+  kernel->dims.assign(desc->dims, desc->dims + desc->num_inputs);
+  for (int32_t k = 0; k < desc->num_inputs; ++k)
+    kernel->inputNames.push_back(
+        desc->input_names && desc->input_names[k] ? desc->input_names[k] : "");
+  kernel->outputDims.assign(desc->output_dims,
+                            desc->output_dims + desc->num_outputs);
+  kernel->outputDtypes.assign(desc->output_dtypes,
+                              desc->output_dtypes + desc->num_outputs);
+  kernel->allowsEmptyReduction = desc->allows_empty_reduction != 0;
+  kernel->entry = entry;
+  kernel->owner = owner;
+  kernel->release = release;
+  *out_kernel = kernel.release();
+  return nullptr;
+}
+
+void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel) { delete kernel; }
+
+void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
+  *args = keops_rt_run_args_t{0, nullptr, 0, nullptr, -1, -1, 0};
+}
+
+keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
+                                      const keops_rt_run_args_t *args) {
+  if (!kernel || !args)
+    return invalidArgument("keops_rt_kernel_run: null argument");
+  size_t numInputs = kernel->categories.size();
+  if (static_cast<size_t>(args->num_inputs) != numInputs ||
+      (numInputs && !args->inputs))
+    return invalidArgument(kernel->name + " takes " +
+                           std::to_string(numInputs) + " inputs, got " +
+                           std::to_string(args->num_inputs));
+  if (static_cast<size_t>(args->num_outputs) != kernel->outputDims.size() ||
+      !args->outputs)
+    return invalidArgument(kernel->name + " has " +
+                           std::to_string(kernel->outputDims.size()) +
+                           " outputs, got " +
+                           std::to_string(args->num_outputs));
+
+  // Shapes of the inputs, then the sizes of both axes.
+  for (size_t k = 0; k < numInputs; ++k) {
+    bool isParam = kernel->categories[k] == KEOPS_RT_CATEGORY_PARAM;
+    std::string what = describeInput(*kernel, k) + " (category " +
+                       categoryName(kernel->categories[k]) + ")";
+    if (keops_rt_status_t status =
+            checkArray(args->inputs[k], what, kernel->dtype, isParam ? 1 : -1,
+                       kernel->dims[k]))
+      return status;
+  }
+  int64_t rowsI, rowsJ;
+  if (keops_rt_status_t status = axisRows(*kernel, *args, KEOPS_RT_CATEGORY_I,
+                                          args->rows_i, rowsI))
+    return status;
+  if (keops_rt_status_t status = axisRows(*kernel, *args, KEOPS_RT_CATEGORY_J,
+                                          args->rows_j, rowsJ))
+    return status;
+  bool rowsAreI = kernel->rowCategory == KEOPS_RT_CATEGORY_I;
+  int64_t rows = rowsAreI ? rowsI : rowsJ;
+  int64_t cols = rowsAreI ? rowsJ : rowsI;
+  keops_rt_category_t colCategory =
+      rowsAreI ? KEOPS_RT_CATEGORY_J : KEOPS_RT_CATEGORY_I;
+  for (size_t k = 0; k < kernel->outputDims.size(); ++k)
+    if (keops_rt_status_t status = checkArray(
+            args->outputs[k], "output " + std::to_string(k),
+            kernel->outputDtypes[k], rows, kernel->outputDims[k]))
+      return status;
+  if (rows == 0)
+    return nullptr;
+  if (cols == 0 && !kernel->allowsEmptyReduction)
+    return invalidArgument(kernel->name + " reduces over " +
+                           categoryName(colCategory) +
+                           " but that axis has 0 rows: this reduction has no "
+                           "value on an empty set");
+
+  // Reduced variables go component-major; the rest is passed as is.
+  size_t elementSize = dtypeSize(kernel->dtype);
+  std::vector<std::unique_ptr<char[]>> scratch;
+  std::vector<keops_rt_buffer_t> buffers;
+  for (size_t k = 0; k < numInputs; ++k) {
+    const keops_rt_array_t &array = args->inputs[k];
+    int64_t size = array.rows * array.cols;
+    void *data = array.data;
+    if (kernel->categories[k] == colCategory) {
+      scratch.emplace_back(new char[std::max<int64_t>(size, 1) * elementSize]);
+      data = scratch.back().get();
+      if (kernel->dtype == KEOPS_RT_FLOAT32)
+        transpose(static_cast<const float *>(array.data), array.rows,
+                  array.cols, static_cast<float *>(data));
+      else
+        transpose(static_cast<const double *>(array.data), array.rows,
+                  array.cols, static_cast<double *>(data));
+    }
+    buffers.push_back(bufferOf(data, size));
+  }
+  for (size_t k = 0; k < kernel->outputDims.size(); ++k)
+    buffers.push_back(bufferOf(args->outputs[k].data,
+                               args->outputs[k].rows * args->outputs[k].cols));
+
+  // Threads take blocks of rows from a shared counter.
+  int64_t threads = args->num_threads > 0
+                        ? args->num_threads
+                        : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<int64_t>(threads, rows);
+  int64_t block = std::max<int64_t>(1, rows / (threads * 8));
+  std::atomic<int64_t> next{0};
+  auto work = [&] {
+    std::vector<keops_rt_buffer_t *> pointers;
+    for (keops_rt_buffer_t &buffer : buffers)
+      pointers.push_back(&buffer);
+    int64_t scalars[5] = {0, 0, 0, cols, cols};
+    std::vector<void *> packed;
+    for (int64_t &scalar : scalars)
+      packed.push_back(&scalar);
+    for (keops_rt_buffer_t *&pointer : pointers)
+      packed.push_back(&pointer);
+    for (int64_t begin; (begin = next.fetch_add(block)) < rows;) {
+      scalars[0] = begin;
+      scalars[1] = std::min(rows, begin + block);
+      kernel->entry(packed.data());
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int64_t t = 1; t < threads; ++t)
+    pool.emplace_back(work);
+  work();
+  for (std::thread &thread : pool)
+    thread.join();
+  return nullptr;
+}
+
+} // extern "C"
