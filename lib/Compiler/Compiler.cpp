@@ -108,9 +108,11 @@ struct KernelCache {
   std::map<llvm::hash_code, std::shared_ptr<const ::keops::Kernel>> byIR;
 };
 
+/// Leaked on purpose: cached JIT engines must not be destroyed after LLVM's
+/// own static state at process exit.
 KernelCache &cache() {
-  static KernelCache instance;
-  return instance;
+  static KernelCache *instance = new KernelCache;
+  return *instance;
 }
 
 llvm::Error checkOptions(const ::keops::CompileOptions &options) {
@@ -179,7 +181,7 @@ keops_rt_category_t toRuntime(mk::Category category) {
 
 /// JIT-compiles the lowered module and wraps it as a runtime kernel.
 llvm::Expected<keops_rt_kernel_t *>
-jitCompile(ModuleOp module, mk::ReduceOp reduce,
+jitCompile(ModuleOp module, bool allowsEmptyReduction,
            const std::vector<::keops::KernelInput> &inputs,
            const std::vector<::keops::KernelOutput> &outputs,
            keops_rt_dtype_t dtype, keops_rt_category_t rowCategory) {
@@ -232,7 +234,7 @@ jitCompile(ModuleOp module, mk::ReduceOp reduce,
   desc.num_outputs = static_cast<int32_t>(outputs.size());
   desc.output_dims = outputDims.data();
   desc.output_dtypes = outputDtypes.data();
-  desc.allows_empty_reduction = reduce.getKind() == mk::ReductionKind::sum;
+  desc.allows_empty_reduction = allowsEmptyReduction;
   keops_rt_kernel_t *kernel = nullptr;
   ExecutionEngine *owner = engine->release();
   keops_rt_status_t status = keops_rt_kernel_create_cpu(
@@ -306,13 +308,16 @@ compile(const std::string &formula,
       options.dtype == "float64" ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   keops_rt_category_t rowCategory =
       reduce.getAxis() == mk::Axis::j ? KEOPS_RT_CATEGORY_I : KEOPS_RT_CATEGORY_J;
+  // Only a sum has a value (0) on an empty set of columns.
+  bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
 
   PassManager pm(&context);
   addLowering(pm, options);
   if (failed(pm.run(**module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
   auto runtimeKernel =
-      jitCompile(**module, reduce, inputs, outputs, dtype, rowCategory);
+      jitCompile(**module, allowsEmptyReduction, inputs, outputs, dtype,
+                 rowCategory);
   if (!runtimeKernel)
     return runtimeKernel.takeError();
 
