@@ -9,32 +9,45 @@
 //
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
-//             [--emit=mlir] [--size i=N] [--size j=M] [--dtype float32|float64]
-//             [--backend auto|cpu|gpu] [--input NAME=file.npy]...
-//             [--output file.npy] [--seed S] [--repeat R] [--check] [--json]
+//             [--emit=mlir|llvm] [--size i=N] [--size j=M]
+//             [--dtype float32|float64] [--backend auto|cpu|gpu]
+//             [--input NAME=file.npy]... [--output file.npy] [--seed S]
+//             [--repeat R] [--check] [--json]
 //
-// --emit=mlir prints the imported module. An invalid formula or option exits
-// with status 1 and a message on stderr.
+// It compiles the formula, fills the variables (from .npy files or random),
+// runs the kernel R times, and reports the compile time, the median run
+// time and the pairs per second; --check compares sampled output rows with
+// the float64 reference evaluation. Errors exit with status 1 and a message
+// on stderr; a failed check exits with status 2.
 //
 //===----------------------------------------------------------------------===//
 
+#include "Npy.h"
+
+#include "keops/Compiler/Compiler.h"
+#include "keops/Compiler/Reference.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
-#include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
-using namespace mlir;
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <random>
+
 namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Mlir };
+enum class Emit { None, Mlir, Llvm };
 enum class Backend { Auto, Cpu, Gpu };
 
 cl::OptionCategory category("keops-run options");
@@ -46,56 +59,135 @@ cl::list<std::string>
     aliasTexts("alias", cl::cat(category),
                cl::desc("A variable: 'x=Vi(3)', 'y=Vj(3)', 'p=Pm(1)', "
                         "'Vi(pos,dim)' or 'Var(pos,dim,cat)' (repeatable)"));
-cl::opt<Emit> emit("emit", cl::init(Emit::None), cl::cat(category),
-                   cl::desc("Print an intermediate form and exit"),
-                   cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                         "the imported keops dialect module")));
-cl::list<std::string> sizes("size", cl::cat(category),
-                            cl::desc("Rows of the i or j variables: i=N, j=M"));
+cl::opt<Emit> emit(
+    "emit", cl::init(Emit::None), cl::cat(category),
+    cl::desc("Print an intermediate form and exit"),
+    cl::values(clEnumValN(Emit::Mlir, "mlir", "the imported keops module"),
+               clEnumValN(Emit::Llvm, "llvm",
+                          "the module lowered to the LLVM dialect (CPU)")));
+cl::list<std::string>
+    sizes("size", cl::cat(category),
+          cl::desc("Rows of the i or j axis: i=N, j=M (default: the rows of "
+                   "the --input files, else 1000; 1 for an axis without "
+                   "variables)"));
 cl::opt<std::string> dtype("dtype", cl::init("float32"), cl::cat(category),
                            cl::desc("Element type: float32 or float64"));
 cl::opt<Backend> backend(
     "backend", cl::init(Backend::Auto), cl::cat(category),
     cl::desc("Where to run"),
-    cl::values(clEnumValN(Backend::Auto, "auto", "GPU when present, else CPU"),
-               clEnumValN(Backend::Cpu, "cpu", "the CPU"),
-               clEnumValN(Backend::Gpu, "gpu", "an NVIDIA GPU")));
-cl::list<std::string>
-    inputs("input", cl::cat(category),
-           cl::desc("Read variable NAME from a .npy file: NAME=file.npy "
-                    "(repeatable); other variables are random"));
-cl::opt<std::string> outputPath("output", cl::cat(category),
-                                cl::desc("Write the result to this .npy file"));
+    cl::values(clEnumValN(Backend::Auto, "auto", "the best available (CPU)"),
+               clEnumValN(Backend::Cpu, "cpu", "the CPU, on all cores"),
+               clEnumValN(Backend::Gpu, "gpu", "an NVIDIA GPU (not yet)")));
+cl::list<std::string> inputs(
+    "input", cl::cat(category),
+    cl::desc("Read variable NAME from a .npy file: NAME=file.npy "
+             "(repeatable). Other variables are random: uniform on [0, 1), "
+             "drawn by a 64-bit Mersenne Twister seeded with --seed, "
+             "variables in position order, each row-major"));
+cl::opt<std::string>
+    outputPath("output", cl::cat(category),
+               cl::desc("Write the result to this .npy file (a second "
+                        "result, such as argmin indices, to FILE.1.npy)"));
 cl::opt<uint64_t> seed("seed", cl::init(0), cl::cat(category),
                        cl::desc("Seed of the random inputs"));
 cl::opt<unsigned> repeat("repeat", cl::init(1), cl::cat(category),
-                         cl::desc("Run the kernel this many times (timing)"));
-cl::opt<bool> check("check", cl::cat(category),
-                    cl::desc("Compare with a float64 reference evaluation"));
+                         cl::desc("Run the kernel this many times; the "
+                                  "median time is reported"));
+cl::opt<bool> check(
+    "check", cl::cat(category),
+    cl::desc("Compare sampled output rows (all when small) with a float64 "
+             "reference evaluation; exit with status 2 above the tolerance "
+             "(1e-4 for float32, 1e-10 for float64)"));
 cl::opt<bool> json("json", cl::cat(category),
                    cl::desc("Print one JSON object with the measurements"));
 
-int usageError(const llvm::Twine &message) {
+int fail(const llvm::Twine &message) {
   llvm::errs() << "keops-run: " << message << "\n";
   return 1;
 }
 
-/// Checks that every "KEY=VALUE" option has a key in `keys`.
-bool checkKeyedOptions(llvm::StringRef option, llvm::ArrayRef<std::string> values,
-                       const llvm::StringSet<> &keys, llvm::StringRef keyKind) {
-  for (const std::string &value : values) {
-    auto [key, rest] = llvm::StringRef(value).split('=');
-    if (rest.empty() || key.empty()) {
-      usageError("--" + option + " '" + value + "' must be KEY=VALUE");
-      return false;
+double elapsedMs(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+const char *dtypeName(keops_rt_dtype_t type) {
+  return type == KEOPS_RT_FLOAT32   ? "float32"
+         : type == KEOPS_RT_FLOAT64 ? "float64"
+                                    : "int64";
+}
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string text = "(";
+  for (size_t k = 0; k < shape.size(); ++k)
+    text += (k ? ", " : "") + std::to_string(shape[k]);
+  return text + (shape.size() == 1 ? ",)" : ")");
+}
+
+/// Rows of the checked sample: all when small, else evenly spaced.
+std::vector<int64_t> sampleRows(int64_t rows, int64_t columns) {
+  int64_t budget = std::max<int64_t>(8, 2000000 / std::max<int64_t>(columns, 1));
+  int64_t count = std::min(rows, budget);
+  std::vector<int64_t> sample;
+  for (int64_t k = 0; k < count; ++k)
+    sample.push_back(count == rows ? k : k * (rows - 1) / std::max<int64_t>(count - 1, 1));
+  return sample;
+}
+
+/// The largest normwise relative error of the sampled rows: per output,
+/// max |out - ref| / max |ref|. Index outputs are judged by the formula
+/// value at the returned index, so that near-ties may resolve either way.
+double checkRows(const keops::Kernel &kernel, keops::ReferenceEvaluator &ref,
+                 const std::vector<std::vector<char>> &outputs,
+                 const std::vector<int64_t> &rows) {
+  const auto &outputInfo = kernel.getOutputs();
+  std::vector<double> maxDiff(outputInfo.size(), 0.0),
+      maxRef(outputInfo.size(), 0.0);
+  auto value = [&](size_t o, int64_t index) -> double {
+    const char *data = outputs[o].data();
+    switch (outputInfo[o].dtype) {
+    case KEOPS_RT_FLOAT32:
+      return reinterpret_cast<const float *>(data)[index];
+    case KEOPS_RT_FLOAT64:
+      return reinterpret_cast<const double *>(data)[index];
+    case KEOPS_RT_INT64:
+      return static_cast<double>(reinterpret_cast<const int64_t *>(data)[index]);
     }
-    if (!keys.contains(key)) {
-      usageError("--" + option + " '" + value + "': no " + keyKind + " '" +
-                 key + "'");
-      return false;
+    return 0;
+  };
+  for (int64_t row : rows) {
+    auto expected = ref.reduceRow(row);
+    for (size_t o = 0; o < outputInfo.size(); ++o) {
+      int64_t dim = outputInfo[o].dim;
+      bool indices = outputInfo[o].dtype == KEOPS_RT_INT64;
+      // Index outputs compare the formula values at the indices with those
+      // at the reference indices (both are in `expected[o]` as indices).
+      int64_t formulaDim =
+          indices ? static_cast<int64_t>(ref.evaluatePair(row, 0)[0].size())
+                  : 0;
+      for (int64_t k = 0; k < dim; ++k) {
+        double got = value(o, row * dim + k), want = expected[o][k];
+        if (indices) {
+          int64_t component = k % formulaDim;
+          if (got < 0 || got >= ref.getNumColumns()) {
+            maxDiff[o] = INFINITY;
+            continue;
+          }
+          got = ref.evaluatePair(row, static_cast<int64_t>(got))[0][component];
+          want = ref.evaluatePair(row, static_cast<int64_t>(want))[0][component];
+        }
+        if (std::isinf(want) && got == want)
+          continue;
+        maxDiff[o] = std::max(maxDiff[o], std::fabs(got - want));
+        maxRef[o] = std::max(maxRef[o], std::fabs(want));
+      }
     }
   }
-  return true;
+  double worst = 0.0;
+  for (size_t o = 0; o < outputInfo.size(); ++o)
+    worst = std::max(worst, maxDiff[o] / std::max(maxRef[o], 1e-300));
+  return worst;
 }
 
 } // namespace
@@ -106,50 +198,224 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "KeOps-MLIR: compile and run one formula\n");
 
-  Type (*elementType)(MLIRContext *) = nullptr;
-  if (dtype == "float32")
-    elementType = [](MLIRContext *c) -> Type { return Float32Type::get(c); };
-  else if (dtype == "float64")
-    elementType = [](MLIRContext *c) -> Type { return Float64Type::get(c); };
-  else
-    return usageError("--dtype must be float32 or float64, got '" + dtype +
-                      "'");
+  if (dtype != "float32" && dtype != "float64")
+    return fail("--dtype must be float32 or float64, got '" + dtype + "'");
   if (repeat == 0)
-    return usageError("--repeat must be >= 1");
-
+    return fail("--repeat must be >= 1");
+  int64_t requestedRows[2] = {-1, -1};
   for (const std::string &size : sizes) {
     auto [axis, count] = llvm::StringRef(size).split('=');
-    uint64_t rows;
-    if ((axis != "i" && axis != "j") || count.getAsInteger(10, rows))
-      return usageError("--size '" + size + "' must be i=N or j=M");
+    int64_t rows;
+    if ((axis != "i" && axis != "j") || count.getAsInteger(10, rows) ||
+        rows < 0)
+      return fail("--size '" + size + "' must be i=N or j=M with N, M >= 0");
+    requestedRows[axis == "i" ? 0 : 1] = rows;
   }
-
-  DialectRegistry registry;
-  keops::registerAllKeOpsDialects(registry);
-  MLIRContext context(registry);
-  keops::ImportOptions options;
-  options.elementType = elementType(&context);
-  keops::FormulaError error;
-  OwningOpRef<ModuleOp> module = keops::importFormula(
-      context, formulaText, aliasTexts, options, error);
-  if (!module) {
-    llvm::errs() << error.render();
-    return 1;
-  }
-
-  llvm::StringSet<> names;
-  module->walk([&](func::FuncOp function) {
-    for (unsigned index = 0; index < function.getNumArguments(); ++index)
-      if (auto name = function.getArgAttrOfType<StringAttr>(index, "keops.name"))
-        names.insert(name.getValue());
-  });
-  if (!checkKeyedOptions("input", inputs, names, "variable named"))
-    return 1;
+  keops::CompileOptions options;
+  options.dtype = dtype;
 
   if (emit == Emit::Mlir) {
+    mlir::DialectRegistry registry;
+    mlir::keops::registerAllKeOpsDialects(registry);
+    mlir::MLIRContext context(registry);
+    mlir::keops::ImportOptions importOptions;
+    importOptions.elementType =
+        dtype == "float64" ? mlir::Type(mlir::Float64Type::get(&context))
+                           : mlir::Type(mlir::Float32Type::get(&context));
+    mlir::keops::FormulaError error;
+    auto module = mlir::keops::importFormula(context, formulaText, aliasTexts,
+                                             importOptions, error);
+    if (!module) {
+      llvm::errs() << error.render();
+      return 1;
+    }
     module->print(llvm::outs());
     return 0;
   }
-  return usageError("computing results is not implemented yet; use "
-                    "--emit=mlir to print the imported module");
+  if (emit == Emit::Llvm) {
+    auto lowered = keops::lowerToLLVMDialect(formulaText, aliasTexts, options);
+    if (!lowered) {
+      llvm::errs() << llvm::toString(lowered.takeError());
+      return 1;
+    }
+    llvm::outs() << *lowered;
+    return 0;
+  }
+  if (backend == Backend::Gpu)
+    return fail("the GPU backend is not available yet; use --backend cpu");
+
+  auto kernel = keops::compile(formulaText, aliasTexts, options);
+  if (!kernel) {
+    llvm::errs() << llvm::toString(kernel.takeError());
+    return 1;
+  }
+  const keops::Kernel &k = **kernel;
+
+  // Variables read from files.
+  llvm::StringMap<size_t> positionOf;
+  for (size_t p = 0; p < k.getInputs().size(); ++p)
+    if (!k.getInputs()[p].name.empty())
+      positionOf[k.getInputs()[p].name] = p;
+  std::vector<std::optional<keops::npy::Array>> files(k.getInputs().size());
+  for (const std::string &input : inputs) {
+    auto [name, path] = llvm::StringRef(input).split('=');
+    if (name.empty() || path.empty())
+      return fail("--input '" + input + "' must be NAME=file.npy");
+    auto it = positionOf.find(name);
+    if (it == positionOf.end())
+      return fail("--input '" + input + "': no variable named '" + name + "'");
+    auto array = keops::npy::read(path.str());
+    if (!array)
+      return fail("--input " + name + ": " + llvm::toString(array.takeError()));
+    const keops::KernelInput &variable = k.getInputs()[it->second];
+    if (array->dtype != k.getDtype())
+      return fail(llvm::formatv("--input {0}: the file holds {1} but the "
+                                "kernel is compiled for {2} (see --dtype)",
+                                name, dtypeName(array->dtype),
+                                dtypeName(k.getDtype())));
+    // (rows, D); a parameter may be (D,), a variable of dimension 1 (rows,).
+    const auto &shape = array->shape;
+    bool isParam = variable.category == KEOPS_RT_CATEGORY_PARAM;
+    int64_t rows = -1, cols = -1;
+    if (shape.size() == 2) {
+      rows = shape[0];
+      cols = shape[1];
+    } else if (shape.size() == 1) {
+      rows = isParam ? 1 : shape[0];
+      cols = isParam ? shape[0] : 1;
+    }
+    if (cols != variable.dim || (isParam && rows != 1))
+      return fail(llvm::formatv(
+          "--input {0}: expected shape {1} with D = {2}, got {3}", name,
+          isParam ? "(D,) or (1, D)" : "(rows, D)", variable.dim,
+          shapeText(shape)));
+    array->shape = {rows, cols};
+    if (!isParam && requestedRows[variable.category] < 0)
+      requestedRows[variable.category] = rows;
+    files[it->second] = std::move(*array);
+  }
+
+  // Sizes, then random variables for the rest.
+  bool hasCategory[2] = {false, false};
+  for (const keops::KernelInput &input : k.getInputs())
+    if (input.category != KEOPS_RT_CATEGORY_PARAM)
+      hasCategory[input.category] = true;
+  int64_t rowsIJ[2];
+  for (int c = 0; c < 2; ++c)
+    rowsIJ[c] = requestedRows[c] >= 0 ? requestedRows[c]
+                                      : (hasCategory[c] ? 1000 : 1);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
+  std::vector<std::vector<char>> storage(k.getInputs().size());
+  std::vector<keops_rt_array_t> arrays;
+  size_t elementSize = k.getDtype() == KEOPS_RT_FLOAT32 ? 4 : 8;
+  for (size_t p = 0; p < k.getInputs().size(); ++p) {
+    const keops::KernelInput &input = k.getInputs()[p];
+    if (files[p]) {
+      storage[p] = std::move(files[p]->bytes);
+      arrays.push_back({storage[p].data(), files[p]->dtype,
+                        files[p]->shape[0], files[p]->shape[1]});
+      continue;
+    }
+    int64_t rows = input.category == KEOPS_RT_CATEGORY_PARAM
+                       ? 1
+                       : rowsIJ[input.category];
+    storage[p].resize(rows * input.dim * elementSize);
+    for (int64_t e = 0; e < rows * input.dim; ++e) {
+      double v = uniform(rng);
+      if (elementSize == 4)
+        reinterpret_cast<float *>(storage[p].data())[e] = static_cast<float>(v);
+      else
+        reinterpret_cast<double *>(storage[p].data())[e] = v;
+    }
+    arrays.push_back({storage[p].data(), k.getDtype(), rows, input.dim});
+  }
+
+  bool rowsAreI = k.getRowCategory() == KEOPS_RT_CATEGORY_I;
+  int64_t rows = rowsIJ[rowsAreI ? 0 : 1];
+  int64_t columns = rowsIJ[rowsAreI ? 1 : 0];
+  std::vector<std::vector<char>> outputStorage;
+  std::vector<keops_rt_array_t> outputs;
+  for (const keops::KernelOutput &output : k.getOutputs()) {
+    outputStorage.emplace_back(rows * output.dim * 8);
+    outputs.push_back({outputStorage.back().data(), output.dtype, rows,
+                       output.dim});
+  }
+
+  std::vector<double> times;
+  for (unsigned r = 0; r < repeat; ++r) {
+    auto start = std::chrono::steady_clock::now();
+    if (llvm::Error error = k.run(arrays, outputs, rowsIJ[0], rowsIJ[1]))
+      return fail(llvm::toString(std::move(error)));
+    times.push_back(elapsedMs(start));
+  }
+  std::sort(times.begin(), times.end());
+  double runMs = times[times.size() / 2];
+  double pairsPerSecond = static_cast<double>(rows) *
+                          static_cast<double>(columns) / (runMs * 1e-3);
+
+  for (size_t o = 0; o < outputs.size() && !outputPath.empty(); ++o) {
+    std::string path = outputPath;
+    if (o)
+      path = llvm::StringRef(outputPath).rsplit(".npy").first.str() + "." +
+             std::to_string(o) + ".npy";
+    if (llvm::Error error = keops::npy::write(path, outputs[o].dtype, rows,
+                                              outputs[o].cols, outputs[o].data))
+      return fail(llvm::toString(std::move(error)));
+  }
+
+  std::optional<double> maxRelErr;
+  std::vector<int64_t> checked;
+  double tolerance = k.getDtype() == KEOPS_RT_FLOAT32 ? 1e-4 : 1e-10;
+  if (check && rows > 0) {
+    auto reference =
+        keops::ReferenceEvaluator::create(k, arrays, rowsIJ[0], rowsIJ[1]);
+    if (!reference)
+      return fail(llvm::toString(reference.takeError()));
+    checked = sampleRows(rows, columns);
+    maxRelErr = checkRows(k, **reference, outputStorage, checked);
+  }
+  bool checkFailed = maxRelErr && !(*maxRelErr <= tolerance);
+
+  if (json) {
+    llvm::json::Array shapes;
+    for (const keops_rt_array_t &output : outputs)
+      shapes.push_back(llvm::json::Array{output.rows, output.cols});
+    llvm::json::Object result{
+        {"formula", formulaText},
+        {"dtype", dtype},
+        {"backend", "cpu"},
+        {"rows_i", rowsIJ[0]},
+        {"rows_j", rowsIJ[1]},
+        {"compile_ms", k.getCompileMs()},
+        {"run_ms", runMs},
+        {"repeat", static_cast<int64_t>(repeat)},
+        {"pairs_per_s", pairsPerSecond},
+        {"output_shape", llvm::json::Array{outputs[0].rows, outputs[0].cols}},
+        {"output_shapes", std::move(shapes)},
+    };
+    if (maxRelErr) {
+      result["max_rel_err"] = *maxRelErr;
+      result["checked_rows"] = static_cast<int64_t>(checked.size());
+      result["check_passed"] = !checkFailed;
+    }
+    llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
+  } else {
+    llvm::outs() << llvm::formatv(
+        "keops-run: {0} [{1}, {2} rows x {3} reduced columns, cpu]\n"
+        "  compile  {4:f1} ms\n"
+        "  run      {5:f2} ms (median of {6})\n"
+        "  pairs/s  {7:e2}\n",
+        formulaText, dtype, rows, columns, k.getCompileMs(), runMs,
+        static_cast<unsigned>(repeat), pairsPerSecond);
+    for (const keops_rt_array_t &output : outputs)
+      llvm::outs() << llvm::formatv("  output   ({0}, {1}) {2}\n", output.rows,
+                                    output.cols, dtypeName(output.dtype));
+    if (maxRelErr)
+      llvm::outs() << llvm::formatv(
+          "  check    max_rel_err {0:e2} on {1} rows (tolerance {2:e0}): {3}\n",
+          *maxRelErr, checked.size(), tolerance,
+          checkFailed ? "FAILED" : "ok");
+  }
+  return checkFailed ? 2 : 0;
 }
