@@ -1,6 +1,7 @@
 # lit.cfg.py - lit configuration of the KeOps-MLIR tests.
 # SPDX-License-Identifier: MIT
 import os
+import sys
 
 import lit.formats
 from lit.llvm import llvm_config
@@ -17,3 +18,5 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["keops-opt", "keops-run"],
                                    [config.keops_tools_dir])
+config.substitutions.append(("%python", sys.executable))
+config.excludes.append("Inputs")

@@ -1,0 +1,79 @@
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 tile-j=16}),canonicalize,cse)' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 sum-scheme=direct_sum}),canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 sum-scheme=kahan_scheme}),canonicalize,cse)' | FileCheck %s --check-prefix=KAHAN
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 double-accumulator=1}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
+
+// The Gaussian kernel sum: rows, j-tiles of 16 columns (block sum), lanes of
+// 4 columns, a masked tail, a pairwise merge of the lanes, one store per row.
+
+// CHECK-LABEL: func.func @gaussian
+// CHECK-SAME: (%[[RB:.*]]: index, %[[RE:.*]]: index, %[[CB:.*]]: index, %[[CE:.*]]: index, %[[LD:.*]]: index,
+// CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[OUT:.*]]: memref<?xf32>)
+// CHECK-SAME: attributes {keops.kernel, llvm.emit_c_interface}
+// CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: scf.for %[[ROW:.*]] = %[[RB]] to %[[RE]]
+// CHECK: memref.load %[[X]]
+// CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
+// CHECK: scf.for %[[TILE:.*]] = %[[CB]] to %[[CE]] step %[[C16]] iter_args
+// CHECK: arith.minui
+// CHECK: scf.for %[[J:.*]] = %[[TILE]] to %{{.*}} step %[[C4]] iter_args
+// CHECK: vector.load %[[Y]][%[[J]]] : memref<?xf32>, vector<4xf32>
+// CHECK: math.exp %{{.*}} : vector<4xf32>
+// CHECK: scf.yield
+// CHECK: scf.if
+// CHECK: vector.create_mask
+// CHECK: vector.maskedload %[[Y]]
+// CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]}
+// CHECK: vector.extract_strided_slice %{{.*}} {offsets = [2], sizes = [2], strides = [1]}
+// CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]] : memref<?xf32>
+
+// DIRECT-LABEL: func.func @gaussian
+// DIRECT-NOT: arith.minui
+// DIRECT: scf.for %{{.*}} step %c4
+
+// KAHAN-LABEL: func.func @gaussian
+// KAHAN: scf.for {{.*}} iter_args(%[[S:.*]] = %{{.*}}, %[[C:.*]] = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)
+// KAHAN: %[[Y1:.*]] = arith.subf %{{.*}}, %[[C]]
+// KAHAN: %[[T:.*]] = arith.addf %[[S]], %[[Y1]]
+// KAHAN: %[[D:.*]] = arith.subf %[[T]], %[[S]]
+// KAHAN: arith.subf %[[D]], %[[Y1]]
+
+// F64ACC-LABEL: func.func @gaussian
+// F64ACC: arith.extf %{{.*}} : vector<4xf32> to vector<4xf64>
+// F64ACC: arith.truncf %{{.*}} : f64 to f32
+func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    %v = keops.mul %e, %bj : vector<1xf32>, vector<1xf32>
+    keops.yield %v : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}
+
+// -----
+
+// A reduction over i swaps the roles: the j variable is read per output row
+// and the i variable in lanes. argmin keeps an i64 index per lane.
+
+// CHECK-LABEL: func.func @argmin_over_i
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xi64>
+// CHECK: scf.for
+// CHECK: memref.load %[[Y]]
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xi64>)
+// CHECK: vector.load %[[X]]
+// CHECK: %[[LESS:.*]] = arith.cmpf olt
+// CHECK: arith.select %[[LESS]], %{{.*}} : vector<4xi1>, vector<4xi64>
+// CHECK: memref.store %{{.*}}, %[[OUT]]{{.*}} : memref<?xi64>
+func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1xi64> {
+  %r = keops.reduce argmin over i (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x1xi64> {
+    %d = keops.sqdist %xi, %yj : vector<2xf32>, vector<2xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<?x1xi64>
+}
