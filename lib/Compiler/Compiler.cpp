@@ -160,6 +160,9 @@ importCanonical(MLIRContext &context, const std::string &formula,
   pm.addPass(createCSEPass());
   if (failed(pm.run(*module)))
     return makeError("internal error: canonicalization failed");
+  // The formula text is informative only: equal IR must hash equal.
+  for (auto function : module->getOps<func::FuncOp>())
+    function->removeAttr("keops.formula");
   return std::move(module);
 }
 
