@@ -20,3 +20,4 @@ llvm_config.add_tool_substitutions(["keops-opt", "keops-run"],
                                    [config.keops_tools_dir])
 config.substitutions.append(("%python", sys.executable))
 config.excludes.append("Inputs")
+config.substitutions.append(("%keops_lib_dir", os.path.join(config.keops_obj_root, "lib")))
