@@ -17,6 +17,7 @@
 #include "keops/Compiler/Compiler.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/Transforms/Passes.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 #include "keops/Pipelines/Pipelines.h"
@@ -156,10 +157,11 @@ importCanonical(MLIRContext &context, const std::string &formula,
   if (!module)
     return makeError(error.render());
   PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   if (failed(pm.run(*module)))
-    return makeError("internal error: canonicalization failed");
+    return makeError("internal error: autodiff or canonicalization failed");
   // The formula text is informative only: equal IR must hash equal.
   for (auto function : module->getOps<func::FuncOp>())
     function->removeAttr("keops.formula");

@@ -17,6 +17,7 @@
 #include "FormulaOpTable.h"
 #include "FormulaParser.h"
 
+#include "keops/Dialect/KeOps/IR/FormulaBuilder.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -140,6 +141,7 @@ private:
                 llvm::ArrayRef<Value> formulas,
                 llvm::ArrayRef<int64_t> integers = {});
   Value buildPower(const Node &node);
+  Value buildDerivative(const Node &node);
   Value buildConstant(const Node &at, llvm::ArrayRef<double> values);
   Value variableRow(const Node &node);
 
@@ -318,6 +320,78 @@ Value Importer::buildPower(const Node &node) {
   return power ? buildOp("Powf", node, {base, power}) : nullptr;
 }
 
+/// Grad(F, v, e), Diff(F, v, u), GradMatrix(F, v), Divergence(F, v) and
+/// Laplacian(F, v), all as keops.grad ops (contracted with unit vectors
+/// where a full Jacobian is needed), expanded later by keops-autodiff.
+Value Importer::buildDerivative(const Node &node) {
+  const std::string &name = node.text;
+  size_t expected = name == "Grad" || name == "Diff" ? 3 : 2;
+  if (node.children.size() != expected)
+    return fail(node, llvm::formatv("'{0}' takes {1} arguments, got {2}", name,
+                                    expected, node.children.size()));
+  const Node &variableNode = *node.children[1];
+  if (variableNode.kind != Node::Kind::Name && !isVariableCall(variableNode))
+    return fail(variableNode, "the second argument of '" + name +
+                                  "' must be a variable");
+  Value f = buildFormula(*node.children[0]);
+  Value v = f ? variableRow(variableNode) : nullptr;
+  if (!v)
+    return nullptr;
+  FormulaBuilder g(builder, locationOf(node));
+  int64_t dimF = FormulaBuilder::dimOf(f), dimV = FormulaBuilder::dimOf(v);
+  // The gradient contracted with each unit vector: the rows of the Jacobian.
+  auto jacobianRow = [&](int64_t k) { return g.grad(f, v, g.unit(f, dimF, k)); };
+  if (name == "Grad") {
+    Value e = buildFormula(*node.children[2]);
+    if (!e)
+      return nullptr;
+    if (FormulaBuilder::dimOf(e) != dimF)
+      return fail(*node.children[2],
+                  llvm::formatv("'Grad': the gradient input has dimension "
+                                "{0} but the formula has dimension {1}",
+                                FormulaBuilder::dimOf(e), dimF));
+    return g.grad(f, v, e);
+  }
+  if (name == "Diff") {
+    Value u = buildFormula(*node.children[2]);
+    if (!u)
+      return nullptr;
+    if (FormulaBuilder::dimOf(u) != dimV)
+      return fail(*node.children[2],
+                  llvm::formatv("'Diff': the direction has dimension {0} but "
+                                "the variable has dimension {1}",
+                                FormulaBuilder::dimOf(u), dimV));
+    Value result = g.scalProd(jacobianRow(0), u);
+    for (int64_t k = 1; k < dimF; ++k)
+      result = g.concat(result, g.scalProd(jacobianRow(k), u));
+    return result;
+  }
+  if (name == "GradMatrix") {
+    Value result = jacobianRow(0);
+    for (int64_t k = 1; k < dimF; ++k)
+      result = g.concat(result, jacobianRow(k));
+    return result;
+  }
+  if (name == "Laplacian") {
+    if (dimF != 1)
+      return fail(node, llvm::formatv("'Laplacian' needs a scalar formula, "
+                                      "got dimension {0}",
+                                      dimF));
+    f = g.grad(f, v, g.scalar(f, 1.0));
+    dimF = dimV;
+  } else if (dimF != dimV) {
+    return fail(node, llvm::formatv("'Divergence' needs a formula of the "
+                                    "variable's dimension {0}, got {1}",
+                                    dimV, dimF));
+  }
+  Value divergence;
+  for (int64_t k = 0; k < dimV; ++k) {
+    Value term = g.elem(jacobianRow(k), k);
+    divergence = divergence ? g.add(divergence, term) : term;
+  }
+  return divergence;
+}
+
 Value Importer::buildCall(const Node &node) {
   const std::string &name = node.text;
   size_t count = node.children.size();
@@ -359,6 +433,9 @@ Value Importer::buildCall(const Node &node) {
       return fail(*node.children[1], "'" + name + "' has a zero denominator");
     return buildConstant(node, {static_cast<double>(*p) / *q});
   }
+  if (llvm::is_contained(
+          {"Grad", "GradMatrix", "Divergence", "Laplacian", "Diff"}, name))
+    return buildDerivative(node);
   if (llvm::StringRef(name).ends_with("_Reduction"))
     return fail(node, "reduction '" + name + "' can only be the outermost "
                       "operation of a formula");

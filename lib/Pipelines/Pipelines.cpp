@@ -7,6 +7,7 @@
 //
 // This file implements the named pipelines:
 //
+//   keops.grad --keops-autodiff--> formula ops
 //   keops.reduce --keops-tile-reductions--> scf/vector/arith/math/memref
 //     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
 //     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
@@ -40,6 +41,7 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   tiling.tileJ = options.tileJ;
   tiling.sumScheme = options.sumScheme;
   tiling.doubleAccumulator = options.doubleAccumulator;
+  pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createKeOpsTileReductionsPass(tiling));

@@ -41,3 +41,31 @@ void ConstantOp::emitLanes(LaneEmitter &emitter, llvm::ArrayRef<Components>,
   for (const llvm::APFloat &value : getValue().getValues<llvm::APFloat>())
     result.push_back(emitter.constant(value.convertToDouble()));
 }
+
+//===----------------------------------------------------------------------===//
+// GradOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GradOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                       Adaptor adaptor,
+                                       llvm::SmallVectorImpl<Type> &types) {
+  types.push_back(adaptor.getVariable().getType());
+  return success();
+}
+
+LogicalResult GradOp::verify() {
+  auto argument = llvm::dyn_cast<BlockArgument>(getVariable());
+  if (!argument || !llvm::isa_and_present<ReduceOp>(
+                       argument.getOwner()->getParentOp()))
+    return emitOpError("differentiates with respect to a variable: a region "
+                       "argument of the enclosing keops.reduce");
+  auto formulaType = llvm::cast<VectorType>(getFormula().getType());
+  auto gradientType = llvm::cast<VectorType>(getGradient().getType());
+  if (formulaType != gradientType)
+    return emitOpError() << "gradient input " << gradientType
+                         << " must have the formula's type " << formulaType;
+  if (formulaType.getElementType() !=
+      llvm::cast<VectorType>(getVariable().getType()).getElementType())
+    return emitOpError("formula and variable must have one element type");
+  return success();
+}

@@ -277,10 +277,10 @@ LogicalResult ReduceOp::verifyRegions() {
                          << numInputs << "), got " << body.getNumArguments();
 
   for (Operation &op : body.without_terminator())
-    if (!llvm::isa<FormulaOpInterface>(op))
+    if (!llvm::isa<FormulaOpInterface, GradOp>(op))
       return op.emitOpError()
              << "is not a formula op; a keops.reduce region holds formula "
-                "ops only";
+                "ops and keops.grad only";
 
   YieldOp yield = getYield();
   if (yield.getValues().empty())

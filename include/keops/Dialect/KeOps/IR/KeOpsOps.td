@@ -424,6 +424,34 @@ def KeOps_ConstantOp : KeOps_Op<"constant", [ConstantLike, Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def KeOps_GradOp : KeOps_Op<"grad", [Pure, InferTypeOpAdaptor]> {
+  let summary = "symbolic gradient of a formula with respect to a variable";
+  let description = [{
+    `keops.grad %f wrt %v along %e` is Grad(F, v, e) of KeOps: the gradient
+    of the formula value `%f` with respect to the variable `%v` (a region
+    argument of the enclosing keops.reduce), contracted with `%e`, which has
+    the dimension of `%f`: (dF/dv)^T e, of the dimension of `%v`. The
+    `keops-autodiff` pass expands it into formula ops by reverse-mode rules;
+    grads of grads give higher orders.
+    ```mlir
+    %g = keops.grad %f wrt %x along %e : vector<1xf32>, vector<3xf32>, vector<1xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$formula,
+                       KeOps_FormulaVector:$variable,
+                       KeOps_FormulaVector:$gradient);
+  let results = (outs KeOps_FormulaVector:$result);
+  let assemblyFormat = [{
+    $formula `wrt` $variable `along` $gradient attr-dict `:`
+    type($formula) `,` type($variable) `,` type($gradient)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Reduction
 //===----------------------------------------------------------------------===//
 

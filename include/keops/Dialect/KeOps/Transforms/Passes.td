@@ -15,6 +15,31 @@
 include "mlir/Pass/PassBase.td"
 
 //===----------------------------------------------------------------------===//
+// Differentiation
+//===----------------------------------------------------------------------===//
+
+def KeOpsAutodiffPass : Pass<"keops-autodiff", "::mlir::func::FuncOp"> {
+  let summary = "Expand keops.grad into formula ops by reverse-mode rules";
+  let description = [{
+    Replaces every `keops.grad %f wrt %v along %e` by its symbolic value:
+    the ops between `%v` and `%f` are walked backwards from `%f` with the
+    adjoint `%e`, each contributing its derivative rule (a dimension-1
+    operand that was broadcast gets the sum of its adjoint). Grads are
+    expanded in program order, so a grad of a grad differentiates the
+    expansion of the inner one: any order works. Run canonicalize and cse
+    afterwards to share the forward values (a Gaussian kernel's gradient
+    computes its exp once).
+
+    ```mlir
+    %e = keops.exp %x : vector<1xf32>
+    %g = keops.grad %e wrt %x along %u : vector<1xf32>, vector<1xf32>, vector<1xf32>
+    // becomes
+    %g = keops.mul %u, %e : vector<1xf32>, vector<1xf32>
+    ```
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Tiling and scheduling
 //===----------------------------------------------------------------------===//
 
