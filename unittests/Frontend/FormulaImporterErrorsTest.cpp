@@ -115,6 +115,17 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(x + Vi(3), 0)", {"x = Vi(3)"}, 0, 19, "'Vi' takes (dim) in an alias or (position, dim)"},
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0, 3)", "y = Vj(2, 3)"}, 0, 0, "no variable is declared at position 1: positions must run from 0 without gaps"}));
 
+INSTANTIATE_TEST_SUITE_P(
+    Derivatives, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Sum_Reduction(Grad(Exp(x), Exp(x), b), 0)", XYB, 0, 28, "the second argument of 'Grad' must be a variable"},
+        ErrorCase{"Sum_Reduction(Grad(Exp(x), x), 0)", XYB, 0, 15, "'Grad' takes 3 arguments, got 2"},
+        ErrorCase{"Sum_Reduction(Grad(Exp(x), x, b), 0)", XYB, 0, 31, "'Grad': the gradient input has dimension 1 but the formula has dimension 3"},
+        ErrorCase{"Sum_Reduction(Diff(Exp(x), x, b), 0)", XYB, 0, 31, "'Diff': the direction has dimension 1 but the variable has dimension 3"},
+        ErrorCase{"Sum_Reduction(Divergence(Exp(x), b), 0)", XYB, 0, 15, "'Divergence' needs a formula of the variable's dimension 1, got 3"},
+        ErrorCase{"Sum_Reduction(Laplacian(Exp(x), x), 0)", XYB, 0, 15, "'Laplacian' needs a scalar formula, got dimension 3"},
+        ErrorCase{"Sum_Reduction(GradMatrix(x, z), 0)", XYB, 0, 29, "undefined variable 'z'"}));
+
 TEST_F(ImportTest, RenderShowsTextAndCaret) {
   EXPECT_FALSE(import("Sum_Reduction(Exq(x), 0)", {"x = Vi(3)"}));
   EXPECT_EQ(error.render(), "formula:1:15: error: unknown operation 'Exq'\n"

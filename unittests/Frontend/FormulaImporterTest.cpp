@@ -305,6 +305,30 @@ TEST_F(ImportTest, PositionsOverrideAliasOrder) {
   EXPECT_EQ(reduce.getCategory(1), Category::j);
 }
 
+TEST_F(ImportTest, DerivativesBecomeGradOps) {
+  struct Case {
+    const char *formula;
+    int grads;
+    int64_t dim;
+  };
+  for (Case c : {Case{"Grad(Exp(-SqDist(x, y)), x, b)", 1, 3},
+                 Case{"Grad(Grad(Exp(x | y), x, b), y, x)", 2, 3},
+                 Case{"GradMatrix(Sin(x), y)", 3, 9},
+                 Case{"Divergence(Sin(x * y), x)", 3, 1},
+                 Case{"Laplacian(Exp(x | y), x)", 4, 1},
+                 Case{"Diff(Sin(x), y, x)", 3, 3}}) {
+    auto module = import(std::string("Sum_Reduction(") + c.formula + ", 0)",
+                         {"x = Vi(3)", "y = Vj(3)", "b = Vj(1)"});
+    ASSERT_TRUE(module) << error.render();
+    int grads = 0;
+    module->walk([&](GradOp) { ++grads; });
+    EXPECT_EQ(grads, c.grads) << c.formula;
+    auto type = llvm::cast<VectorType>(
+        reduceOf(*module).getYield().getValues()[0].getType());
+    EXPECT_EQ(type.getDimSize(0), c.dim) << c.formula;
+  }
+}
+
 TEST_F(ImportTest, OpsCarryTheirColumn) {
   auto module = import("Sum_Reduction(x + Exp(x), 0)", {"x = Vi(2)"});
   ASSERT_TRUE(module) << error.render();

@@ -341,3 +341,27 @@ func.func @foreign_op_in_region(%x: tensor<?x1xf32>) {
   }
   return
 }
+
+// -----
+
+func.func @grad_of_non_variable(%x: tensor<?x1xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %e = keops.exp %a : vector<1xf32>
+    // expected-error @+1 {{'keops.grad' op differentiates with respect to a variable: a region argument of the enclosing keops.reduce}}
+    %g = keops.grad %e wrt %e along %a : vector<1xf32>, vector<1xf32>, vector<1xf32>
+    keops.yield %g : vector<1xf32>
+  }
+  return
+}
+
+// -----
+
+func.func @grad_seed_type(%x: tensor<?x3xf32>) {
+  %0 = keops.reduce sum over j (%a = %x : i) : (tensor<?x3xf32>) -> tensor<?x3xf32> {
+    %n = keops.sqnorm2 %a : vector<3xf32>
+    // expected-error @+1 {{'keops.grad' op gradient input 'vector<3xf32>' must have the formula's type 'vector<1xf32>'}}
+    %g = keops.grad %n wrt %a along %a : vector<1xf32>, vector<3xf32>, vector<3xf32>
+    keops.yield %g : vector<3xf32>
+  }
+  return
+}

@@ -91,8 +91,11 @@ func.func @formula_ops(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>,
     %43 = keops.add %42, %27 : vector<3xf32>, vector<1xf32>
     %44 = keops.add %43, %28 : vector<3xf32>, vector<1xf32>
     %45 = keops.add %44, %29 : vector<3xf32>, vector<1xf32>
+    // CHECK: keops.grad %{{.*}} wrt %[[X]] along %[[B]] : vector<1xf32>, vector<3xf32>, vector<1xf32>
+    %g = keops.grad %29 wrt %xi along %bj : vector<1xf32>, vector<3xf32>, vector<1xf32>
     %46 = keops.concat %32, %31 : vector<2xf32>, vector<1xf32>
-    %47 = keops.add %45, %46 : vector<3xf32>, vector<3xf32>
+    %sum = keops.add %45, %46 : vector<3xf32>, vector<3xf32>
+    %47 = keops.add %sum, %g : vector<3xf32>, vector<3xf32>
     // CHECK: keops.yield %{{.*}} : vector<3xf32>
     keops.yield %47 : vector<3xf32>
   }

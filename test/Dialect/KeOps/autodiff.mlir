@@ -1,0 +1,66 @@
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-autodiff),canonicalize,cse)' | FileCheck %s
+
+// The gradient of the Gaussian kernel w.r.t. x reuses the forward exp:
+// exp is computed once per pair.
+
+// CHECK-LABEL: func.func @gaussian_gradient
+// CHECK: keops.reduce sum over j (%[[X:.*]] = %{{.*}} : i, %[[Y:.*]] = %{{.*}} : j, %[[B:.*]] = %{{.*}} : j, %[[E:.*]] = %{{.*}} : i)
+// CHECK: %[[D:.*]] = keops.sqdist %[[X]], %[[Y]]
+// CHECK: %[[EXP:.*]] = keops.exp
+// CHECK-NOT: keops.exp
+// CHECK: %[[DIFF:.*]] = keops.sub %[[X]], %[[Y]]
+// CHECK-NOT: keops.exp
+// CHECK: keops.yield %{{.*}} : vector<3xf32>
+func.func @gaussian_gradient(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>, %e: tensor<?x1xf32>) -> tensor<?x3xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j, %ei = %e : i)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x3xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %k = keops.exp %n : vector<1xf32>
+    %f = keops.mul %k, %bj : vector<1xf32>, vector<1xf32>
+    %g = keops.grad %f wrt %xi along %ei : vector<1xf32>, vector<3xf32>, vector<1xf32>
+    keops.yield %g : vector<3xf32>
+  }
+  return %r : tensor<?x3xf32>
+}
+
+// -----
+
+// F = (x | y) is linear in x: its gradient does not depend on x, so the
+// gradient of the gradient is zero.
+
+// CHECK-LABEL: func.func @second_gradient_of_linear
+// CHECK: %[[ZERO:.*]] = keops.constant dense<0.000000e+00> : vector<3xf32>
+// CHECK-NEXT: keops.yield %[[ZERO]] : vector<3xf32>
+func.func @second_gradient_of_linear(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %e: tensor<?x1xf32>, %u: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %ei = %e : i, %ui = %u : i)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>, tensor<?x3xf32>) -> tensor<?x3xf32> {
+    %f = keops.scalprod %xi, %yj : vector<3xf32>, vector<3xf32>
+    %g = keops.grad %f wrt %xi along %ei : vector<1xf32>, vector<3xf32>, vector<1xf32>
+    %h = keops.grad %g wrt %xi along %ui : vector<3xf32>, vector<3xf32>, vector<3xf32>
+    keops.yield %h : vector<3xf32>
+  }
+  return %r : tensor<?x3xf32>
+}
+
+// -----
+
+// A formula that does not depend on the variable has a zero gradient; the
+// derivative of exp(x) along u is u * exp(x).
+
+// CHECK-LABEL: func.func @independent_and_exp
+// CHECK: keops.reduce sum over j (%[[X:.*]] = %{{.*}} : i, %[[Y:.*]] = %{{.*}} : j)
+// CHECK-DAG: %[[EXP:.*]] = keops.exp %[[Y]]
+// CHECK: %[[G:.*]] = keops.mul %[[Y]], %[[EXP]]
+// CHECK: keops.yield %[[G]]
+func.func @independent_and_exp(%x: tensor<?x1xf32>, %y: tensor<?x1xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %zero = keops.grad %yj wrt %xi along %yj : vector<1xf32>, vector<1xf32>, vector<1xf32>
+    %e = keops.exp %yj : vector<1xf32>
+    %g = keops.grad %e wrt %yj along %yj : vector<1xf32>, vector<1xf32>, vector<1xf32>
+    %s = keops.add %g, %zero : vector<1xf32>, vector<1xf32>
+    keops.yield %s : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}
