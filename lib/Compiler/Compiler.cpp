@@ -18,6 +18,7 @@
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
+#include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 #include "keops/Pipelines/Pipelines.h"
@@ -258,41 +259,30 @@ jitCompile(ModuleOp module, bool allowsEmptyReduction,
 
 namespace keops {
 
-llvm::Expected<std::shared_ptr<const Kernel>>
-compile(const std::string &formula,
-               const std::vector<std::string> &aliases,
-               const CompileOptions &options) {
-  auto start = std::chrono::steady_clock::now();
-  if (llvm::Error error = checkOptions(options))
-    return std::move(error);
-  std::string textKey = formula + "\n" + llvm::join(aliases, "\n") + "\n" +
-                        optionsKey(options);
+/// Compiles a canonical module (one function returning one keops.reduce),
+/// through the IR cache; `textKey` (may be empty) caches the request too.
+static llvm::Expected<std::shared_ptr<const Kernel>>
+compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
+              const std::string &textKey,
+              std::chrono::steady_clock::time_point start) {
   KernelCache &kernels = cache();
-  {
-    std::lock_guard<std::mutex> lock(kernels.mutex);
-    auto it = kernels.byText.find(textKey);
-    if (it != kernels.byText.end())
-      return it->second;
-  }
-
-  MLIRContext context(registry());
-  auto module = importCanonical(context, formula, aliases, options);
-  if (!module)
-    return module.takeError();
   std::string canonical;
-  llvm::raw_string_ostream(canonical) << **module;
+  llvm::raw_string_ostream(canonical) << *module;
   llvm::hash_code irKey = llvm::hash_combine(canonical, optionsKey(options));
   {
     std::lock_guard<std::mutex> lock(kernels.mutex);
     auto it = kernels.byIR.find(irKey);
-    if (it != kernels.byIR.end())
-      return kernels.byText[textKey] = it->second;
+    if (it != kernels.byIR.end()) {
+      if (!textKey.empty())
+        kernels.byText[textKey] = it->second;
+      return it->second;
+    }
   }
 
   // What the runtime needs to know, read before lowering.
-  auto function = *(*module)->getOps<func::FuncOp>().begin();
+  auto function = *module->getOps<func::FuncOp>().begin();
   auto reduce = *function.getOps<mk::ReduceOp>().begin();
-  std::vector<::keops::KernelInput> inputs;
+  std::vector<KernelInput> inputs;
   for (auto [k, input] : llvm::enumerate(reduce.getInputs())) {
     auto name = function.getArgAttrOfType<StringAttr>(k, "keops.name");
     inputs.push_back({name ? name.str() : "", toRuntime(reduce.getCategory(k)),
@@ -300,7 +290,7 @@ compile(const std::string &formula,
                           .getShape()
                           .back()});
   }
-  std::vector<::keops::KernelOutput> outputs;
+  std::vector<KernelOutput> outputs;
   for (Type type : reduce.getResultTypes()) {
     auto tensor = llvm::cast<RankedTensorType>(type);
     Type element = tensor.getElementType();
@@ -316,26 +306,98 @@ compile(const std::string &formula,
   // Only a sum has a value (0) on an empty set of columns.
   bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
 
-  PassManager pm(&context);
+  PassManager pm(module->getContext());
   addLowering(pm, options);
-  if (failed(pm.run(**module)))
+  if (failed(pm.run(*module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
-  auto runtimeKernel =
-      jitCompile(**module, allowsEmptyReduction, inputs, outputs, dtype,
-                 rowCategory);
+  auto runtimeKernel = jitCompile(*module, allowsEmptyReduction, inputs,
+                                  outputs, dtype, rowCategory);
   if (!runtimeKernel)
     return runtimeKernel.takeError();
 
   double compileMs = std::chrono::duration<double, std::milli>(
                          std::chrono::steady_clock::now() - start)
                          .count();
-  auto kernel = std::make_shared<const ::keops::Kernel>(
+  auto kernel = std::make_shared<const Kernel>(
       canonical, std::move(inputs), std::move(outputs), dtype, rowCategory,
       *runtimeKernel, compileMs);
   std::lock_guard<std::mutex> lock(kernels.mutex);
   kernels.byIR[irKey] = kernel;
-  kernels.byText[textKey] = kernel;
+  if (!textKey.empty())
+    kernels.byText[textKey] = kernel;
   return kernel;
+}
+
+llvm::Expected<std::shared_ptr<const Kernel>>
+compile(const std::string &formula, const std::vector<std::string> &aliases,
+        const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  std::string textKey = formula + "\n" + llvm::join(aliases, "\n") + "\n" +
+                        optionsKey(options);
+  {
+    KernelCache &kernels = cache();
+    std::lock_guard<std::mutex> lock(kernels.mutex);
+    auto it = kernels.byText.find(textKey);
+    if (it != kernels.byText.end())
+      return it->second;
+  }
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, options);
+  if (!module)
+    return module.takeError();
+  return compileModule(std::move(*module), options, textKey, start);
+}
+
+llvm::Expected<GradientKernels>
+compileGradient(const std::string &formula,
+                const std::vector<std::string> &aliases, unsigned wrt,
+                const CompileOptions &options) {
+  auto start = std::chrono::steady_clock::now();
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  MLIRContext context(registry());
+  auto forward = importCanonical(context, formula, aliases, options);
+  if (!forward)
+    return forward.takeError();
+  GradientKernels result;
+  func::FuncOp function = *(*forward)->getOps<func::FuncOp>().begin();
+  mk::ReduceOp reduce = *function.getOps<mk::ReduceOp>().begin();
+  if (wrt >= reduce.getInputs().size())
+    return makeError("the formula has " +
+                     llvm::Twine(reduce.getInputs().size()) +
+                     " variables; there is no variable at position " +
+                     llvm::Twine(wrt));
+  mk::ReductionKind kind = reduce.getKind();
+  if (kind == mk::ReductionKind::argmin || kind == mk::ReductionKind::argmax ||
+      kind == mk::ReductionKind::argkmin)
+    return result; // piecewise constant: a zero gradient, no kernel
+  mk::BackwardInputs inputs;
+  std::string error;
+  auto backward =
+      mk::buildGradientModule(**forward, wrt, inputs, result.sumRows, error);
+  if (failed(backward))
+    return makeError(error);
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  if (failed(pm.run(**backward)))
+    return makeError("internal error: differentiation failed");
+  result.needsForwardOutput = inputs.forwardOutput;
+  auto kernel = compileModule(std::move(*backward), options, "", start);
+  if (!kernel)
+    return kernel.takeError();
+  result.gradient = *kernel;
+  if (inputs.logSumExp) {
+    auto logSumExp = compileModule(mk::buildLogSumExpModule(**forward),
+                                   options, "", start);
+    if (!logSumExp)
+      return logSumExp.takeError();
+    result.logSumExp = *logSumExp;
+  }
+  return result;
 }
 
 llvm::Expected<std::string>

@@ -106,6 +106,29 @@ llvm::Expected<std::shared_ptr<const Kernel>>
 compile(const std::string &formula, const std::vector<std::string> &aliases,
         const CompileOptions &options = {});
 
+/// The kernels that compute the gradient of a reduction with respect to one
+/// of its variables, given eta, the gradient with respect to its output.
+/// The gradient kernel takes the formula's variables, then eta (rows like
+/// the output), then the forward output if `needsForwardOutput`, then the
+/// output of `logSumExp` (run on the formula's variables) if that kernel is
+/// set. Its result has one row per row of the variable; for a parameter the
+/// rows must be summed (`sumRows`). No gradient kernel means a zero gradient
+/// (argmin, argmax, argkmin).
+struct GradientKernels {
+  std::shared_ptr<const Kernel> gradient;
+  std::shared_ptr<const Kernel> logSumExp;
+  bool needsForwardOutput = false;
+  bool sumRows = false;
+};
+
+/// Compiles the gradient kernels of a formula's reduction with respect to
+/// the variable at position `wrt` (sum, logsumexp with or without weight,
+/// sumsoftmaxweight).
+llvm::Expected<GradientKernels>
+compileGradient(const std::string &formula,
+                const std::vector<std::string> &aliases, unsigned wrt,
+                const CompileOptions &options = {});
+
 /// The lowered LLVM-dialect module of a formula, as text (for inspection).
 llvm::Expected<std::string>
 lowerToLLVMDialect(const std::string &formula,

@@ -1,0 +1,61 @@
+//===- ReductionGradient.h - Backward reductions ----------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the construction of the backward reduction of a
+// keops.reduce: given the gradient eta of the loss with respect to the
+// reduction's output, the gradient with respect to one input is itself a
+// lazy sum reduction of a keops.grad formula:
+//
+//   sum               g_v = sum Grad(F, v, eta)
+//   logsumexp         g_v = sum Grad(F, v, eta exp(F - L))             (L: output)
+//   logsumexp weight  g_v = sum Grad(F, v, sum_k eta_k exp(F - L_k) G_k)
+//                           + Grad(G, v, eta exp(F - L))
+//   sumsoftmaxweight  g_v = sum Grad(F, v, exp(F - Z) (eta . (G - S)))
+//                           + Grad(G, v, eta exp(F - Z))
+//                     (S: output, Z = logsumexp of F: a second forward pass)
+//
+// The sum runs over the axis that v is not indexed by (for a parameter:
+// over the forward axis, then over the rows, by the caller).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_REDUCTIONGRADIENT_H
+#define KEOPS_DIALECT_KEOPS_TRANSFORMS_REDUCTIONGRADIENT_H
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace mlir::keops {
+
+/// The extra inputs of a backward reduction, appended in this order after
+/// the forward inputs; all are indexed like the forward output rows.
+struct BackwardInputs {
+  /// eta: the gradient with respect to the forward output.
+  bool eta = true;
+  /// The forward output (logsumexp, sumsoftmaxweight).
+  bool forwardOutput = false;
+  /// The log-sum-exp of the formula (sumsoftmaxweight).
+  bool logSumExp = false;
+};
+
+/// A module computing the gradient with respect to input `wrt` of the one
+/// keops.reduce of `forward`, or failure with `error` set (a kind without
+/// gradient: the arg kinds have a zero gradient, computed by the caller).
+/// `sumRows` tells whether the caller must sum the rows (parameters).
+FailureOr<OwningOpRef<ModuleOp>>
+buildGradientModule(ModuleOp forward, unsigned wrt, BackwardInputs &inputs,
+                    bool &sumRows, std::string &error);
+
+/// A copy of `forward` whose reduction is the log-sum-exp of its formula
+/// over the same axis (the normalizer that sumsoftmaxweight gradients need).
+OwningOpRef<ModuleOp> buildLogSumExpModule(ModuleOp forward);
+
+} // namespace mlir::keops
+
+#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_REDUCTIONGRADIENT_H

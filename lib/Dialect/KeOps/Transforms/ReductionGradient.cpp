@@ -1,0 +1,162 @@
+//===- ReductionGradient.cpp - Backward reductions --------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements buildGradientModule: it clones the forward formula
+// into a new keops.reduce (a sum over the axis the variable is not indexed
+// by) whose inputs are the forward ones plus eta and, where the kind needs
+// them, saved forward values; the formula is the kind's keops.grad
+// expression (see ReductionGradient.h), expanded later by keops-autodiff.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
+
+#include "keops/Dialect/KeOps/IR/FormulaBuilder.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace mlir::keops;
+
+FailureOr<OwningOpRef<ModuleOp>>
+keops::buildGradientModule(ModuleOp forward, unsigned wrt,
+                           BackwardInputs &inputs, bool &sumRows,
+                           std::string &error) {
+  ReduceOp reduce;
+  forward.walk([&](ReduceOp op) { reduce = op; });
+  if (!reduce || wrt >= reduce.getInputs().size()) {
+    error = "no such input of the reduction";
+    return failure();
+  }
+  ReductionKind kind = reduce.getKind();
+  if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp &&
+      kind != ReductionKind::sumsoftmaxweight) {
+    error = "reduction '" + stringifyReductionKind(kind).str() +
+            "' has no backward reduction";
+    return failure();
+  }
+  inputs = {};
+  inputs.forwardOutput = kind != ReductionKind::sum;
+  inputs.logSumExp = kind == ReductionKind::sumsoftmaxweight;
+
+  // Output rows are indexed by `rowCategory`; the variable decides the axis.
+  Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
+  Category variableCategory = reduce.getCategory(wrt);
+  sumRows = variableCategory == Category::param;
+  Axis axis = reduce.getAxis();
+  if (variableCategory != Category::param && variableCategory != rowCategory)
+    axis = axis == Axis::j ? Axis::i : Axis::j;
+
+  MLIRContext *ctx = forward.getContext();
+  Location loc = reduce.getLoc();
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  OpBuilder builder = OpBuilder::atBlockEnd(module->getBody());
+  auto outputType = llvm::cast<RankedTensorType>(reduce.getResult(0).getType());
+  auto elementType = llvm::cast<FloatType>(outputType.getElementType());
+  auto rowTensor = [&](int64_t dim) -> Type {
+    return RankedTensorType::get({ShapedType::kDynamic, dim}, elementType);
+  };
+  llvm::SmallVector<Type> argumentTypes(reduce.getInputs().getTypes());
+  llvm::SmallVector<Category> categories;
+  for (unsigned k = 0; k < reduce.getInputs().size(); ++k)
+    categories.push_back(reduce.getCategory(k));
+  auto addRowInput = [&](int64_t dim) {
+    argumentTypes.push_back(rowTensor(dim));
+    categories.push_back(rowCategory);
+  };
+  int64_t outputDim = outputType.getShape().back();
+  addRowInput(outputDim);
+  if (inputs.forwardOutput)
+    addRowInput(outputDim);
+  if (inputs.logSumExp)
+    addRowInput(1);
+
+  auto variableType =
+      llvm::cast<RankedTensorType>(reduce.getInputs()[wrt].getType());
+  Type resultType = rowTensor(variableType.getShape().back());
+  auto function = func::FuncOp::create(
+      builder, loc, "keops_kernel",
+      FunctionType::get(ctx, argumentTypes, {resultType}));
+  Block *entry = function.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  auto backward = ReduceOp::create(builder, loc, {resultType},
+                                   entry->getArguments(), ReductionKind::sum,
+                                   std::nullopt, axis, categories);
+  func::ReturnOp::create(builder, loc, backward.getResults());
+
+  // The forward formula, cloned onto the new region arguments.
+  Block &body = backward.getBody().front();
+  Block &forwardBody = reduce.getBody().front();
+  IRMapping mapping;
+  for (unsigned k = 0; k < forwardBody.getNumArguments(); ++k)
+    mapping.map(forwardBody.getArgument(k), body.getArgument(k));
+  builder.setInsertionPointToStart(&body);
+  for (Operation &op : forwardBody.without_terminator())
+    builder.clone(op, mapping);
+  auto yielded = reduce.getYield().getValues();
+  Value f = mapping.lookup(yielded[0]);
+  Value g = yielded.size() > 1 ? mapping.lookup(yielded[1]) : Value();
+  unsigned extra = reduce.getInputs().size();
+  Value eta = body.getArgument(extra);
+  Value v = body.getArgument(wrt);
+
+  FormulaBuilder fb(builder, loc);
+  Value gradient;
+  if (kind == ReductionKind::sum) {
+    gradient = fb.grad(f, v, eta);
+  } else if (kind == ReductionKind::logsumexp) {
+    Value output = body.getArgument(extra + 1);
+    Value weights = fb.exp(fb.sub(f, output)); // exp(F - L), per output
+    if (!g) {
+      gradient = fb.grad(f, v, fb.mul(eta, weights));
+    } else {
+      Value etaWeights = fb.mul(eta, weights);
+      gradient = fb.add(fb.grad(f, v, fb.scalProd(etaWeights, g)),
+                        fb.grad(g, v, etaWeights));
+    }
+  } else {
+    Value output = body.getArgument(extra + 1);
+    Value logSumExp = body.getArgument(extra + 2);
+    Value weight = fb.exp(fb.sub(f, logSumExp)); // softmax weight
+    gradient = fb.add(
+        fb.grad(f, v, fb.mul(weight, fb.scalProd(eta, fb.sub(g, output)))),
+        fb.grad(g, v, fb.mul(eta, weight)));
+  }
+  YieldOp::create(builder, loc, gradient);
+  return std::move(module);
+}
+
+OwningOpRef<ModuleOp> keops::buildLogSumExpModule(ModuleOp forward) {
+  OwningOpRef<ModuleOp> module = forward.clone();
+  ReduceOp reduce;
+  module->walk([&](ReduceOp op) { reduce = op; });
+  auto function = reduce->getParentOfType<func::FuncOp>();
+  auto elementType = llvm::cast<RankedTensorType>(reduce.getInputs()[0].getType())
+                         .getElementType();
+  Type resultType =
+      RankedTensorType::get({ShapedType::kDynamic, 1}, elementType);
+  OpBuilder builder(reduce);
+  llvm::SmallVector<Category> categories;
+  for (unsigned k = 0; k < reduce.getInputs().size(); ++k)
+    categories.push_back(reduce.getCategory(k));
+  auto logSumExp = ReduceOp::create(
+      builder, reduce.getLoc(), {resultType}, reduce.getInputs(),
+      ReductionKind::logsumexp, std::nullopt, reduce.getAxis(), categories);
+  Region &region = logSumExp.getBody();
+  region.front().erase();
+  region.takeBody(reduce.getBody());
+  YieldOp yield = logSumExp.getYield();
+  builder.setInsertionPoint(yield);
+  YieldOp::create(builder, yield.getLoc(), yield.getValues()[0]);
+  yield.erase();
+  reduce.replaceAllUsesWith(logSumExp.getResults());
+  reduce.erase();
+  function.setFunctionType(FunctionType::get(
+      function.getContext(), function.getArgumentTypes(), {resultType}));
+  return module;
+}
