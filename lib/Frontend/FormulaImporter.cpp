@@ -425,6 +425,14 @@ Value Importer::buildCall(const Node &node) {
       return fail(node, "'Zero' needs a dimension >= 1");
     return buildConstant(node, llvm::SmallVector<double>(*value, 0.0));
   }
+  if (name == "IntInv") {
+    std::optional<int64_t> n;
+    if (!checkCount(1) || !(n = integerArgument(0)))
+      return nullptr;
+    if (*n == 0)
+      return fail(*node.children[0], "'IntInv' of 0");
+    return buildConstant(node, {1.0 / static_cast<double>(*n)});
+  }
   if (name == "Rat" || name == "RatCst") {
     std::optional<int64_t> p, q;
     if (!checkCount(2) || !(p = integerArgument(0)) || !(q = integerArgument(1)))

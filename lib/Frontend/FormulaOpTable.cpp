@@ -13,10 +13,12 @@
 
 #include "FormulaOpTable.h"
 
+#include "keops/Dialect/KeOps/IR/FormulaBuilder.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -71,6 +73,100 @@ static OpSignature ternary() {
           }};
 }
 
+//===----------------------------------------------------------------------===//
+// Compositions: KeOps ops written with other keops ops
+//===----------------------------------------------------------------------===//
+
+static int64_t dimOf(Value v) { return FormulaBuilder::dimOf(v); }
+
+static FailureOr<Value> fail(std::string &error, const llvm::Twine &message) {
+  error = message.str();
+  return failure();
+}
+
+/// Row r (n columns) of a row-major matrix stored as a vector.
+static Value matrixRow(FormulaBuilder &g, Value a, int64_t r, int64_t n) {
+  return n == 1 ? g.elem(a, r) : g.extract(a, r * n, n);
+}
+
+/// A v for A of dimension m*n (row-major) and v of dimension n.
+static FailureOr<Value> matVecMult(OpBuilder &b, Location loc,
+                                   const OpArguments &a, std::string &error) {
+  Value m = a.formulas[0], v = a.formulas[1];
+  int64_t n = dimOf(v);
+  if (dimOf(m) % n)
+    return fail(error, llvm::formatv("the matrix has {0} components, not a "
+                                     "multiple of the vector's {1}",
+                                     dimOf(m), n));
+  FormulaBuilder g(b, loc);
+  Value result;
+  for (int64_t r = 0; r < dimOf(m) / n; ++r) {
+    Value row = g.scalProd(matrixRow(g, m, r, n), v);
+    result = result ? g.concat(result, row) : row;
+  }
+  return result;
+}
+
+/// v^T A for v of dimension m and A of dimension m*n (row-major).
+static FailureOr<Value> vecMatMult(OpBuilder &b, Location loc,
+                                   const OpArguments &a, std::string &error) {
+  Value v = a.formulas[0], m = a.formulas[1];
+  int64_t rows = dimOf(v);
+  if (dimOf(m) % rows)
+    return fail(error, llvm::formatv("the matrix has {0} components, not a "
+                                     "multiple of the vector's {1}",
+                                     dimOf(m), rows));
+  FormulaBuilder g(b, loc);
+  int64_t n = dimOf(m) / rows;
+  Value result;
+  for (int64_t r = 0; r < rows; ++r) {
+    Value term = g.mul(g.elem(v, r), matrixRow(g, m, r, n));
+    result = result ? g.add(result, term) : term;
+  }
+  return result;
+}
+
+/// The weighted squared norm f^T S f: S isotropic (dimension 1), diagonal
+/// (dimension D) or a full symmetric D x D matrix.
+static FailureOr<Value> weightedSqNorm(FormulaBuilder &g, Value s, Value f,
+                                       std::string &error) {
+  int64_t d = dimOf(f);
+  if (dimOf(s) == 1)
+    return g.mul(s, g.sqNorm2(f));
+  if (dimOf(s) == d)
+    return g.sum(g.mul(s, g.mul(f, f)));
+  if (dimOf(s) == d * d) {
+    Value operands[] = {s, f};
+    OpArguments product{operands, {}};
+    auto sf = matVecMult(g.getBuilder(), s.getLoc(), product, error);
+    return failed(sf) ? sf : FailureOr<Value>(g.scalProd(f, *sf));
+  }
+  return fail(error, llvm::formatv("the weight has dimension {0}; expected 1, "
+                                   "{1} or {2} for a vector of dimension {1}",
+                                   dimOf(s), d, d * d));
+}
+
+/// WeightedSqNorm restricted to one weight shape: 1 isotropic (dim 1),
+/// 2 diagonal (dim D), 3 full (dim D*D).
+template <int Shape>
+static FailureOr<Value> checkedWeightedSqNorm(OpBuilder &b, Location loc,
+                                              const OpArguments &a,
+                                              std::string &error) {
+  int64_t d = dimOf(a.formulas[1]);
+  int64_t expected = Shape == 1 ? 1 : Shape == 2 ? d : d * d;
+  if (dimOf(a.formulas[0]) != expected)
+    return fail(error, llvm::formatv("the weight must have dimension {0}, got "
+                                     "{1}",
+                                     expected, dimOf(a.formulas[0])));
+  FormulaBuilder g(b, loc);
+  return weightedSqNorm(g, a.formulas[0], a.formulas[1], error);
+}
+
+static OpSignature composition(unsigned numFormulas, unsigned numIntegers,
+                               OpBuildFn build) {
+  return {numFormulas, numIntegers, build};
+}
+
 static const llvm::StringMap<OpSignature> &formulaOps() {
   static const llvm::StringMap<OpSignature> table = {
       // Arithmetic (also the infix operators + - * / and unary -).
@@ -100,6 +196,44 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Cos", unary<CosOp>()},
       {"Step", unary<StepOp>()},
       {"ReLU", unary<ReluOp>()},
+      {"XLogX", unary<XLogXOp>()},
+      {"Asin", unary<AsinOp>()},
+      {"Acos", unary<AcosOp>()},
+      {"Atan", unary<AtanOp>()},
+      {"Atan2", binary<Atan2Op>()},
+      {"SinXDivX", unary<SinXDivXOp>()},
+      {"Floor", unary<FloorOp>()},
+      {"Round",
+       {1, 1,
+        [](OpBuilder &b, Location loc, const OpArguments &a,
+           std::string &error) {
+          return buildInferred<RoundOp>(b, loc, error, a.formulas[0],
+                                        static_cast<uint64_t>(a.integers[0]));
+        }}},
+      {"Mod", ternary<ModOp>()},
+      {"ClampInt",
+       {1, 2,
+        [](OpBuilder &b, Location loc, const OpArguments &a,
+           std::string &error) {
+          return buildInferred<ClampIntOp>(
+              b, loc, error, a.formulas[0],
+              static_cast<uint64_t>(a.integers[0]),
+              static_cast<uint64_t>(a.integers[1]));
+        }}},
+      {"DiffClampInt",
+       {1, 2,
+        [](OpBuilder &b, Location loc, const OpArguments &a,
+           std::string &error) {
+          return buildInferred<DiffClampIntOp>(
+              b, loc, error, a.formulas[0],
+              static_cast<uint64_t>(a.integers[0]),
+              static_cast<uint64_t>(a.integers[1]));
+        }}},
+      // Comparisons (0 or 1).
+      {"Equal", binary<EqualOp>()},
+      {"NotEqual", binary<NotEqualOp>()},
+      {"LessThan", binary<LessThanOp>()},
+      {"LessOrEqual", binary<LessOrEqualOp>()},
       {"IfElse", ternary<IfElseOp>()},
       {"Clamp", ternary<ClampOp>()},
       // Vector ops.
@@ -115,6 +249,17 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"SqDist", binary<SqDistOp>()},
       // Indexing and shaping.
       {"Concat", binary<ConcatOp>()},
+      {"OneHot",
+       {1, 1,
+        [](OpBuilder &b, Location loc, const OpArguments &a,
+           std::string &error) {
+          if (a.integers[0] < 1) {
+            error = "the dimension must be >= 1";
+            return FailureOr<Value>(failure());
+          }
+          return buildInferred<OneHotOp>(b, loc, error, a.formulas[0],
+                                         static_cast<uint64_t>(a.integers[0]));
+        }}},
       {"Elem",
        {1, 1,
         [](OpBuilder &b, Location loc, const OpArguments &a,
@@ -130,6 +275,79 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
                                           static_cast<uint64_t>(a.integers[0]),
                                           static_cast<uint64_t>(a.integers[1]));
         }}},
+      // Compositions.
+      {"MatVecMult", composition(2, 0, matVecMult)},
+      {"VecMatMult", composition(2, 0, vecMatMult)},
+      {"TensorProd",
+       composition(2, 0,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &) -> FailureOr<Value> {
+                     FormulaBuilder g(b, loc);
+                     Value result;
+                     for (int64_t r = 0; r < dimOf(a.formulas[0]); ++r) {
+                       Value block = g.mul(g.elem(a.formulas[0], r), a.formulas[1]);
+                       result = result ? g.concat(result, block) : block;
+                     }
+                     return result;
+                   })},
+      {"SumT",
+       composition(1, 1,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) -> FailureOr<Value> {
+                     if (dimOf(a.formulas[0]) != 1 || a.integers[0] < 1)
+                       return fail(error, "needs a scalar and a dimension >= 1");
+                     return FormulaBuilder(b, loc).broadcastTo(a.formulas[0],
+                                                               a.integers[0]);
+                   })},
+      {"ElemT",
+       composition(1, 2,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) -> FailureOr<Value> {
+                     int64_t n = a.integers[0], m = a.integers[1];
+                     if (dimOf(a.formulas[0]) != 1 || m < 0 || m >= n)
+                       return fail(error, llvm::formatv(
+                                              "needs a scalar and 0 <= m < n, "
+                                              "got n = {0}, m = {1}",
+                                              n, m));
+                     return FormulaBuilder(b, loc).inject(a.formulas[0], m, n);
+                   })},
+      {"ExtractT",
+       composition(1, 2,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) -> FailureOr<Value> {
+                     int64_t start = a.integers[0], dim = a.integers[1];
+                     if (start < 0 || start + dimOf(a.formulas[0]) > dim)
+                       return fail(error, llvm::formatv(
+                                              "components [{0}, {1}) do not "
+                                              "fit in dimension {2}",
+                                              start,
+                                              start + dimOf(a.formulas[0]), dim));
+                     return FormulaBuilder(b, loc).inject(a.formulas[0], start,
+                                                          dim);
+                   })},
+      {"WeightedSqNorm",
+       composition(2, 0,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) {
+                     FormulaBuilder g(b, loc);
+                     return weightedSqNorm(g, a.formulas[0], a.formulas[1],
+                                           error);
+                   })},
+      {"SqNormIso", composition(2, 0, checkedWeightedSqNorm<1>)},
+      {"SqNormDiag", composition(2, 0, checkedWeightedSqNorm<2>)},
+      {"SymSqNorm", composition(2, 0, checkedWeightedSqNorm<3>)},
+      {"WeightedSqDist",
+       composition(3, 0,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) -> FailureOr<Value> {
+                     if (dimOf(a.formulas[1]) != dimOf(a.formulas[2]))
+                       return fail(error, "the two points must have the same "
+                                          "dimension");
+                     FormulaBuilder g(b, loc);
+                     return weightedSqNorm(
+                         g, a.formulas[0], g.sub(a.formulas[1], a.formulas[2]),
+                         error);
+                   })},
   };
   return table;
 }

@@ -101,6 +101,13 @@ INSTANTIATE_TEST_SUITE_P(
             "SqDist(x, b)", "Elem(x, 2) * y", "Extract(x * y, 1, 2)",
             "Concat(b, Extract(y, 0, 2)) - x", "IntCst(3) * x + Rat(-1, 4)",
             "Zero(3) + x", "Grad(Exp(-SqDist(x, y)) * b, x, b)",
+            "XLogX(b) + XLogX(x - x)", "Asin(x * 0.9) + Acos(y * 0.9)",
+            "Atan(x * 3) + Atan2(x, y)", "SinXDivX(x * 2) + SinXDivX(x - x)",
+            "Floor(x * 3) + Round(y * 3, 1)", "Mod(x * 5, b, s)",
+            "ClampInt(x * 3, -1, 1) + DiffClampInt(y * 3, -1, 1)",
+            "Equal(x, x) + NotEqual(x, y) + LessThan(x, y) + LessOrEqual(y, x)",
+            "OneHot(b * 3, 4) * s", "MatVecMult(TensorProd(x, y), x)",
+            "SymSqNorm(TensorProd(y, y) + s, x - y)",
             "Laplacian(Exp(-SqDist(x, y)), x) * b"),
         ::testing::Bool()),
     paramName);

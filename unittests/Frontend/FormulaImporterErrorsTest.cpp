@@ -94,7 +94,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(Extract(x, 0, 0), 0)", XYB, 0, 15, "'Extract': components [0, 0) are out of range"},
         ErrorCase{"Sum_Reduction(Rat(1, 0), 0)", XYB, 0, 22, "'Rat' has a zero denominator"},
         ErrorCase{"Sum_Reduction(Zero(0), 0)", XYB, 0, 15, "'Zero' needs a dimension >= 1"},
-        ErrorCase{"Sum_Reduction(IntCst(b), 0)", XYB, 0, 22, "argument 1 of 'IntCst' must be an integer"}));
+        ErrorCase{"Sum_Reduction(IntCst(b), 0)", XYB, 0, 22, "argument 1 of 'IntCst' must be an integer"},
+        ErrorCase{"Sum_Reduction(IntInv(0), 0)", XYB, 0, 22, "'IntInv' of 0"},
+        ErrorCase{"Sum_Reduction(OneHot(x, 3), 0)", XYB, 0, 15, "'OneHot': the operand must be a scalar, got dimension 3"},
+        ErrorCase{"Sum_Reduction(OneHot(b, 0), 0)", XYB, 0, 15, "'OneHot': the dimension must be >= 1"},
+        ErrorCase{"Sum_Reduction(SqNormIso(x, y), 0)", XYB, 0, 15, "'SqNormIso': the weight must have dimension 1, got 3"},
+        ErrorCase{"Sum_Reduction(WeightedSqNorm(Concat(x, b), y), 0)", XYB, 0, 15, "'WeightedSqNorm': the weight has dimension 4; expected 1, 3 or 9"},
+        ErrorCase{"Sum_Reduction(MatVecMult(Concat(x, b), x), 0)", XYB, 0, 15, "'MatVecMult': the matrix has 4 components, not a multiple of the vector's 3"},
+        ErrorCase{"Sum_Reduction(ElemT(x, 3, 1), 0)", XYB, 0, 15, "'ElemT': needs a scalar and 0 <= m < n"},
+        ErrorCase{"Sum_Reduction(ExtractT(x, 2, 4), 0)", XYB, 0, 15, "'ExtractT': components [2, 5) do not fit in dimension 4"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Variables, ImportErrorTest,

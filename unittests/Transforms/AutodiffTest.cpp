@@ -160,6 +160,19 @@ INSTANTIATE_TEST_SUITE_P(
         // Indexing and shaping.
         "Elem(x, 1) * y", "Extract(x * y, 1, 2)", "Concat(x * b, Sin(y * s))",
         "Concat(Elem(x, 2), Extract(y, 0, 2)) * x",
+        // Functions added with autodiff.
+        "XLogX(b + x * x)", "Asin(x * b) + Acos(y * s * 0.5)",
+        "Atan(x * y) + Atan2(x, y + 2)", "SinXDivX(x * s + y)",
+        "SinXDivX(x - x) * y", "Floor(x * 3) * y + Round(y, 1) * x",
+        "Mod(x * 3, b + 1, s)", "ClampInt(x * 3, -1, 1) * y",
+        "Equal(x, y) + NotEqual(x, y) * b + LessThan(x, y) * s",
+        "LessOrEqual(x, y) * x", "OneHot(b * 3, 4) * s",
+        "MatVecMult(Concat(x, y * s), x * b)",
+        "VecMatMult(Concat(b, s), Concat(x, Sin(y)))",
+        "TensorProd(x * b, y)", "SumT(b * s, 3) * x", "ElemT(b * s, 3, 2) + x",
+        "ExtractT(x * s, 1, 5)", "WeightedSqNorm(s, x - y)",
+        "WeightedSqNorm(y * y, x)", "SymSqNorm(TensorProd(y, y) + s, x)",
+        "WeightedSqDist(b, x, y)",
         // Constants and a formula independent of some variables.
         "IntCst(2) * x + Rat(1, 3)", "y * s"));
 

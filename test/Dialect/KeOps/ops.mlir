@@ -91,11 +91,45 @@ func.func @formula_ops(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>,
     %43 = keops.add %42, %27 : vector<3xf32>, vector<1xf32>
     %44 = keops.add %43, %28 : vector<3xf32>, vector<1xf32>
     %45 = keops.add %44, %29 : vector<3xf32>, vector<1xf32>
+    // CHECK: keops.xlogx
+    %n1 = keops.xlogx %xi : vector<3xf32>
+    // CHECK: keops.asin
+    %n2 = keops.asin %n1 : vector<3xf32>
+    // CHECK: keops.acos
+    %n3 = keops.acos %n2 : vector<3xf32>
+    // CHECK: keops.atan
+    %n4 = keops.atan %n3 : vector<3xf32>
+    // CHECK: keops.sinxdivx
+    %n5 = keops.sinxdivx %n4 : vector<3xf32>
+    // CHECK: keops.floor
+    %n6 = keops.floor %n5 : vector<3xf32>
+    // CHECK: keops.round %{{.*}}, 2 : vector<3xf32>
+    %n7 = keops.round %n6, 2 : vector<3xf32>
+    // CHECK: keops.clamp_int %{{.*}}, -1, 2 : vector<3xf32>
+    %n8 = keops.clamp_int %n7, -1, 2 : vector<3xf32>
+    // CHECK: keops.diff_clamp_int %{{.*}}, -1, 2 : vector<3xf32>
+    %n9 = keops.diff_clamp_int %n8, -1, 2 : vector<3xf32>
+    // CHECK: keops.atan2 %{{.*}}, %[[B]] : vector<3xf32>, vector<1xf32>
+    %n10 = keops.atan2 %n9, %bj : vector<3xf32>, vector<1xf32>
+    // CHECK: keops.equal
+    %n11 = keops.equal %n10, %yj : vector<3xf32>, vector<3xf32>
+    // CHECK: keops.not_equal
+    %n12 = keops.not_equal %n11, %yj : vector<3xf32>, vector<3xf32>
+    // CHECK: keops.less_than
+    %n13 = keops.less_than %n12, %yj : vector<3xf32>, vector<3xf32>
+    // CHECK: keops.less_or_equal
+    %n14 = keops.less_or_equal %n13, %yj : vector<3xf32>, vector<3xf32>
+    // CHECK: keops.mod %{{.*}}, %[[B]], %[[B]] : vector<3xf32>, vector<1xf32>, vector<1xf32>
+    %n15 = keops.mod %n14, %bj, %bj : vector<3xf32>, vector<1xf32>, vector<1xf32>
+    // CHECK: keops.one_hot %[[B]], 3 : vector<1xf32>
+    %n16 = keops.one_hot %bj, 3 : vector<1xf32>
+    %n17 = keops.add %n15, %n16 : vector<3xf32>, vector<3xf32>
     // CHECK: keops.grad %{{.*}} wrt %[[X]] along %[[B]] : vector<1xf32>, vector<3xf32>, vector<1xf32>
     %g = keops.grad %29 wrt %xi along %bj : vector<1xf32>, vector<3xf32>, vector<1xf32>
     %46 = keops.concat %32, %31 : vector<2xf32>, vector<1xf32>
     %sum = keops.add %45, %46 : vector<3xf32>, vector<3xf32>
-    %47 = keops.add %sum, %g : vector<3xf32>, vector<3xf32>
+    %sum2 = keops.add %sum, %g : vector<3xf32>, vector<3xf32>
+    %47 = keops.add %sum2, %n17 : vector<3xf32>, vector<3xf32>
     // CHECK: keops.yield %{{.*}} : vector<3xf32>
     keops.yield %47 : vector<3xf32>
   }

@@ -18,6 +18,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/TypeUtilities.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::keops;
 
@@ -67,6 +69,51 @@ Value LaneEmitter::sin(Value x) { return math::SinOp::create(builder, loc, x); }
 Value LaneEmitter::cos(Value x) { return math::CosOp::create(builder, loc, x); }
 Value LaneEmitter::abs(Value x) {
   return math::AbsFOp::create(builder, loc, x);
+}
+
+Value LaneEmitter::asin(Value x) { return math::AsinOp::create(builder, loc, x); }
+Value LaneEmitter::acos(Value x) { return math::AcosOp::create(builder, loc, x); }
+Value LaneEmitter::atan(Value x) { return math::AtanOp::create(builder, loc, x); }
+Value LaneEmitter::atan2(Value y, Value x) {
+  return math::Atan2Op::create(builder, loc, y, x);
+}
+Value LaneEmitter::floor(Value x) {
+  return math::FloorOp::create(builder, loc, x);
+}
+Value LaneEmitter::round(Value x) {
+  return math::RoundOp::create(builder, loc, x);
+}
+
+Value LaneEmitter::roundTo(Value x, int64_t decimals) {
+  Value scale = constant(x, std::pow(10.0, static_cast<double>(decimals)));
+  return div(round(mul(x, scale)), scale);
+}
+
+Value LaneEmitter::xlogx(Value x) {
+  Value zero = constant(x, 0.0);
+  Value isZero = compare(arith::CmpFPredicate::OEQ, x, zero);
+  return select(isZero, zero, mul(x, log(x)));
+}
+
+Value LaneEmitter::sinxdivx(Value x) {
+  Value isZero = compare(arith::CmpFPredicate::OEQ, x, constant(x, 0.0));
+  return select(isZero, constant(x, 1.0), div(sin(x), x));
+}
+
+Value LaneEmitter::compare(arith::CmpFPredicate predicate, Value a, Value b) {
+  return arith::CmpFOp::create(builder, loc, predicate, a, b);
+}
+
+Type LaneEmitter::floatTypeLike(Value mask) {
+  Type element = getElementTypeOrSelf(laneType);
+  if (auto shaped = llvm::dyn_cast<ShapedType>(mask.getType()))
+    return shaped.clone(element);
+  return element;
+}
+
+Value LaneEmitter::indicator(Value mask) {
+  Type type = floatTypeLike(mask);
+  return select(mask, constantOfType(type, 1.0), constantOfType(type, 0.0));
 }
 
 Value LaneEmitter::lessThan(Value a, Value b) {

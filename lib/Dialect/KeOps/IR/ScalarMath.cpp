@@ -35,6 +35,15 @@ double powi(double x, int64_t n) {
   return result;
 }
 
+double xlogx(double x) { return x == 0.0 ? 0.0 : x * std::log(x); }
+
+double sinxdivx(double x) { return x == 0.0 ? 1.0 : std::sin(x) / x; }
+
+double roundTo(double x, int64_t decimals) {
+  double scale = std::pow(10.0, static_cast<double>(decimals));
+  return std::round(x * scale) / scale;
+}
+
 double sum(llvm::ArrayRef<double> x) {
   double total = 0.0;
   for (double v : x)

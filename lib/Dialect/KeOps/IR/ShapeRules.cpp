@@ -76,6 +76,14 @@ llvm::Expected<int64_t> keops::rules::extractDim(int64_t dim, uint64_t start,
   return static_cast<int64_t>(length);
 }
 
+llvm::Expected<int64_t> keops::rules::oneHotDim(int64_t operandDim,
+                                               uint64_t dim) {
+  if (operandDim != 1)
+    return dimError("the operand must be a scalar, got dimension " +
+                    llvm::Twine(operandDim));
+  return static_cast<int64_t>(dim);
+}
+
 LogicalResult keops::inferFormulaType(
     std::optional<Location> location, ValueRange operands,
     llvm::function_ref<llvm::Expected<int64_t>(llvm::ArrayRef<int64_t>)> rule,

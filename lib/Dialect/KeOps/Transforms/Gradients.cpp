@@ -63,6 +63,45 @@ LogicalResult keops::emitGradient(Operation *op, FormulaBuilder &g, Value u,
       .Case([&](SinOp) { return set({g.mul(u, g.cos(x(0)))}); })
       .Case([&](CosOp) { return set({g.neg(g.mul(u, g.sin(x(0))))}); })
       .Case([&](AbsOp) { return set({g.mul(u, g.sign(x(0)))}); })
+      .Case([&](XLogXOp) {
+        return set({g.mul(u, g.add(g.log(x(0)), c(1)))});
+      })
+      .Case([&](AsinOp) {
+        return set({g.mul(u, g.rsqrt(g.sub(c(1), g.square(x(0)))))});
+      })
+      .Case([&](AcosOp) {
+        return set({g.neg(g.mul(u, g.rsqrt(g.sub(c(1), g.square(x(0))))))});
+      })
+      .Case([&](AtanOp) {
+        return set({g.div(u, g.add(c(1), g.square(x(0))))});
+      })
+      .Case([&](Atan2Op) {
+        // atan2(a, b): d/da = b / (a^2 + b^2), d/db = -a / (a^2 + b^2).
+        Value r2 = g.add(g.square(x(0)), g.square(x(1)));
+        return set({g.div(g.mul(u, x(1)), r2), g.neg(g.div(g.mul(u, x(0)), r2))});
+      })
+      .Case([&](SinXDivXOp) {
+        // (cos x - sinc x) / x, and 0 at x = 0 (where step(-x^2) = 1).
+        Value atZero = g.step(g.neg(g.square(x(0))));
+        Value slope = g.div(g.sub(g.cos(x(0)), y), g.add(x(0), atZero));
+        return set({g.mul(u, g.mul(g.sub(c(1), atZero), slope))});
+      })
+      .Case([&](ModOp) {
+        // x - n floor((x - o) / n): 1 in x, -floor(...) in n, 0 in o.
+        Value quotient = g.floor(g.div(g.sub(x(0), x(2)), x(1)));
+        return set({u, g.neg(g.mul(u, quotient)), Value()});
+      })
+      .Case([&](ClampIntOp clamp) {
+        return set({g.mul(u, g.diffClampInt(x(0),
+                                            static_cast<int64_t>(clamp.getLow()),
+                                            static_cast<int64_t>(clamp.getHigh())))});
+      })
+      // Piecewise-constant functions.
+      .Case<FloorOp, RoundOp, DiffClampIntOp, EqualOp, NotEqualOp, LessThanOp,
+            LessOrEqualOp, OneHotOp>([&](Operation *op) {
+        adjoints.assign(op->getNumOperands(), Value());
+        return success();
+      })
       // Piecewise functions.
       .Case<SignOp, StepOp, ArgMinOp, ArgMaxOp>(
           [&](Operation *) { return set({Value()}); })

@@ -69,6 +69,12 @@ public:
   Value step(Value x) { return StepOp::create(b, loc, x); }
   Value sin(Value x) { return SinOp::create(b, loc, x); }
   Value cos(Value x) { return CosOp::create(b, loc, x); }
+  Value floor(Value x) { return FloorOp::create(b, loc, x); }
+  Value sinxdivx(Value x) { return SinXDivXOp::create(b, loc, x); }
+  Value diffClampInt(Value x, int64_t low, int64_t high) {
+    return DiffClampIntOp::create(b, loc, x, static_cast<uint64_t>(low),
+                                  static_cast<uint64_t>(high));
+  }
   Value pow(Value x, int64_t n) {
     return PowOp::create(b, loc, x, static_cast<uint64_t>(n));
   }

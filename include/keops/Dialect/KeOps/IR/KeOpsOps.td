@@ -190,6 +190,89 @@ def KeOps_CosOp : KeOps_UnaryOp<"cos", "std::cos(x)", "e.cos(x)"> {
   let summary = "cosine";
 }
 
+def KeOps_XLogXOp : KeOps_UnaryOp<"xlogx", "s::xlogx(x)", "e.xlogx(x)"> {
+  let summary = "x log(x), with the value 0 at 0 (KeOps XLogX)";
+}
+def KeOps_AsinOp : KeOps_UnaryOp<"asin", "std::asin(x)", "e.asin(x)"> {
+  let summary = "arcsine";
+}
+def KeOps_AcosOp : KeOps_UnaryOp<"acos", "std::acos(x)", "e.acos(x)"> {
+  let summary = "arccosine";
+}
+def KeOps_AtanOp : KeOps_UnaryOp<"atan", "std::atan(x)", "e.atan(x)"> {
+  let summary = "arctangent";
+}
+def KeOps_SinXDivXOp : KeOps_UnaryOp<"sinxdivx", "s::sinxdivx(x)",
+                                     "e.sinxdivx(x)"> {
+  let summary = "sin(x)/x, with the value 1 at 0 (KeOps SinXDivX)";
+}
+def KeOps_FloorOp : KeOps_UnaryOp<"floor", "std::floor(x)", "e.floor(x)"> {
+  let summary = "largest integer not greater than x";
+}
+
+def KeOps_RoundOp : KeOps_FormulaOp<"round", [], KeOps_InferWith<"d[0]">.body, [{
+      for (double x : operands[0])
+        result.push_back(s::roundTo(x, static_cast<int64_t>(getDecimals())));
+    }], [{
+      for (Value x : operands[0])
+        result.push_back(e.roundTo(x, static_cast<int64_t>(getDecimals())));
+    }]> {
+  let summary = "rounding to a number of decimals (KeOps Round)";
+  let description = [{
+    round(x * 10^d) / 10^d, halves away from zero.
+    ```mlir
+    %r = keops.round %x, 2 : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand, I64Attr:$decimals);
+  let assemblyFormat = "$operand `,` $decimals attr-dict `:` type($operand)";
+}
+
+def KeOps_ClampIntOp : KeOps_FormulaOp<"clamp_int", [],
+    KeOps_InferWith<"d[0]">.body, [{
+      for (double x : operands[0])
+        result.push_back(std::min(std::max(x, double(int64_t(getLow()))),
+                                  double(int64_t(getHigh()))));
+    }], [{
+      for (Value x : operands[0])
+        result.push_back(e.min(e.max(x, e.constant(x, double(int64_t(getLow())))),
+                               e.constant(x, double(int64_t(getHigh())))));
+    }]> {
+  let summary = "clamp to integer bounds (KeOps ClampInt)";
+  let description = [{
+    ```mlir
+    %r = keops.clamp_int %x, -1, 2 : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand, I64Attr:$low,
+                       I64Attr:$high);
+  let assemblyFormat =
+      "$operand `,` $low `,` $high attr-dict `:` type($operand)";
+}
+
+def KeOps_DiffClampIntOp : KeOps_FormulaOp<"diff_clamp_int", [],
+    KeOps_InferWith<"d[0]">.body, [{
+      for (double x : operands[0])
+        result.push_back(x > double(int64_t(getLow())) &&
+                         x < double(int64_t(getHigh())) ? 1.0 : 0.0);
+    }], [{
+      for (Value x : operands[0])
+        result.push_back(e.mul(
+            e.indicator(e.greaterThan(x, e.constant(x, double(int64_t(getLow()))))),
+            e.indicator(e.lessThan(x, e.constant(x, double(int64_t(getHigh())))))));
+    }]> {
+  let summary = "derivative of clamp_int: 1 strictly inside the bounds";
+  let description = [{
+    ```mlir
+    %r = keops.diff_clamp_int %x, -1, 2 : vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand, I64Attr:$low,
+                       I64Attr:$high);
+  let assemblyFormat =
+      "$operand `,` $low `,` $high attr-dict `:` type($operand)";
+}
+
 def KeOps_PowOp : KeOps_FormulaOp<"pow", [], KeOps_InferWith<"d[0]">.body, [{
       for (double x : operands[0])
         result.push_back(s::powi(x, static_cast<int64_t>(getExponent())));
@@ -228,6 +311,39 @@ def KeOps_DivOp : KeOps_BinaryOp<"div", "a / b", "e.div(a, b)"> {
 def KeOps_PowfOp : KeOps_BinaryOp<"powf", "std::exp(b * std::log(a))",
     "e.exp(e.mul(b, e.log(a)))"> {
   let summary = "real power a^b = exp(b log a) (KeOps Powf)";
+}
+
+def KeOps_Atan2Op : KeOps_BinaryOp<"atan2", "std::atan2(a, b)",
+                                  "e.atan2(a, b)"> {
+  let summary = "atan2(y, x): the angle of (x, y)";
+}
+def KeOps_EqualOp : KeOps_BinaryOp<"equal", "a == b ? 1.0 : 0.0",
+    "e.indicator(e.compare(::mlir::arith::CmpFPredicate::OEQ, a, b))"> {
+  let summary = "1 where equal, else 0 (KeOps Equal)";
+}
+def KeOps_NotEqualOp : KeOps_BinaryOp<"not_equal", "a != b ? 1.0 : 0.0",
+    "e.indicator(e.compare(::mlir::arith::CmpFPredicate::UNE, a, b))"> {
+  let summary = "1 where different, else 0 (KeOps NotEqual)";
+}
+def KeOps_LessThanOp : KeOps_BinaryOp<"less_than", "a < b ? 1.0 : 0.0",
+    "e.indicator(e.lessThan(a, b))"> {
+  let summary = "1 where a < b, else 0 (KeOps LessThan)";
+}
+def KeOps_LessOrEqualOp : KeOps_BinaryOp<"less_or_equal", "a <= b ? 1.0 : 0.0",
+    "e.indicator(e.compare(::mlir::arith::CmpFPredicate::OLE, a, b))"> {
+  let summary = "1 where a <= b, else 0 (KeOps LessOrEqual)";
+}
+
+def KeOps_ModOp : KeOps_TernaryOp<"mod", "a - b * std::floor((a - c) / b)",
+    "e.sub(a, e.mul(b, e.floor(e.div(e.sub(a, c), b))))"> {
+  let summary = "x - n floor((x - offset) / n) (KeOps Mod)";
+  let description = [{
+    `keops.mod %x, %n, %offset` maps x into [offset, offset + n),
+    componentwise with dim-1 broadcasting.
+    ```mlir
+    %r = keops.mod %x, %n, %o : vector<3xf32>, vector<1xf32>, vector<1xf32>
+    ```
+  }];
 }
 
 def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c",
@@ -399,6 +515,30 @@ def KeOps_ConcatOp : KeOps_FormulaOp<"concat", [],
   }];
   let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
+}
+
+def KeOps_OneHotOp : KeOps_FormulaOp<"one_hot", [],
+    KeOps_InferWith<"::mlir::keops::rules::oneHotDim(d[0], "
+                    "adaptor.getDim())">.body, [{
+      for (int64_t k = 0; k < static_cast<int64_t>(getDim()); ++k)
+        result.push_back(std::round(operands[0][0]) == double(k) ? 1.0 : 0.0);
+    }], [{
+      Value rounded = e.round(operands[0][0]);
+      for (int64_t k = 0; k < static_cast<int64_t>(getDim()); ++k)
+        result.push_back(e.indicator(e.compare(
+            ::mlir::arith::CmpFPredicate::OEQ, rounded,
+            e.constant(rounded, double(k)))));
+    }]> {
+  let summary = "one-hot vector of a rounded scalar (KeOps OneHot)";
+  let description = [{
+    The vector of dimension `dim` with 1 at index round(f), 0 elsewhere.
+    ```mlir
+    %r = keops.one_hot %f, 4 : vector<1xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$operand,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$dim);
+  let assemblyFormat = "$operand `,` $dim attr-dict `:` type($operand)";
 }
 
 //===----------------------------------------------------------------------===//

@@ -17,6 +17,7 @@
 #ifndef KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
 #define KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/SmallVector.h"
 
@@ -61,6 +62,24 @@ public:
   Value sign(Value x);
   Value step(Value x);
   Value relu(Value x);
+  Value asin(Value x);
+  Value acos(Value x);
+  Value atan(Value x);
+  Value atan2(Value y, Value x);
+  Value floor(Value x);
+  /// Rounding to the nearest integer, halves away from zero.
+  Value round(Value x);
+  /// round(x * 10^d) / 10^d.
+  Value roundTo(Value x, int64_t decimals);
+  /// x log(x), 0 at 0.
+  Value xlogx(Value x);
+  /// sin(x)/x, 1 at 0.
+  Value sinxdivx(Value x);
+  /// A comparison mask.
+  Value compare(arith::CmpFPredicate predicate, Value a, Value b);
+  /// 1 where `mask` is set, else 0 (of the lane type of the comparison).
+  Value indicator(Value mask);
+
   /// Ordered comparisons giving an i1 (or vector of i1) mask.
   Value lessThan(Value a, Value b);
   Value greaterThan(Value a, Value b);
@@ -85,6 +104,8 @@ public:
 
 private:
   Value constantOfType(Type type, double value);
+  /// The float type matching the shape of an i1 mask.
+  Type floatTypeLike(Value mask);
   /// The first index of the best component under `better(candidate, best)`.
   Value argBest(const Components &x, bool smallest);
 

@@ -35,6 +35,13 @@ double relu(double x);
 /// x^n for an integer n (n may be negative or zero).
 double powi(double x, int64_t n);
 
+/// x log(x), 0 at 0.
+double xlogx(double x);
+/// sin(x)/x, 1 at 0.
+double sinxdivx(double x);
+/// round(x * 10^d) / 10^d.
+double roundTo(double x, int64_t decimals);
+
 /// Sum of the components.
 double sum(llvm::ArrayRef<double> x);
 /// Scalar product of two vectors of the same length.

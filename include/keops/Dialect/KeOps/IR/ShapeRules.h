@@ -39,6 +39,9 @@ llvm::Expected<int64_t> elemDim(int64_t dim, uint64_t index);
 llvm::Expected<int64_t> extractDim(int64_t dim, uint64_t start,
                                    uint64_t length);
 
+/// `dim` when the operand is a scalar (OneHot).
+llvm::Expected<int64_t> oneHotDim(int64_t operandDim, uint64_t dim);
+
 } // namespace rules
 
 /// Infers the vector<D x T> result type of a formula op: the operands must
