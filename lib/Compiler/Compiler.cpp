@@ -386,16 +386,33 @@ compileGradient(const std::string &formula,
   if (failed(pm.run(**backward)))
     return makeError("internal error: differentiation failed");
   result.needsForwardOutput = inputs.forwardOutput;
+  result.needsColumnIndex = inputs.columnIndex;
   auto kernel = compileModule(std::move(*backward), options, "", start);
   if (!kernel)
     return kernel.takeError();
   result.gradient = *kernel;
+  auto sibling = [&](mk::ReductionKind siblingKind)
+      -> llvm::Expected<std::shared_ptr<const Kernel>> {
+    return compileModule(mk::buildSiblingReductionModule(**forward, siblingKind),
+                         options, "", start);
+  };
   if (inputs.logSumExp) {
-    auto logSumExp = compileModule(mk::buildLogSumExpModule(**forward),
-                                   options, "", start);
+    auto logSumExp = sibling(mk::ReductionKind::logsumexp);
     if (!logSumExp)
       return logSumExp.takeError();
     result.logSumExp = *logSumExp;
+  }
+  if (inputs.forwardIndices) {
+    bool largest = kind == mk::ReductionKind::max ||
+                   kind == mk::ReductionKind::max_argmax;
+    bool k = kind == mk::ReductionKind::kmin ||
+             kind == mk::ReductionKind::kmin_argkmin;
+    auto indices = sibling(k         ? mk::ReductionKind::argkmin
+                           : largest ? mk::ReductionKind::argmax
+                                     : mk::ReductionKind::argmin);
+    if (!indices)
+      return indices.takeError();
+    result.indices = *indices;
   }
   return result;
 }

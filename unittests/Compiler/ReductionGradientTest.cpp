@@ -9,8 +9,9 @@
 // without weight) and sumsoftmaxweight over both axes, the gradient of
 // eta . output with respect to every variable (i, j and parameter) computed
 // by the backward reduction equals central finite differences of the
-// compiled forward reduction, in float64. The arg kinds have no gradient
-// kernel (zero gradient).
+// compiled forward reduction, in float64; beyond KeOps, min, max, kmin and
+// their arg forms get the gradient at their selected columns. The arg kinds
+// have no gradient kernel (zero gradient).
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,16 +48,28 @@ struct Problem {
   }
 };
 
-/// Runs `kernel` on `inputs` into a new output of `rows` rows.
+/// Runs `kernel` on `inputs` and returns its first output (of `rows` rows)
+/// as doubles, indices included.
 std::vector<double> run(const keops::Kernel &kernel,
                         const std::vector<keops_rt_array_t> &inputs,
-                        int64_t rows, int64_t rowsI = -1, int64_t rowsJ = -1) {
-  std::vector<double> out(rows * kernel.getOutputs()[0].dim);
-  llvm::Error error = kernel.run(
-      inputs, {{out.data(), KEOPS_RT_FLOAT64, rows, kernel.getOutputs()[0].dim}},
-      rowsI, rowsJ);
+                        int64_t rows) {
+  std::vector<std::vector<double>> values;
+  std::vector<std::vector<int64_t>> indices;
+  std::vector<keops_rt_array_t> outputs;
+  for (const keops::KernelOutput &output : kernel.getOutputs()) {
+    int64_t size = rows * output.dim;
+    void *data;
+    if (output.dtype == KEOPS_RT_INT64)
+      data = (indices.emplace_back(size), indices.back().data());
+    else
+      data = (values.emplace_back(size), values.back().data());
+    outputs.push_back({data, output.dtype, rows, output.dim});
+  }
+  llvm::Error error = kernel.run(inputs, outputs);
   EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
-  return out;
+  if (kernel.getOutputs()[0].dtype != KEOPS_RT_INT64)
+    return values[0];
+  return std::vector<double>(indices[0].begin(), indices[0].end());
 }
 
 using Param = std::tuple<const char *, int>;
@@ -96,10 +109,20 @@ TEST_P(ReductionGradientTest, MatchesFiniteDifferencesOfTheForward) {
     inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, outRows, outDim});
     if (gradient->needsForwardOutput)
       inputs.push_back({output.data(), KEOPS_RT_FLOAT64, outRows, outDim});
-    std::vector<double> logSumExp;
+    std::vector<double> logSumExp, indices, columns;
     if (gradient->logSumExp) {
       logSumExp = run(*gradient->logSumExp, problem.arrays(), outRows);
       inputs.push_back({logSumExp.data(), KEOPS_RT_FLOAT64, outRows, 1});
+    }
+    if (gradient->indices) {
+      indices = run(*gradient->indices, problem.arrays(), outRows);
+      inputs.push_back({indices.data(), KEOPS_RT_FLOAT64, outRows, outDim});
+    }
+    if (gradient->needsColumnIndex) {
+      int64_t count = axis == 0 ? problem.m : problem.n;
+      for (int64_t c = 0; c < count; ++c)
+        columns.push_back(static_cast<double>(c));
+      inputs.push_back({columns.data(), KEOPS_RT_FLOAT64, count, 1});
     }
     const keops::Kernel &kernel = *gradient->gradient;
     bool rowsAreI = kernel.getRowCategory() == KEOPS_RT_CATEGORY_I;
@@ -133,7 +156,13 @@ INSTANTIATE_TEST_SUITE_P(
             "Sum_Reduction(Sin(x*y)*Elem(b,1) + p*x, AXIS)",
             "LogSumExp_Reduction(-p*SqDist(x,y) + Elem(b,0), AXIS)",
             "LogSumExp_Reduction(-p*SqDist(x,y), AXIS, b)",
-            "SumSoftMaxWeight_Reduction(-p*SqDist(x,y), AXIS, b*Elem(x,0))"),
+            "SumSoftMaxWeight_Reduction(-p*SqDist(x,y), AXIS, b*Elem(x,0))",
+            "Min_Reduction(p*SqDist(x,y) + b, AXIS)",
+            "Max_Reduction(Sin(x*y*p), AXIS)",
+            "Min_ArgMin_Reduction(SqDist(x,y)*Elem(b,0), AXIS)",
+            "Max_ArgMax_Reduction(x*y - p, AXIS)",
+            "KMin_Reduction(SqDist(x,y) + p*Elem(b,1), 3, AXIS)",
+            "KMin_ArgKMin_Reduction(x - y*p, 2, AXIS)"),
         ::testing::Values(0, 1)));
 
 TEST(ReductionGradient, ArgKindsHaveZeroGradient) {
@@ -150,11 +179,12 @@ TEST(ReductionGradient, Errors) {
   ASSERT_FALSE(static_cast<bool>(missing));
   EXPECT_EQ(llvm::toString(missing.takeError()),
             "the formula has 4 variables; there is no variable at position 9");
-  auto kmin = keops::compileGradient("KMin_Reduction(SqDist(x,y), 2, 0)",
-                                     kAliases, 0);
-  ASSERT_FALSE(static_cast<bool>(kmin));
-  EXPECT_EQ(llvm::toString(kmin.takeError()),
-            "reduction 'kmin' has no backward reduction");
+  auto bad = keops::compileGradient("Sum_Reduction(x, 0)", kAliases, 0,
+                                    {"float16"});
+  ASSERT_FALSE(static_cast<bool>(bad));
+  EXPECT_EQ(llvm::toString(bad.takeError()),
+            "dtype must be float32 or float64, got 'float16' (float16 is not "
+            "supported on the CPU)");
 }
 
 } // namespace

@@ -107,23 +107,31 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
         const CompileOptions &options = {});
 
 /// The kernels that compute the gradient of a reduction with respect to one
-/// of its variables, given eta, the gradient with respect to its output.
-/// The gradient kernel takes the formula's variables, then eta (rows like
-/// the output), then the forward output if `needsForwardOutput`, then the
-/// output of `logSumExp` (run on the formula's variables) if that kernel is
-/// set. Its result has one row per row of the variable; for a parameter the
-/// rows must be summed (`sumRows`). No gradient kernel means a zero gradient
-/// (argmin, argmax, argkmin).
+/// of its variables, given eta, the gradient with respect to its (value)
+/// output. The gradient kernel takes the formula's variables, then eta
+/// (rows like the output), then, when flagged: the forward output
+/// (`needsForwardOutput`), the output of `logSumExp` run on the formula's
+/// variables (when that kernel is set), the output of `indices` run on the
+/// formula's variables, converted to floats (when that kernel is set), and
+/// the column index
+/// 0, 1, ..., M - 1 of the reduced axis as a float column
+/// (`needsColumnIndex`). Its result has one row per row of the variable; for
+/// a parameter the rows must be summed (`sumRows`). No gradient kernel means
+/// a zero gradient (argmin, argmax, argkmin). Indices as float32 are exact
+/// up to 2^24 columns.
 struct GradientKernels {
   std::shared_ptr<const Kernel> gradient;
   std::shared_ptr<const Kernel> logSumExp;
+  std::shared_ptr<const Kernel> indices;
   bool needsForwardOutput = false;
+  bool needsColumnIndex = false;
   bool sumRows = false;
 };
 
 /// Compiles the gradient kernels of a formula's reduction with respect to
-/// the variable at position `wrt` (sum, logsumexp with or without weight,
-/// sumsoftmaxweight).
+/// the variable at position `wrt`: sum, logsumexp with or without weight,
+/// sumsoftmaxweight, and (beyond KeOps) min, max, min_argmin, max_argmax,
+/// kmin and kmin_argkmin through their selected indices.
 llvm::Expected<GradientKernels>
 compileGradient(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt,

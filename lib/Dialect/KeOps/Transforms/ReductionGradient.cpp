@@ -34,15 +34,23 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
     return failure();
   }
   ReductionKind kind = reduce.getKind();
+  bool selects = kind == ReductionKind::min || kind == ReductionKind::max ||
+                 kind == ReductionKind::min_argmin ||
+                 kind == ReductionKind::max_argmax ||
+                 kind == ReductionKind::kmin ||
+                 kind == ReductionKind::kmin_argkmin;
   if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp &&
-      kind != ReductionKind::sumsoftmaxweight) {
+      kind != ReductionKind::sumsoftmaxweight && !selects) {
     error = "reduction '" + stringifyReductionKind(kind).str() +
             "' has no backward reduction";
     return failure();
   }
   inputs = {};
-  inputs.forwardOutput = kind != ReductionKind::sum;
+  inputs.forwardOutput = kind == ReductionKind::logsumexp ||
+                         kind == ReductionKind::sumsoftmaxweight;
   inputs.logSumExp = kind == ReductionKind::sumsoftmaxweight;
+  inputs.forwardIndices = selects;
+  inputs.columnIndex = selects;
 
   // Output rows are indexed by `rowCategory`; the variable decides the axis.
   Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
@@ -75,6 +83,12 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
     addRowInput(outputDim);
   if (inputs.logSumExp)
     addRowInput(1);
+  if (inputs.forwardIndices)
+    addRowInput(outputDim);
+  if (inputs.columnIndex) {
+    argumentTypes.push_back(rowTensor(1));
+    categories.push_back(rowCategory == Category::i ? Category::j : Category::i);
+  }
 
   auto variableType =
       llvm::cast<RankedTensorType>(reduce.getInputs()[wrt].getType());
@@ -107,7 +121,25 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
 
   FormulaBuilder fb(builder, loc);
   Value gradient;
-  if (kind == ReductionKind::sum) {
+  if (selects) {
+    // eta passes to the columns the forward selected: slot s of component k
+    // holds index J[s * D + k].
+    unsigned next = extra + 1;
+    Value indices = body.getArgument(next);
+    Value column = body.getArgument(next + 1);
+    int64_t dim = FormulaBuilder::dimOf(f);
+    int64_t slots = outputDim / dim;
+    Value weight;
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      auto part = [&](Value v) {
+        return slots == 1 ? v : fb.extract(v, slot * dim, dim);
+      };
+      Value term = fb.mul(part(eta), EqualOp::create(builder, loc, column,
+                                                     part(indices)));
+      weight = weight ? fb.add(weight, term) : term;
+    }
+    gradient = fb.grad(f, v, weight);
+  } else if (kind == ReductionKind::sum) {
     gradient = fb.grad(f, v, eta);
   } else if (kind == ReductionKind::logsumexp) {
     Value output = body.getArgument(extra + 1);
@@ -131,32 +163,42 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
   return std::move(module);
 }
 
-OwningOpRef<ModuleOp> keops::buildLogSumExpModule(ModuleOp forward) {
+OwningOpRef<ModuleOp> keops::buildSiblingReductionModule(ModuleOp forward,
+                                                        ReductionKind kind) {
   OwningOpRef<ModuleOp> module = forward.clone();
   ReduceOp reduce;
   module->walk([&](ReduceOp op) { reduce = op; });
   auto function = reduce->getParentOfType<func::FuncOp>();
-  auto elementType = llvm::cast<RankedTensorType>(reduce.getInputs()[0].getType())
-                         .getElementType();
-  Type resultType =
-      RankedTensorType::get({ShapedType::kDynamic, 1}, elementType);
+  auto formulaType =
+      llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType());
+  std::string error;
+  std::optional<int64_t> k = reduce.getK();
+  if (kind != ReductionKind::argkmin)
+    k.reset();
+  auto resultTypes = ReduceOp::inferResultTypes(
+      kind, k, formulaType.getDimSize(0), 0,
+      llvm::cast<FloatType>(formulaType.getElementType()), error);
+  assert(succeeded(resultTypes) && "sibling reduction of a valid formula");
   OpBuilder builder(reduce);
   llvm::SmallVector<Category> categories;
-  for (unsigned k = 0; k < reduce.getInputs().size(); ++k)
-    categories.push_back(reduce.getCategory(k));
-  auto logSumExp = ReduceOp::create(
-      builder, reduce.getLoc(), {resultType}, reduce.getInputs(),
-      ReductionKind::logsumexp, std::nullopt, reduce.getAxis(), categories);
-  Region &region = logSumExp.getBody();
+  for (unsigned n = 0; n < reduce.getInputs().size(); ++n)
+    categories.push_back(reduce.getCategory(n));
+  auto sibling = ReduceOp::create(builder, reduce.getLoc(), *resultTypes,
+                                  reduce.getInputs(), kind, k,
+                                  reduce.getAxis(), categories);
+  Region &region = sibling.getBody();
   region.front().erase();
   region.takeBody(reduce.getBody());
-  YieldOp yield = logSumExp.getYield();
+  YieldOp yield = sibling.getYield();
   builder.setInsertionPoint(yield);
   YieldOp::create(builder, yield.getLoc(), yield.getValues()[0]);
   yield.erase();
-  reduce.replaceAllUsesWith(logSumExp.getResults());
+  Operation *terminator = function.getBody().front().getTerminator();
+  builder.setInsertionPoint(terminator);
+  func::ReturnOp::create(builder, terminator->getLoc(), sibling.getResults());
+  terminator->erase();
   reduce.erase();
   function.setFunctionType(FunctionType::get(
-      function.getContext(), function.getArgumentTypes(), {resultType}));
+      function.getContext(), function.getArgumentTypes(), *resultTypes));
   return module;
 }

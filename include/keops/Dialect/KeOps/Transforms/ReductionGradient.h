@@ -17,6 +17,11 @@
 //   sumsoftmaxweight  g_v = sum Grad(F, v, exp(F - Z) (eta . (G - S)))
 //                           + Grad(G, v, eta exp(F - Z))
 //                     (S: output, Z = logsumexp of F: a second forward pass)
+//   min, max, kmin    g_v = sum Grad(F, v, sum_s eta_s (c == J_s))
+//   (and *_arg*)      (J_s: the forward indices of slot s, as floats; c: the
+//                     column index, an input 0, 1, ... of the reduced axis):
+//                     the subgradient at the selected columns, which KeOps
+//                     refuses to compute
 //
 // The sum runs over the axis that v is not indexed by (for a parameter:
 // over the forward axis, then over the rows, by the caller).
@@ -42,19 +47,26 @@ struct BackwardInputs {
   bool forwardOutput = false;
   /// The log-sum-exp of the formula (sumsoftmaxweight).
   bool logSumExp = false;
+  /// The forward indices, as floats (min, max, kmin and their arg forms).
+  bool forwardIndices = false;
+  /// The column index 0, 1, ..., M - 1 of the reduced axis, as a variable
+  /// of dimension 1 indexed like the reduced axis (appended last).
+  bool columnIndex = false;
 };
 
 /// A module computing the gradient with respect to input `wrt` of the one
-/// keops.reduce of `forward`, or failure with `error` set (a kind without
-/// gradient: the arg kinds have a zero gradient, computed by the caller).
+/// keops.reduce of `forward` (of its value output), or failure with `error`
+/// set (the arg kinds have a zero gradient, computed by the caller).
 /// `sumRows` tells whether the caller must sum the rows (parameters).
 FailureOr<OwningOpRef<ModuleOp>>
 buildGradientModule(ModuleOp forward, unsigned wrt, BackwardInputs &inputs,
                     bool &sumRows, std::string &error);
 
-/// A copy of `forward` whose reduction is the log-sum-exp of its formula
-/// over the same axis (the normalizer that sumsoftmaxweight gradients need).
-OwningOpRef<ModuleOp> buildLogSumExpModule(ModuleOp forward);
+/// A copy of `forward` whose reduction of the same formula, over the same
+/// axis, has kind `kind` (logsumexp, argmin, argmax or argkmin with the
+/// same K): the saved values that backward reductions need.
+OwningOpRef<ModuleOp> buildSiblingReductionModule(ModuleOp forward,
+                                                  ReductionKind kind);
 
 } // namespace mlir::keops
 
