@@ -84,6 +84,11 @@ static FailureOr<Value> fail(std::string &error, const llvm::Twine &message) {
   return failure();
 }
 
+static OpSignature composition(unsigned numFormulas, unsigned numIntegers,
+                               OpBuildFn build) {
+  return {numFormulas, numIntegers, build};
+}
+
 /// Row r (n columns) of a row-major matrix stored as a vector.
 static Value matrixRow(FormulaBuilder &g, Value a, int64_t r, int64_t n) {
   return n == 1 ? g.elem(a, r) : g.extract(a, r * n, n);
@@ -146,6 +151,222 @@ static FailureOr<Value> weightedSqNorm(FormulaBuilder &g, Value s, Value f,
                                    dimOf(s), d, d * d));
 }
 
+//===----------------------------------------------------------------------===//
+// Complex numbers: vectors of dimension 2k holding (re, im) pairs
+//===----------------------------------------------------------------------===//
+
+using Pair = std::pair<Value, Value>;
+
+/// Checks that `z` holds complex pairs.
+static LogicalResult checkComplex(Value z, std::string &error) {
+  if (dimOf(z) % 2 == 0)
+    return success();
+  error = llvm::formatv("complex operands need an even dimension (re, im "
+                        "pairs), got {0}",
+                        dimOf(z));
+  return failure();
+}
+
+static Pair pairAt(FormulaBuilder &g, Value z, int64_t p) {
+  return {g.elem(z, 2 * p), g.elem(z, 2 * p + 1)};
+}
+
+static Value concatAll(FormulaBuilder &g, llvm::ArrayRef<Value> parts) {
+  Value result = parts.front();
+  for (Value part : parts.drop_front())
+    result = g.concat(result, part);
+  return result;
+}
+
+/// Builds a complex result pair by pair; a single pair broadcasts.
+template <typename PairFn>
+static FailureOr<Value> complexBinary(OpBuilder &b, Location loc,
+                                      const OpArguments &a, std::string &error,
+                                      PairFn fn) {
+  Value x = a.formulas[0], y = a.formulas[1];
+  if (failed(checkComplex(x, error)) || failed(checkComplex(y, error)))
+    return failure();
+  int64_t nx = dimOf(x) / 2, ny = dimOf(y) / 2;
+  if (nx != ny && nx != 1 && ny != 1)
+    return fail(error, llvm::formatv("{0} and {1} complex numbers do not "
+                                     "broadcast",
+                                     nx, ny));
+  FormulaBuilder g(b, loc);
+  llvm::SmallVector<Value> parts;
+  for (int64_t p = 0; p < std::max(nx, ny); ++p) {
+    Pair result = fn(g, pairAt(g, x, nx == 1 ? 0 : p), pairAt(g, y, ny == 1 ? 0 : p));
+    parts.push_back(result.first);
+    parts.push_back(result.second);
+  }
+  return concatAll(g, parts);
+}
+
+/// Maps each pair of a complex operand to the values `fn` returns.
+template <typename PairFn>
+static FailureOr<Value> complexUnary(OpBuilder &b, Location loc,
+                                     const OpArguments &a, std::string &error,
+                                     PairFn fn) {
+  Value z = a.formulas[0];
+  if (failed(checkComplex(z, error)))
+    return failure();
+  FormulaBuilder g(b, loc);
+  llvm::SmallVector<Value> parts;
+  for (int64_t p = 0; p < dimOf(z) / 2; ++p)
+    for (Value v : fn(g, pairAt(g, z, p)))
+      parts.push_back(v);
+  return concatAll(g, parts);
+}
+
+/// Maps each component of a real operand to the values `fn` returns.
+template <typename RealFn>
+static FailureOr<Value> realToComplex(OpBuilder &b, Location loc,
+                                      const OpArguments &a, std::string &,
+                                      RealFn fn) {
+  FormulaBuilder g(b, loc);
+  llvm::SmallVector<Value> parts;
+  for (int64_t k = 0; k < dimOf(a.formulas[0]); ++k)
+    for (Value v : fn(g, dimOf(a.formulas[0]) == 1 ? a.formulas[0]
+                                                   : g.elem(a.formulas[0], k)))
+      parts.push_back(v);
+  return concatAll(g, parts);
+}
+
+using Values = llvm::SmallVector<Value, 2>;
+
+/// The signature of a complex op taking one or two formulas.
+static OpSignature complexOp(unsigned numFormulas, OpBuildFn build) {
+  return composition(numFormulas, 0, build);
+}
+
+/// The build function's parameters, for the lambdas below.
+#define KEOPS_BUILD_ARGS                                                       \
+  OpBuilder &b, Location loc, const OpArguments &a, std::string &error
+
+static const llvm::StringMap<OpSignature> &complexOps() {
+  static const llvm::StringMap<OpSignature> table = {
+      {"ComplexAdd", complexOp(2, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexBinary(b, loc, a, error, [](FormulaBuilder &g, Pair x, Pair y) {
+           return Pair{g.add(x.first, y.first), g.add(x.second, y.second)};
+         });
+       })},
+      {"ComplexSubtract", complexOp(2, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexBinary(b, loc, a, error, [](FormulaBuilder &g, Pair x, Pair y) {
+           return Pair{g.sub(x.first, y.first), g.sub(x.second, y.second)};
+         });
+       })},
+      {"ComplexMult", complexOp(2, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexBinary(b, loc, a, error, [](FormulaBuilder &g, Pair x, Pair y) {
+           return Pair{g.sub(g.mul(x.first, y.first), g.mul(x.second, y.second)),
+                       g.add(g.mul(x.first, y.second), g.mul(x.second, y.first))};
+         });
+       })},
+      {"ComplexDivide", complexOp(2, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexBinary(b, loc, a, error, [](FormulaBuilder &g, Pair x, Pair y) {
+           Value norm = g.add(g.square(y.first), g.square(y.second));
+           return Pair{g.div(g.add(g.mul(x.first, y.first), g.mul(x.second, y.second)), norm),
+                       g.div(g.sub(g.mul(x.second, y.first), g.mul(x.first, y.second)), norm)};
+         });
+       })},
+      {"ComplexRealScal", complexOp(2, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         Value z = a.formulas[0], r = a.formulas[1];
+         if (failed(checkComplex(z, error)))
+           return failure();
+         if (dimOf(r) != 1 && dimOf(r) != dimOf(z) / 2)
+           return fail(error, llvm::formatv("the real factor has dimension {0}; "
+                                            "expected 1 or {1}", dimOf(r), dimOf(z) / 2));
+         FormulaBuilder g(b, loc);
+         Values parts;
+         for (int64_t p = 0; p < dimOf(z) / 2; ++p) {
+           Value factor = dimOf(r) == 1 ? r : g.elem(r, p);
+           Pair pair = pairAt(g, z, p);
+           parts.push_back(g.mul(pair.first, factor));
+           parts.push_back(g.mul(pair.second, factor));
+         }
+         return concatAll(g, parts);
+       })},
+      {"ComplexExp", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &g, Pair z) {
+           Value scale = g.exp(z.first);
+           return Values{g.mul(scale, g.cos(z.second)), g.mul(scale, g.sin(z.second))};
+         });
+       })},
+      {"ComplexExp1j", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return realToComplex(b, loc, a, error, [](FormulaBuilder &g, Value x) {
+           return Values{g.cos(x), g.sin(x)};
+         });
+       })},
+      {"Real2Complex", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return realToComplex(b, loc, a, error, [](FormulaBuilder &g, Value x) {
+           return Values{x, g.scalar(x, 0.0)};
+         });
+       })},
+      {"Imag2Complex", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return realToComplex(b, loc, a, error, [](FormulaBuilder &g, Value x) {
+           return Values{g.scalar(x, 0.0), x};
+         });
+       })},
+      {"ComplexReal", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &, Pair z) {
+           return Values{z.first};
+         });
+       })},
+      {"ComplexImag", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &, Pair z) {
+           return Values{z.second};
+         });
+       })},
+      {"Conj", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &g, Pair z) {
+           return Values{z.first, g.neg(z.second)};
+         });
+       })},
+      {"ComplexSquareAbs", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &g, Pair z) {
+           return Values{g.add(g.square(z.first), g.square(z.second))};
+         });
+       })},
+      {"ComplexAbs", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &g, Pair z) {
+           return Values{g.sqrt(g.add(g.square(z.first), g.square(z.second)))};
+         });
+       })},
+      {"ComplexAngle", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         return complexUnary(b, loc, a, error, [](FormulaBuilder &g, Pair z) {
+           return Values{g.atan2(z.second, z.first)};
+         });
+       })},
+      {"ComplexSumT",
+       composition(1, 1,
+                   [](OpBuilder &b, Location loc, const OpArguments &a,
+                      std::string &error) -> FailureOr<Value> {
+                     Value z = a.formulas[0];
+                     if (dimOf(z) != 2 || a.integers[0] < 1)
+                       return fail(error, "needs one complex number (dimension "
+                                          "2) and a count >= 1");
+                     FormulaBuilder g(b, loc);
+                     Value result = z;
+                     for (int64_t p = 1; p < a.integers[0]; ++p)
+                       result = g.concat(result, z);
+                     return result;
+                   })},
+      {"ComplexSum", complexOp(1, [](KEOPS_BUILD_ARGS) -> FailureOr<Value> {
+         Value z = a.formulas[0];
+         if (failed(checkComplex(z, error)))
+           return failure();
+         FormulaBuilder g(b, loc);
+         Pair total = pairAt(g, z, 0);
+         for (int64_t p = 1; p < dimOf(z) / 2; ++p) {
+           Pair pair = pairAt(g, z, p);
+           total = {g.add(total.first, pair.first), g.add(total.second, pair.second)};
+         }
+         return g.concat(total.first, total.second);
+       })},
+  };
+  return table;
+}
+
+#undef KEOPS_BUILD_ARGS
+
 /// WeightedSqNorm restricted to one weight shape: 1 isotropic (dim 1),
 /// 2 diagonal (dim D), 3 full (dim D*D).
 template <int Shape>
@@ -160,11 +381,6 @@ static FailureOr<Value> checkedWeightedSqNorm(OpBuilder &b, Location loc,
                                      expected, dimOf(a.formulas[0])));
   FormulaBuilder g(b, loc);
   return weightedSqNorm(g, a.formulas[0], a.formulas[1], error);
-}
-
-static OpSignature composition(unsigned numFormulas, unsigned numIntegers,
-                               OpBuildFn build) {
-  return {numFormulas, numIntegers, build};
 }
 
 static const llvm::StringMap<OpSignature> &formulaOps() {
@@ -353,6 +569,10 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
 }
 
 const OpSignature *mlir::keops::formula::lookupFormulaOp(llvm::StringRef name) {
-  auto it = formulaOps().find(name);
-  return it == formulaOps().end() ? nullptr : &it->second;
+  for (const llvm::StringMap<OpSignature> *table : {&formulaOps(), &complexOps()}) {
+    auto it = table->find(name);
+    if (it != table->end())
+      return &it->second;
+  }
+  return nullptr;
 }

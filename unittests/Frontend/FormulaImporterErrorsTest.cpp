@@ -102,6 +102,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(WeightedSqNorm(Concat(x, b), y), 0)", XYB, 0, 15, "'WeightedSqNorm': the weight has dimension 4; expected 1, 3 or 9"},
         ErrorCase{"Sum_Reduction(MatVecMult(Concat(x, b), x), 0)", XYB, 0, 15, "'MatVecMult': the matrix has 4 components, not a multiple of the vector's 3"},
         ErrorCase{"Sum_Reduction(ElemT(x, 3, 1), 0)", XYB, 0, 15, "'ElemT': needs a scalar and 0 <= m < n"},
+        ErrorCase{"Sum_Reduction(ComplexMult(x, y), 0)", XYB, 0, 15, "'ComplexMult': complex operands need an even dimension (re, im pairs), got 3"},
+        ErrorCase{"Sum_Reduction(ComplexAdd(Concat(x, x), Concat(y, b)), 0)", XYB, 0, 15, "'ComplexAdd': 3 and 2 complex numbers do not broadcast"},
+        ErrorCase{"Sum_Reduction(ComplexRealScal(Concat(x, b), x), 0)", XYB, 0, 15, "'ComplexRealScal': the real factor has dimension 3; expected 1 or 2"},
         ErrorCase{"Sum_Reduction(ExtractT(x, 2, 4), 0)", XYB, 0, 15, "'ExtractT': components [2, 5) do not fit in dimension 4"}));
 
 INSTANTIATE_TEST_SUITE_P(

@@ -18,6 +18,7 @@
 #include "keops/Dialect/KeOps/IR/FormulaEvaluator.h"
 
 #include <cmath>
+#include <complex>
 #include <functional>
 
 using namespace mlir;
@@ -89,6 +90,23 @@ double dot(const Vec &a, const Vec &b) {
   for (size_t k = 0; k < a.size(); ++k)
     total += a[k] * b[k];
   return total;
+}
+
+using C = std::complex<double>;
+using CVec = std::vector<C>;
+CVec Z() { return {C(0.5, -1.25), C(2.0, 0.7)}; }
+CVec W() { return {C(1.5, 0.25), C(-0.75, 2.0)}; }
+CVec operator+(const CVec &a, const CVec &b) { return {a[0] + b[0], a[1] + b[1]}; }
+CVec operator-(const CVec &a, const CVec &b) { return {a[0] - b[0], a[1] - b[1]}; }
+CVec operator*(const CVec &a, const CVec &b) { return {a[0] * b[0], a[1] * b[1]}; }
+CVec operator/(const CVec &a, const CVec &b) { return {a[0] / b[0], a[1] / b[1]}; }
+Vec complexVec(const CVec &z) {
+  Vec out;
+  for (C c : z) {
+    out.push_back(c.real());
+    out.push_back(c.imag());
+  }
+  return out;
 }
 
 struct OpCase {
@@ -227,6 +245,26 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"SqNormDiag(y, x)", "keops.sum", [] { return Vec{dot(Y, zip(X, X, std::multiplies<>()))}; }},
         OpCase{"SymSqNorm(Concat(Concat(x, y), x), x)", "keops.scalprod", [] { return Vec{0.5 * dot(X, X) - 1.25 * dot(Y, X) + 2.0 * dot(X, X)}; }},
         OpCase{"WeightedSqDist(s, x, y)", "keops.mul", [] { Vec d = zip(X, Y, std::minus<>()); return Vec{2.0 * dot(d, d)}; }},
+        // Complex numbers: z = Concat(x, b) = (0.5 - 1.25i, 2 + 0.7i),
+        // w = Concat(y, s) = (1.5 + 0.25i, -0.75 + 2i).
+        OpCase{"ComplexAdd(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() + W()); }},
+        OpCase{"ComplexSubtract(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() - W()); }},
+        OpCase{"ComplexMult(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() * W()); }},
+        OpCase{"ComplexDivide(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() / W()); }},
+        OpCase{"ComplexMult(Concat(x, b), Extract(y, 0, 2))", "keops.concat", [] { auto z = Z(); return complexVec({z[0] * C(1.5, 0.25), z[1] * C(1.5, 0.25)}); }},
+        OpCase{"ComplexRealScal(Concat(x, b), s)", "keops.concat", [] { auto z = Z(); return complexVec({z[0] * 2.0, z[1] * 2.0}); }},
+        OpCase{"ComplexExp(Concat(x, b))", "keops.concat", [] { auto z = Z(); return complexVec({std::exp(z[0]), std::exp(z[1])}); }},
+        OpCase{"ComplexExp1j(Extract(x, 0, 2))", "keops.concat", [] { return complexVec({std::exp(C(0, 0.5)), std::exp(C(0, -1.25))}); }},
+        OpCase{"Real2Complex(Extract(x, 0, 2))", "keops.concat", [] { return Vec{0.5, 0, -1.25, 0}; }},
+        OpCase{"Imag2Complex(b)", "keops.concat", [] { return Vec{0, 0.7}; }},
+        OpCase{"ComplexReal(Concat(x, b))", "keops.concat", [] { return Vec{0.5, 2.0}; }},
+        OpCase{"ComplexImag(Concat(x, b))", "keops.concat", [] { return Vec{-1.25, 0.7}; }},
+        OpCase{"Conj(Concat(x, b))", "keops.concat", [] { auto z = Z(); return complexVec({std::conj(z[0]), std::conj(z[1])}); }},
+        OpCase{"ComplexAbs(Concat(x, b))", "keops.concat", [] { auto z = Z(); return Vec{std::abs(z[0]), std::abs(z[1])}; }},
+        OpCase{"ComplexSquareAbs(Concat(x, b))", "keops.concat", [] { auto z = Z(); return Vec{std::norm(z[0]), std::norm(z[1])}; }},
+        OpCase{"ComplexAngle(Concat(x, b))", "keops.concat", [] { auto z = Z(); return Vec{std::arg(z[0]), std::arg(z[1])}; }},
+        OpCase{"ComplexSum(Concat(x, b))", "keops.concat", [] { auto z = Z(); return complexVec({z[0] + z[1]}); }},
+        OpCase{"ComplexSumT(Concat(b, s), 2)", "keops.concat", [] { return Vec{0.7, 2.0, 0.7, 2.0}; }},
         // Precedence and associativity, as in Python.
         OpCase{"x + y * b", "keops.add", [] { return zip(X, zip(Y, B, std::multiplies<>()), std::plus<>()); }},
         OpCase{"(x + y) * b", "keops.mul", [] { return zip(zip(X, Y, std::plus<>()), B, std::multiplies<>()); }},

@@ -173,6 +173,10 @@ INSTANTIATE_TEST_SUITE_P(
         "ExtractT(x * s, 1, 5)", "WeightedSqNorm(s, x - y)",
         "WeightedSqNorm(y * y, x)", "SymSqNorm(TensorProd(y, y) + s, x)",
         "WeightedSqDist(b, x, y)",
+        "ComplexMult(Concat(x, b), Concat(y * s, b))",
+        "ComplexDivide(Concat(x, b) , Concat(y, s + 1))",
+        "ComplexAbs(ComplexExp(Concat(x * s, b))) + ComplexAngle(Concat(y, b))",
+        "ComplexReal(ComplexExp1j(x * y)) * s",
         // Constants and a formula independent of some variables.
         "IntCst(2) * x + Rat(1, 3)", "y * s"));
 

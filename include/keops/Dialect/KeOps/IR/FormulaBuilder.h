@@ -70,6 +70,7 @@ public:
   Value sin(Value x) { return SinOp::create(b, loc, x); }
   Value cos(Value x) { return CosOp::create(b, loc, x); }
   Value floor(Value x) { return FloorOp::create(b, loc, x); }
+  Value atan2(Value y, Value x) { return Atan2Op::create(b, loc, y, x); }
   Value sinxdivx(Value x) { return SinXDivXOp::create(b, loc, x); }
   Value diffClampInt(Value x, int64_t low, int64_t high) {
     return DiffClampIntOp::create(b, loc, x, static_cast<uint64_t>(low),
