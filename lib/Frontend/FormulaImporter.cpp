@@ -139,7 +139,8 @@ private:
   Value buildCall(const Node &node);
   Value buildOp(llvm::StringRef name, const Node &at,
                 llvm::ArrayRef<Value> formulas,
-                llvm::ArrayRef<int64_t> integers = {});
+                llvm::ArrayRef<int64_t> integers = {},
+                llvm::ArrayRef<std::vector<int64_t>> tuples = {});
   Value buildPower(const Node &node);
   Value buildDerivative(const Node &node);
   Value buildConstant(const Node &at, llvm::ArrayRef<double> values);
@@ -290,11 +291,12 @@ Value Importer::buildConstant(const Node &at, llvm::ArrayRef<double> values) {
 
 Value Importer::buildOp(llvm::StringRef name, const Node &at,
                         llvm::ArrayRef<Value> formulas,
-                        llvm::ArrayRef<int64_t> integers) {
+                        llvm::ArrayRef<int64_t> integers,
+                        llvm::ArrayRef<std::vector<int64_t>> tuples) {
   const formula::OpSignature *signature = formula::lookupFormulaOp(name);
   std::string message;
   FailureOr<Value> result = signature->build(
-      builder, locationOf(at), {formulas, integers}, message);
+      builder, locationOf(at), {formulas, integers, tuples}, message);
   if (failed(result))
     return fail(at, "'" + name + "': " + message);
   return *result;
@@ -451,8 +453,17 @@ Value Importer::buildCall(const Node &node) {
   const formula::OpSignature *signature = formula::lookupFormulaOp(name);
   if (!signature)
     return fail(node, "unknown operation '" + name + "'");
-  if (!checkCount(signature->numFormulas + signature->numIntegers))
-    return nullptr;
+  size_t required = signature->numFormulas + signature->numIntegers +
+                    signature->numTuples - signature->numOptionalTuples;
+  size_t allowed = required + signature->numOptionalTuples;
+  if (count < required || count > allowed) {
+    if (required == allowed) {
+      checkCount(required);
+      return nullptr;
+    }
+    return fail(node, llvm::formatv("'{0}' takes {1} to {2} arguments, got {3}",
+                                    name, required, allowed, count));
+  }
   llvm::SmallVector<Value, 3> formulas;
   for (size_t index = 0; index < signature->numFormulas; ++index) {
     Value value = buildFormula(*node.children[index]);
@@ -461,13 +472,25 @@ Value Importer::buildCall(const Node &node) {
     formulas.push_back(value);
   }
   llvm::SmallVector<int64_t, 2> integers;
-  for (size_t index = signature->numFormulas; index < count; ++index) {
+  size_t firstTuple = signature->numFormulas + signature->numIntegers;
+  for (size_t index = signature->numFormulas; index < firstTuple; ++index) {
     std::optional<int64_t> value = integerArgument(index);
     if (!value)
       return nullptr;
     integers.push_back(*value);
   }
-  return buildOp(name, node, formulas, integers);
+  std::vector<std::vector<int64_t>> tuples;
+  for (size_t index = firstTuple; index < count; ++index) {
+    std::optional<std::vector<int64_t>> tuple =
+        node.children[index]->asIntegerTuple();
+    if (!tuple)
+      return fail(*node.children[index],
+                  llvm::formatv("argument {0} of '{1}' must be a tuple of "
+                                "integers such as (2, 3)",
+                                index + 1, name));
+    tuples.push_back(std::move(*tuple));
+  }
+  return buildOp(name, node, formulas, integers, tuples);
 }
 
 Value Importer::buildFormula(const Node &node) {
@@ -478,6 +501,8 @@ Value Importer::buildFormula(const Node &node) {
     return variableRow(node);
   case Node::Kind::Call:
     return buildCall(node);
+  case Node::Kind::Tuple:
+    return fail(node, "a tuple or list is not a formula");
   case Node::Kind::Unary: {
     Value operand = buildFormula(*node.children[0]);
     return operand ? buildOp("Minus", node, operand) : nullptr;

@@ -367,6 +367,157 @@ static const llvm::StringMap<OpSignature> &complexOps() {
 
 #undef KEOPS_BUILD_ARGS
 
+//===----------------------------------------------------------------------===//
+// Tensors stored row-major in vectors (Kron, TensorDot)
+//===----------------------------------------------------------------------===//
+
+static int64_t product(llvm::ArrayRef<int64_t> shape) {
+  int64_t total = 1;
+  for (int64_t d : shape)
+    total *= d;
+  return total;
+}
+
+/// The flat row-major position of a multi-index.
+static int64_t flatten(llvm::ArrayRef<int64_t> index,
+                       llvm::ArrayRef<int64_t> shape) {
+  int64_t flat = 0;
+  for (size_t k = 0; k < shape.size(); ++k)
+    flat = flat * shape[k] + index[k];
+  return flat;
+}
+
+/// The multi-index of a flat row-major position.
+static llvm::SmallVector<int64_t> unflatten(int64_t flat,
+                                            llvm::ArrayRef<int64_t> shape) {
+  llvm::SmallVector<int64_t> index(shape.size());
+  for (size_t k = shape.size(); k-- > 0;) {
+    index[k] = flat % shape[k];
+    flat /= shape[k];
+  }
+  return index;
+}
+
+/// Checks that `v` holds a tensor of `shape`.
+static LogicalResult checkShape(Value v, llvm::ArrayRef<int64_t> shape,
+                                llvm::StringRef what, std::string &error) {
+  if (llvm::all_of(shape, [](int64_t d) { return d > 0; }) &&
+      product(shape) == dimOf(v))
+    return success();
+  std::string text;
+  for (int64_t d : shape)
+    text += (text.empty() ? "" : ", ") + std::to_string(d);
+  error = llvm::formatv("{0} has dimension {1}, not that of shape ({2})", what,
+                        dimOf(v), text);
+  return failure();
+}
+
+/// Kron(a, b, shape_a, shape_b): the Kronecker product of two tensors of
+/// the same rank, of shape (shape_a[k] * shape_b[k])_k.
+static FailureOr<Value> kron(OpBuilder &b, Location loc, const OpArguments &a,
+                             std::string &error) {
+  llvm::ArrayRef<int64_t> shapeA = a.tuples[0], shapeB = a.tuples[1];
+  if (shapeA.size() != shapeB.size())
+    return fail(error, "the two shapes must have the same rank");
+  if (failed(checkShape(a.formulas[0], shapeA, "the first operand", error)) ||
+      failed(checkShape(a.formulas[1], shapeB, "the second operand", error)))
+    return failure();
+  llvm::SmallVector<int64_t> shape;
+  for (size_t k = 0; k < shapeA.size(); ++k)
+    shape.push_back(shapeA[k] * shapeB[k]);
+  FormulaBuilder g(b, loc);
+  llvm::SmallVector<Value> parts;
+  for (int64_t flat = 0; flat < product(shape); ++flat) {
+    llvm::SmallVector<int64_t> index = unflatten(flat, shape), ia, ib;
+    for (size_t k = 0; k < shape.size(); ++k) {
+      ia.push_back(index[k] / shapeB[k]);
+      ib.push_back(index[k] % shapeB[k]);
+    }
+    parts.push_back(g.mul(g.elem(a.formulas[0], flatten(ia, shapeA)),
+                          g.elem(a.formulas[1], flatten(ib, shapeB))));
+  }
+  return concatAll(g, parts);
+}
+
+/// TensorDot(a, b, shape_a, shape_b, axes_a, axes_b[, permute]): sums the
+/// products over the paired axes; the result's axes are the other axes of a,
+/// then of b, reordered by `permute` (result axis t is axis permute[t]).
+static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
+                                  const OpArguments &a, std::string &error) {
+  llvm::ArrayRef<int64_t> shapeA = a.tuples[0], shapeB = a.tuples[1],
+                          axesA = a.tuples[2], axesB = a.tuples[3];
+  if (failed(checkShape(a.formulas[0], shapeA, "the first operand", error)) ||
+      failed(checkShape(a.formulas[1], shapeB, "the second operand", error)))
+    return failure();
+  if (axesA.size() != axesB.size())
+    return fail(error, "the contracted axes of both operands must pair up");
+  for (size_t t = 0; t < axesA.size(); ++t) {
+    if (axesA[t] < 0 || axesA[t] >= (int64_t)shapeA.size() || axesB[t] < 0 ||
+        axesB[t] >= (int64_t)shapeB.size())
+      return fail(error, "a contracted axis is out of range");
+    if (shapeA[axesA[t]] != shapeB[axesB[t]])
+      return fail(error, llvm::formatv("contracted axes {0} and {1} have "
+                                       "sizes {2} and {3}",
+                                       axesA[t], axesB[t], shapeA[axesA[t]],
+                                       shapeB[axesB[t]]));
+  }
+  llvm::SmallVector<int64_t> keptA, keptB, shape, contracted;
+  for (int64_t k = 0; k < (int64_t)shapeA.size(); ++k)
+    if (!llvm::is_contained(axesA, k))
+      keptA.push_back(k);
+  for (int64_t k = 0; k < (int64_t)shapeB.size(); ++k)
+    if (!llvm::is_contained(axesB, k))
+      keptB.push_back(k);
+  for (int64_t k : keptA)
+    shape.push_back(shapeA[k]);
+  for (int64_t k : keptB)
+    shape.push_back(shapeB[k]);
+  for (int64_t k : axesA)
+    contracted.push_back(shapeA[k]);
+  llvm::SmallVector<int64_t> permute;
+  if (a.tuples.size() > 4) {
+    permute.assign(a.tuples[4].begin(), a.tuples[4].end());
+    llvm::SmallVector<int64_t> sorted(permute);
+    llvm::sort(sorted);
+    for (size_t t = 0; t < sorted.size(); ++t)
+      if (sorted.size() != shape.size() || sorted[t] != (int64_t)t)
+        return fail(error, "permute must be a permutation of the result axes");
+  } else {
+    for (size_t t = 0; t < shape.size(); ++t)
+      permute.push_back(t);
+  }
+  llvm::SmallVector<int64_t> permutedShape;
+  for (int64_t axis : permute)
+    permutedShape.push_back(shape[axis]);
+
+  FormulaBuilder g(b, loc);
+  llvm::SmallVector<Value> parts;
+  for (int64_t flat = 0; flat < product(permutedShape); ++flat) {
+    llvm::SmallVector<int64_t> permuted = unflatten(flat, permutedShape);
+    llvm::SmallVector<int64_t> index(shape.size());
+    for (size_t t = 0; t < permute.size(); ++t)
+      index[permute[t]] = permuted[t];
+    Value total;
+    for (int64_t c = 0; c < product(contracted); ++c) {
+      llvm::SmallVector<int64_t> ci = unflatten(c, contracted);
+      llvm::SmallVector<int64_t> ia(shapeA.size()), ib(shapeB.size());
+      for (size_t k = 0; k < keptA.size(); ++k)
+        ia[keptA[k]] = index[k];
+      for (size_t k = 0; k < keptB.size(); ++k)
+        ib[keptB[k]] = index[keptA.size() + k];
+      for (size_t t = 0; t < axesA.size(); ++t) {
+        ia[axesA[t]] = ci[t];
+        ib[axesB[t]] = ci[t];
+      }
+      Value term = g.mul(g.elem(a.formulas[0], flatten(ia, shapeA)),
+                         g.elem(a.formulas[1], flatten(ib, shapeB)));
+      total = total ? g.add(total, term) : term;
+    }
+    parts.push_back(total);
+  }
+  return concatAll(g, parts);
+}
+
 /// WeightedSqNorm restricted to one weight shape: 1 isotropic (dim 1),
 /// 2 diagonal (dim D), 3 full (dim D*D).
 template <int Shape>
@@ -493,6 +644,8 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
         }}},
       // Compositions.
       {"MatVecMult", composition(2, 0, matVecMult)},
+      {"Kron", {2, 0, kron, 2, 0}},
+      {"TensorDot", {2, 0, tensorDot, 5, 1}},
       {"VecMatMult", composition(2, 0, vecMatMult)},
       {"TensorProd",
        composition(2, 0,

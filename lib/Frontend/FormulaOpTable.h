@@ -19,13 +19,16 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::keops::formula {
 
-/// The imported arguments of a call: formula values, then integers.
+/// The imported arguments of a call: formula values, then integers, then
+/// tuples of integers (shapes).
 struct OpArguments {
   llvm::ArrayRef<Value> formulas;
   llvm::ArrayRef<int64_t> integers;
+  llvm::ArrayRef<std::vector<int64_t>> tuples = {};
 };
 
 /// Builds an op at the builder's insertion point, or fails with a message
@@ -38,6 +41,9 @@ struct OpSignature {
   unsigned numFormulas;
   unsigned numIntegers;
   OpBuildFn build;
+  /// Tuples after the integers; the last `numOptionalTuples` may be omitted.
+  unsigned numTuples = 0;
+  unsigned numOptionalTuples = 0;
 };
 
 /// The signature of the KeOps op `name`, or null when there is none.

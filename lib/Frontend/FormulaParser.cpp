@@ -25,6 +25,21 @@ std::optional<int64_t> Node::asInteger() const {
   return std::nullopt;
 }
 
+std::optional<std::vector<int64_t>> Node::asIntegerTuple() const {
+  if (std::optional<int64_t> single = asInteger())
+    return std::vector<int64_t>{*single};
+  if (kind != Kind::Tuple)
+    return std::nullopt;
+  std::vector<int64_t> values;
+  for (const auto &child : children) {
+    std::optional<int64_t> value = child->asInteger();
+    if (!value)
+      return std::nullopt;
+    values.push_back(*value);
+  }
+  return values;
+}
+
 std::optional<double> Node::asNumber() const {
   if (kind == Kind::Number)
     return number;
@@ -71,7 +86,7 @@ public:
       } else if (text.substr(pos).starts_with("**")) {
         pos += 2;
         tokens.push_back({Token::Kind::Punct, "**", column});
-      } else if (llvm::StringRef("()+-*/|,=").contains(c)) {
+      } else if (llvm::StringRef("()[]+-*/|,=").contains(c)) {
         ++pos;
         tokens.push_back({Token::Kind::Punct, text.slice(start, pos), column});
       } else {
@@ -235,12 +250,28 @@ private:
         return nullptr;
       return call;
     }
-    if (isPunct("(")) {
-      next();
-      auto inner = parseExpr();
-      if (!inner || !expect(")"))
+    if (isPunct("(") || isPunct("[")) {
+      bool list = isPunct("[");
+      const Token &open = next();
+      llvm::StringRef close = list ? "]" : ")";
+      auto tuple = makeNode(Node::Kind::Tuple, open.column, open.text);
+      while (!isPunct(close)) {
+        auto element = parseExpr();
+        if (!element)
+          return nullptr;
+        tuple->children.push_back(std::move(element));
+        if (!isPunct(","))
+          break;
+        next();
+        // (x) is a parenthesized expression, (x,) a tuple of one.
+        if (!list && tuple->children.size() == 1 && isPunct(")"))
+          list = true;
+      }
+      if (!expect(close))
         return nullptr;
-      return inner;
+      if (!list && tuple->children.size() == 1)
+        return std::move(tuple->children.front());
+      return tuple;
     }
     return fail("expected a number, a name or '('");
   }

@@ -14,6 +14,9 @@
 //   unary   := ('-' | '+') unary | power
 //   power   := primary ('**' unary)?
 //   primary := NUMBER | NAME | NAME '(' [expr (',' expr)*] ')' | '(' expr ')'
+//            | '(' expr ',' [expr (',' expr)*] [','] ')' | '[' [expr (',' expr)*] ']'
+//
+// Tuples and lists (of integers) are the shape arguments of Kron and TensorDot.
 //
 // Aliases ("x = Vi(3)") are an optional `NAME '='` followed by an expr.
 //
@@ -33,7 +36,7 @@ namespace mlir::keops::formula {
 
 /// A node of the syntax tree, with the 1-based column where it starts.
 struct Node {
-  enum class Kind { Number, Name, Call, Unary, Binary };
+  enum class Kind { Number, Name, Call, Unary, Binary, Tuple };
   Kind kind;
   unsigned column;
   /// Name, callee, or operator ("+", "-", "*", "/", "|", "**").
@@ -48,6 +51,9 @@ struct Node {
   std::optional<int64_t> asInteger() const;
   /// The number this node denotes (a literal, possibly negated).
   std::optional<double> asNumber() const;
+  /// The integers of a tuple or list of integers, such as (2, 3) or [2];
+  /// a single integer counts as a tuple of one.
+  std::optional<std::vector<int64_t>> asIntegerTuple() const;
 };
 
 /// A syntax error: a message and the 1-based column it refers to.

@@ -52,7 +52,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         ErrorCase{"Sum_Reduction(x $ y, 0)", XYB, 0, 17, "unexpected character '$'"},
         ErrorCase{"Sum_Reduction(Exp(x, 0)", XYB, 0, 24, "expected ')', found end of text"},
-        ErrorCase{"Sum_Reduction((x + 1, 0)", XYB, 0, 21, "expected ')', found ','"},
+        ErrorCase{"Sum_Reduction((x + 1, 0)", XYB, 0, 25, "expected ')', found end of text"},
         ErrorCase{"Sum_Reduction(x, 0) x", XYB, 0, 21, "expected end of formula, found 'x'"},
         ErrorCase{"", XYB, 0, 1, "expected a number, a name or '(', found end of text"},
         ErrorCase{"Sum_Reduction(x * , 0)", XYB, 0, 19, "expected a number, a name or '(', found ','"},
@@ -105,6 +105,13 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(ComplexMult(x, y), 0)", XYB, 0, 15, "'ComplexMult': complex operands need an even dimension (re, im pairs), got 3"},
         ErrorCase{"Sum_Reduction(ComplexAdd(Concat(x, x), Concat(y, b)), 0)", XYB, 0, 15, "'ComplexAdd': 3 and 2 complex numbers do not broadcast"},
         ErrorCase{"Sum_Reduction(ComplexRealScal(Concat(x, b), x), 0)", XYB, 0, 15, "'ComplexRealScal': the real factor has dimension 3; expected 1 or 2"},
+        ErrorCase{"Sum_Reduction(Kron(x, y, (2,), (3,)), 0)", XYB, 0, 15, "'Kron': the first operand has dimension 3, not that of shape (2)"},
+        ErrorCase{"Sum_Reduction(Kron(x, y, (3,), (3, 1)), 0)", XYB, 0, 15, "'Kron': the two shapes must have the same rank"},
+        ErrorCase{"Sum_Reduction(Kron(x, y, 3, b), 0)", XYB, 0, 29, "argument 4 of 'Kron' must be a tuple of integers such as (2, 3)"},
+        ErrorCase{"Sum_Reduction(TensorDot(x, y, (3,), (3,), (0,)), 0)", XYB, 0, 15, "'TensorDot' takes 6 to 7 arguments, got 5"},
+        ErrorCase{"Sum_Reduction(TensorDot(x, Concat(y, b), (3,), (4,), (0,), (0,)), 0)", XYB, 0, 15, "'TensorDot': contracted axes 0 and 0 have sizes 3 and 4"},
+        ErrorCase{"Sum_Reduction(TensorDot(x, y, (3,), (3,), (), (), (0, 0)), 0)", XYB, 0, 15, "'TensorDot': permute must be a permutation of the result axes"},
+        ErrorCase{"Sum_Reduction((1, 2), 0)", XYB, 0, 15, "a tuple or list is not a formula"},
         ErrorCase{"Sum_Reduction(ExtractT(x, 2, 4), 0)", XYB, 0, 15, "'ExtractT': components [2, 5) do not fit in dimension 4"}));
 
 INSTANTIATE_TEST_SUITE_P(

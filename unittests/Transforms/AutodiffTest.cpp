@@ -173,6 +173,8 @@ INSTANTIATE_TEST_SUITE_P(
         "ExtractT(x * s, 1, 5)", "WeightedSqNorm(s, x - y)",
         "WeightedSqNorm(y * y, x)", "SymSqNorm(TensorProd(y, y) + s, x)",
         "WeightedSqDist(b, x, y)",
+        "Kron(Concat(x, b), Concat(y, s), (2, 2), (2, 2))",
+        "TensorDot(Concat(x, y * s), Extract(Concat(y, b), 0, 3), (2, 3), (3,), (1,), (0,))",
         "ComplexMult(Concat(x, b), Concat(y * s, b))",
         "ComplexDivide(Concat(x, b) , Concat(y, s + 1))",
         "ComplexAbs(ComplexExp(Concat(x * s, b))) + ComplexAngle(Concat(y, b))",
