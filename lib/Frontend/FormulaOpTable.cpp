@@ -518,6 +518,46 @@ static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
   return concatAll(g, parts);
 }
 
+/// BSpline(knots, x, order): the n - order - 1 B-spline basis functions of
+/// `order` on the n knots, at the scalar x, by De Boor's recursion from the
+/// indicators t_j <= x < t_j+1 (ratios with equal knots are 0, as in KeOps).
+static FailureOr<Value> bSpline(OpBuilder &b, Location loc,
+                                const OpArguments &a, std::string &error) {
+  Value knots = a.formulas[0], x = a.formulas[1];
+  int64_t order = a.integers[0], n = dimOf(knots);
+  if (dimOf(x) != 1)
+    return fail(error, llvm::formatv("B-splines are sampled at a scalar, got "
+                                     "dimension {0}",
+                                     dimOf(x)));
+  if (order < 0 || n < order + 2)
+    return fail(error, llvm::formatv("order {0} needs an order >= 0 and at "
+                                     "least order + 2 knots, got {1}",
+                                     order, n));
+  FormulaBuilder g(b, loc);
+  auto t = [&](int64_t j) { return g.elem(knots, j); };
+  auto lessThan = [&](Value p, Value q) {
+    return Value(LessThanOp::create(b, loc, p, q));
+  };
+  llvm::SmallVector<Value> basis;
+  for (int64_t j = 0; j + 1 < n; ++j)
+    basis.push_back(g.mul(LessOrEqualOp::create(b, loc, t(j), x),
+                          lessThan(x, t(j + 1))));
+  // (x - t_i) / (t_i+k - t_i), or 0 when the knots are equal.
+  auto ratio = [&](int64_t i, int64_t k) {
+    Value distinct = lessThan(t(i), t(i + k));
+    Value denominator = g.add(g.sub(t(i + k), t(i)),
+                              g.sub(g.scalar(x, 1.0), distinct));
+    return g.mul(distinct, g.div(g.sub(x, t(i)), denominator));
+  };
+  for (int64_t k = 1; k <= order; ++k)
+    for (int64_t i = 0; i + k + 1 < n; ++i)
+      basis[i] = g.add(g.mul(ratio(i, k), basis[i]),
+                       g.mul(g.sub(g.scalar(x, 1.0), ratio(i + 1, k)),
+                             basis[i + 1]));
+  basis.resize(n - order - 1);
+  return concatAll(g, basis);
+}
+
 /// WeightedSqNorm restricted to one weight shape: 1 isotropic (dim 1),
 /// 2 diagonal (dim D), 3 full (dim D*D).
 template <int Shape>
@@ -645,6 +685,7 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       // Compositions.
       {"MatVecMult", composition(2, 0, matVecMult)},
       {"Kron", {2, 0, kron, 2, 0}},
+      {"BSpline", composition(2, 1, bSpline)},
       {"TensorDot", {2, 0, tensorDot, 5, 1}},
       {"VecMatMult", composition(2, 0, vecMatMult)},
       {"TensorProd",

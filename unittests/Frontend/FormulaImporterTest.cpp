@@ -109,6 +109,22 @@ Vec complexVec(const CVec &z) {
   return out;
 }
 
+/// The B-spline basis of `order` at x by the Cox-de Boor recursion.
+Vec coxDeBoor(const Vec &t, double x, int order) {
+  std::function<double(int, int)> basis = [&](int i, int k) -> double {
+    if (k == 0)
+      return t[i] <= x && x < t[i + 1] ? 1.0 : 0.0;
+    double left = t[i + k] > t[i] ? (x - t[i]) / (t[i + k] - t[i]) : 0.0;
+    double right =
+        t[i + k + 1] > t[i + 1] ? (t[i + k + 1] - x) / (t[i + k + 1] - t[i + 1]) : 0.0;
+    return left * basis(i, k - 1) + right * basis(i + 1, k - 1);
+  };
+  Vec out;
+  for (int i = 0; i + order + 1 < static_cast<int>(t.size()); ++i)
+    out.push_back(basis(i, order));
+  return out;
+}
+
 struct OpCase {
   const char *body;
   /// The op expected in the region (the last op before keops.yield).
@@ -251,6 +267,11 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"TensorDot(Concat(x, y), x, (2, 3), (3,), (1,), (0,))", "keops.concat", [] { return Vec{dot(X, X), dot(Y, X)}; }},
         OpCase{"TensorDot(Extract(x, 0, 2), y, (2,), (3,), (), (), (1, 0))", "keops.concat", [] { Vec r; for (double yv : Y) for (double xv : {0.5, -1.25}) r.push_back(xv * yv); return r; }},
         OpCase{"TensorDot(Concat(x, y), Concat(y, x), (2, 3), (2, 3), (0, 1), (0, 1))", "keops.add", [] { return Vec{2 * dot(X, Y)}; }},
+        // B-splines: knots (0, 0.5, 1, 1.5, 2, 2.5) at b = 0.7, against the
+        // textbook Cox-de Boor recursion.
+        OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 0)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 0); }},
+        OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 2)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 2); }},
+        OpCase{"BSpline(Concat(Concat(Zero(2), Concat(IntCst(1), IntCst(1))), IntCst(2)), b, 1)", "keops.concat", [] { return coxDeBoor({0, 0, 1, 1, 2}, 0.7, 1); }},
         // Complex numbers: z = Concat(x, b) = (0.5 - 1.25i, 2 + 0.7i),
         // w = Concat(y, s) = (1.5 + 0.25i, -0.75 + 2i).
         OpCase{"ComplexAdd(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() + W()); }},
