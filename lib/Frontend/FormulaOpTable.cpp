@@ -64,6 +64,27 @@ static OpSignature binary() {
           }};
 }
 
+/// An op of one formula and one integer attribute (Pow, Round, Elem, ...).
+template <typename OpT>
+static OpSignature unaryWithInteger() {
+  return {1, 1, [](OpBuilder &b, Location loc, const OpArguments &a,
+                   std::string &error) {
+            return buildInferred<OpT>(b, loc, error, a.formulas[0],
+                                      static_cast<uint64_t>(a.integers[0]));
+          }};
+}
+
+/// An op of one formula and two integer attributes (Extract, ClampInt, ...).
+template <typename OpT>
+static OpSignature unaryWithIntegers() {
+  return {1, 2, [](OpBuilder &b, Location loc, const OpArguments &a,
+                   std::string &error) {
+            return buildInferred<OpT>(b, loc, error, a.formulas[0],
+                                      static_cast<uint64_t>(a.integers[0]),
+                                      static_cast<uint64_t>(a.integers[1]));
+          }};
+}
+
 template <typename OpT>
 static OpSignature ternary() {
   return {3, 0, [](OpBuilder &b, Location loc, const OpArguments &a,
@@ -589,13 +610,7 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Abs", unary<AbsOp>()},
       {"Sign", unary<SignOp>()},
       {"Powf", binary<PowfOp>()},
-      {"Pow",
-       {1, 1,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<PowOp>(b, loc, error, a.formulas[0],
-                                      static_cast<uint64_t>(a.integers[0]));
-        }}},
+      {"Pow", unaryWithInteger<PowOp>()},
       // Transcendental and piecewise functions.
       {"Exp", unary<ExpOp>()},
       {"Log", unary<LogOp>()},
@@ -610,32 +625,10 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Atan2", binary<Atan2Op>()},
       {"SinXDivX", unary<SinXDivXOp>()},
       {"Floor", unary<FloorOp>()},
-      {"Round",
-       {1, 1,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<RoundOp>(b, loc, error, a.formulas[0],
-                                        static_cast<uint64_t>(a.integers[0]));
-        }}},
+      {"Round", unaryWithInteger<RoundOp>()},
       {"Mod", ternary<ModOp>()},
-      {"ClampInt",
-       {1, 2,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<ClampIntOp>(
-              b, loc, error, a.formulas[0],
-              static_cast<uint64_t>(a.integers[0]),
-              static_cast<uint64_t>(a.integers[1]));
-        }}},
-      {"DiffClampInt",
-       {1, 2,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<DiffClampIntOp>(
-              b, loc, error, a.formulas[0],
-              static_cast<uint64_t>(a.integers[0]),
-              static_cast<uint64_t>(a.integers[1]));
-        }}},
+      {"ClampInt", unaryWithIntegers<ClampIntOp>()},
+      {"DiffClampInt", unaryWithIntegers<DiffClampIntOp>()},
       // Comparisons (0 or 1).
       {"Equal", binary<EqualOp>()},
       {"NotEqual", binary<NotEqualOp>()},
@@ -667,21 +660,8 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
           return buildInferred<OneHotOp>(b, loc, error, a.formulas[0],
                                          static_cast<uint64_t>(a.integers[0]));
         }}},
-      {"Elem",
-       {1, 1,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<ElemOp>(b, loc, error, a.formulas[0],
-                                       static_cast<uint64_t>(a.integers[0]));
-        }}},
-      {"Extract",
-       {1, 2,
-        [](OpBuilder &b, Location loc, const OpArguments &a,
-           std::string &error) {
-          return buildInferred<ExtractOp>(b, loc, error, a.formulas[0],
-                                          static_cast<uint64_t>(a.integers[0]),
-                                          static_cast<uint64_t>(a.integers[1]));
-        }}},
+      {"Elem", unaryWithInteger<ElemOp>()},
+      {"Extract", unaryWithIntegers<ExtractOp>()},
       // Compositions.
       {"MatVecMult", composition(2, 0, matVecMult)},
       {"Kron", {2, 0, kron, 2, 0}},

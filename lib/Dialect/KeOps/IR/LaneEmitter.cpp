@@ -179,11 +179,16 @@ LaneEmitter::broadcast(llvm::ArrayRef<Components> operands,
   return result;
 }
 
-Value LaneEmitter::sum(const Components &x) {
+Value LaneEmitter::fold(const Components &x,
+                        llvm::function_ref<Value(Value, Value)> combine) {
   Value total = x[0];
   for (size_t k = 1; k < x.size(); ++k)
-    total = add(total, x[k]);
+    total = combine(total, x[k]);
   return total;
+}
+
+Value LaneEmitter::sum(const Components &x) {
+  return fold(x, [&](Value a, Value b) { return add(a, b); });
 }
 
 Value LaneEmitter::dot(const Components &x, const Components &y) {
@@ -194,17 +199,11 @@ Value LaneEmitter::dot(const Components &x, const Components &y) {
 }
 
 Value LaneEmitter::minOf(const Components &x) {
-  Value best = x[0];
-  for (size_t k = 1; k < x.size(); ++k)
-    best = min(best, x[k]);
-  return best;
+  return fold(x, [&](Value a, Value b) { return min(a, b); });
 }
 
 Value LaneEmitter::maxOf(const Components &x) {
-  Value best = x[0];
-  for (size_t k = 1; k < x.size(); ++k)
-    best = max(best, x[k]);
-  return best;
+  return fold(x, [&](Value a, Value b) { return max(a, b); });
 }
 
 Value LaneEmitter::argBest(const Components &x, bool smallest) {

@@ -92,6 +92,9 @@ public:
   /// Applies `f` componentwise to broadcasting operands.
   Components broadcast(llvm::ArrayRef<Components> operands,
                        llvm::function_ref<Value(llvm::ArrayRef<Value>)> f);
+  /// combine(...combine(combine(x0, x1), x2)..., xn).
+  Value fold(const Components &x,
+             llvm::function_ref<Value(Value, Value)> combine);
   /// Sum of the components.
   Value sum(const Components &x);
   /// Scalar product of two equal-length component lists.
