@@ -12,7 +12,7 @@
 //             [--emit=mlir|llvm] [--size i=N] [--size j=M]
 //             [--dtype float32|float64] [--backend auto|cpu|gpu]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
-//             [--repeat R] [--check] [--json]
+//             [--repeat R] [--check] [--tolerance T] [--json]
 //
 // It compiles the formula, fills the variables (from .npy files or random),
 // runs the kernel R times, and reports the compile time, the median run
@@ -96,8 +96,11 @@ cl::opt<unsigned> repeat("repeat", cl::init(1), cl::cat(category),
 cl::opt<bool> check(
     "check", cl::cat(category),
     cl::desc("Compare sampled output rows (all when small) with a float64 "
-             "reference evaluation; exit with status 2 above the tolerance "
-             "(1e-4 for float32, 1e-10 for float64)"));
+             "reference evaluation; exit with status 2 above the tolerance"));
+cl::opt<double> tolerance(
+    "tolerance", cl::init(0.0), cl::cat(category),
+    cl::desc("Largest relative error that --check accepts (default: 1e-4 for "
+             "float32, 1e-10 for float64)"));
 cl::opt<bool> json("json", cl::cat(category),
                    cl::desc("Print one JSON object with the measurements"));
 
@@ -366,7 +369,9 @@ int main(int argc, char **argv) {
 
   std::optional<double> maxRelErr;
   std::vector<int64_t> checked;
-  double tolerance = k.getDtype() == KEOPS_RT_FLOAT32 ? 1e-4 : 1e-10;
+  double allowed = tolerance > 0 ? tolerance
+                   : k.getDtype() == KEOPS_RT_FLOAT32 ? 1e-4
+                                                      : 1e-10;
   if (check && rows > 0) {
     auto reference =
         keops::ReferenceEvaluator::create(k, arrays, rowsIJ[0], rowsIJ[1]);
@@ -375,7 +380,7 @@ int main(int argc, char **argv) {
     checked = sampleRows(rows, columns);
     maxRelErr = checkRows(k, **reference, outputStorage, checked);
   }
-  bool checkFailed = maxRelErr && !(*maxRelErr <= tolerance);
+  bool checkFailed = maxRelErr && !(*maxRelErr <= allowed);
 
   if (json) {
     llvm::json::Array shapes;
@@ -414,7 +419,7 @@ int main(int argc, char **argv) {
     if (maxRelErr)
       llvm::outs() << llvm::formatv(
           "  check    max_rel_err {0:e2} on {1} rows (tolerance {2:e0}): {3}\n",
-          *maxRelErr, checked.size(), tolerance,
+          *maxRelErr, checked.size(), allowed,
           checkFailed ? "FAILED" : "ok");
   }
   return checkFailed ? 2 : 0;
