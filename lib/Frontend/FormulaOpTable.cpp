@@ -579,6 +579,47 @@ static FailureOr<Value> bSpline(OpBuilder &b, Location loc,
   return concatAll(g, basis);
 }
 
+/// SoftDTW_SqDist(x, y, gamma): the soft dynamic time warping distance of
+/// the sequences x (n values) and y (m values) with the squared difference
+/// cost: r_ij = (x_i - y_j)^2 + softmin_gamma(r_i-1,j-1, r_i-1,j, r_i,j-1),
+/// plain sums along the first row and column, the result r_n-1,m-1.
+/// softmin_gamma(a) = min(a) - gamma log sum_k exp((min(a) - a_k) / gamma).
+/// Unlike KeOps, it differentiates in gamma too.
+static FailureOr<Value> softDTWSqDist(OpBuilder &b, Location loc,
+                                      const OpArguments &a,
+                                      std::string &error) {
+  Value x = a.formulas[0], y = a.formulas[1], gamma = a.formulas[2];
+  if (dimOf(gamma) != 1)
+    return fail(error, llvm::formatv("gamma must be a scalar, got dimension "
+                                     "{0}",
+                                     dimOf(gamma)));
+  FormulaBuilder g(b, loc);
+  int64_t n = dimOf(x), m = dimOf(y);
+  auto cost = [&](int64_t i, int64_t j) {
+    return g.square(g.sub(g.elem(x, i), g.elem(y, j)));
+  };
+  auto softmin = [&](Value p, Value q, Value r) {
+    Value low = g.minOf(g.concat(g.concat(p, q), r));
+    auto term = [&](Value v) { return g.exp(g.div(g.sub(low, v), gamma)); };
+    return g.sub(low, g.mul(gamma, g.log(g.add(g.add(term(p), term(q)),
+                                               term(r)))));
+  };
+  std::vector<std::vector<Value>> r(n, std::vector<Value>(m));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < m; ++j) {
+      Value c = cost(i, j);
+      if (i == 0 && j == 0)
+        r[i][j] = c;
+      else if (i == 0)
+        r[i][j] = g.add(c, r[i][j - 1]);
+      else if (j == 0)
+        r[i][j] = g.add(c, r[i - 1][j]);
+      else
+        r[i][j] = g.add(c, softmin(r[i - 1][j - 1], r[i - 1][j], r[i][j - 1]));
+    }
+  return r[n - 1][m - 1];
+}
+
 /// WeightedSqNorm restricted to one weight shape: 1 isotropic (dim 1),
 /// 2 diagonal (dim D), 3 full (dim D*D).
 template <int Shape>
@@ -666,6 +707,7 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"MatVecMult", composition(2, 0, matVecMult)},
       {"Kron", {2, 0, kron, 2, 0}},
       {"BSpline", composition(2, 1, bSpline)},
+      {"SoftDTW_SqDist", composition(3, 0, softDTWSqDist)},
       {"TensorDot", {2, 0, tensorDot, 5, 1}},
       {"VecMatMult", composition(2, 0, vecMatMult)},
       {"TensorProd",

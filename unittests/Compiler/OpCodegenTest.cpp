@@ -110,6 +110,7 @@ INSTANTIATE_TEST_SUITE_P(
             "SymSqNorm(TensorProd(y, y) + s, x - y)",
             "BSpline(Concat(Concat(Zero(1), Rat(1, 2)), Concat(IntCst(1), IntCst(2))), b, 1) * s",
             "TensorDot(TensorProd(x, y), x, (3, 3), (3,), (0,), (0,))",
+            "SoftDTW_SqDist(x, Concat(y, b), s + 1)",
             "ComplexMult(Concat(x, b), Concat(y, s)) + ComplexDivide(Concat(y, b), Concat(x, s))",
             "ComplexAbs(ComplexExp(Concat(x, b))) + ComplexAngle(Concat(y, s))",
             "Laplacian(Exp(-SqDist(x, y)), x) * b"),

@@ -113,6 +113,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(TensorDot(x, y, (3,), (3,), (), (), (0, 0)), 0)", XYB, 0, 15, "'TensorDot': permute must be a permutation of the result axes"},
         ErrorCase{"Sum_Reduction(BSpline(x, y, 1), 0)", XYB, 0, 15, "'BSpline': B-splines are sampled at a scalar, got dimension 3"},
         ErrorCase{"Sum_Reduction(BSpline(x, b, 2), 0)", XYB, 0, 15, "'BSpline': order 2 needs an order >= 0 and at least order + 2 knots, got 3"},
+        ErrorCase{"Sum_Reduction(SoftDTW_SqDist(x, y, x), 0)", XYB, 0, 15, "'SoftDTW_SqDist': gamma must be a scalar, got dimension 3"},
         ErrorCase{"Sum_Reduction((1, 2), 0)", XYB, 0, 15, "a tuple or list is not a formula"},
         ErrorCase{"Sum_Reduction(ExtractT(x, 2, 4), 0)", XYB, 0, 15, "'ExtractT': components [2, 5) do not fit in dimension 4"}));
 

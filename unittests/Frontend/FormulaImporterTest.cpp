@@ -109,6 +109,27 @@ Vec complexVec(const CVec &z) {
   return out;
 }
 
+/// Soft-DTW with the squared difference cost, by its recursion.
+double softDTW(const Vec &x, const Vec &y, double gamma) {
+  size_t n = x.size(), m = y.size();
+  std::vector<Vec> r(n, Vec(m));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < m; ++j) {
+      double c = (x[i] - y[j]) * (x[i] - y[j]);
+      if (i == 0 && j == 0)
+        r[i][j] = c;
+      else if (i == 0)
+        r[i][j] = c + r[i][j - 1];
+      else if (j == 0)
+        r[i][j] = c + r[i - 1][j];
+      else
+        r[i][j] = c - gamma * std::log(std::exp(-r[i - 1][j - 1] / gamma) +
+                                       std::exp(-r[i - 1][j] / gamma) +
+                                       std::exp(-r[i][j - 1] / gamma));
+    }
+  return r[n - 1][m - 1];
+}
+
 /// The B-spline basis of `order` at x by the Cox-de Boor recursion.
 Vec coxDeBoor(const Vec &t, double x, int order) {
   std::function<double(int, int)> basis = [&](int i, int k) -> double {
@@ -272,6 +293,9 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 0)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 0); }},
         OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 2)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 2); }},
         OpCase{"BSpline(Concat(Concat(Zero(2), Concat(IntCst(1), IntCst(1))), IntCst(2)), b, 1)", "keops.concat", [] { return coxDeBoor({0, 0, 1, 1, 2}, 0.7, 1); }},
+        // Soft-DTW of x and y with gamma = b, against the plain recursion.
+        OpCase{"SoftDTW_SqDist(x, y, b)", "keops.add", [] { return Vec{softDTW(X, Y, 0.7)}; }},
+        OpCase{"SoftDTW_SqDist(Concat(x, y), Extract(y, 0, 2), s)", "keops.add", [] { Vec xy = X; xy.insert(xy.end(), Y.begin(), Y.end()); return Vec{softDTW(xy, {1.5, 0.25}, 2.0)}; }},
         // Complex numbers: z = Concat(x, b) = (0.5 - 1.25i, 2 + 0.7i),
         // w = Concat(y, s) = (1.5 + 0.25i, -0.75 + 2i).
         OpCase{"ComplexAdd(Concat(x, b), Concat(y, s))", "keops.concat", [] { return complexVec(Z() + W()); }},

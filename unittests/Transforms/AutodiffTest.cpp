@@ -175,6 +175,7 @@ INSTANTIATE_TEST_SUITE_P(
         "WeightedSqDist(b, x, y)",
         "Kron(Concat(x, b), Concat(y, s), (2, 2), (2, 2))",
         "BSpline(Concat(Concat(x - 2, y + 1), IntCst(3)), b * s, 2)",
+        "SoftDTW_SqDist(x, Concat(y, b), s * 0.5)",
         "TensorDot(Concat(x, y * s), Extract(Concat(y, b), 0, 3), (2, 3), (3,), (1,), (0,))",
         "ComplexMult(Concat(x, b), Concat(y * s, b))",
         "ComplexDivide(Concat(x, b) , Concat(y, s + 1))",

@@ -83,6 +83,7 @@ public:
     return IfElseOp::create(b, loc, c, x, y);
   }
   Value sum(Value x) { return SumOp::create(b, loc, x); }
+  Value minOf(Value x) { return MinOp::create(b, loc, x); }
   Value scalProd(Value x, Value y) { return ScalProdOp::create(b, loc, x, y); }
   Value sqNorm2(Value x) { return SqNorm2Op::create(b, loc, x); }
   Value elem(Value x, int64_t k) {
