@@ -322,15 +322,30 @@ Value Importer::buildPower(const Node &node) {
   return power ? buildOp("Powf", node, {base, power}) : nullptr;
 }
 
-/// Grad(F, v, e), Diff(F, v, u), GradMatrix(F, v), Divergence(F, v) and
-/// Laplacian(F, v), all as keops.grad ops (contracted with unit vectors
-/// where a full Jacobian is needed), expanded later by keops-autodiff.
+/// Grad(F, v, e), Diff(F, v, u), GradMatrix(F, v), Divergence(F, v),
+/// Laplacian(F, v) and the linear operators of KeOps (for F linear in v, M
+/// its matrix): TraceOperator(F, v) = tr M, AdjointOperator(F, v, u) = M^T u
+/// and SumLinOperator(F, v[, wl[, wr]]) = sum_ij wl_i M_ij wr_j; all as
+/// keops.grad ops (contracted with unit vectors where a full Jacobian is
+/// needed), expanded later by keops-autodiff.
 Value Importer::buildDerivative(const Node &node) {
-  const std::string &name = node.text;
-  size_t expected = name == "Grad" || name == "Diff" ? 3 : 2;
-  if (node.children.size() != expected)
-    return fail(node, llvm::formatv("'{0}' takes {1} arguments, got {2}", name,
-                                    expected, node.children.size()));
+  std::string name = node.text;
+  if (name == "TraceOperator")
+    name = "Divergence";
+  else if (name == "AdjointOperator")
+    name = "Grad";
+  size_t minimum = name == "Grad" || name == "Diff" ? 3 : 2;
+  size_t maximum = name == "SumLinOperator" ? 4 : minimum;
+  size_t count = node.children.size();
+  if (count < minimum || count > maximum)
+    return fail(node, minimum == maximum
+                          ? llvm::formatv("'{0}' takes {1} arguments, got {2}",
+                                          node.text, minimum, count)
+                                .str()
+                          : llvm::formatv("'{0}' takes {1} to {2} arguments, "
+                                          "got {3}",
+                                          node.text, minimum, maximum, count)
+                                .str());
   const Node &variableNode = *node.children[1];
   if (variableNode.kind != Node::Kind::Name && !isVariableCall(variableNode))
     return fail(variableNode, "the second argument of '" + name +
@@ -349,9 +364,9 @@ Value Importer::buildDerivative(const Node &node) {
       return nullptr;
     if (FormulaBuilder::dimOf(e) != dimF)
       return fail(*node.children[2],
-                  llvm::formatv("'Grad': the gradient input has dimension "
-                                "{0} but the formula has dimension {1}",
-                                FormulaBuilder::dimOf(e), dimF));
+                  llvm::formatv("'{0}': the gradient input has dimension "
+                                "{1} but the formula has dimension {2}",
+                                node.text, FormulaBuilder::dimOf(e), dimF));
     return g.grad(f, v, e);
   }
   if (name == "Diff") {
@@ -368,6 +383,24 @@ Value Importer::buildDerivative(const Node &node) {
       result = g.concat(result, g.scalProd(jacobianRow(k), u));
     return result;
   }
+  if (name == "SumLinOperator") {
+    // wl^T M wr = (M^T wl) . wr, with scalar weights broadcast.
+    Value left = g.splat(f, dimF, 1.0), right = g.splat(v, dimV, 1.0);
+    for (size_t k = 2; k < count; ++k) {
+      Value weight = buildFormula(*node.children[k]);
+      if (!weight)
+        return nullptr;
+      int64_t expected = k == 2 ? dimF : dimV;
+      int64_t dim = FormulaBuilder::dimOf(weight);
+      if (dim != 1 && dim != expected)
+        return fail(*node.children[k],
+                    llvm::formatv("'SumLinOperator': a weight has dimension "
+                                  "{0}; expected 1 or {1}",
+                                  dim, expected));
+      (k == 2 ? left : right) = g.broadcastTo(weight, expected);
+    }
+    return g.scalProd(g.grad(f, v, left), right);
+  }
   if (name == "GradMatrix") {
     Value result = jacobianRow(0);
     for (int64_t k = 1; k < dimF; ++k)
@@ -382,9 +415,9 @@ Value Importer::buildDerivative(const Node &node) {
     f = g.grad(f, v, g.scalar(f, 1.0));
     dimF = dimV;
   } else if (dimF != dimV) {
-    return fail(node, llvm::formatv("'Divergence' needs a formula of the "
-                                    "variable's dimension {0}, got {1}",
-                                    dimV, dimF));
+    return fail(node, llvm::formatv("'{0}' needs a formula of the "
+                                    "variable's dimension {1}, got {2}",
+                                    node.text, dimV, dimF));
   }
   Value divergence;
   for (int64_t k = 0; k < dimV; ++k) {
@@ -443,8 +476,10 @@ Value Importer::buildCall(const Node &node) {
       return fail(*node.children[1], "'" + name + "' has a zero denominator");
     return buildConstant(node, {static_cast<double>(*p) / *q});
   }
-  if (llvm::is_contained(
-          {"Grad", "GradMatrix", "Divergence", "Laplacian", "Diff"}, name))
+  if (llvm::is_contained({"Grad", "GradMatrix", "Divergence", "Laplacian",
+                          "Diff", "TraceOperator", "AdjointOperator",
+                          "SumLinOperator"},
+                         name))
     return buildDerivative(node);
   if (llvm::StringRef(name).ends_with("_Reduction"))
     return fail(node, "reduction '" + name + "' can only be the outermost "

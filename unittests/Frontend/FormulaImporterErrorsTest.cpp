@@ -145,7 +145,11 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(Diff(Exp(x), x, b), 0)", XYB, 0, 31, "'Diff': the direction has dimension 1 but the variable has dimension 3"},
         ErrorCase{"Sum_Reduction(Divergence(Exp(x), b), 0)", XYB, 0, 15, "'Divergence' needs a formula of the variable's dimension 1, got 3"},
         ErrorCase{"Sum_Reduction(Laplacian(Exp(x), x), 0)", XYB, 0, 15, "'Laplacian' needs a scalar formula, got dimension 3"},
-        ErrorCase{"Sum_Reduction(GradMatrix(x, z), 0)", XYB, 0, 29, "undefined variable 'z'"}));
+        ErrorCase{"Sum_Reduction(GradMatrix(x, z), 0)", XYB, 0, 29, "undefined variable 'z'"},
+        ErrorCase{"Sum_Reduction(TraceOperator(Sum(x), x), 0)", XYB, 0, 15, "'TraceOperator' needs a formula of the variable's dimension 3, got 1"},
+        ErrorCase{"Sum_Reduction(AdjointOperator(x, x, b), 0)", XYB, 0, 37, "'AdjointOperator': the gradient input has dimension 1 but the formula has dimension 3"},
+        ErrorCase{"Sum_Reduction(SumLinOperator(x), 0)", XYB, 0, 15, "'SumLinOperator' takes 2 to 4 arguments, got 1"},
+        ErrorCase{"Sum_Reduction(SumLinOperator(x, x, Extract(y, 0, 2)), 0)", XYB, 0, 36, "'SumLinOperator': a weight has dimension 2; expected 1 or 3"}));
 
 TEST_F(ImportTest, RenderShowsTextAndCaret) {
   EXPECT_FALSE(import("Sum_Reduction(Exq(x), 0)", {"x = Vi(3)"}));

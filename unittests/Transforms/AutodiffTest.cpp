@@ -188,6 +188,38 @@ INSTANTIATE_TEST_SUITE_P(
 // Derivative constructs of the formula language
 //===----------------------------------------------------------------------===//
 
+TEST(DerivativeConstructs, LinearOperators) {
+  Evaluator ev;
+  Rows rows = {X, Y, B, S};
+  // F(x) = M x with M = [[y0, y1, y2], [s, 2, b], [1, y0, 3]] (linear in x).
+  const std::string f =
+      "Concat(Concat((Extract(y, 0, 3) | x), s * Elem(x, 0) + 2 * Elem(x, 1) "
+      "+ b * Elem(x, 2)), Elem(x, 0) + Elem(y, 0) * Elem(x, 1) + 3 * "
+      "Elem(x, 2))";
+  double m[3][3] = {{Y[0], Y[1], Y[2]}, {S[0], 2, B[0]}, {1, Y[0], 3}};
+  EXPECT_NEAR(ev.evaluate("TraceOperator(" + f + ", x)", {}, rows)[0],
+              m[0][0] + m[1][1] + m[2][2], 1e-12);
+  Rows withU = rows;
+  withU.push_back(seed(3, 0.4));
+  auto adjoint = ev.evaluate("AdjointOperator(" + f + ", x, u)",
+                             {"u = Vi(4, 3)"}, withU);
+  double total = 0, weighted = 0;
+  for (int c = 0; c < 3; ++c) {
+    double expected = 0;
+    for (int r = 0; r < 3; ++r) {
+      expected += m[r][c] * withU.back()[r];
+      total += m[r][c];
+      weighted += withU.back()[r] * m[r][c] * X[c];
+    }
+    EXPECT_NEAR(adjoint[c], expected, 1e-12);
+  }
+  EXPECT_NEAR(ev.evaluate("SumLinOperator(" + f + ", x)", {}, rows)[0], total,
+              1e-12);
+  EXPECT_NEAR(ev.evaluate("SumLinOperator(" + f + ", x, u, x)",
+                          {"u = Vi(4, 3)"}, withU)[0],
+              weighted, 1e-12);
+}
+
 TEST(DerivativeConstructs, GradMatrixDivergenceLaplacianDiff) {
   Evaluator ev;
   Rows rows = {X, Y, B, S};
