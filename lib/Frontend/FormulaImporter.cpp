@@ -19,6 +19,7 @@
 
 #include "keops/Dialect/KeOps/IR/FormulaBuilder.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -145,6 +146,8 @@ private:
   Value buildDerivative(const Node &node);
   Value buildConstant(const Node &at, llvm::ArrayRef<double> values);
   Value variableRow(const Node &node);
+  std::optional<unsigned> variablePosition(const Node &node);
+  bool replaceByBackward(ReduceOp forward, const Node &wrapper);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -272,6 +275,37 @@ Value Importer::variableRow(const Node &node) {
   }
   // Var/Vi/Vj/Pm calls were declared by declareInlineVariables.
   return variables.at(*node.children[0]->asInteger()).row;
+}
+
+/// The position of a variable (an alias name or a Var/Vi/Vj/Pm call).
+std::optional<unsigned> Importer::variablePosition(const Node &node) {
+  if (node.kind == Node::Kind::Name) {
+    auto it = positionOfName.find(node.text);
+    if (it != positionOfName.end())
+      return static_cast<unsigned>(it->second);
+    fail(node, "undefined variable '" + node.text + "'");
+    return std::nullopt;
+  }
+  if (isVariableCall(node))
+    return static_cast<unsigned>(*node.children[0]->asInteger());
+  fail(node, "expected a variable");
+  return std::nullopt;
+}
+
+bool Importer::replaceByBackward(ReduceOp forward, const Node &wrapper) {
+  std::optional<unsigned> v = variablePosition(*wrapper.children[1]);
+  std::optional<unsigned> eta = v ? variablePosition(*wrapper.children[2])
+                                  : std::nullopt;
+  std::optional<unsigned> output;
+  if (!eta)
+    return false;
+  if (wrapper.children.size() == 4 &&
+      !(output = variablePosition(*wrapper.children[3])))
+    return false;
+  std::string message;
+  if (failed(keops::replaceByBackward(forward, *v, *eta, output, message)))
+    return fail(wrapper, "'" + wrapper.text + "': " + message);
+  return true;
 }
 
 //===----------------------------------------------------------------------===//
@@ -574,9 +608,27 @@ OwningOpRef<ModuleOp> Importer::run() {
     return nullptr;
 
   formula::SyntaxError syntaxError;
-  std::unique_ptr<Node> root = formula::parseFormula(formulaText, syntaxError);
-  if (!root)
+  std::unique_ptr<Node> parsed =
+      formula::parseFormula(formulaText, syntaxError);
+  if (!parsed)
     return fail(0, syntaxError.column, syntaxError.message);
+  // Grad(R, v, gradin) and Grad_WithSavedForward(R, v, gradin, f0) wrap a
+  // reduction R: its backward reduction for v.
+  const Node *wrapper = nullptr;
+  const Node *root = parsed.get();
+  if (root->kind == Node::Kind::Call &&
+      (root->text == "Grad_WithSavedForward" ||
+       (root->text == "Grad" && !root->children.empty() &&
+        root->children[0]->kind == Node::Kind::Call &&
+        llvm::StringRef(root->children[0]->text).ends_with("_Reduction")))) {
+    size_t expected = root->text == "Grad" ? 3 : 4;
+    if (root->children.size() != expected)
+      return fail(*root, llvm::formatv("'{0}' takes {1} arguments, got {2}",
+                                       root->text, expected,
+                                       root->children.size()));
+    wrapper = root;
+    root = root->children[0].get();
+  }
 
   // The reduction: Name_Reduction(F, axis), (F, axis, G) or (F, K, axis).
   llvm::StringRef callee(root->text);
@@ -614,7 +666,7 @@ OwningOpRef<ModuleOp> Importer::run() {
   }
   const Node *weightNode = hasK || count == 2 ? nullptr : root->children[2].get();
 
-  if (!declareInlineVariables(*root))
+  if (!declareInlineVariables(wrapper ? *wrapper : *root))
     return nullptr;
   for (int64_t position = 0; position < static_cast<int64_t>(variables.size());
        ++position)
@@ -688,6 +740,8 @@ OwningOpRef<ModuleOp> Importer::run() {
   region.front().erase();
   region.push_back(body.release());
   func::ReturnOp::create(builder, loc, reduce.getResults());
+  if (wrapper && !replaceByBackward(reduce, *wrapper))
+    return nullptr;
 
   if (failed(verify(*module)))
     return fail(0, 0, "internal error: the imported module does not verify");

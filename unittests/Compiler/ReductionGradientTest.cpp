@@ -188,3 +188,76 @@ TEST(ReductionGradient, Errors) {
 }
 
 } // namespace
+
+namespace {
+
+/// The formula-level Grad(R, v, e) / Grad_WithSavedForward(R, v, e, f0)
+/// computes what compileGradient computes (itself checked against finite
+/// differences above).
+TEST(ReductionGradient, GradOfReductionInFormulas) {
+  keops::CompileOptions options;
+  options.dtype = "float64";
+  Problem problem;
+  struct Case {
+    const char *reduction;
+    const char *wrapper;
+    unsigned wrt;
+  };
+  std::vector<std::string> aliases = kAliases;
+  aliases.push_back("e = Vi(4, 1)");
+  aliases.push_back("l = Vi(5, 1)");
+  for (Case c : {Case{"Sum_Reduction(Exp(-p*SqDist(x,y))*Elem(b,0), 0)",
+                      "Grad(R, y, e)", 1},
+                 Case{"LogSumExp_Reduction(-p*SqDist(x,y), 0)",
+                      "Grad_WithSavedForward(R, x, e, l)", 0},
+                 Case{"LogSumExp_Reduction(-p*SqDist(x,y)+Elem(b,1), 0)",
+                      "Grad_WithSavedForward(R, Var(2,2,1), e, l)", 2}}) {
+    std::string formula = c.wrapper;
+    formula.replace(formula.find('R'), 1, c.reduction);
+    SCOPED_TRACE(formula);
+    auto forward = keops::compile(c.reduction, kAliases, options);
+    ASSERT_TRUE(static_cast<bool>(forward));
+    std::vector<double> output = run(**forward, problem.arrays(), problem.n);
+    std::vector<double> eta;
+    for (int64_t k = 0; k < problem.n; ++k)
+      eta.push_back(std::cos(0.7 * k));
+    auto inputs = problem.arrays();
+    inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, problem.n, 1});
+    inputs.push_back({output.data(), KEOPS_RT_FLOAT64, problem.n, 1});
+    auto kernel = keops::compile(formula, aliases, options);
+    ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+    int64_t rows = (*kernel)->getRowCategory() == KEOPS_RT_CATEGORY_I
+                       ? problem.n
+                       : problem.m;
+    std::vector<double> got = run(**kernel, inputs, rows);
+
+    auto gradient = keops::compileGradient(c.reduction, kAliases, c.wrt, options);
+    ASSERT_TRUE(static_cast<bool>(gradient));
+    auto reference = problem.arrays();
+    reference.push_back(inputs[4]);
+    if (gradient->needsForwardOutput)
+      reference.push_back(inputs[5]);
+    std::vector<double> expected = run(*gradient->gradient, reference, rows);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t k = 0; k < got.size(); ++k)
+      EXPECT_NEAR(got[k], expected[k], 1e-12 * (1 + std::fabs(expected[k])));
+  }
+}
+
+TEST(ReductionGradient, GradOfReductionErrors) {
+  auto min = keops::compile("Grad(Min_Reduction(SqDist(x,y), 0), x, e)",
+                            {"x = Vi(3)", "y = Vj(3)", "e = Vi(1)"});
+  ASSERT_FALSE(static_cast<bool>(min));
+  EXPECT_NE(llvm::toString(min.takeError())
+                .find("'Grad': supports Sum and LogSumExp reductions"),
+            std::string::npos);
+  auto eta = keops::compile("Grad(Sum_Reduction(SqDist(x,y), 0), x, e)",
+                            {"x = Vi(3)", "y = Vj(3)", "e = Vj(1)"});
+  ASSERT_FALSE(static_cast<bool>(eta));
+  EXPECT_NE(llvm::toString(eta.takeError())
+                .find("the gradient input and the saved output must be "
+                      "variables indexed like the output rows (i)"),
+            std::string::npos);
+}
+
+} // namespace

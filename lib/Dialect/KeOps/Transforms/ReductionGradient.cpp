@@ -19,9 +19,86 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 using namespace mlir::keops;
+
+namespace {
+
+/// What a backward formula reads besides the forward variables.
+struct BackwardValues {
+  Value eta, output, logSumExp, indices, column;
+};
+
+} // namespace
+
+/// Clones the formula of `reduce` into `body`, whose first arguments are the
+/// rows of the forward variables, then yields the backward formula of the
+/// variable `wrt` (the table of ReductionGradient.h).
+static void emitBackwardFormula(OpBuilder &builder, ReduceOp reduce,
+                                Block &body, unsigned wrt,
+                                const BackwardValues &values) {
+  Location loc = reduce.getLoc();
+  Block &forwardBody = reduce.getBody().front();
+  IRMapping mapping;
+  for (unsigned k = 0; k < forwardBody.getNumArguments(); ++k)
+    mapping.map(forwardBody.getArgument(k), body.getArgument(k));
+  builder.setInsertionPointToStart(&body);
+  for (Operation &op : forwardBody.without_terminator())
+    builder.clone(op, mapping);
+  auto yielded = reduce.getYield().getValues();
+  Value f = mapping.lookup(yielded[0]);
+  Value g = yielded.size() > 1 ? mapping.lookup(yielded[1]) : Value();
+  Value eta = values.eta, v = body.getArgument(wrt);
+
+  FormulaBuilder fb(builder, loc);
+  Value gradient;
+  ReductionKind kind = reduce.getKind();
+  if (values.indices) {
+    // eta passes to the columns the forward selected: slot s of component k
+    // holds index J[s * D + k].
+    int64_t dim = FormulaBuilder::dimOf(f);
+    int64_t slots = FormulaBuilder::dimOf(eta) / dim;
+    Value weight;
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      auto part = [&](Value x) {
+        return slots == 1 ? x : fb.extract(x, slot * dim, dim);
+      };
+      Value term = fb.mul(part(eta), EqualOp::create(builder, loc, values.column,
+                                                     part(values.indices)));
+      weight = weight ? fb.add(weight, term) : term;
+    }
+    gradient = fb.grad(f, v, weight);
+  } else if (kind == ReductionKind::sum) {
+    gradient = fb.grad(f, v, eta);
+  } else if (kind == ReductionKind::logsumexp) {
+    Value weights = fb.exp(fb.sub(f, values.output)); // exp(F - L)
+    if (!g) {
+      gradient = fb.grad(f, v, fb.mul(eta, weights));
+    } else {
+      Value etaWeights = fb.mul(eta, weights);
+      gradient = fb.add(fb.grad(f, v, fb.scalProd(etaWeights, g)),
+                        fb.grad(g, v, etaWeights));
+    }
+  } else {
+    Value weight = fb.exp(fb.sub(f, values.logSumExp)); // softmax weight
+    gradient = fb.add(
+        fb.grad(f, v, fb.mul(weight, fb.scalProd(eta, fb.sub(g, values.output)))),
+        fb.grad(g, v, fb.mul(eta, weight)));
+  }
+  YieldOp::create(builder, loc, gradient);
+}
+
+/// The axis of the backward reduction of variable `wrt`: the one that
+/// variable is not indexed by (parameters: the forward axis).
+static Axis backwardAxis(ReduceOp reduce, unsigned wrt) {
+  Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
+  Category variableCategory = reduce.getCategory(wrt);
+  if (variableCategory == Category::param || variableCategory == rowCategory)
+    return reduce.getAxis();
+  return reduce.getAxis() == Axis::j ? Axis::i : Axis::j;
+}
 
 FailureOr<OwningOpRef<ModuleOp>>
 keops::buildGradientModule(ModuleOp forward, unsigned wrt,
@@ -56,9 +133,7 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
   Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
   Category variableCategory = reduce.getCategory(wrt);
   sumRows = variableCategory == Category::param;
-  Axis axis = reduce.getAxis();
-  if (variableCategory != Category::param && variableCategory != rowCategory)
-    axis = axis == Axis::j ? Axis::i : Axis::j;
+  Axis axis = backwardAxis(reduce, wrt);
 
   MLIRContext *ctx = forward.getContext();
   Location loc = reduce.getLoc();
@@ -103,63 +178,20 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
                                    std::nullopt, axis, categories);
   func::ReturnOp::create(builder, loc, backward.getResults());
 
-  // The forward formula, cloned onto the new region arguments.
-  Block &body = backward.getBody().front();
-  Block &forwardBody = reduce.getBody().front();
-  IRMapping mapping;
-  for (unsigned k = 0; k < forwardBody.getNumArguments(); ++k)
-    mapping.map(forwardBody.getArgument(k), body.getArgument(k));
-  builder.setInsertionPointToStart(&body);
-  for (Operation &op : forwardBody.without_terminator())
-    builder.clone(op, mapping);
-  auto yielded = reduce.getYield().getValues();
-  Value f = mapping.lookup(yielded[0]);
-  Value g = yielded.size() > 1 ? mapping.lookup(yielded[1]) : Value();
   unsigned extra = reduce.getInputs().size();
-  Value eta = body.getArgument(extra);
-  Value v = body.getArgument(wrt);
-
-  FormulaBuilder fb(builder, loc);
-  Value gradient;
-  if (selects) {
-    // eta passes to the columns the forward selected: slot s of component k
-    // holds index J[s * D + k].
-    unsigned next = extra + 1;
-    Value indices = body.getArgument(next);
-    Value column = body.getArgument(next + 1);
-    int64_t dim = FormulaBuilder::dimOf(f);
-    int64_t slots = outputDim / dim;
-    Value weight;
-    for (int64_t slot = 0; slot < slots; ++slot) {
-      auto part = [&](Value v) {
-        return slots == 1 ? v : fb.extract(v, slot * dim, dim);
-      };
-      Value term = fb.mul(part(eta), EqualOp::create(builder, loc, column,
-                                                     part(indices)));
-      weight = weight ? fb.add(weight, term) : term;
-    }
-    gradient = fb.grad(f, v, weight);
-  } else if (kind == ReductionKind::sum) {
-    gradient = fb.grad(f, v, eta);
-  } else if (kind == ReductionKind::logsumexp) {
-    Value output = body.getArgument(extra + 1);
-    Value weights = fb.exp(fb.sub(f, output)); // exp(F - L), per output
-    if (!g) {
-      gradient = fb.grad(f, v, fb.mul(eta, weights));
-    } else {
-      Value etaWeights = fb.mul(eta, weights);
-      gradient = fb.add(fb.grad(f, v, fb.scalProd(etaWeights, g)),
-                        fb.grad(g, v, etaWeights));
-    }
-  } else {
-    Value output = body.getArgument(extra + 1);
-    Value logSumExp = body.getArgument(extra + 2);
-    Value weight = fb.exp(fb.sub(f, logSumExp)); // softmax weight
-    gradient = fb.add(
-        fb.grad(f, v, fb.mul(weight, fb.scalProd(eta, fb.sub(g, output)))),
-        fb.grad(g, v, fb.mul(eta, weight)));
-  }
-  YieldOp::create(builder, loc, gradient);
+  Block &body = backward.getBody().front();
+  BackwardValues values;
+  values.eta = body.getArgument(extra);
+  unsigned next = extra + 1;
+  if (inputs.forwardOutput)
+    values.output = body.getArgument(next++);
+  if (inputs.logSumExp)
+    values.logSumExp = body.getArgument(next++);
+  if (inputs.forwardIndices)
+    values.indices = body.getArgument(next++);
+  if (inputs.columnIndex)
+    values.column = body.getArgument(next++);
+  emitBackwardFormula(builder, reduce, body, wrt, values);
   return std::move(module);
 }
 
@@ -201,4 +233,63 @@ OwningOpRef<ModuleOp> keops::buildSiblingReductionModule(ModuleOp forward,
   function.setFunctionType(FunctionType::get(
       function.getContext(), function.getArgumentTypes(), *resultTypes));
   return module;
+}
+
+LogicalResult keops::replaceByBackward(ReduceOp forward, unsigned wrt,
+                                       unsigned etaInput,
+                                       std::optional<unsigned> outputInput,
+                                       std::string &error) {
+  ReductionKind kind = forward.getKind();
+  if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp) {
+    error = "supports Sum and LogSumExp reductions (use the C++ "
+            "compileGradient for the others)";
+    return failure();
+  }
+  if (kind == ReductionKind::logsumexp && !outputInput) {
+    error = "a LogSumExp reduction needs its saved forward output";
+    return failure();
+  }
+  Category rowCategory =
+      forward.getAxis() == Axis::j ? Category::i : Category::j;
+  auto outputType = llvm::cast<RankedTensorType>(forward.getResult(0).getType());
+  for (std::optional<unsigned> input : {std::optional<unsigned>(etaInput), outputInput}) {
+    if (!input)
+      continue;
+    auto type = llvm::cast<RankedTensorType>(forward.getInputs()[*input].getType());
+    if (forward.getCategory(*input) != rowCategory ||
+        type.getShape().back() != outputType.getShape().back()) {
+      error = llvm::formatv("the gradient input and the saved output must be "
+                            "variables indexed like the output rows ({0}), of "
+                            "the output's dimension {1}",
+                            stringifyCategory(rowCategory),
+                            outputType.getShape().back())
+                  .str();
+      return failure();
+    }
+  }
+  OpBuilder builder(forward);
+  llvm::SmallVector<Category> categories;
+  for (unsigned k = 0; k < forward.getInputs().size(); ++k)
+    categories.push_back(forward.getCategory(k));
+  auto variableType =
+      llvm::cast<RankedTensorType>(forward.getInputs()[wrt].getType());
+  Type resultType = RankedTensorType::get(
+      {ShapedType::kDynamic, variableType.getShape().back()},
+      outputType.getElementType());
+  auto backward = ReduceOp::create(builder, forward.getLoc(), {resultType},
+                                   forward.getInputs(), ReductionKind::sum,
+                                   std::nullopt, backwardAxis(forward, wrt),
+                                   categories);
+  Block &body = backward.getBody().front();
+  BackwardValues values;
+  values.eta = body.getArgument(etaInput);
+  if (outputInput)
+    values.output = body.getArgument(*outputInput);
+  emitBackwardFormula(builder, forward, body, wrt, values);
+  auto function = forward->getParentOfType<func::FuncOp>();
+  forward.getResult(0).replaceAllUsesWith(backward.getResult(0));
+  forward.erase();
+  function.setFunctionType(FunctionType::get(
+      function.getContext(), function.getArgumentTypes(), {resultType}));
+  return success();
 }

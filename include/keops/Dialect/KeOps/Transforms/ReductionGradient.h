@@ -62,6 +62,16 @@ FailureOr<OwningOpRef<ModuleOp>>
 buildGradientModule(ModuleOp forward, unsigned wrt, BackwardInputs &inputs,
                     bool &sumRows, std::string &error);
 
+/// Replaces `forward` (a Sum or LogSumExp reduction returned by its
+/// function) by its backward reduction with respect to input `wrt`, reading
+/// eta from input `etaInput` and the saved output (LogSumExp) from input
+/// `outputInput`: the Grad_WithSavedForward of KeOps formulas. The function
+/// then returns the gradient rows (to be summed for a parameter).
+LogicalResult replaceByBackward(ReduceOp forward, unsigned wrt,
+                                unsigned etaInput,
+                                std::optional<unsigned> outputInput,
+                                std::string &error);
+
 /// A copy of `forward` whose reduction of the same formula, over the same
 /// axis, has kind `kind` (logsumexp, argmin, argmax or argkmin with the
 /// same K): the saved values that backward reductions need.
