@@ -111,6 +111,12 @@ INSTANTIATE_TEST_SUITE_P(
             "BSpline(Concat(Concat(Zero(1), Rat(1, 2)), Concat(IntCst(1), IntCst(2))), b, 1) * s",
             "TensorDot(TensorProd(x, y), x, (3, 3), (3,), (0,), (0,))",
             "SoftDTW_SqDist(x, Concat(y, b), s + 1)",
+            "Kron(Concat(x, b), Concat(y, s), (2, 2), (2, 2))",
+            "VecMatMult(Extract(y, 0, 2), Concat(x, y)) + ElemT(b, 3, 1) + "
+            "Extract(ExtractT(x, 1, 5), 0, 3)",
+            "WeightedSqDist(y, x, y * s) + SqNormIso(b, x) + SymSqNorm(TensorProd(x, x), y)",
+            "ComplexSum(Conj(ComplexMult(Concat(x, b), Concat(y, s)))) + "
+            "ComplexSumT(Imag2Complex(b), 1)",
             "ComplexMult(Concat(x, b), Concat(y, s)) + ComplexDivide(Concat(y, b), Concat(x, s))",
             "ComplexAbs(ComplexExp(Concat(x, b))) + ComplexAngle(Concat(y, s))",
             "Laplacian(Exp(-SqDist(x, y)), x) * b"),

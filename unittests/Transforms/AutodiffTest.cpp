@@ -181,6 +181,11 @@ INSTANTIATE_TEST_SUITE_P(
         "ComplexDivide(Concat(x, b) , Concat(y, s + 1))",
         "ComplexAbs(ComplexExp(Concat(x * s, b))) + ComplexAngle(Concat(y, b))",
         "ComplexReal(ComplexExp1j(x * y)) * s",
+        "ComplexSumT(ComplexSum(ComplexAdd(Concat(x, b), Conj(Concat(y, s)))), "
+        "2) + ComplexSubtract(Concat(x, b), Concat(y, s)) * b",
+        "ComplexImag(ComplexRealScal(Concat(x, b), Extract(y, 0, 2) * s + 1)) "
+        "+ ComplexSquareAbs(Real2Complex(Extract(y, 0, 2)) + "
+        "Imag2Complex(Extract(x, 1, 2)))",
         // Constants and a formula independent of some variables.
         "IntCst(2) * x + Rat(1, 3)", "y * s"));
 
