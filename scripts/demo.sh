@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/setup-venv.sh
 scripts/build.sh
 set -x
 build/bin/keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)' \

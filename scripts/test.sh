@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/setup-venv.sh
 scripts/build.sh
 ctest --preset default

@@ -1,0 +1,136 @@
+//===- main.cpp - keops._C: the Python binding of the C++ API ---*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements the extension module keops._C with nanobind: compile
+// a formula into a kernel (cached by the C++ API) and run it on C-contiguous
+// CPU arrays (NumPy arrays or PyTorch tensors through DLPack), with the GIL
+// released. Errors become ValueError with the compiler's or runtime's
+// message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Compiler/Compiler.h"
+
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/shared_ptr.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+namespace nb = nanobind;
+
+namespace {
+
+using Array = nb::ndarray<nb::device::cpu, nb::c_contig>;
+
+[[noreturn]] void raise(llvm::Error error) {
+  throw nb::value_error(llvm::toString(std::move(error)).c_str());
+}
+
+keops_rt_dtype_t dtypeOf(const Array &array, const char *what) {
+  nb::dlpack::dtype type = array.dtype();
+  if (type == nb::dtype<float>())
+    return KEOPS_RT_FLOAT32;
+  if (type == nb::dtype<double>())
+    return KEOPS_RT_FLOAT64;
+  if (type == nb::dtype<int64_t>())
+    return KEOPS_RT_INT64;
+  throw nb::type_error((std::string(what) +
+                        " must be float32, float64 or int64 (float16 is not "
+                        "supported on the CPU)")
+                           .c_str());
+}
+
+/// A 2-D view (rows, cols) of a contiguous array of rank 1 or 2.
+keops_rt_array_t view(Array &array, const char *what) {
+  if (array.ndim() != 2)
+    throw nb::value_error((std::string(what) + " must be 2-D").c_str());
+  return {array.data(), dtypeOf(array, what),
+          static_cast<int64_t>(array.shape(0)),
+          static_cast<int64_t>(array.shape(1))};
+}
+
+const char *dtypeName(keops_rt_dtype_t dtype) {
+  return dtype == KEOPS_RT_FLOAT32   ? "float32"
+         : dtype == KEOPS_RT_FLOAT64 ? "float64"
+                                     : "int64";
+}
+
+} // namespace
+
+NB_MODULE(_C, m) {
+  m.doc() = "KeOps-MLIR compiler and runtime";
+
+  nb::class_<keops::Kernel>(m, "Kernel")
+      .def_prop_ro("inputs",
+                   [](const keops::Kernel &k) {
+                     std::vector<std::tuple<std::string, int, int64_t>> result;
+                     for (const keops::KernelInput &input : k.getInputs())
+                       result.emplace_back(input.name,
+                                           static_cast<int>(input.category),
+                                           input.dim);
+                     return result;
+                   },
+                   "(name, category 0=i 1=j 2=param, dim) of each variable")
+      .def_prop_ro("outputs",
+                   [](const keops::Kernel &k) {
+                     std::vector<std::tuple<std::string, int64_t>> result;
+                     for (const keops::KernelOutput &output : k.getOutputs())
+                       result.emplace_back(dtypeName(output.dtype), output.dim);
+                     return result;
+                   },
+                   "(dtype, dim) of each result")
+      .def_prop_ro("row_category",
+                   [](const keops::Kernel &k) {
+                     return static_cast<int>(k.getRowCategory());
+                   },
+                   "the category indexing output rows: 0 (i) or 1 (j)")
+      .def_prop_ro("compile_ms", &keops::Kernel::getCompileMs)
+      .def(
+          "run",
+          [](const keops::Kernel &k, std::vector<Array> inputs,
+             std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ) {
+            std::vector<keops_rt_array_t> in, out;
+            for (size_t n = 0; n < inputs.size(); ++n)
+              in.push_back(view(inputs[n], "an input"));
+            for (size_t n = 0; n < outputs.size(); ++n)
+              out.push_back(view(outputs[n], "an output"));
+            llvm::Error error = llvm::Error::success();
+            {
+              nb::gil_scoped_release release;
+              error = k.run(in, out, rowsI, rowsJ);
+            }
+            if (error)
+              raise(std::move(error));
+          },
+          nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,
+          nb::arg("rows_j") = -1,
+          "Computes the outputs (2-D, C-contiguous) from the inputs.");
+
+  m.def(
+      "compile",
+      [](const std::string &formula, const std::vector<std::string> &aliases,
+         const std::string &dtype, const std::string &sumScheme,
+         bool doubleAccumulator) {
+        keops::CompileOptions options;
+        options.dtype = dtype;
+        options.sumScheme = sumScheme;
+        options.doubleAccumulator = doubleAccumulator;
+        llvm::Expected<std::shared_ptr<const keops::Kernel>> kernel =
+            [&] {
+              nb::gil_scoped_release release;
+              return keops::compile(formula, aliases, options);
+            }();
+        if (!kernel)
+          raise(kernel.takeError());
+        return std::const_pointer_cast<keops::Kernel>(*kernel);
+      },
+      nb::arg("formula"), nb::arg("aliases"), nb::arg("dtype") = "float32",
+      nb::arg("sum_scheme") = "block_sum", nb::arg("double_acc") = false,
+      "Compiles (or finds in the process cache) the kernel of a formula.");
+}
