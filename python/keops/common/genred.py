@@ -1,0 +1,104 @@
+# keops/common/genred.py - The array-agnostic part of Genred.
+# SPDX-License-Identifier: MIT
+"""GenredBase checks a Genred's options, compiles its kernel (cached by the
+compiler, so once per process), checks the arguments of a call and turns them
+into the 2-D contiguous arrays of the kernel. keops.numpy and keops.torch add
+the array library."""
+from keops import _C
+from keops.common.reductions import accumulation_options, reduction_formula
+
+CATEGORY_NAMES = ("Vi", "Vj", "Pm")
+GPU_BACKENDS = ("GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_1D_device",
+                "GPU_2D_host", "GPU_2D_device")
+
+
+class GenredBase:
+    """Genred(formula, aliases, reduction_op="Sum", axis=0, ...), as in pykeops.
+
+    `dtype`, `cuda_type`, `enable_chunks`, `rec_multVar_highdim` and
+    `use_fast_math` are accepted and ignored: they only matter on GPUs.
+    """
+
+    def __init__(self, formula, aliases, reduction_op="Sum", axis=0, dtype=None,
+                 opt_arg=None, formula2=None, cuda_type=None, dtype_acc="auto",
+                 use_double_acc=False, sum_scheme="auto", enable_chunks=True,
+                 rec_multVar_highdim=False, use_fast_math=True):
+        self._init_args = (formula, list(aliases), reduction_op, axis, dtype, opt_arg,
+                           formula2, cuda_type, dtype_acc, use_double_acc, sum_scheme,
+                           enable_chunks, rec_multVar_highdim, use_fast_math)
+        self.formula = formula
+        self.formula2 = formula2
+        self.aliases = list(aliases)
+        self.reduction_op = reduction_op
+        self.axis = axis
+        self.opt_arg = opt_arg
+        self.red_formula = reduction_formula(formula, reduction_op, axis, opt_arg,
+                                             formula2)
+        self.sum_scheme, self.double_acc = accumulation_options(
+            reduction_op, dtype_acc, use_double_acc, sum_scheme)
+
+    def __reduce__(self):
+        return (self.__class__, self._init_args)
+
+    def kernel(self, dtype):
+        """The compiled kernel for `dtype` ('float32' or 'float64')."""
+        return _C.compile(self.red_formula, self.aliases, dtype, self.sum_scheme,
+                          self.double_acc)
+
+    @staticmethod
+    def check_call_options(backend, ranges):
+        if backend in GPU_BACKENDS:
+            raise ValueError("backend=%r: the GPU backends are not available yet; "
+                             "use 'auto' or 'CPU'" % backend)
+        if backend not in ("auto", "CPU"):
+            raise ValueError("unknown backend %r" % (backend,))
+        if ranges is not None:
+            raise NotImplementedError("block-sparse reductions (ranges=) are not "
+                                      "supported yet")
+
+    @staticmethod
+    def dtype_name(dtypes):
+        """The common dtype name of the arguments."""
+        names = {str(d).replace("torch.", "") for d in dtypes}
+        if len(names) > 1:
+            raise TypeError("the arguments mix dtypes %s; they must all be float32 "
+                            "or all float64" % ", ".join(sorted(names)))
+        name = names.pop() if names else "float32"
+        if name not in ("float32", "float64"):
+            raise TypeError("arguments of dtype %s are not supported: use float32 or "
+                            "float64%s" % (name, " (float16 is not supported on the "
+                                           "CPU)" if name == "float16" else ""))
+        return name
+
+    @staticmethod
+    def shapes_2d(kernel, shapes):
+        """The 2-D shape of each argument, and the rows of the i and j axes;
+        raises ValueError naming the argument whose shape is wrong."""
+        inputs = kernel.inputs
+        if len(shapes) != len(inputs):
+            raise ValueError("this Genred takes %d arguments (%s), got %d" % (
+                len(inputs), ", ".join(name or "Var%d" % k
+                                       for k, (name, _, _) in enumerate(inputs)),
+                len(shapes)))
+        result, rows = [], [None, None]
+        for k, ((name, category, dim), shape) in enumerate(zip(inputs, shapes)):
+            what = "argument %d%s (%s(%d))" % (
+                k, " ('%s')" % name if name else "", CATEGORY_NAMES[category], dim)
+            shape = tuple(shape)
+            if len(shape) > 2:
+                raise ValueError("%s has shape %s: batch dimensions are not supported "
+                                 "yet" % (what, shape))
+            if category == 2:
+                if shape not in ((dim,), (1, dim)) and not (dim == 1 and shape == ()):
+                    raise ValueError("%s must have shape (%d,), got %s" % (what, dim, shape))
+                result.append((1, dim))
+                continue
+            if len(shape) == 1 and dim == 1:
+                shape = (shape[0], 1)
+            if len(shape) != 2 or shape[1] != dim:
+                raise ValueError("%s must have shape (rows, %d), got %s"
+                                 % (what, dim, shape))
+            result.append(shape)
+            if rows[category] is None:
+                rows[category] = shape[0]
+        return result, [r if r is not None else 1 for r in rows]

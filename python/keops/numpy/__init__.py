@@ -1,0 +1,35 @@
+# keops/numpy/__init__.py - The NumPy interface: Genred and the generic helpers.
+# SPDX-License-Identifier: MIT
+"""keops.numpy: Genred and generic_sum / generic_logsumexp / generic_argmin /
+generic_argkmin on NumPy arrays, as in pykeops.numpy."""
+import numpy as np
+
+from keops.common.genred import GenredBase
+from keops.common.generic import make_generic
+from keops.common.reductions import postprocess
+
+__all__ = ["Genred", "generic_sum", "generic_logsumexp", "generic_argmin",
+           "generic_argkmin"]
+
+
+class Genred(GenredBase):
+    def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
+        self.check_call_options(backend, ranges)
+        arrays = [np.asarray(a) for a in args]
+        dtype = self.dtype_name([a.dtype for a in arrays])
+        kernel = self.kernel(dtype)
+        shapes, rows = self.shapes_2d(kernel, [a.shape for a in arrays])
+        inputs = [np.ascontiguousarray(a.reshape(s)) for a, s in zip(arrays, shapes)]
+        output_rows = rows[kernel.row_category]
+        outputs = [np.empty((output_rows, dim), dtype=out_dtype)
+                   for out_dtype, dim in kernel.outputs]
+        kernel.run(inputs, outputs, rows[0], rows[1])
+        result = postprocess(outputs, self.reduction_op, self.opt_arg, np.reshape,
+                             lambda a, b: (a, b))
+        if out is not None:
+            out[...] = result
+            return out
+        return result
+
+
+generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)

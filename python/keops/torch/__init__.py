@@ -1,0 +1,108 @@
+# keops/torch/__init__.py - The PyTorch interface: Genred with autograd.
+# SPDX-License-Identifier: MIT
+"""keops.torch: Genred and the generic helpers on CPU tensors, as in
+pykeops.torch. Results are differentiable: the backward pass of a reduction is
+itself a Genred (a reduction of a Grad formula), so gradients of any order
+work (create_graph=True)."""
+import torch
+
+from keops.common.genred import GenredBase
+from keops.common.generic import make_generic
+from keops.common.reductions import REDUCTIONS, postprocess
+
+__all__ = ["Genred", "generic_sum", "generic_logsumexp", "generic_argmin",
+           "generic_argkmin"]
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+
+
+class Genred(GenredBase):
+    def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
+        self.check_call_options(backend, ranges)
+        for k, arg in enumerate(args):
+            if not isinstance(arg, torch.Tensor):
+                raise TypeError("argument %d must be a torch.Tensor, got %s"
+                                % (k, type(arg).__name__))
+            if arg.device.type != "cpu":
+                raise ValueError("argument %d is on %s: only CPU tensors are "
+                                 "supported yet" % (k, arg.device))
+        outputs = _GenredFunction.apply(self, *args)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        result = postprocess(list(outputs), self.reduction_op, self.opt_arg,
+                             torch.reshape, lambda a, b: (a, b))
+        if out is not None:
+            with torch.no_grad():
+                out.copy_(result)
+            return out
+        return result
+
+    def run(self, args):
+        """The raw outputs (2-D tensors) of the kernel on `args`."""
+        dtype = self.dtype_name([a.dtype for a in args])
+        kernel = self.kernel(dtype)
+        shapes, rows = self.shapes_2d(kernel, [a.shape for a in args])
+        inputs = [a.detach().reshape(s).contiguous() for a, s in zip(args, shapes)]
+        output_rows = rows[kernel.row_category]
+        outputs = [torch.empty((output_rows, dim), dtype=DTYPES[out_dtype])
+                   for out_dtype, dim in kernel.outputs]
+        kernel.run(inputs, outputs, rows[0], rows[1])
+        return kernel, outputs
+
+    def backward_genred(self, kernel, position):
+        """The Genred computing the gradient w.r.t. argument `position`, from
+        the arguments, then eta, then the forward output: a Sum reduction of
+        a Grad formula over the axis the variable is not indexed by."""
+        name, _, _ = REDUCTIONS[self.reduction_op]
+        if name not in ("Sum", "LogSumExp") or self.formula2:
+            raise NotImplementedError(
+                "keops.torch differentiates Sum and LogSumExp (without weight) "
+                "reductions; got %s" % self.reduction_op)
+        count = len(kernel.inputs)
+        _, category, dim = kernel.inputs[position]
+        out_category, out_dim = kernel.row_category, kernel.outputs[0][1]
+        v = "Var(%d,%d,%d)" % (position, dim, category)
+        eta = "Var(%d,%d,%d)" % (count, out_dim, out_category)
+        if name == "Sum":
+            gradient = eta
+        else:
+            result = "Var(%d,%d,%d)" % (count + 1, out_dim, out_category)
+            gradient = "%s*Exp((%s)-%s)" % (eta, self.formula, result)
+        axis = self.axis if category == 2 else (1 if category == 0 else 0)
+        return Genred("Grad(%s,%s,%s)" % (self.formula, v, gradient), self.aliases,
+                      reduction_op="Sum", axis=axis, sum_scheme=self.sum_scheme,
+                      use_double_acc=self.double_acc)
+
+
+class _GenredFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, genred, *args):
+        kernel, outputs = genred.run(args)
+        ctx.genred, ctx.kernel = genred, kernel
+        ctx.save_for_backward(*args, outputs[0])
+        for output in outputs[1:]:
+            ctx.mark_non_differentiable(output)
+        if outputs[0].dtype == torch.int64:
+            ctx.mark_non_differentiable(outputs[0])
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    @staticmethod
+    def backward(ctx, eta, *unused):
+        *args, result = ctx.saved_tensors
+        genred, kernel = ctx.genred, ctx.kernel
+        grads = [None]
+        for position, arg in enumerate(args):
+            if not ctx.needs_input_grad[1 + position]:
+                grads.append(None)
+                continue
+            backward = genred.backward_genred(kernel, position)
+            extra = [eta.contiguous()]
+            if REDUCTIONS[genred.reduction_op][0] == "LogSumExp":
+                extra.append(result)
+            gradient = backward(*args, *extra)
+            if kernel.inputs[position][1] == 2:  # a parameter: sum the rows
+                gradient = gradient.sum(0)
+            grads.append(gradient.reshape(arg.shape))
+        return tuple(grads)
+
+
+generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)

@@ -1,0 +1,71 @@
+# test_torch_genred.py - keops.torch.Genred: values and autograd to order 2.
+# SPDX-License-Identifier: MIT
+import pytest
+import torch
+
+from keops.torch import Genred
+
+ALIASES = ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)", "p = Pm(1)"]
+
+
+def inputs(requires_grad=True):
+    torch.manual_seed(0)
+    tensors = (torch.rand(20, 3), torch.rand(30, 3), torch.rand(30, 1), torch.rand(1) + 0.5)
+    return tuple(t.double().requires_grad_(requires_grad) for t in tensors)
+
+
+GAUSS = Genred("Exp(-p*SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1)
+LSE = Genred("-p*SqDist(x,y)+Elem(b,0)", ALIASES, reduction_op="LogSumExp", axis=0)
+
+
+def dense_gauss(x, y, b, p):
+    return torch.exp(-p * ((x[:, None] - y[None]) ** 2).sum(-1)) @ b
+
+
+def dense_lse(x, y, b, p):
+    f = -p * ((x[:, None] - y[None]) ** 2).sum(-1) + b[:, 0][None, :]
+    return torch.logsumexp(f, 0)[:, None]
+
+
+@pytest.mark.parametrize("routine, dense", [(GAUSS, dense_gauss), (LSE, dense_lse)])
+def test_values_and_gradients_match_dense_torch(routine, dense):
+    args = inputs()
+    ours, ref = routine(*args), dense(*args)
+    torch.testing.assert_close(ours, ref)
+    eta = torch.rand_like(ref)
+    grads = torch.autograd.grad((ours * eta).sum(), args)
+    refs = torch.autograd.grad((ref * eta).sum(), args)
+    for g, r in zip(grads, refs):
+        torch.testing.assert_close(g, r)
+
+
+@pytest.mark.parametrize("routine", [GAUSS, LSE])
+def test_gradcheck_and_gradgradcheck(routine):
+    args = inputs()
+    assert torch.autograd.gradcheck(lambda *a: routine(*a), args)
+    assert torch.autograd.gradgradcheck(lambda *a: routine(*a), args)
+
+
+def test_argkmin_and_min_argmin_are_not_differentiable_indices():
+    x, y, _, _ = inputs(False)
+    knn = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="ArgKMin",
+                 axis=1, opt_arg=4)(x, y)
+    d = ((x[:, None] - y[None]) ** 2).sum(-1)
+    assert knn.dtype == torch.int64
+    torch.testing.assert_close(knn, torch.argsort(d, 1)[:, :4])
+    values, indices = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"],
+                             reduction_op="Min_ArgMin", axis=1)(x, y)
+    torch.testing.assert_close(values[:, 0], d.min(1).values)
+    torch.testing.assert_close(indices[:, 0], d.argmin(1))
+
+
+def test_errors():
+    x, y, b, p = inputs(False)
+    with pytest.raises(TypeError, match="must be a torch.Tensor"):
+        GAUSS(x.numpy(), y, b, p)
+    with pytest.raises(ValueError, match="must have shape \\(rows, 3\\), got \\(20, 2\\)"):
+        GAUSS(x[:, :2], y, b, p)
+    with pytest.raises(NotImplementedError, match="differentiates Sum and LogSumExp"):
+        x.requires_grad_()
+        Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="Min",
+               axis=1)(x, y).sum().backward()
