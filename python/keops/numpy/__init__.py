@@ -1,15 +1,19 @@
 # keops/numpy/__init__.py - The NumPy interface: Genred and the generic helpers.
 # SPDX-License-Identifier: MIT
-"""keops.numpy: Genred and generic_sum / generic_logsumexp / generic_argmin /
-generic_argkmin on NumPy arrays, as in pykeops.numpy."""
+"""keops.numpy: LazyTensor, Vi, Vj, Pm, Genred and generic_sum /
+generic_logsumexp / generic_argmin / generic_argkmin on NumPy arrays, as in
+pykeops.numpy."""
+import types
+
 import numpy as np
 
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
+from keops.common.lazy_tensor import GenericLazyTensor
 from keops.common.reductions import postprocess
 
-__all__ = ["Genred", "generic_sum", "generic_logsumexp", "generic_argmin",
-           "generic_argkmin"]
+__all__ = ["Genred", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
+           "generic_logsumexp", "generic_argmin", "generic_argkmin"]
 
 
 class Genred(GenredBase):
@@ -33,3 +37,25 @@ class Genred(GenredBase):
 
 
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)
+
+
+class LazyTensor(GenericLazyTensor):
+    genred_class = Genred
+    tools = types.SimpleNamespace(asarray=np.asarray, shape=np.shape,
+                                  reshape=np.reshape)
+
+
+def Vi(x):
+    """An i-variable from a (M, D) array."""
+    return LazyTensor(x, axis=0)
+
+
+def Vj(x):
+    """A j-variable from a (N, D) array."""
+    return LazyTensor(x, axis=1)
+
+
+def Pm(x):
+    """A parameter from a (D,) array or a number."""
+    return LazyTensor(np.atleast_1d(np.asarray(x, dtype=float)
+                                    if isinstance(x, (int, float)) else x))

@@ -1,17 +1,20 @@
 # keops/torch/__init__.py - The PyTorch interface: Genred with autograd.
 # SPDX-License-Identifier: MIT
-"""keops.torch: Genred and the generic helpers on CPU tensors, as in
-pykeops.torch. Results are differentiable: the backward pass of a reduction is
+"""keops.torch: LazyTensor, Vi, Vj, Pm, Genred and the generic helpers on CPU
+tensors, as in pykeops.torch. Results are differentiable: the backward pass of a reduction is
 itself a Genred (a reduction of a Grad formula), so gradients of any order
 work (create_graph=True)."""
+import types
+
 import torch
 
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
+from keops.common.lazy_tensor import GenericLazyTensor
 from keops.common.reductions import REDUCTIONS, postprocess
 
-__all__ = ["Genred", "generic_sum", "generic_logsumexp", "generic_argmin",
-           "generic_argkmin"]
+__all__ = ["Genred", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
+           "generic_logsumexp", "generic_argmin", "generic_argkmin"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 
@@ -48,7 +51,7 @@ class Genred(GenredBase):
         kernel.run(inputs, outputs, rows[0], rows[1])
         return kernel, outputs
 
-    def backward_genred(self, kernel, position):
+    def backward_genred(self, signature, position):
         """The Genred computing the gradient w.r.t. argument `position`, from
         the arguments, then eta, then the forward output: a Sum reduction of
         a Grad formula over the axis the variable is not indexed by."""
@@ -57,9 +60,10 @@ class Genred(GenredBase):
             raise NotImplementedError(
                 "keops.torch differentiates Sum and LogSumExp (without weight) "
                 "reductions; got %s" % self.reduction_op)
-        count = len(kernel.inputs)
-        _, category, dim = kernel.inputs[position]
-        out_category, out_dim = kernel.row_category, kernel.outputs[0][1]
+        inputs, row_category, outputs = signature
+        count = len(inputs)
+        _, category, dim = inputs[position]
+        out_category, out_dim = row_category, outputs[0][1]
         v = "Var(%d,%d,%d)" % (position, dim, category)
         eta = "Var(%d,%d,%d)" % (count, out_dim, out_category)
         if name == "Sum":
@@ -77,7 +81,10 @@ class _GenredFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, genred, *args):
         kernel, outputs = genred.run(args)
-        ctx.genred, ctx.kernel = genred, kernel
+        # The kernel's signature (plain data: the autograd graph may outlive
+        # the interpreter's extension objects).
+        ctx.genred = genred
+        ctx.signature = (kernel.inputs, kernel.row_category, kernel.outputs)
         ctx.save_for_backward(*args, outputs[0])
         for output in outputs[1:]:
             ctx.mark_non_differentiable(output)
@@ -88,21 +95,48 @@ class _GenredFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, eta, *unused):
         *args, result = ctx.saved_tensors
-        genred, kernel = ctx.genred, ctx.kernel
+        genred, signature = ctx.genred, ctx.signature
         grads = [None]
         for position, arg in enumerate(args):
             if not ctx.needs_input_grad[1 + position]:
                 grads.append(None)
                 continue
-            backward = genred.backward_genred(kernel, position)
+            backward = genred.backward_genred(signature, position)
             extra = [eta.contiguous()]
             if REDUCTIONS[genred.reduction_op][0] == "LogSumExp":
                 extra.append(result)
             gradient = backward(*args, *extra)
-            if kernel.inputs[position][1] == 2:  # a parameter: sum the rows
+            if signature[0][position][1] == 2:  # a parameter: sum the rows
                 gradient = gradient.sum(0)
             grads.append(gradient.reshape(arg.shape))
         return tuple(grads)
 
 
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)
+
+
+def _as_tensor(x):
+    return x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
+
+
+class LazyTensor(GenericLazyTensor):
+    genred_class = Genred
+    tools = types.SimpleNamespace(asarray=_as_tensor, shape=lambda x: tuple(x.shape),
+                                  reshape=torch.reshape)
+
+
+def Vi(x):
+    """An i-variable from a (M, D) tensor."""
+    return LazyTensor(x, axis=0)
+
+
+def Vj(x):
+    """A j-variable from a (N, D) tensor."""
+    return LazyTensor(x, axis=1)
+
+
+def Pm(x):
+    """A parameter from a (D,) tensor or a number."""
+    if isinstance(x, (int, float)):
+        x = torch.tensor([float(x)])
+    return LazyTensor(x)
