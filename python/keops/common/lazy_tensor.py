@@ -14,16 +14,19 @@ _IDS = itertools.count()
 
 
 class _Variable:
-    """One array of the formula: `category` 0 (i), 1 (j) or 2 (parameter)."""
+    """One array of the formula: `category` 0 (i), 1 (j) or 2 (parameter).
+    A Python float is a parameter whose array takes the dtype of the other
+    arrays when the formula is reduced (`array` is None until then)."""
 
-    def __init__(self, array, category, dim):
+    def __init__(self, array, category, dim, value=None):
         self.key = "@%d@" % next(_IDS)
-        self.array, self.category, self.dim = array, category, dim
+        self.array, self.category, self.dim, self.value = array, category, dim, value
 
 
 class GenericLazyTensor:
     """Subclasses set `genred_class` (their Genred) and `tools`: asarray(x),
-    is_array(x), shape(x), reshape(x, shape)."""
+    shape(x), reshape(x, shape) and constant(value, like) (a (1,) array of
+    `like`'s dtype, float64 without `like`)."""
 
     genred_class = None
     tools = None
@@ -42,7 +45,9 @@ class GenericLazyTensor:
             self.formula, self.variables, self._dim = "IntCst(%d)" % x, [], 1
             return
         if isinstance(x, float):
-            x = self.tools.asarray([x])
+            variable = _Variable(None, 2, 1, value=x)
+            self.formula, self.variables, self._dim = variable.key, [variable], 1
+            return
         array = self.tools.asarray(x)
         shape = tuple(self.tools.shape(array))
         if axis is not None:
@@ -256,6 +261,12 @@ class GenericLazyTensor:
     # Reductions
     # ----------------------------------------------------------------------
 
+    def _arrays(self, variables):
+        """The arrays of `variables`, Python floats in the arrays' dtype."""
+        like = next((v.array for v in variables if v.array is not None), None)
+        return [v.array if v.array is not None else self.tools.constant(v.value, like)
+                for v in variables]
+
     def _reduce(self, reduction_op, dim, opt_arg=None, formula2=None, **kwargs):
         axis = dim if dim is not None else kwargs.pop("axis", None)
         if axis not in (0, 1):
@@ -267,7 +278,7 @@ class GenericLazyTensor:
         routine = self.genred_class(self._text(), [], reduction_op=reduction_op,
                                     axis=axis, opt_arg=opt_arg, formula2=formula2,
                                     **kwargs)
-        arrays = [v.array for v in self.variables]
+        arrays = self._arrays(self.variables)
         if not call:
             return lambda: routine(*arrays, **call_options)
         return routine(*arrays, **call_options)
@@ -294,7 +305,7 @@ class GenericLazyTensor:
         formula, formula2 = both._text().split("#")
         routine = self.genred_class(formula, [], reduction_op=reduction_op, axis=dim,
                                     formula2=formula2, **kwargs)
-        return routine(*[v.array for v in both.variables])
+        return routine(*self._arrays(both.variables))
 
     def min(self, dim=-1, **kwargs):
         return self._unary("Min", dim=1) if dim in (-1, 2) else self._reduce("Min", dim, **kwargs)

@@ -11,8 +11,9 @@ from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
 from keops.common.lazy_tensor import GenericLazyTensor
 from keops.common.reductions import postprocess
+from keops.common.solve import KernelSolveBase, conjugate_gradient
 
-__all__ = ["Genred", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
+__all__ = ["Genred", "KernelSolve", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
            "generic_logsumexp", "generic_argmin", "generic_argkmin"]
 
 
@@ -39,10 +40,27 @@ class Genred(GenredBase):
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)
 
 
+class KernelSolve(KernelSolveBase):
+    """Solves (alpha Id + K) a = b, b being the argument at the position of
+    `varinvalias`, by conjugate gradient."""
+
+    genred_class = Genred
+
+    def __call__(self, *args, backend="auto", device_id=-1, alpha=1e-10, eps=1e-6,
+                 ranges=None):
+        args = [np.asarray(a) for a in args]
+        b = args[self.position]
+        return conjugate_gradient(self.linop(args, alpha), b, eps,
+                                  dot=lambda u, v: float((u * v).sum()),
+                                  copy=np.copy)
+
+
 class LazyTensor(GenericLazyTensor):
     genred_class = Genred
-    tools = types.SimpleNamespace(asarray=np.asarray, shape=np.shape,
-                                  reshape=np.reshape)
+    tools = types.SimpleNamespace(
+        asarray=np.asarray, shape=np.shape, reshape=np.reshape,
+        constant=lambda value, like: np.array(
+            [value], dtype=like.dtype if like is not None else np.float64))
 
 
 def Vi(x):

@@ -12,8 +12,9 @@ from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
 from keops.common.lazy_tensor import GenericLazyTensor
 from keops.common.reductions import REDUCTIONS, postprocess
+from keops.common.solve import KernelSolveBase, conjugate_gradient
 
-__all__ = ["Genred", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
+__all__ = ["Genred", "KernelSolve", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
            "generic_logsumexp", "generic_argmin", "generic_argkmin"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
@@ -115,14 +116,65 @@ class _GenredFunction(torch.autograd.Function):
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)
 
 
+class KernelSolve(KernelSolveBase):
+    """Solves (alpha Id + K) a = b by conjugate gradient; differentiable: the
+    backward pass solves the same (symmetric) system for the gradient of b and
+    differentiates K a for the other arguments."""
+
+    genred_class = Genred
+
+    def __call__(self, *args, backend="auto", device_id=-1, alpha=1e-10, eps=1e-6,
+                 ranges=None):
+        return _KernelSolveFunction.apply(self, alpha, eps, *args)
+
+    def solve(self, args, alpha, eps):
+        args = [a.detach() for a in args]
+        return conjugate_gradient(self.linop(args, alpha), args[self.position], eps,
+                                  dot=lambda u, v: (u * v).sum(), copy=torch.clone)
+
+
+class _KernelSolveFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, solver, alpha, eps, *args):
+        a = solver.solve(args, alpha, eps)
+        ctx.solver, ctx.alpha, ctx.eps = solver, alpha, eps
+        ctx.save_for_backward(a, *args)
+        return a
+
+    @staticmethod
+    def backward(ctx, eta):
+        a, *args = ctx.saved_tensors
+        solver = ctx.solver
+        # (alpha + K) a = b: db = (alpha + K)^-1 eta; dx = -d/dx [db . K(x) a].
+        gb = solver.solve(args[:solver.position] + [eta] + args[solver.position + 1:],
+                          ctx.alpha, ctx.eps)
+        grads = [None] * len(args)
+        wanted = [k for k in range(len(args))
+                  if ctx.needs_input_grad[3 + k] and k != solver.position]
+        if wanted:
+            with torch.enable_grad():
+                inputs = [arg.detach().requires_grad_(k in wanted)
+                          for k, arg in enumerate(args)]
+                inputs[solver.position] = a.detach()
+                ka = solver.genred(*inputs)
+                found = torch.autograd.grad(ka, [inputs[k] for k in wanted], -gb)
+            for k, gradient in zip(wanted, found):
+                grads[k] = gradient
+        if ctx.needs_input_grad[3 + solver.position]:
+            grads[solver.position] = gb
+        return (None, None, None, *grads)
+
+
 def _as_tensor(x):
     return x if isinstance(x, torch.Tensor) else torch.as_tensor(x)
 
 
 class LazyTensor(GenericLazyTensor):
     genred_class = Genred
-    tools = types.SimpleNamespace(asarray=_as_tensor, shape=lambda x: tuple(x.shape),
-                                  reshape=torch.reshape)
+    tools = types.SimpleNamespace(
+        asarray=_as_tensor, shape=lambda x: tuple(x.shape), reshape=torch.reshape,
+        constant=lambda value, like: torch.tensor(
+            [value], dtype=like.dtype if like is not None else torch.float64))
 
 
 def Vi(x):
