@@ -65,7 +65,29 @@ def test_errors():
         GAUSS(x.numpy(), y, b, p)
     with pytest.raises(ValueError, match="must have shape \\(rows, 3\\), got \\(20, 2\\)"):
         GAUSS(x[:, :2], y, b, p)
-    with pytest.raises(NotImplementedError, match="differentiates Sum and LogSumExp"):
-        x.requires_grad_()
-        Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="Min",
-               axis=1)(x, y).sum().backward()
+    with pytest.raises(ValueError, match="only CPU tensors"):
+        GAUSS(x.to("meta"), y, b, p)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+@pytest.mark.parametrize("reduction_op, formula, formula2, k", [
+    ("LogSumExp", "-p*SqDist(x,y)", "b", None),
+    ("SumSoftMaxWeight", "-p*SqDist(x,y)", "b*Elem(x,0)", None),
+    ("Min", "x*y-p", None, None),
+    ("Max_ArgMax", "SqDist(x,y)*p", None, None),
+    ("KMin", "x*y-p", None, 3),
+    ("KMin_ArgKMin", "SqDist(x,y)+p", None, 2),
+])
+def test_gradcheck_of_the_other_reductions(reduction_op, formula, formula2, k, axis):
+    torch.manual_seed(2)
+    args = (torch.rand(7, 3, dtype=torch.float64), torch.rand(13, 3, dtype=torch.float64),
+            torch.rand(13, 2, dtype=torch.float64) + 0.1, torch.rand(1, dtype=torch.float64))
+    args = tuple(a.requires_grad_() for a in args)
+    routine = Genred(formula, ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)", "p = Pm(1)"],
+                     reduction_op=reduction_op, axis=axis, formula2=formula2, opt_arg=k)
+
+    def values(*a):
+        result = routine(*a)
+        return result[0] if isinstance(result, tuple) else result
+
+    assert torch.autograd.gradcheck(values, args)

@@ -1,9 +1,11 @@
 # keops/torch/__init__.py - The PyTorch interface: Genred with autograd.
 # SPDX-License-Identifier: MIT
-"""keops.torch: LazyTensor, Vi, Vj, Pm, Genred and the generic helpers on CPU
-tensors, as in pykeops.torch. Results are differentiable: the backward pass of a reduction is
-itself a Genred (a reduction of a Grad formula), so gradients of any order
-work (create_graph=True)."""
+"""keops.torch: LazyTensor, Vi, Vj, Pm, Genred, KernelSolve and the generic
+helpers on CPU tensors, as in pykeops.torch. Results are differentiable: the
+backward pass of a reduction is itself a Genred (a reduction of a Grad
+formula), so gradients of any order work (create_graph=True); beyond pykeops,
+Min, Max, KMin and their arg forms differentiate through the selected
+columns."""
 import types
 
 import torch
@@ -53,29 +55,71 @@ class Genred(GenredBase):
         return kernel, outputs
 
     def backward_genred(self, signature, position):
-        """The Genred computing the gradient w.r.t. argument `position`, from
-        the arguments, then eta, then the forward output: a Sum reduction of
-        a Grad formula over the axis the variable is not indexed by."""
-        name, _, _ = REDUCTIONS[self.reduction_op]
-        if name not in ("Sum", "LogSumExp") or self.formula2:
-            raise NotImplementedError(
-                "keops.torch differentiates Sum and LogSumExp (without weight) "
-                "reductions; got %s" % self.reduction_op)
+        """The Genred computing the gradient w.r.t. argument `position` from
+        the arguments followed by `backward_extras`: a Sum reduction of a Grad
+        formula over the axis the variable is not indexed by (the formulas of
+        docs/autodiff.md)."""
+        name, takes_k, _ = REDUCTIONS[self.reduction_op]
         inputs, row_category, outputs = signature
         count = len(inputs)
         _, category, dim = inputs[position]
-        out_category, out_dim = row_category, outputs[0][1]
-        v = "Var(%d,%d,%d)" % (position, dim, category)
-        eta = "Var(%d,%d,%d)" % (count, out_dim, out_category)
+        out_dim = outputs[0][1]
+
+        def var(k, d, c):
+            return "Var(%d,%d,%d)" % (k, d, c)
+
+        v, eta = var(position, dim, category), var(count, out_dim, row_category)
+        saved = var(count + 1, out_dim, row_category)
+        f = "(%s)" % self.formula
+        g = "(%s)" % self.formula2 if self.formula2 else None
         if name == "Sum":
-            gradient = eta
-        else:
-            result = "Var(%d,%d,%d)" % (count + 1, out_dim, out_category)
-            gradient = "%s*Exp((%s)-%s)" % (eta, self.formula, result)
+            formula = "Grad(%s,%s,%s)" % (f, v, eta)
+        elif name == "LogSumExp" and not g:
+            formula = "Grad(%s,%s,%s*Exp(%s-%s))" % (f, v, eta, f, saved)
+        elif name == "LogSumExp":
+            w = "(%s*Exp(%s-%s))" % (eta, f, saved)
+            formula = "Grad(%s,%s,(%s|%s))+Grad(%s,%s,%s)" % (f, v, w, g, g, v, w)
+        elif name == "SumSoftMaxWeight":
+            w = "Exp(%s-%s)" % (f, var(count + 2, 1, row_category))
+            formula = "Grad(%s,%s,%s*(%s|(%s-%s)))+Grad(%s,%s,%s*%s)" % (
+                f, v, w, eta, g, saved, g, v, eta, w)
+        else:  # Min, Max, KMin and their arg forms: at the selected columns
+            column = var(count + 2, 1, 1 - row_category)
+            k = self.opt_arg if takes_k else 1
+            d = out_dim // k
+
+            def part(x, s):
+                return x if k == 1 else "Extract(%s,%d,%d)" % (x, s * d, d)
+
+            weight = "+".join("%s*Equal(%s,%s)" % (part(eta, s), column, part(saved, s))
+                              for s in range(k))
+            formula = "Grad(%s,%s,%s)" % (f, v, weight)
         axis = self.axis if category == 2 else (1 if category == 0 else 0)
-        return Genred("Grad(%s,%s,%s)" % (self.formula, v, gradient), self.aliases,
-                      reduction_op="Sum", axis=axis, sum_scheme=self.sum_scheme,
-                      use_double_acc=self.double_acc)
+        return Genred(formula, self.aliases, reduction_op="Sum", axis=axis,
+                      sum_scheme="block_sum", use_double_acc=self.double_acc)
+
+    def backward_extras(self, signature, args, eta, result):
+        """The arrays after eta that the backward Genred reads."""
+        name, takes_k, _ = REDUCTIONS[self.reduction_op]
+        inputs, row_category, _ = signature
+        if name == "Sum":
+            return [eta]
+        if name == "LogSumExp":
+            return [eta, result]
+        if name == "SumSoftMaxWeight":
+            normalizer = Genred(self.formula, self.aliases, reduction_op="LogSumExp",
+                                axis=self.axis)(*args)
+            return [eta, result, normalizer]
+        # The selected columns, as floats, and the column index.
+        arg_op = {"Min": "ArgMin", "Min_ArgMin": "ArgMin", "Max": "ArgMax",
+                  "Max_ArgMax": "ArgMax", "KMin": "ArgKMin",
+                  "KMin_ArgKMin": "ArgKMin"}[name]
+        indices = Genred(self.formula, self.aliases, reduction_op=arg_op,
+                         axis=self.axis, opt_arg=self.opt_arg)(*args)
+        columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
+                        if category == 1 - row_category), 1)
+        column = torch.arange(columns, dtype=eta.dtype).reshape(columns, 1)
+        return [eta, indices.reshape(eta.shape).to(eta.dtype), column]
 
 
 class _GenredFunction(torch.autograd.Function):
@@ -103,9 +147,7 @@ class _GenredFunction(torch.autograd.Function):
                 grads.append(None)
                 continue
             backward = genred.backward_genred(signature, position)
-            extra = [eta.contiguous()]
-            if REDUCTIONS[genred.reduction_op][0] == "LogSumExp":
-                extra.append(result)
+            extra = genred.backward_extras(signature, args, eta.contiguous(), result)
             gradient = backward(*args, *extra)
             if signature[0][position][1] == 2:  # a parameter: sum the rows
                 gradient = gradient.sum(0)
