@@ -133,3 +133,18 @@ def test_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=None) as info:
         call()
     assert message in str(info.value)
+
+
+def test_batch_dimensions_broadcast():
+    routine = Genred("Exp(-p*SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)",
+                                               "p = Pm(1)"], axis=1)
+    x, y = RNG.random((2, 1, 10, 3)), RNG.random((1, 4, 20, 3))
+    b, p = RNG.random((4, 20, 1)), RNG.random((2, 4, 1))
+    result = routine(x, y, b, p)
+    assert result.shape == (2, 4, 10, 1)
+    for i in range(2):
+        for j in range(4):
+            d = ((x[i, 0][:, None] - y[0, j][None]) ** 2).sum(-1)
+            np.testing.assert_allclose(result[i, j], np.exp(-p[i, j, 0] * d) @ b[j])
+    with pytest.raises(ValueError, match="do not broadcast"):
+        routine(x, RNG.random((3, 20, 3)), b, p)

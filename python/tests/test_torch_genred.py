@@ -91,3 +91,17 @@ def test_gradcheck_of_the_other_reductions(reduction_op, formula, formula2, k, a
         return result[0] if isinstance(result, tuple) else result
 
     assert torch.autograd.gradcheck(values, args)
+
+
+def test_batch_dimensions_with_autograd():
+    torch.manual_seed(3)
+    x = torch.rand(3, 10, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(3, 12, 3, dtype=torch.float64)
+    b = torch.rand(12, 1, dtype=torch.float64)
+    p = torch.rand(1, dtype=torch.float64)
+    ours = GAUSS(x, y, b, p)
+    dense = torch.exp(-p * ((x[:, :, None] - y[:, None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours, dense)
+    eta = torch.rand_like(dense)
+    torch.testing.assert_close(torch.autograd.grad((ours * eta).sum(), x)[0],
+                               torch.autograd.grad((dense * eta).sum(), x)[0])

@@ -4,6 +4,8 @@
 compiler, so once per process), checks the arguments of a call and turns them
 into the 2-D contiguous arrays of the kernel. keops.numpy and keops.torch add
 the array library."""
+import numpy as np
+
 from keops import _C
 from keops.common.reductions import accumulation_options, reduction_formula
 
@@ -70,6 +72,35 @@ class GenredBase:
                                            "CPU)" if name == "float16" else ""))
         return name
 
+    def batched(self, args, shapes, call, stack):
+        """Runs `call` (on arguments without batch dimensions) once per entry of
+        the broadcast batch dimensions: (..., rows, D) for variables, (..., D)
+        for parameters. `stack(results, batch_shape)` joins the results."""
+        kernel = self.kernel(self.dtype_name([a.dtype for a in args]))
+        if len(shapes) != len(kernel.inputs):
+            self.shapes_2d(kernel, shapes)  # raises the count error
+        batch_shapes = []
+        for shape, (_, category, _) in zip(shapes, kernel.inputs):
+            core = 1 if category == 2 else 2
+            batch_shapes.append(tuple(shape[:-core]) if len(shape) > core else ())
+        if not any(batch_shapes):
+            return call(args)
+        try:
+            batch = np.broadcast_shapes(*batch_shapes)
+        except ValueError:
+            raise ValueError("the batch dimensions %s of the arguments do not "
+                             "broadcast" % (batch_shapes,)) from None
+        results = []
+        for index in np.ndindex(*batch):
+            sliced = []
+            for arg, own in zip(args, batch_shapes):
+                # Align from the right; a batch dimension of 1 broadcasts.
+                local = index[len(index) - len(own):]
+                sliced.append(arg[tuple(0 if n == 1 else i
+                                        for i, n in zip(local, own))] if own else arg)
+            results.append(call(sliced))
+        return stack(results, batch)
+
     @staticmethod
     def shapes_2d(kernel, shapes):
         """The 2-D shape of each argument, and the rows of the i and j axes;
@@ -86,8 +117,8 @@ class GenredBase:
                 k, " ('%s')" % name if name else "", CATEGORY_NAMES[category], dim)
             shape = tuple(shape)
             if len(shape) > 2:
-                raise ValueError("%s has shape %s: batch dimensions are not supported "
-                                 "yet" % (what, shape))
+                raise ValueError("%s has shape %s: batch dimensions must broadcast "
+                                 "with those of the other arguments" % (what, shape))
             if category == 2:
                 if shape not in ((dim,), (1, dim)) and not (dim == 1 and shape == ()):
                     raise ValueError("%s must have shape (%d,), got %s" % (what, dim, shape))

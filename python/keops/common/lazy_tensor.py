@@ -70,7 +70,8 @@ class GenericLazyTensor:
             self.ni = rows
         elif category == 1:
             self.nj = rows
-        variable = _Variable(self.tools.reshape(array, (rows, dim)), category, dim)
+        core_shape = (dim,) if category == 2 else (rows, dim)
+        variable = _Variable(self.tools.reshape(array, core_shape), category, dim)
         self.formula, self.variables, self._dim = variable.key, [variable], dim
 
     # ----------------------------------------------------------------------

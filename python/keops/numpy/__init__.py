@@ -21,6 +21,14 @@ class Genred(GenredBase):
     def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
         self.check_call_options(backend, ranges)
         arrays = [np.asarray(a) for a in args]
+        result = self.batched(arrays, [a.shape for a in arrays], self._call_2d,
+                              _stack)
+        if out is not None:
+            out[...] = result
+            return out
+        return result
+
+    def _call_2d(self, arrays):
         dtype = self.dtype_name([a.dtype for a in arrays])
         kernel = self.kernel(dtype)
         shapes, rows = self.shapes_2d(kernel, [a.shape for a in arrays])
@@ -29,12 +37,16 @@ class Genred(GenredBase):
         outputs = [np.empty((output_rows, dim), dtype=out_dtype)
                    for out_dtype, dim in kernel.outputs]
         kernel.run(inputs, outputs, rows[0], rows[1])
-        result = postprocess(outputs, self.reduction_op, self.opt_arg, np.reshape,
-                             lambda a, b: (a, b))
-        if out is not None:
-            out[...] = result
-            return out
-        return result
+        return postprocess(outputs, self.reduction_op, self.opt_arg, np.reshape,
+                           lambda a, b: (a, b))
+
+
+def _stack(results, batch):
+    """Joins per-batch results (arrays or pairs) into (*batch, ...) arrays."""
+    if isinstance(results[0], tuple):
+        return tuple(_stack([r[k] for r in results], batch) for k in range(2))
+    stacked = np.stack(results)
+    return stacked.reshape(tuple(batch) + stacked.shape[1:])
 
 
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)

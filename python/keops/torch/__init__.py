@@ -32,15 +32,19 @@ class Genred(GenredBase):
             if arg.device.type != "cpu":
                 raise ValueError("argument %d is on %s: only CPU tensors are "
                                  "supported yet" % (k, arg.device))
-        outputs = _GenredFunction.apply(self, *args)
-        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
-        result = postprocess(list(outputs), self.reduction_op, self.opt_arg,
-                             torch.reshape, lambda a, b: (a, b))
+        result = self.batched(list(args), [a.shape for a in args], self._call_2d,
+                              _stack)
         if out is not None:
             with torch.no_grad():
                 out.copy_(result)
             return out
         return result
+
+    def _call_2d(self, args):
+        outputs = _GenredFunction.apply(self, *args)
+        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        return postprocess(list(outputs), self.reduction_op, self.opt_arg,
+                           torch.reshape, lambda a, b: (a, b))
 
     def run(self, args):
         """The raw outputs (2-D tensors) of the kernel on `args`."""
@@ -120,6 +124,14 @@ class Genred(GenredBase):
                         if category == 1 - row_category), 1)
         column = torch.arange(columns, dtype=eta.dtype).reshape(columns, 1)
         return [eta, indices.reshape(eta.shape).to(eta.dtype), column]
+
+
+def _stack(results, batch):
+    """Joins per-batch results (tensors or pairs) into (*batch, ...) tensors."""
+    if isinstance(results[0], tuple):
+        return tuple(_stack([r[k] for r in results], batch) for k in range(2))
+    stacked = torch.stack(results)
+    return stacked.reshape(tuple(batch) + tuple(stacked.shape[1:]))
 
 
 class _GenredFunction(torch.autograd.Function):
