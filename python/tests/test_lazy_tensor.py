@@ -131,3 +131,18 @@ def test_errors():
         LazyTensor(X) + LazyTensor(np.zeros((1, 40, 2)))
     with pytest.raises(TypeError, match="built from an array"):
         LazyTensor(None)
+
+
+def test_transpose_and_solve():
+    x, y = LazyTensor(X), LazyTensor(Y)
+    K = (-x.sqdist(y)).exp()
+    d = np.exp(-((X - Y) ** 2).sum(-1))
+    np.testing.assert_allclose(K.t().sum(dim=1)[:, 0], d.sum(0))
+    assert K.T.shape == (40, 30, 1)
+    points = RNG.random((100, 1, 2))
+    Kxx = (-LazyTensor(points).sqdist(LazyTensor(np.swapaxes(points, 0, 1))) * 10).exp()
+    b = RNG.random((100, 2))
+    a = Kxx.solve(b, alpha=0.1, eps=1e-12)
+    dense = np.exp(-10 * ((points - np.swapaxes(points, 0, 1)) ** 2).sum(-1))
+    np.testing.assert_allclose(a, np.linalg.solve(dense + 0.1 * np.eye(100), b),
+                               rtol=1e-8, atol=1e-10)

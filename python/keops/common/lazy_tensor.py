@@ -330,6 +330,34 @@ class GenericLazyTensor:
         return self._reduce("KMin_ArgKMin", dim, opt_arg=K, **kwargs)
     Kmin_reduction, argKmin_reduction, Kmin_argKmin_reduction = Kmin, argKmin, Kmin_argKmin
 
+    def t(self):
+        """The transposed symbolic matrix: i and j variables swap roles."""
+        swapped, formula = [], self.formula
+        for v in self.variables:
+            category = {0: 1, 1: 0}.get(v.category, v.category)
+            w = _Variable(v.array, category, v.dim, value=v.value)
+            formula = formula.replace(v.key, w.key)
+            swapped.append(w)
+        return type(self)(formula=formula, variables=swapped, dim=self._dim,
+                          ni=self.nj, nj=self.ni)
+
+    T = property(t)
+
+    def solve(self, b, alpha=1e-10, eps=1e-6, call=True):
+        """a with (alpha Id + K) a = b, by conjugate gradient, for a symmetric
+        positive LazyTensor K of dimension 1 and b of shape (M,) or (M, D)."""
+        if isinstance(b, GenericLazyTensor):
+            if len(b.variables) != 1 or b.variables[0].category != 0:
+                raise ValueError("solve takes b as an array or an i-variable LazyTensor")
+            b = b.variables[0].array
+        from keops.common.solve import conjugate_gradient
+
+        def solve():
+            return conjugate_gradient(lambda v: self @ v + alpha * v, b, eps,
+                                      dot=lambda u, v: (u * v).sum(),
+                                      copy=lambda u: u * 1)
+        return solve() if call else solve
+
     def __matmul__(self, v):
         """K @ v: sum_j K_ij v_j for a LazyTensor of dimension 1."""
         if self._dim != 1:
