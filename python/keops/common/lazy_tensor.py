@@ -367,3 +367,17 @@ class GenericLazyTensor:
         column = self.tools.reshape(v, (1, shape[0], shape[1] if len(shape) == 2 else 1))
         result = (self * type(self)(column)).sum(dim=1)
         return self.tools.reshape(result, (-1,)) if len(shape) == 1 else result
+
+
+def make_variable_constructors(lazy_tensor_class):
+    """Vi and Vj for a LazyTensor class: variables from (rows, D) arrays."""
+
+    def Vi(x):
+        """An i-variable from a (M, D) array."""
+        return lazy_tensor_class(x, axis=0)
+
+    def Vj(x):
+        """A j-variable from a (N, D) array."""
+        return lazy_tensor_class(x, axis=1)
+
+    return Vi, Vj

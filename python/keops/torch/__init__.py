@@ -12,7 +12,7 @@ import torch
 
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
-from keops.common.lazy_tensor import GenericLazyTensor
+from keops.common.lazy_tensor import GenericLazyTensor, make_variable_constructors
 from keops.common.reductions import REDUCTIONS, postprocess
 from keops.common.solve import KernelSolveBase, conjugate_gradient
 
@@ -231,14 +231,7 @@ class LazyTensor(GenericLazyTensor):
             [value], dtype=like.dtype if like is not None else torch.float64))
 
 
-def Vi(x):
-    """An i-variable from a (M, D) tensor."""
-    return LazyTensor(x, axis=0)
-
-
-def Vj(x):
-    """A j-variable from a (N, D) tensor."""
-    return LazyTensor(x, axis=1)
+Vi, Vj = make_variable_constructors(LazyTensor)
 
 
 def Pm(x):
