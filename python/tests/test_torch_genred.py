@@ -105,3 +105,26 @@ def test_batch_dimensions_with_autograd():
     eta = torch.rand_like(dense)
     torch.testing.assert_close(torch.autograd.grad((ours * eta).sum(), x)[0],
                                torch.autograd.grad((dense * eta).sum(), x)[0])
+
+
+def test_torch_func_grad_vjp_jacrev_and_vmap():
+    x, y, b, p = inputs(False)
+    dense = dense_gauss
+
+    def loss(routine):
+        return lambda t: (routine(t, y, b, p) ** 2).sum()
+
+    torch.testing.assert_close(torch.func.grad(loss(GAUSS))(x),
+                               torch.func.grad(loss(dense))(x))
+    torch.testing.assert_close(torch.func.jacrev(lambda t: GAUSS(t, y, b, p))(x),
+                               torch.func.jacrev(lambda t: dense(t, y, b, p))(x))
+    _, pullback = torch.func.vjp(lambda t: LSE(t, y, b, p), x)
+    _, dense_pullback = torch.func.vjp(lambda t: dense_lse(t, y, b, p), x)
+    eta = torch.rand(30, 1, dtype=torch.float64)
+    torch.testing.assert_close(pullback(eta)[0], dense_pullback(eta)[0])
+    xs = torch.rand(4, 20, 3, dtype=torch.float64)
+    torch.testing.assert_close(torch.vmap(lambda t: GAUSS(t, y, b, p))(xs),
+                               torch.stack([dense(t, y, b, p) for t in xs]))
+    ps = torch.rand(5, 1, dtype=torch.float64)
+    torch.testing.assert_close(torch.vmap(lambda q: LSE(x, y, b, q))(ps),
+                               torch.stack([dense_lse(x, y, b, q) for q in ps]))

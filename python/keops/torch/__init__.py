@@ -135,19 +135,37 @@ def _stack(results, batch):
 
 
 class _GenredFunction(torch.autograd.Function):
+    """The raw outputs of a Genred; backward and vmap rules for autograd and
+    torch.func (grad, vjp, jacrev, vmap)."""
+
     @staticmethod
-    def forward(ctx, genred, *args):
-        kernel, outputs = genred.run(args)
+    def forward(genred, *args):
+        _, outputs = genred.run(args)
+        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        genred, *args = inputs
+        outputs = output if isinstance(output, tuple) else (output,)
+        kernel = genred.kernel(genred.dtype_name([a.dtype for a in args]))
         # The kernel's signature (plain data: the autograd graph may outlive
         # the interpreter's extension objects).
         ctx.genred = genred
         ctx.signature = (kernel.inputs, kernel.row_category, kernel.outputs)
         ctx.save_for_backward(*args, outputs[0])
-        for output in outputs[1:]:
-            ctx.mark_non_differentiable(output)
+        for extra in outputs[1:]:
+            ctx.mark_non_differentiable(extra)
         if outputs[0].dtype == torch.int64:
             ctx.mark_non_differentiable(outputs[0])
-        return tuple(outputs) if len(outputs) > 1 else outputs[0]
+
+    @staticmethod
+    def vmap(info, in_dims, genred, *args):
+        # The vmapped dimension becomes a leading batch dimension.
+        moved = [arg if dim is None else arg.movedim(dim, 0)
+                 for arg, dim in zip(args, in_dims[1:])]
+        outputs = genred.batched(moved, [a.shape for a in moved],
+                                 lambda a: _GenredFunction.apply(genred, *a), _stack)
+        return outputs, (0, 0) if isinstance(outputs, tuple) else 0
 
     @staticmethod
     def backward(ctx, eta, *unused):
