@@ -128,3 +128,21 @@ def test_torch_func_grad_vjp_jacrev_and_vmap():
     ps = torch.rand(5, 1, dtype=torch.float64)
     torch.testing.assert_close(torch.vmap(lambda q: LSE(x, y, b, q))(ps),
                                torch.stack([dense_lse(x, y, b, q) for q in ps]))
+
+
+def test_torch_func_forward_mode_jvp_jacfwd_hessian():
+    x, y, b, p = inputs(False)
+    tangent = torch.rand_like(x)
+    _, ours = torch.func.jvp(lambda t: GAUSS(t, y, b, p), (x,), (tangent,))
+    _, dense = torch.func.jvp(lambda t: dense_gauss(t, y, b, p), (x,), (tangent,))
+    torch.testing.assert_close(ours, dense)
+    torch.testing.assert_close(torch.func.jacfwd(lambda q: LSE(x, y, b, q))(p),
+                               torch.func.jacfwd(lambda q: dense_lse(x, y, b, q))(p))
+    small = x[:6]
+    torch.testing.assert_close(
+        torch.func.hessian(lambda t: (GAUSS(t, y, b, p) ** 2).sum())(small),
+        torch.func.hessian(lambda t: (dense_gauss(t, y, b, p) ** 2).sum())(small))
+    with pytest.raises(NotImplementedError, match="forward-mode derivatives"):
+        routine = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="Min",
+                         axis=1)
+        torch.func.jvp(lambda t: routine(t, y), (x,), (tangent,))

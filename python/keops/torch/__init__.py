@@ -102,6 +102,34 @@ class Genred(GenredBase):
         return Genred(formula, self.aliases, reduction_op="Sum", axis=axis,
                       sum_scheme="block_sum", use_double_acc=self.double_acc)
 
+    def forward_derivative(self, signature, args, tangents, result):
+        """The output tangent for the argument `tangents` (forward mode): a
+        reduction of Diff formulas, sum_k Diff(F, v_k, t_k)."""
+        name = REDUCTIONS[self.reduction_op][0]
+        if name not in ("Sum", "LogSumExp") or self.formula2:
+            raise NotImplementedError("forward-mode derivatives (torch.func.jvp) "
+                                      "are available for Sum and LogSumExp "
+                                      "reductions; got %s" % self.reduction_op)
+        inputs, row_category, outputs = signature
+        f = "(%s)" % self.formula
+        terms, extra = [], []
+        for k, ((_, category, dim), tangent) in enumerate(zip(inputs, tangents)):
+            if tangent is None:
+                continue
+            position = len(inputs) + len(extra)
+            terms.append("Diff(%s,Var(%d,%d,%d),Var(%d,%d,%d))" % (
+                f, k, dim, category, position, dim, category))
+            extra.append(tangent.contiguous())
+        derivative = "+".join(terms)
+        if name == "LogSumExp":
+            saved = "Var(%d,%d,%d)" % (len(inputs) + len(extra), outputs[0][1],
+                                      row_category)
+            derivative = "Exp(%s-%s)*(%s)" % (f, saved, derivative)
+            extra.append(result)
+        routine = Genred(derivative, self.aliases, reduction_op="Sum", axis=self.axis,
+                         use_double_acc=self.double_acc)
+        return routine(*args, *extra)
+
     def backward_extras(self, signature, args, eta, result):
         """The arrays after eta that the backward Genred reads."""
         name, takes_k, _ = REDUCTIONS[self.reduction_op]
@@ -153,10 +181,16 @@ class _GenredFunction(torch.autograd.Function):
         ctx.genred = genred
         ctx.signature = (kernel.inputs, kernel.row_category, kernel.outputs)
         ctx.save_for_backward(*args, outputs[0])
+        ctx.save_for_forward(*args, outputs[0])
         for extra in outputs[1:]:
             ctx.mark_non_differentiable(extra)
         if outputs[0].dtype == torch.int64:
             ctx.mark_non_differentiable(outputs[0])
+
+    @staticmethod
+    def jvp(ctx, genred_tangent, *tangents):
+        *args, result = ctx.saved_tensors
+        return ctx.genred.forward_derivative(ctx.signature, args, tangents, result)
 
     @staticmethod
     def vmap(info, in_dims, genred, *args):
