@@ -134,13 +134,16 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
     return makeError("lanes must be 0 or a power of 2");
   if (options.tileJ < 1)
     return makeError("tile_j must be >= 1");
+  if (options.rowsPerBlock < 1)
+    return makeError("rows_per_block must be >= 1");
   return llvm::Error::success();
 }
 
 std::string optionsKey(const ::keops::CompileOptions &options) {
   return options.dtype + "|" + options.sumScheme + "|" +
          (options.doubleAccumulator ? "f64acc" : "acc") + "|" +
-         std::to_string(options.lanes) + "|" + std::to_string(options.tileJ);
+         std::to_string(options.lanes) + "|" + std::to_string(options.tileJ) +
+         "|" + std::to_string(options.rowsPerBlock);
 }
 
 /// Imports and canonicalizes a formula.
@@ -174,6 +177,7 @@ void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
   mk::KeOpsToCPUPipelineOptions pipeline;
   pipeline.lanes = options.lanes;
   pipeline.tileJ = options.tileJ;
+  pipeline.rowsPerBlock = options.rowsPerBlock;
   pipeline.sumScheme = options.sumScheme;
   pipeline.doubleAccumulator = options.doubleAccumulator;
   mk::buildKeOpsToCPUPipeline(pm, pipeline);

@@ -40,6 +40,7 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   KeOpsTileReductionsPassOptions tiling;
   tiling.lanes = options.lanes;
   tiling.tileJ = options.tileJ;
+  tiling.rowsPerBlock = options.rowsPerBlock;
   tiling.sumScheme = options.sumScheme;
   tiling.doubleAccumulator = options.doubleAccumulator;
   pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());

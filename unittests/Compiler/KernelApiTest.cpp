@@ -175,6 +175,44 @@ TEST_F(KernelApiTest, EmptyAxes) {
             "reduction has no value on an empty set");
 }
 
+TEST(RowBlockTest, BlocksOfRowsGiveTheSameResults) {
+  // 9 rows: blocks of 2 or 4 rows, then the remaining rows one by one.
+  std::vector<double> x(9 * 3), y(11 * 3);
+  for (size_t k = 0; k < x.size(); ++k)
+    x[k] = std::sin(1.3 * k);
+  for (size_t k = 0; k < y.size(); ++k)
+    y[k] = std::cos(0.7 * k);
+  for (const char *formula : {"LogSumExp_Reduction(-SqDist(x,y), 0)",
+                              "ArgKMin_Reduction(SqDist(x,y), 3, 0)",
+                              "Sum_Reduction(Exp(-SqDist(x,y))*(x-y), 0)"}) {
+    std::vector<std::vector<double>> results;
+    for (int64_t rows : {1, 2, 4}) {
+      keops::CompileOptions options;
+      options.dtype = "float64";
+      options.rowsPerBlock = rows;
+      auto kernel = keops::compile(formula, {"x = Vi(3)", "y = Vj(3)"}, options);
+      ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+      int64_t dim = (*kernel)->getOutputs()[0].dim;
+      bool indices = (*kernel)->getOutputs()[0].dtype == KEOPS_RT_INT64;
+      std::vector<double> out(9 * dim);
+      std::vector<int64_t> outIndices(9 * dim);
+      llvm::Error error = (*kernel)->run(
+          {{x.data(), KEOPS_RT_FLOAT64, 9, 3}, {y.data(), KEOPS_RT_FLOAT64, 11, 3}},
+          {{indices ? static_cast<void *>(outIndices.data())
+                    : static_cast<void *>(out.data()),
+            (*kernel)->getOutputs()[0].dtype, 9, dim}});
+      ASSERT_FALSE(static_cast<bool>(error));
+      if (indices)
+        out.assign(outIndices.begin(), outIndices.end());
+      results.push_back(out);
+    }
+    for (size_t k = 0; k < results[0].size(); ++k) {
+      EXPECT_NEAR(results[1][k], results[0][k], 1e-12) << formula;
+      EXPECT_NEAR(results[2][k], results[0][k], 1e-12) << formula;
+    }
+  }
+}
+
 /// sum_j 0.1f over M = 2^22 columns, relative error against float64.
 double sumError(const keops::CompileOptions &options) {
   auto kernel = keops::compile("Sum_Reduction(b, 0)", {"b = Vj(1)"}, options);

@@ -47,6 +47,8 @@ struct CompileOptions {
   /// Columns per vector (0: 64 bytes) and per j-tile.
   int64_t lanes = 0;
   int64_t tileJ = 1024;
+  /// Rows computed together, sharing each load of the reduced variables.
+  int64_t rowsPerBlock = 2;
 };
 
 /// One variable of a kernel.

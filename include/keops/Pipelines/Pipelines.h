@@ -28,6 +28,10 @@ struct KeOpsToCPUPipelineOptions
   PassOptions::Option<int64_t> tileJ{
       *this, "tile-j", llvm::cl::desc("Columns per j-tile of the block sum"),
       llvm::cl::init(1024)};
+  PassOptions::Option<int64_t> rowsPerBlock{
+      *this, "rows-per-block",
+      llvm::cl::desc("Rows computed together, sharing the column loads"),
+      llvm::cl::init(2)};
   PassOptions::Option<std::string> sumScheme{
       *this, "sum-scheme",
       llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),

@@ -2,6 +2,7 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 sum-scheme=direct_sum}),canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 sum-scheme=kahan_scheme}),canonicalize,cse)' | FileCheck %s --check-prefix=KAHAN
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 double-accumulator=1}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 rows-per-block=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
 
 // The Gaussian kernel sum: rows, j-tiles of 16 columns (block sum), lanes of
 // 4 columns, a masked tail, a pairwise merge of the lanes, one store per row.
@@ -39,6 +40,18 @@
 // KAHAN: %[[T:.*]] = arith.addf %[[S]], %[[Y1]]
 // KAHAN: %[[D:.*]] = arith.subf %[[T]], %[[S]]
 // KAHAN: arith.subf %[[D]], %[[Y1]]
+
+// Two rows share each load of the reduced variables; odd rows go alone.
+// BLOCK-LABEL: func.func @gaussian
+// BLOCK: %[[C2:.*]] = arith.constant 2 : index
+// BLOCK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C2]]
+// BLOCK: scf.for {{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)
+// BLOCK: vector.load %[[Y:[^\[]*]]
+// BLOCK: math.exp
+// BLOCK-NOT: vector.load %[[Y]]
+// BLOCK: math.exp
+// BLOCK: scf.yield
+// BLOCK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %c1
 
 // F64ACC-LABEL: func.func @gaussian
 // F64ACC: arith.extf %{{.*}} : vector<4xf32> to vector<4xf64>

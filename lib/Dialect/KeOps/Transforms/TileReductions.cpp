@@ -82,8 +82,10 @@ namespace {
 class KernelEmitter {
 public:
   KernelEmitter(ReduceOp reduce, Accumulator &acc, int64_t lanes,
-                int64_t tileJ, bool blockSum, FloatType accType)
+                int64_t tileJ, int64_t rowsPerBlock, bool blockSum,
+                FloatType accType)
       : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
+        rowsPerBlock(rowsPerBlock),
         blockSum(blockSum), accType(accType),
         elementType(llvm::cast<FloatType>(
             llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
@@ -119,11 +121,28 @@ private:
   /// Accumulates the columns [begin, end) into `state`: full lanes, then a
   /// masked tail.
   State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
-  void emitRow(OpBuilder &b, Value row);
+  /// Computes a block of rows: the columns are loaded once per lane step
+  /// for all of them.
+  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
+  /// Merges the lanes of a row's state and stores its results.
+  void finalizeRow(OpBuilder &b, State state, Value row);
+
+  /// Slices row `r` of the states of a block of rows.
+  State rowState(const State &block, unsigned r) {
+    unsigned size = block.size() / rowValues.size();
+    return State(block.begin() + r * size, block.begin() + (r + 1) * size);
+  }
+  /// The initial state of every row of the block.
+  State initBlock(LaneEmitter &e) {
+    State block;
+    for (size_t r = 0; r < rowValues.size(); ++r)
+      block.append(acc.init(e, lanes));
+    return block;
+  }
 
   ReduceOp reduce;
   Accumulator &acc;
-  int64_t lanes, tileJ;
+  int64_t lanes, tileJ, rowsPerBlock;
   bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
@@ -131,6 +150,8 @@ private:
   llvm::SmallVector<Value> inputs, outputs;
   /// The components of each region argument for the current pair lanes.
   llvm::DenseMap<Value, Components> values;
+  /// The components of the row variables, for each row of the current block.
+  llvm::SmallVector<llvm::DenseMap<Value, Components>> rowValues;
 };
 
 } // namespace
@@ -220,7 +241,6 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
                                      Value mask) {
   LaneEmitter e(b, loc(), laneType);
   loadColumns(b, j, mask);
-  auto [f, g] = emitFormula(e);
   auto indexLanes = VectorType::get({lanes}, b.getI64Type());
   Value jLanes = vector::BroadcastOp::create(
       b, loc(), indexLanes,
@@ -232,10 +252,19 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
       b, loc(), jLanes,
       arith::ConstantOp::create(b, loc(),
                                 DenseIntElementsAttr::get(indexLanes, iota)));
-  State next = acc.accumulate(e, state, f, g, jLanes);
-  if (mask)
-    for (auto [n, old] : llvm::zip_equal(next, state))
-      n = arith::SelectOp::create(b, loc(), mask, n, old);
+  // The columns are loaded once for all the rows of the block.
+  State next;
+  for (unsigned r = 0; r < rowValues.size(); ++r) {
+    for (auto &[argument, components] : rowValues[r])
+      values[argument] = components;
+    auto [f, g] = emitFormula(e);
+    State old = rowState(state, r);
+    State row = acc.accumulate(e, old, f, g, jLanes);
+    if (mask)
+      for (auto [n, o] : llvm::zip_equal(row, old))
+        n = arith::SelectOp::create(b, loc(), mask, n, o);
+    next.append(row);
+  }
   return next;
 }
 
@@ -271,10 +300,18 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
   return State(tail.getResults());
 }
 
-void KernelEmitter::emitRow(OpBuilder &b, Value row) {
+void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
   LaneEmitter e(b, loc(), laneType);
-  loadBroadcastRows(b, Category::i, row);
-  State state = acc.init(e, lanes);
+  Block &body = reduce.getBody().front();
+  rowValues.clear();
+  rowValues.resize(rows.size());
+  for (auto [r, row] : llvm::enumerate(rows)) {
+    loadBroadcastRows(b, Category::i, row);
+    for (unsigned k = 0; k < inputs.size(); ++k)
+      if (reduce.getCategory(k) == Category::i)
+        rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
+  }
+  State state = initBlock(e);
   if (blockSum && acc.isSumType()) {
     // Block sum: each j-tile sums from zero, then merges into the total.
     auto tiles = scf::ForOp::create(
@@ -284,14 +321,24 @@ void KernelEmitter::emitRow(OpBuilder &b, Value row) {
           Value tileEnd = arith::MinUIOp::create(
               b, loc(), arith::AddIOp::create(b, loc(), t, index(b, tileJ)),
               colEnd);
-          State tile = scanColumns(b, t, tileEnd, acc.init(e, lanes));
-          scf::YieldOp::create(b, loc(), acc.merge(e, State(running), tile));
+          State tile = scanColumns(b, t, tileEnd, initBlock(e));
+          State merged;
+          for (unsigned r = 0; r < rowValues.size(); ++r)
+            merged.append(acc.merge(e, rowState(State(running), r),
+                                    rowState(tile, r)));
+          scf::YieldOp::create(b, loc(), merged);
         });
     state = State(tiles.getResults());
   } else {
     state = scanColumns(b, colBegin, colEnd, state);
   }
 
+  for (auto [r, row] : llvm::enumerate(rows))
+    finalizeRow(b, rowState(state, r), row);
+}
+
+void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
+  LaneEmitter e(b, loc(), laneType);
   // Merge the lanes pairwise: L -> L/2 -> ... -> 1.
   for (int64_t width = lanes; width > 1; width /= 2) {
     auto half = [&](const State &s, int64_t offset) {
@@ -336,11 +383,28 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     outputs.push_back(entry.getArgument(5 + numInputs + k));
 
   loadBroadcastRows(b, Category::param, Value());
-  scf::ForOp::create(b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
-                     [&](OpBuilder &b, Location, Value row, ValueRange) {
-                       emitRow(b, row);
-                       scf::YieldOp::create(b, loc());
-                     });
+  // Blocks of `rowsPerBlock` rows, then the remaining rows one by one.
+  Value count = arith::SubIOp::create(b, loc(), rowEnd, rowBegin);
+  Value blocksEnd = arith::AddIOp::create(
+      b, loc(), rowBegin,
+      arith::MulIOp::create(
+          b, loc(),
+          arith::DivUIOp::create(b, loc(), count, index(b, rowsPerBlock)),
+          index(b, rowsPerBlock)));
+  auto rowLoop = [&](Value begin, Value end, int64_t step) {
+    scf::ForOp::create(
+        b, loc(), begin, end, index(b, step), ValueRange(),
+        [&](OpBuilder &b, Location, Value row, ValueRange) {
+          llvm::SmallVector<Value> rows{row};
+          for (int64_t r = 1; r < step; ++r)
+            rows.push_back(arith::AddIOp::create(b, loc(), row, index(b, r)));
+          emitRows(b, rows);
+          scf::YieldOp::create(b, loc());
+        });
+  };
+  if (rowsPerBlock > 1)
+    rowLoop(rowBegin, blocksEnd, rowsPerBlock);
+  rowLoop(rowsPerBlock > 1 ? blocksEnd : rowBegin, rowEnd, 1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -388,8 +452,10 @@ struct KeOpsTileReductionsPass final
         llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
             .getElementType());
     int64_t laneCount = lanes ? lanes : 512 / elementType.getWidth();
-    if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount) || tileJ < 1) {
-      func.emitOpError("lanes must be a power of 2 and tile-j positive");
+    if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount) || tileJ < 1 ||
+        rowsPerBlock < 1) {
+      func.emitOpError("lanes must be a power of 2, tile-j and rows-per-block "
+                       "positive");
       return signalPassFailure();
     }
     FloatType accType = elementType;
@@ -398,7 +464,7 @@ struct KeOpsTileReductionsPass final
 
     std::unique_ptr<Accumulator> acc =
         Accumulator::create(reduce, accType, *scheme);
-    KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
+    KernelEmitter emitter(reduce, *acc, laneCount, tileJ, rowsPerBlock,
                           *scheme == SumScheme::BlockSum, accType);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
     Block *entry = new Block();

@@ -88,6 +88,9 @@ def KeOpsTileReductionsPass
            "Columns per vector (a power of 2); 0 picks 64 bytes of elements">,
     Option<"tileJ", "tile-j", "int64_t", /*default=*/"1024",
            "Columns per j-tile of the block sum">,
+    Option<"rowsPerBlock", "rows-per-block", "int64_t", /*default=*/"1",
+           "Rows computed together, sharing each load of the reduced "
+           "variables (the remaining rows go one by one)">,
     Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
            "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
            "direct_sum">,
