@@ -265,25 +265,20 @@ bool Importer::declareInlineVariables(const Node &node) {
 }
 
 Value Importer::variableRow(const Node &node) {
-  if (node.kind == Node::Kind::Name) {
-    auto it = positionOfName.find(node.text);
-    if (it == positionOfName.end())
-      return fail(node, "undefined variable '" + node.text +
-                            "' (declare it with an alias such as '" +
-                            node.text + " = Vi(3)')");
-    return variables.at(it->second).row;
-  }
-  // Var/Vi/Vj/Pm calls were declared by declareInlineVariables.
-  return variables.at(*node.children[0]->asInteger()).row;
+  std::optional<unsigned> position = variablePosition(node);
+  return position ? variables.at(*position).row : Value();
 }
 
-/// The position of a variable (an alias name or a Var/Vi/Vj/Pm call).
+/// The position of a variable (an alias name or a Var/Vi/Vj/Pm call, which
+/// declareInlineVariables declared).
 std::optional<unsigned> Importer::variablePosition(const Node &node) {
   if (node.kind == Node::Kind::Name) {
     auto it = positionOfName.find(node.text);
     if (it != positionOfName.end())
       return static_cast<unsigned>(it->second);
-    fail(node, "undefined variable '" + node.text + "'");
+    fail(node, "undefined variable '" + node.text +
+                   "' (declare it with an alias such as '" + node.text +
+                   " = Vi(3)')");
     return std::nullopt;
   }
   if (isVariableCall(node))
