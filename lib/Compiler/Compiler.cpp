@@ -66,7 +66,8 @@ Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
 llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
                                const std::vector<keops_rt_array_t> &outputArrays,
                                int64_t rowsI, int64_t rowsJ,
-                               int32_t numThreads) const {
+                               int32_t numThreads,
+                               const BlockSparseRanges *ranges) const {
   keops_rt_run_args_t args;
   keops_rt_run_args_initialize(&args);
   args.num_inputs = static_cast<int32_t>(inputArrays.size());
@@ -76,6 +77,19 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
   args.rows_i = rowsI;
   args.rows_j = rowsJ;
   args.num_threads = numThreads;
+  if (ranges) {
+    if (ranges->rowRanges.size() % 2 || ranges->colRanges.size() % 2 ||
+        ranges->slices.size() * 2 != ranges->rowRanges.size())
+      return makeError("block-sparse ranges: expected (n, 2) row ranges, n "
+                       "slices and (m, 2) column ranges");
+    args.num_row_ranges = static_cast<int64_t>(ranges->slices.size());
+    static const int64_t noRanges[2] = {0, 0}; // not NULL: block-sparse
+    args.row_ranges =
+        ranges->rowRanges.empty() ? noRanges : ranges->rowRanges.data();
+    args.slices = ranges->slices.data();
+    args.num_col_ranges = static_cast<int64_t>(ranges->colRanges.size() / 2);
+    args.col_ranges = ranges->colRanges.data();
+  }
   keops_rt_status_t status = keops_rt_kernel_run(runtimeKernel, &args);
   if (!status)
     return llvm::Error::success();

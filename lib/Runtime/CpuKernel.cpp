@@ -13,36 +13,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Kernel.h"
 #include "Status.h"
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+using keops::rt::bufferOf;
 using keops::rt::invalidArgument;
-
-struct keops_rt_kernel_s {
-  std::string name;
-  keops_rt_dtype_t dtype;
-  keops_rt_category_t rowCategory;
-  std::vector<keops_rt_category_t> categories;
-  std::vector<int64_t> dims;
-  std::vector<std::string> inputNames;
-  std::vector<int64_t> outputDims;
-  std::vector<keops_rt_dtype_t> outputDtypes;
-  bool allowsEmptyReduction;
-  keops_rt_cpu_entry_t entry;
-  void *owner;
-  void (*release)(void *);
-
-  ~keops_rt_kernel_s() {
-    if (release)
-      release(owner);
-  }
-};
 
 namespace {
 
@@ -134,10 +115,6 @@ void transpose(const T *in, int64_t rows, int64_t dim, T *out) {
       out[d * rows + r] = in[r * dim + d];
 }
 
-keops_rt_buffer_t bufferOf(void *data, int64_t size) {
-  return {data, data, 0, size, 1};
-}
-
 } // namespace
 
 extern "C" {
@@ -174,7 +151,8 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
 void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel) { delete kernel; }
 
 void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
-  *args = keops_rt_run_args_t{0, nullptr, 0, nullptr, -1, -1, 0};
+  *args = keops_rt_run_args_t{0,  nullptr, 0, nullptr, -1, -1, 0,
+                               0,  nullptr, nullptr, 0, nullptr};
 }
 
 keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
@@ -223,6 +201,19 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
       return status;
   if (rows == 0)
     return nullptr;
+  int64_t threads = args->num_threads > 0
+                        ? args->num_threads
+                        : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<keops_rt_buffer_t> buffers;
+  for (size_t k = 0; k < numInputs; ++k)
+    buffers.push_back(bufferOf(args->inputs[k].data,
+                               args->inputs[k].rows * args->inputs[k].cols));
+  for (size_t k = 0; k < kernel->outputDims.size(); ++k)
+    buffers.push_back(bufferOf(args->outputs[k].data,
+                               args->outputs[k].rows * args->outputs[k].cols));
+  if (args->row_ranges)
+    return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads,
+                                     buffers);
   if (cols == 0 && !kernel->allowsEmptyReduction)
     return invalidArgument(kernel->name + " reduces over " +
                            categoryName(colCategory) +
@@ -232,56 +223,33 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
   // Reduced variables go component-major; the rest is passed as is.
   size_t elementSize = dtypeSize(kernel->dtype);
   std::vector<std::unique_ptr<char[]>> scratch;
-  std::vector<keops_rt_buffer_t> buffers;
   for (size_t k = 0; k < numInputs; ++k) {
+    if (kernel->categories[k] != colCategory)
+      continue;
     const keops_rt_array_t &array = args->inputs[k];
-    int64_t size = array.rows * array.cols;
-    void *data = array.data;
-    if (kernel->categories[k] == colCategory) {
-      scratch.emplace_back(new char[std::max<int64_t>(size, 1) * elementSize]);
-      data = scratch.back().get();
-      if (kernel->dtype == KEOPS_RT_FLOAT32)
-        transpose(static_cast<const float *>(array.data), array.rows,
-                  array.cols, static_cast<float *>(data));
-      else
-        transpose(static_cast<const double *>(array.data), array.rows,
-                  array.cols, static_cast<double *>(data));
-    }
-    buffers.push_back(bufferOf(data, size));
+    scratch.emplace_back(
+        new char[std::max<int64_t>(array.rows * array.cols, 1) * elementSize]);
+    void *data = scratch.back().get();
+    if (kernel->dtype == KEOPS_RT_FLOAT32)
+      transpose(static_cast<const float *>(array.data), array.rows,
+                array.cols, static_cast<float *>(data));
+    else
+      transpose(static_cast<const double *>(array.data), array.rows,
+                array.cols, static_cast<double *>(data));
+    buffers[k].allocated = buffers[k].aligned = data;
   }
-  for (size_t k = 0; k < kernel->outputDims.size(); ++k)
-    buffers.push_back(bufferOf(args->outputs[k].data,
-                               args->outputs[k].rows * args->outputs[k].cols));
 
-  // Threads take blocks of rows from a shared counter.
-  int64_t threads = args->num_threads > 0
-                        ? args->num_threads
-                        : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<int64_t>(threads, rows);
+  // Threads take blocks of rows in order.
+  threads = std::min(threads, rows);
   int64_t block = std::max<int64_t>(1, rows / (threads * 8));
-  std::atomic<int64_t> next{0};
-  auto work = [&] {
-    std::vector<keops_rt_buffer_t *> pointers;
-    for (keops_rt_buffer_t &buffer : buffers)
-      pointers.push_back(&buffer);
-    int64_t scalars[5] = {0, 0, 0, cols, cols};
-    std::vector<void *> packed;
-    for (int64_t &scalar : scalars)
-      packed.push_back(&scalar);
-    for (keops_rt_buffer_t *&pointer : pointers)
-      packed.push_back(&pointer);
-    for (int64_t begin; (begin = next.fetch_add(block)) < rows;) {
-      scalars[0] = begin;
-      scalars[1] = std::min(rows, begin + block);
-      kernel->entry(packed.data());
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < threads; ++t)
-    pool.emplace_back(work);
-  work();
-  for (std::thread &thread : pool)
-    thread.join();
+  std::vector<std::unique_ptr<keops::rt::KernelCall>> calls;
+  for (int64_t t = 0; t < threads; ++t)
+    calls.push_back(std::make_unique<keops::rt::KernelCall>(*kernel, buffers));
+  keops::rt::parallelFor(
+      threads, (rows + block - 1) / block, [&](int64_t item, int64_t thread) {
+        int64_t begin = item * block;
+        (*calls[thread])(begin, std::min(rows, begin + block), 0, cols, cols);
+      });
   return nullptr;
 }
 

@@ -17,6 +17,7 @@
 
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
 #include <nanobind/stl/shared_ptr.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
@@ -27,6 +28,13 @@ namespace nb = nanobind;
 namespace {
 
 using Array = nb::ndarray<nb::device::cpu, nb::c_contig>;
+using IndexArray =
+    nb::ndarray<const int64_t, nb::ndim<1>, nb::device::cpu, nb::c_contig>;
+using RangeArrays = std::tuple<IndexArray, IndexArray, IndexArray>;
+
+std::vector<int64_t> toVector(const IndexArray &array) {
+  return std::vector<int64_t>(array.data(), array.data() + array.shape(0));
+}
 
 [[noreturn]] void raise(llvm::Error error) {
   throw nb::value_error(llvm::toString(std::move(error)).c_str());
@@ -94,23 +102,32 @@ NB_MODULE(_C, m) {
       .def(
           "run",
           [](const keops::Kernel &k, std::vector<Array> inputs,
-             std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ) {
+             std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ,
+             std::optional<RangeArrays> ranges) {
             std::vector<keops_rt_array_t> in, out;
             for (size_t n = 0; n < inputs.size(); ++n)
               in.push_back(view(inputs[n], "an input"));
             for (size_t n = 0; n < outputs.size(); ++n)
               out.push_back(view(outputs[n], "an output"));
+            std::optional<keops::BlockSparseRanges> blocks;
+            if (ranges)
+              blocks = keops::BlockSparseRanges{
+                  toVector(std::get<0>(*ranges)), toVector(std::get<1>(*ranges)),
+                  toVector(std::get<2>(*ranges))};
             llvm::Error error = llvm::Error::success();
             {
               nb::gil_scoped_release release;
-              error = k.run(in, out, rowsI, rowsJ);
+              error = k.run(in, out, rowsI, rowsJ, 0,
+                            blocks ? &*blocks : nullptr);
             }
             if (error)
               raise(std::move(error));
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,
-          nb::arg("rows_j") = -1,
-          "Computes the outputs (2-D, C-contiguous) from the inputs.");
+          nb::arg("rows_j") = -1, nb::arg("ranges") = nb::none(),
+          "Computes the outputs (2-D, C-contiguous) from the inputs; ranges "
+          "= (row_ranges, slices, col_ranges), flat int64 arrays, makes the "
+          "reduction block-sparse.");
 
   m.def(
       "compile",

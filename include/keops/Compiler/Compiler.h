@@ -64,6 +64,13 @@ struct KernelOutput {
   int64_t dim;
 };
 
+/// The clusters of a block-sparse reduction (see keops_rt_run_args_t):
+/// rowRanges and colRanges hold [begin, end) pairs, slices for each row range, the end
+/// of its column ranges.
+struct BlockSparseRanges {
+  std::vector<int64_t> rowRanges, slices, colRanges;
+};
+
 /// A compiled kernel; shared, immutable and safe to run from many threads.
 class Kernel {
 public:
@@ -86,11 +93,13 @@ public:
   double getCompileMs() const { return compileMs; }
   const keops_rt_kernel_t *getRuntimeKernel() const { return runtimeKernel; }
 
-  /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs.
+  /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs;
+  /// `ranges` (optional) makes the reduction block-sparse.
   llvm::Error run(const std::vector<keops_rt_array_t> &inputs,
                   const std::vector<keops_rt_array_t> &outputs,
                   int64_t rowsI = -1, int64_t rowsJ = -1,
-                  int32_t numThreads = 0) const;
+                  int32_t numThreads = 0,
+                  const BlockSparseRanges *ranges = nullptr) const;
 
 private:
   std::string imported;

@@ -143,6 +143,21 @@ typedef struct {
   int64_t rows_j;
   /* Threads; 0 (default): one per core. */
   int32_t num_threads;
+  /* Block-sparse reduction (optional; row_ranges = NULL, the default, is
+   * dense). Cluster c covers the output rows [row_ranges[2c],
+   * row_ranges[2c+1]) and reduces them over the column ranges
+   * [col_ranges[2r], col_ranges[2r+1]) for r in [c ? slices[c-1] : 0,
+   * slices[c]): the (ranges_i, slices_i, redranges_j) of pykeops when
+   * reducing over j, (ranges_j, slices_j, redranges_i) over i. Clusters must
+   * not overlap; rows outside every cluster, and clusters without columns,
+   * get the value of an empty reduction (0 for sums and indices, +inf for
+   * min, -inf for max and logsumexp). Index outputs hold absolute column
+   * indices. */
+  int64_t num_row_ranges;
+  const int64_t *row_ranges; /* 2 * num_row_ranges */
+  const int64_t *slices;     /* num_row_ranges */
+  int64_t num_col_ranges;
+  const int64_t *col_ranges; /* 2 * num_col_ranges */
 } keops_rt_run_args_t;
 
 KEOPS_RT_EXPORT void keops_rt_run_args_initialize(keops_rt_run_args_t *args);

@@ -1,0 +1,90 @@
+//===- Kernel.h - Runtime kernel objects and their calls --------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares what the dense and block-sparse schedules share: the
+// kernel object behind keops_rt_kernel_t, a reusable packed call of its entry
+// point, and a parallel loop over work items.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_LIB_RUNTIME_KERNEL_H
+#define KEOPS_LIB_RUNTIME_KERNEL_H
+
+#include "keops/Runtime/KeOpsRuntime.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+struct keops_rt_kernel_s {
+  std::string name;
+  keops_rt_dtype_t dtype;
+  keops_rt_category_t rowCategory;
+  std::vector<keops_rt_category_t> categories;
+  std::vector<int64_t> dims;
+  std::vector<std::string> inputNames;
+  std::vector<int64_t> outputDims;
+  std::vector<keops_rt_dtype_t> outputDtypes;
+  bool allowsEmptyReduction;
+  keops_rt_cpu_entry_t entry;
+  void *owner;
+  void (*release)(void *);
+
+  ~keops_rt_kernel_s() {
+    if (release)
+      release(owner);
+  }
+};
+
+namespace keops::rt {
+
+inline keops_rt_buffer_t bufferOf(void *data, int64_t size) {
+  return {data, data, 0, size, 1};
+}
+
+/// The packed argument list of a kernel entry point over a set of buffers
+/// (inputs, then outputs), reused across calls by one thread.
+class KernelCall {
+public:
+  KernelCall(const keops_rt_kernel_s &kernel,
+             std::vector<keops_rt_buffer_t> buffers);
+  KernelCall(const KernelCall &) = delete;
+  KernelCall &operator=(const KernelCall &) = delete;
+
+  /// Buffer k of the call; may be rebound between calls.
+  keops_rt_buffer_t &buffer(size_t k) { return buffers[k]; }
+
+  /// Computes rows [rowBegin, rowEnd) over columns [colBegin, colEnd) of
+  /// reduced variables laid out with leading dimension `ld`.
+  void operator()(int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
+                  int64_t colEnd, int64_t ld);
+
+private:
+  keops_rt_cpu_entry_t entry;
+  std::vector<keops_rt_buffer_t> buffers;
+  std::vector<keops_rt_buffer_t *> pointers;
+  int64_t scalars[5] = {};
+  std::vector<void *> packed;
+};
+
+/// Runs body(item, thread) for every item of [0, count) on `threads` threads
+/// (thread in [0, threads)), which take the items in order.
+void parallelFor(int64_t threads, int64_t count,
+                 const std::function<void(int64_t, int64_t)> &body);
+
+/// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
+/// rows over `cols` columns; `buffers` holds every input as given (row-major)
+/// and then the outputs. Checks the ranges first.
+keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
+                                 const keops_rt_run_args_t &args, int64_t rows,
+                                 int64_t cols, int64_t threads,
+                                 const std::vector<keops_rt_buffer_t> &buffers);
+
+} // namespace keops::rt
+
+#endif // KEOPS_LIB_RUNTIME_KERNEL_H
