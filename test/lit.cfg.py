@@ -14,6 +14,10 @@ config.test_exec_root = os.path.join(config.keops_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+# Compiled kernels stay in the build tree (tests that need their own cache
+# set KEOPS_CACHE_DIR themselves).
+config.environment["KEOPS_CACHE_DIR"] = os.path.join(config.keops_obj_root,
+                                                     "kernel-cache")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["keops-opt", "keops-run"],

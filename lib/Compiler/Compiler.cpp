@@ -8,13 +8,18 @@
 // This file implements ::keops::compile:
 //
 //   formula --import--> keops module --canonicalize, cse--> canonical IR
-//     (cache lookup by hash of canonical IR + options)
+//     (process cache lookup by hash of canonical IR + options)
+//     (disk cache lookup by SHA-256 of the same + target + compiler build)
 //     --keops-lower-to-cpu--> LLVM dialect --ExecutionEngine (host TM, O3)-->
-//     packed entry point --keops_rt_kernel_create_cpu--> runtime kernel
+//     packed entry point (and object file, stored in the disk cache)
+//     --keops_rt_kernel_create_cpu--> runtime kernel
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Compiler/Compiler.h"
+
+#include "DiskCache.h"
+#include "Jit.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
@@ -24,8 +29,6 @@
 #include "keops/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
@@ -33,8 +36,6 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <chrono>
 #include <map>
@@ -56,10 +57,11 @@ namespace keops {
 Kernel::Kernel(std::string imported, std::vector<KernelInput> inputs,
                         std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
                       keops_rt_category_t rowCategory,
-                      keops_rt_kernel_t *runtimeKernel, double compileMs)
+                      keops_rt_kernel_t *runtimeKernel, double compileMs,
+                      KernelSource source)
     : imported(std::move(imported)), inputs(std::move(inputs)),
       outputs(std::move(outputs)), dtype(dtype), rowCategory(rowCategory),
-      runtimeKernel(runtimeKernel), compileMs(compileMs) {}
+      runtimeKernel(runtimeKernel), compileMs(compileMs), source(source) {}
 
 Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
 
@@ -203,36 +205,13 @@ keops_rt_category_t toRuntime(mk::Category category) {
                                           : KEOPS_RT_CATEGORY_PARAM;
 }
 
-/// JIT-compiles the lowered module and wraps it as a runtime kernel.
+/// Wraps machine code as a runtime kernel (which then owns the code).
 llvm::Expected<keops_rt_kernel_t *>
-jitCompile(ModuleOp module, bool allowsEmptyReduction,
-           const std::vector<::keops::KernelInput> &inputs,
-           const std::vector<::keops::KernelOutput> &outputs,
-           keops_rt_dtype_t dtype, keops_rt_category_t rowCategory) {
-  static std::once_flag targetsInitialized;
-  std::call_once(targetsInitialized, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-  });
-  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!builder)
-    return builder.takeError();
-  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
-  auto targetMachine = builder->createTargetMachine();
-  if (!targetMachine)
-    return targetMachine.takeError();
-  auto transformer = makeOptimizingTransformer(3, 0, targetMachine->get());
-  ExecutionEngineOptions engineOptions;
-  engineOptions.transformer = transformer;
-  engineOptions.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
-  auto engine =
-      ExecutionEngine::create(module, engineOptions, std::move(*targetMachine));
-  if (!engine)
-    return engine.takeError();
-  auto entry = (*engine)->lookupPacked("_mlir_ciface_keops_kernel");
-  if (!entry)
-    return entry.takeError();
-
+makeRuntimeKernel(const ::keops::detail::JitCode &code,
+                  bool allowsEmptyReduction,
+                  const std::vector<::keops::KernelInput> &inputs,
+                  const std::vector<::keops::KernelOutput> &outputs,
+                  keops_rt_dtype_t dtype, keops_rt_category_t rowCategory) {
   std::vector<keops_rt_category_t> categories;
   std::vector<int64_t> dims;
   std::vector<const char *> names;
@@ -260,17 +239,47 @@ jitCompile(ModuleOp module, bool allowsEmptyReduction,
   desc.output_dtypes = outputDtypes.data();
   desc.allows_empty_reduction = allowsEmptyReduction;
   keops_rt_kernel_t *kernel = nullptr;
-  ExecutionEngine *owner = engine->release();
   keops_rt_status_t status = keops_rt_kernel_create_cpu(
-      &desc, reinterpret_cast<keops_rt_cpu_entry_t>(*entry), owner,
-      [](void *p) { delete static_cast<ExecutionEngine *>(p); }, &kernel);
+      &desc, code.entry, code.owner, code.release, &kernel);
   if (status) {
-    delete owner;
+    code.release(code.owner);
     llvm::Error error = makeError(keops_rt_status_message(status));
     keops_rt_status_free(status);
     return std::move(error);
   }
   return kernel;
+}
+
+/// The machine code of a canonical module: from the on-disk cache when it
+/// holds a valid entry, else lowered, JIT-compiled and stored there.
+llvm::Expected<::keops::detail::JitCode>
+machineCode(ModuleOp module, const std::string &canonical,
+            const ::keops::CompileOptions &options, bool &fromDisk) {
+  using namespace ::keops::detail;
+  const DiskCache &disk = DiskCache::get();
+  std::string key;
+  fromDisk = false;
+  if (disk.isEnabled()) {
+    key = DiskCache::key({canonical, optionsKey(options), codeGeneratorId()});
+    if (std::optional<std::string> object = disk.load(key)) {
+      auto code = loadObject(*object);
+      if (code) {
+        fromDisk = true;
+        return code;
+      }
+      llvm::consumeError(code.takeError()); // unusable: rebuild it
+      disk.remove(key);
+    }
+  }
+  PassManager pm(module->getContext());
+  addLowering(pm, options);
+  if (failed(pm.run(module)))
+    return makeError("internal error: lowering to the LLVM dialect failed");
+  std::string object;
+  auto code = jitModule(module, disk.isEnabled() ? &object : nullptr);
+  if (code && disk.isEnabled())
+    disk.store(key, object);
+  return code;
 }
 
 } // namespace
@@ -324,12 +333,12 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   // Only a sum has a value (0) on an empty set of columns.
   bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
 
-  PassManager pm(module->getContext());
-  addLowering(pm, options);
-  if (failed(pm.run(*module)))
-    return makeError("internal error: lowering to the LLVM dialect failed");
-  auto runtimeKernel = jitCompile(*module, allowsEmptyReduction, inputs,
-                                  outputs, dtype, rowCategory);
+  bool fromDisk;
+  auto code = machineCode(*module, canonical, options, fromDisk);
+  if (!code)
+    return code.takeError();
+  auto runtimeKernel = makeRuntimeKernel(*code, allowsEmptyReduction, inputs,
+                                         outputs, dtype, rowCategory);
   if (!runtimeKernel)
     return runtimeKernel.takeError();
 
@@ -338,7 +347,8 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
                          .count();
   auto kernel = std::make_shared<const Kernel>(
       canonical, std::move(inputs), std::move(outputs), dtype, rowCategory,
-      *runtimeKernel, compileMs);
+      *runtimeKernel, compileMs,
+      fromDisk ? KernelSource::DiskCache : KernelSource::Compiled);
   std::lock_guard<std::mutex> lock(kernels.mutex);
   kernels.byIR[irKey] = kernel;
   if (!textKey.empty())

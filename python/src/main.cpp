@@ -99,6 +99,11 @@ NB_MODULE(_C, m) {
                    },
                    "the category indexing output rows: 0 (i) or 1 (j)")
       .def_prop_ro("compile_ms", &keops::Kernel::getCompileMs)
+      .def_prop_ro("from_disk_cache",
+                   [](const keops::Kernel &k) {
+                     return k.getSource() == keops::KernelSource::DiskCache;
+                   },
+                   "whether the code was loaded from the on-disk cache")
       .def(
           "run",
           [](const keops::Kernel &k, std::vector<Array> inputs,

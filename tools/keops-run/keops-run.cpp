@@ -382,6 +382,9 @@ int main(int argc, char **argv) {
   }
   bool checkFailed = maxRelErr && !(*maxRelErr <= allowed);
 
+  const char *sourceName = k.getSource() == keops::KernelSource::DiskCache
+                               ? "disk-cache"
+                               : "compiled";
   if (json) {
     llvm::json::Array shapes;
     for (const keops_rt_array_t &output : outputs)
@@ -393,6 +396,7 @@ int main(int argc, char **argv) {
         {"rows_i", rowsIJ[0]},
         {"rows_j", rowsIJ[1]},
         {"compile_ms", k.getCompileMs()},
+        {"kernel_source", sourceName},
         {"run_ms", runMs},
         {"repeat", static_cast<int64_t>(repeat)},
         {"pairs_per_s", pairsPerSecond},
@@ -408,11 +412,11 @@ int main(int argc, char **argv) {
   } else {
     llvm::outs() << llvm::formatv(
         "keops-run: {0} [{1}, {2} rows x {3} reduced columns, cpu]\n"
-        "  compile  {4:f1} ms\n"
+        "  compile  {4:f1} ms ({8})\n"
         "  run      {5:f2} ms (median of {6})\n"
         "  pairs/s  {7:e2}\n",
         formulaText, dtype, rows, columns, k.getCompileMs(), runMs,
-        static_cast<unsigned>(repeat), pairsPerSecond);
+        static_cast<unsigned>(repeat), pairsPerSecond, sourceName);
     for (const keops_rt_array_t &output : outputs)
       llvm::outs() << llvm::formatv("  output   ({0}, {1}) {2}\n", output.rows,
                                     output.cols, dtypeName(output.dtype));

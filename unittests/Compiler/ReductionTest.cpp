@@ -205,7 +205,8 @@ using Param = std::tuple<Kind, int, bool>;
 class ReductionTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
-  auto [kind, axis, f32] = GetParam();
+  auto [kind, axis, isF32] = GetParam();
+  bool f32 = isF32;
   std::string formulaText = info(kind).formula;
   formulaText.replace(formulaText.find("AXIS"), 4, std::to_string(axis));
   keops::CompileOptions options;
@@ -217,8 +218,9 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
   const double tolerance = f32 ? 2e-5 : 1e-11;
   keops_rt_dtype_t dtype = f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64;
 
-  for (auto [n, m] : {std::pair<int64_t, int64_t>{1, 1}, {7, 13}, {1000, 999},
-                      {4097, 3}}) {
+  for (auto sizes : {std::pair<int64_t, int64_t>{1, 1}, {7, 13}, {1000, 999},
+                     {4097, 3}}) {
+    int64_t n = sizes.first, m = sizes.second;
     SCOPED_TRACE("N=" + std::to_string(n) + " M=" + std::to_string(m));
     Data data(n, m, f32, static_cast<unsigned>(n * 31 + m));
     auto array = [&](std::vector<double> &v, std::vector<float> &v32,

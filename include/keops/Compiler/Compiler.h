@@ -71,13 +71,16 @@ struct BlockSparseRanges {
   std::vector<int64_t> rowRanges, slices, colRanges;
 };
 
+/// Where a kernel's machine code came from.
+enum class KernelSource { Compiled, DiskCache };
+
 /// A compiled kernel; shared, immutable and safe to run from many threads.
 class Kernel {
 public:
   Kernel(std::string imported, std::vector<KernelInput> inputs,
          std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
          keops_rt_category_t rowCategory, keops_rt_kernel_t *runtimeKernel,
-         double compileMs);
+         double compileMs, KernelSource source);
   ~Kernel();
   Kernel(const Kernel &) = delete;
   Kernel &operator=(const Kernel &) = delete;
@@ -89,8 +92,11 @@ public:
   keops_rt_category_t getRowCategory() const { return rowCategory; }
   /// The imported keops module, as text (the float64 reference reads it).
   const std::string &getImportedModule() const { return imported; }
-  /// Milliseconds spent compiling (0 for a cache hit).
+  /// Milliseconds the first request took to build this kernel (import,
+  /// then compilation or loading from the disk cache).
   double getCompileMs() const { return compileMs; }
+  /// Compiled in this process, or loaded from the on-disk cache.
+  KernelSource getSource() const { return source; }
   const keops_rt_kernel_t *getRuntimeKernel() const { return runtimeKernel; }
 
   /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs;
@@ -109,6 +115,7 @@ private:
   keops_rt_category_t rowCategory;
   keops_rt_kernel_t *runtimeKernel;
   double compileMs;
+  KernelSource source;
 };
 
 /// Compiles (or finds in the process cache) the kernel of a formula. Errors

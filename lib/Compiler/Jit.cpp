@@ -1,0 +1,117 @@
+//===- Jit.cpp - Machine code of kernels, compiled or loaded -----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements jitModule with MLIR's ExecutionEngine (which adds the
+// packed "_mlir_" wrapper of the entry point) and loadObject with a bare ORC
+// LLJIT that resolves libm and other symbols from the process.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Jit.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "llvm/Config/llvm-config.h"
+#include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <mutex>
+
+using namespace mlir;
+
+namespace keops::detail {
+namespace {
+
+/// The packed wrapper that ExecutionEngine generates for the entry point.
+constexpr const char *kPackedEntry = "_mlir__mlir_ciface_keops_kernel";
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+} // namespace
+
+std::string codeGeneratorId() {
+  std::string id = "llvm-" LLVM_VERSION_STRING "|" +
+                   llvm::sys::getProcessTriple() + "|" +
+                   llvm::sys::getHostCPUName().str();
+  for (const llvm::StringMapEntry<bool> &feature :
+       llvm::sys::getHostCPUFeatures())
+    if (feature.getValue())
+      id += "," + feature.getKey().str();
+  return id;
+}
+
+llvm::Expected<JitCode> jitModule(ModuleOp module, std::string *object) {
+  initializeNativeTarget();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  auto targetMachine = builder->createTargetMachine();
+  if (!targetMachine)
+    return targetMachine.takeError();
+  auto optimize = makeOptimizingTransformer(3, 0, targetMachine->get());
+  ExecutionEngineOptions options;
+  options.transformer = optimize;
+  options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
+  options.enableObjectDump = object != nullptr;
+  auto engine = ExecutionEngine::create(module, options,
+                                        std::move(*targetMachine));
+  if (!engine)
+    return engine.takeError();
+  auto entry = (*engine)->lookupPacked("_mlir_ciface_keops_kernel");
+  if (!entry)
+    return entry.takeError();
+  if (object) {
+    // ExecutionEngine only dumps its object to a file.
+    llvm::SmallString<128> path;
+    if (std::error_code error =
+            llvm::sys::fs::createTemporaryFile("keops-kernel", "o", path))
+      return llvm::errorCodeToError(error);
+    (*engine)->dumpToObjectFile(path);
+    auto buffer = llvm::MemoryBuffer::getFile(path);
+    llvm::sys::fs::remove(path);
+    if (!buffer)
+      return llvm::errorCodeToError(buffer.getError());
+    *object = (*buffer)->getBuffer().str();
+  }
+  return JitCode{*entry, engine->release(),
+                 [](void *p) { delete static_cast<ExecutionEngine *>(p); }};
+}
+
+llvm::Expected<JitCode> loadObject(llvm::StringRef object) {
+  initializeNativeTarget();
+  auto jit = llvm::orc::LLJITBuilder().create();
+  if (!jit)
+    return jit.takeError();
+  auto processSymbols =
+      llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+          (*jit)->getDataLayout().getGlobalPrefix());
+  if (!processSymbols)
+    return processSymbols.takeError();
+  (*jit)->getMainJITDylib().addGenerator(std::move(*processSymbols));
+  if (llvm::Error error = (*jit)->addObjectFile(
+          llvm::MemoryBuffer::getMemBufferCopy(object, "keops-kernel.o")))
+    return std::move(error);
+  auto entry = (*jit)->lookup(kPackedEntry);
+  if (!entry)
+    return entry.takeError();
+  return JitCode{entry->toPtr<void (*)(void **)>(), jit->release(),
+                 [](void *p) { delete static_cast<llvm::orc::LLJIT *>(p); }};
+}
+
+} // namespace keops::detail

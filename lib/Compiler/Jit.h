@@ -1,0 +1,45 @@
+//===- Jit.h - Machine code of kernels, compiled or loaded -------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the two ways to get a kernel's machine code: JIT-compile
+// a module in the LLVM dialect (optionally keeping its object file), or load
+// an object file compiled before (from the on-disk cache).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_LIB_COMPILER_JIT_H
+#define KEOPS_LIB_COMPILER_JIT_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace keops::detail {
+
+/// A kernel's packed entry point and the JIT that owns its code;
+/// `release(owner)` frees the code.
+struct JitCode {
+  void (*entry)(void **);
+  void *owner;
+  void (*release)(void *);
+};
+
+/// JIT-compiles `module` (LLVM dialect, host target, O3); when `object` is
+/// not null, also returns the object file of the code.
+llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, std::string *object);
+
+/// Links an object file returned by jitModule into a new JIT.
+llvm::Expected<JitCode> loadObject(llvm::StringRef object);
+
+/// What identifies the code generator: the LLVM version and the host CPU
+/// with its features (an object file is only valid for the same).
+std::string codeGeneratorId();
+
+} // namespace keops::detail
+
+#endif // KEOPS_LIB_COMPILER_JIT_H
