@@ -9,12 +9,14 @@ import numpy as np
 
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
-from keops.common.lazy_tensor import GenericLazyTensor, make_variable_constructors
+from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
+from keops.common.lazy_tensor import GenericLazyTensor, make_constructors
 from keops.common.reductions import postprocess
 from keops.common.solve import KernelSolveBase, conjugate_gradient
 
-__all__ = ["Genred", "KernelSolve", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
-           "generic_logsumexp", "generic_argmin", "generic_argkmin"]
+__all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "Vi",
+           "Vj", "Pm", "generic_sum", "generic_logsumexp", "generic_argmin",
+           "generic_argkmin"]
 
 
 class Genred(GenredBase):
@@ -67,18 +69,29 @@ class KernelSolve(KernelSolveBase):
                                   copy=np.copy)
 
 
+def _complex_to_real(x):
+    """(..., D) complex -> (..., 2D) real, (re, im) interleaved."""
+    x = np.ascontiguousarray(x)
+    return x.view(x.real.dtype)
+
+
+def _real_to_complex(x):
+    x = np.ascontiguousarray(x)
+    return x.view(np.result_type(x.dtype, np.complex64))
+
+
 class LazyTensor(GenericLazyTensor):
     genred_class = Genred
     tools = types.SimpleNamespace(
         asarray=np.asarray, shape=np.shape, reshape=np.reshape,
-        constant=lambda value, like: np.array(
-            [value], dtype=like.dtype if like is not None else np.float64))
+        constant=lambda values, like: np.array(
+            values, dtype=like.dtype if like is not None else np.float64),
+        dtype_name=lambda x: str(x.dtype), is_complex=np.iscomplexobj,
+        complex_to_real=_complex_to_real, real_to_complex=_real_to_complex)
 
 
-Vi, Vj = make_variable_constructors(LazyTensor)
+class ComplexLazyTensor(ComplexGenericLazyTensor, LazyTensor):
+    """A LazyTensor of complex numbers, from complex arrays."""
 
 
-def Pm(x):
-    """A parameter from a (D,) array or a number."""
-    return LazyTensor(np.atleast_1d(np.asarray(x, dtype=float)
-                                    if isinstance(x, (int, float)) else x))
+Var, Vi, Vj, Pm = make_constructors(LazyTensor, ComplexLazyTensor)

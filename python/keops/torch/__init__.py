@@ -12,12 +12,14 @@ import torch
 
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
-from keops.common.lazy_tensor import GenericLazyTensor, make_variable_constructors
+from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
+from keops.common.lazy_tensor import GenericLazyTensor, make_constructors
 from keops.common.reductions import REDUCTIONS, postprocess
 from keops.common.solve import KernelSolveBase, conjugate_gradient
 
-__all__ = ["Genred", "KernelSolve", "LazyTensor", "Vi", "Vj", "Pm", "generic_sum",
-           "generic_logsumexp", "generic_argmin", "generic_argkmin"]
+__all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "Vi",
+           "Vj", "Pm", "generic_sum", "generic_logsumexp", "generic_argmin",
+           "generic_argkmin"]
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 
@@ -279,15 +281,18 @@ class LazyTensor(GenericLazyTensor):
     genred_class = Genred
     tools = types.SimpleNamespace(
         asarray=_as_tensor, shape=lambda x: tuple(x.shape), reshape=torch.reshape,
-        constant=lambda value, like: torch.tensor(
-            [value], dtype=like.dtype if like is not None else torch.float64))
+        constant=lambda values, like: torch.tensor(
+            values, dtype=like.dtype if like is not None else torch.float64),
+        dtype_name=lambda x: str(x.dtype).replace("torch.", ""),
+        is_complex=lambda x: isinstance(x, torch.Tensor) and x.is_complex(),
+        complex_to_real=lambda x: torch.view_as_real(x.resolve_conj()).flatten(-2),
+        real_to_complex=lambda x: torch.view_as_complex(
+            x.unflatten(-1, (-1, 2)).contiguous()))
 
 
-Vi, Vj = make_variable_constructors(LazyTensor)
+class ComplexLazyTensor(ComplexGenericLazyTensor, LazyTensor):
+    """A LazyTensor of complex numbers, from complex tensors (differentiable
+    through their real views)."""
 
 
-def Pm(x):
-    """A parameter from a (D,) tensor or a number."""
-    if isinstance(x, (int, float)):
-        x = torch.tensor([float(x)])
-    return LazyTensor(x)
+Var, Vi, Vj, Pm = make_constructors(LazyTensor, ComplexLazyTensor)
