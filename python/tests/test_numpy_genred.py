@@ -126,8 +126,8 @@ def test_options_out_pickle_and_layouts():
         X, Y, B[:10, :1]), ValueError, "has 10 rows but"),
     (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, backend="GPU"), ValueError,
      "GPU backends are not available yet"),
-    (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, ranges=(1,)), NotImplementedError,
-     "ranges"),
+    (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, ranges=(1,)), ValueError,
+     "ranges must be a tuple of 6"),
 ])
 def test_errors_name_the_problem(call, error, message):
     with pytest.raises(error, match=None) as info:

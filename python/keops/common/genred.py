@@ -4,6 +4,8 @@
 compiler, so once per process), checks the arguments of a call and turns them
 into the 2-D contiguous arrays of the kernel. keops.numpy and keops.torch add
 the array library."""
+import copy
+
 import numpy as np
 
 from keops import _C
@@ -47,16 +49,51 @@ class GenredBase:
         return _C.compile(self.red_formula, self.aliases, dtype, self.sum_scheme,
                           self.double_acc)
 
+    ranges = None
+
+    def with_ranges(self, ranges):
+        """This Genred made block-sparse by `ranges`, the 6-tuple (ranges_i,
+        slices_i, redranges_j, ranges_j, slices_j, redranges_i) of pykeops
+        (see keops.numpy.cluster.from_matrix); None: dense. The same tuple
+        serves the reductions over i and over j (backward passes included)."""
+        if ranges is None:
+            return self
+        if not isinstance(ranges, (tuple, list)) or len(ranges) != 6:
+            raise ValueError("ranges must be a tuple of 6 integer arrays (ranges_i, "
+                             "slices_i, redranges_j, ranges_j, slices_j, "
+                             "redranges_i), got %r" % (type(ranges).__name__,))
+        names = ("ranges_i", "slices_i", "redranges_j", "ranges_j", "slices_j",
+                 "redranges_i")
+        arrays = []
+        for name, array in zip(names, ranges):
+            array = np.asarray(array)
+            expected = 1 if name.startswith("slices") else 2
+            if array.dtype.kind not in "iu" or array.ndim != expected or (
+                    expected == 2 and array.shape[1] != 2):
+                raise ValueError("ranges: %s must be an integer array of shape %s, "
+                                 "got %s of shape %s" % (
+                                     name, "(n,)" if expected == 1 else "(n, 2)",
+                                     array.dtype, array.shape))
+            arrays.append(np.ascontiguousarray(array, dtype=np.int64))
+        bound = copy.copy(self)
+        bound.ranges = tuple(arrays)
+        return bound
+
+    def range_arrays(self, kernel):
+        """The (row ranges, slices, column ranges) of `kernel`'s rows as flat
+        arrays, or None."""
+        if self.ranges is None:
+            return None
+        half = self.ranges[:3] if kernel.row_category == 0 else self.ranges[3:]
+        return tuple(array.reshape(-1) for array in half)
+
     @staticmethod
-    def check_call_options(backend, ranges):
+    def check_call_options(backend):
         if backend in GPU_BACKENDS:
             raise ValueError("backend=%r: the GPU backends are not available yet; "
                              "use 'auto' or 'CPU'" % backend)
         if backend not in ("auto", "CPU"):
             raise ValueError("unknown backend %r" % (backend,))
-        if ranges is not None:
-            raise NotImplementedError("block-sparse reductions (ranges=) are not "
-                                      "supported yet")
 
     @staticmethod
     def dtype_name(dtypes):
@@ -85,6 +122,9 @@ class GenredBase:
             batch_shapes.append(tuple(shape[:-core]) if len(shape) > core else ())
         if not any(batch_shapes):
             return call(args)
+        if self.ranges is not None:
+            raise ValueError("block-sparse ranges with batch dimensions are not "
+                             "supported yet")
         try:
             batch = np.broadcast_shapes(*batch_shapes)
         except ValueError:

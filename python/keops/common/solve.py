@@ -3,6 +3,7 @@
 """The conjugate gradient of pykeops's KernelSolve, for any array library: K
 is the linear operator v -> Genred(formula)(..., v, ...) where the formula is
 linear in the variable `varinvalias`; all columns of b are solved together."""
+import copy
 import re
 
 
@@ -57,6 +58,14 @@ class KernelSolveBase:
 
     def __reduce__(self):
         return (self.__class__, self._init_args)
+
+    def with_ranges(self, ranges):
+        """This solver with a block-sparse kernel (see GenredBase.with_ranges)."""
+        if ranges is None:
+            return self
+        bound = copy.copy(self)
+        bound.genred = self.genred.with_ranges(ranges)
+        return bound
 
     def linop(self, args, alpha):
         """v -> K v + alpha v."""

@@ -21,10 +21,11 @@ __all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "V
 
 class Genred(GenredBase):
     def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
-        self.check_call_options(backend, ranges)
+        self.check_call_options(backend)
+        genred = self.with_ranges(ranges)
         arrays = [np.asarray(a) for a in args]
-        result = self.batched(arrays, [a.shape for a in arrays], self._call_2d,
-                              _stack)
+        result = genred.batched(arrays, [a.shape for a in arrays], genred._call_2d,
+                                _stack)
         if out is not None:
             out[...] = result
             return out
@@ -38,7 +39,7 @@ class Genred(GenredBase):
         output_rows = rows[kernel.row_category]
         outputs = [np.empty((output_rows, dim), dtype=out_dtype)
                    for out_dtype, dim in kernel.outputs]
-        kernel.run(inputs, outputs, rows[0], rows[1])
+        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel))
         return postprocess(outputs, self.reduction_op, self.opt_arg, np.reshape,
                            lambda a, b: (a, b))
 
@@ -64,7 +65,8 @@ class KernelSolve(KernelSolveBase):
                  ranges=None):
         args = [np.asarray(a) for a in args]
         b = args[self.position]
-        return conjugate_gradient(self.linop(args, alpha), b, eps,
+        linop = self.with_ranges(ranges).linop(args, alpha)
+        return conjugate_gradient(linop, b, eps,
                                   dot=lambda u, v: float((u * v).sum()),
                                   copy=np.copy)
 

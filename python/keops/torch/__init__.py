@@ -6,6 +6,7 @@ backward pass of a reduction is itself a Genred (a reduction of a Grad
 formula), so gradients of any order work (create_graph=True); beyond pykeops,
 Min, Max, KMin and their arg forms differentiate through the selected
 columns."""
+import functools
 import types
 
 import torch
@@ -26,7 +27,8 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int
 
 class Genred(GenredBase):
     def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
-        self.check_call_options(backend, ranges)
+        self.check_call_options(backend)
+        genred = self.with_ranges(ranges)
         for k, arg in enumerate(args):
             if not isinstance(arg, torch.Tensor):
                 raise TypeError("argument %d must be a torch.Tensor, got %s"
@@ -34,8 +36,8 @@ class Genred(GenredBase):
             if arg.device.type != "cpu":
                 raise ValueError("argument %d is on %s: only CPU tensors are "
                                  "supported yet" % (k, arg.device))
-        result = self.batched(list(args), [a.shape for a in args], self._call_2d,
-                              _stack)
+        result = genred.batched(list(args), [a.shape for a in args], genred._call_2d,
+                                _stack)
         if out is not None:
             with torch.no_grad():
                 out.copy_(result)
@@ -57,7 +59,7 @@ class Genred(GenredBase):
         output_rows = rows[kernel.row_category]
         outputs = [torch.empty((output_rows, dim), dtype=DTYPES[out_dtype])
                    for out_dtype, dim in kernel.outputs]
-        kernel.run(inputs, outputs, rows[0], rows[1])
+        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel))
         return kernel, outputs
 
     def backward_genred(self, signature, position):
@@ -102,58 +104,91 @@ class Genred(GenredBase):
             formula = "Grad(%s,%s,%s)" % (f, v, weight)
         axis = self.axis if category == 2 else (1 if category == 0 else 0)
         return Genred(formula, self.aliases, reduction_op="Sum", axis=axis,
-                      sum_scheme="block_sum", use_double_acc=self.double_acc)
+                      sum_scheme="block_sum",
+                      use_double_acc=self.double_acc).with_ranges(self.ranges)
 
     def forward_derivative(self, signature, args, tangents, result):
-        """The output tangent for the argument `tangents` (forward mode): a
-        reduction of Diff formulas, sum_k Diff(F, v_k, t_k)."""
-        name = REDUCTIONS[self.reduction_op][0]
-        if name not in ("Sum", "LogSumExp") or self.formula2:
-            raise NotImplementedError("forward-mode derivatives (torch.func.jvp) "
-                                      "are available for Sum and LogSumExp "
-                                      "reductions; got %s" % self.reduction_op)
+        """The output tangents for the argument `tangents` (forward mode): a
+        Sum reduction of Diff formulas, sum_k Diff(F, v_k, t_k), weighted as
+        the backward pass weights Grad (its transpose); None for indices."""
+        name, takes_k, _ = REDUCTIONS[self.reduction_op]
         inputs, row_category, outputs = signature
+        if name in ("ArgMin", "ArgMax", "ArgKMin"):
+            return None  # piecewise constant indices
+        count = len(inputs)
+        extra = [tangent.contiguous() for tangent in tangents if tangent is not None]
+        positions = [k for k, tangent in enumerate(tangents) if tangent is not None]
+
+        def diff(formula):
+            return "(%s)" % "+".join(
+                "Diff(%s,Var(%d,%d,%d),Var(%d,%d,%d))" % (
+                    formula, k, inputs[k][2], inputs[k][1], count + n, inputs[k][2],
+                    inputs[k][1]) for n, k in enumerate(positions))
+
+        def var(array, category):
+            extra.append(array)
+            return "Var(%d,%d,%d)" % (count + len(extra) - 1, array.shape[1], category)
+
         f = "(%s)" % self.formula
-        terms, extra = [], []
-        for k, ((_, category, dim), tangent) in enumerate(zip(inputs, tangents)):
-            if tangent is None:
-                continue
-            position = len(inputs) + len(extra)
-            terms.append("Diff(%s,Var(%d,%d,%d),Var(%d,%d,%d))" % (
-                f, k, dim, category, position, dim, category))
-            extra.append(tangent.contiguous())
-        derivative = "+".join(terms)
-        if name == "LogSumExp":
-            saved = "Var(%d,%d,%d)" % (len(inputs) + len(extra), outputs[0][1],
-                                      row_category)
-            derivative = "Exp(%s-%s)*(%s)" % (f, saved, derivative)
-            extra.append(result)
+        g = "(%s)" % self.formula2 if self.formula2 else None
+        if name == "Sum":
+            derivative = diff(f)
+        elif name == "LogSumExp" and not g:
+            derivative = "Exp(%s-%s)*%s" % (f, var(result, row_category), diff(f))
+        elif name == "LogSumExp":
+            derivative = "Exp(%s-%s)*(%s*%s+%s)" % (
+                f, var(result, row_category), diff(f), g, diff(g))
+        elif name == "SumSoftMaxWeight":
+            saved = var(result, row_category)
+            normalizer = var(self._normalizer(args), row_category)
+            derivative = "Exp(%s-%s)*(%s*(%s-%s)+%s)" % (
+                f, normalizer, diff(f), g, saved, diff(g))
+        else:  # Min, Max, KMin and their arg forms: at the selected columns
+            indices, column = self._selection(signature, args, result.dtype)
+            k = self.opt_arg if takes_k else 1
+            d = indices.shape[1] // k
+            index, column = var(indices, row_category), var(column, 1 - row_category)
+            parts = ["%s*Equal(%s,%s)" % (diff(f), column, index if k == 1 else
+                                          "Extract(%s,%d,%d)" % (index, s * d, d))
+                     for s in range(k)]
+            derivative = functools.reduce(lambda a, b: "Concat(%s,%s)" % (a, b), parts)
         routine = Genred(derivative, self.aliases, reduction_op="Sum", axis=self.axis,
-                         use_double_acc=self.double_acc)
-        return routine(*args, *extra)
+                         use_double_acc=self.double_acc).with_ranges(self.ranges)
+        tangent = routine(*args, *extra)
+        return (tangent, None) if len(outputs) > 1 else tangent
+
+    def _normalizer(self, args):
+        """The LogSumExp of the formula (the softmax normalizer)."""
+        return Genred(self.formula, self.aliases, reduction_op="LogSumExp",
+                      axis=self.axis).with_ranges(self.ranges)(*args)
+
+    def _selection(self, signature, args, dtype):
+        """The columns a Min/Max/KMin-type reduction selects (as floats of
+        `dtype`), and the column index (columns, 1)."""
+        name = REDUCTIONS[self.reduction_op][0]
+        inputs, row_category, _ = signature
+        arg_op = {"Min": "ArgMin", "Min_ArgMin": "ArgMin", "Max": "ArgMax",
+                  "Max_ArgMax": "ArgMax", "KMin": "ArgKMin",
+                  "KMin_ArgKMin": "ArgKMin"}[name]
+        indices = Genred(self.formula, self.aliases, reduction_op=arg_op,
+                         axis=self.axis, opt_arg=self.opt_arg
+                         ).with_ranges(self.ranges)(*args)
+        columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
+                        if category == 1 - row_category), 1)
+        column = torch.arange(columns, dtype=dtype).reshape(columns, 1)
+        return indices.reshape(indices.shape[0], -1).to(dtype), column
 
     def backward_extras(self, signature, args, eta, result):
         """The arrays after eta that the backward Genred reads."""
-        name, takes_k, _ = REDUCTIONS[self.reduction_op]
-        inputs, row_category, _ = signature
+        name = REDUCTIONS[self.reduction_op][0]
         if name == "Sum":
             return [eta]
         if name == "LogSumExp":
             return [eta, result]
         if name == "SumSoftMaxWeight":
-            normalizer = Genred(self.formula, self.aliases, reduction_op="LogSumExp",
-                                axis=self.axis)(*args)
-            return [eta, result, normalizer]
-        # The selected columns, as floats, and the column index.
-        arg_op = {"Min": "ArgMin", "Min_ArgMin": "ArgMin", "Max": "ArgMax",
-                  "Max_ArgMax": "ArgMax", "KMin": "ArgKMin",
-                  "KMin_ArgKMin": "ArgKMin"}[name]
-        indices = Genred(self.formula, self.aliases, reduction_op=arg_op,
-                         axis=self.axis, opt_arg=self.opt_arg)(*args)
-        columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
-                        if category == 1 - row_category), 1)
-        column = torch.arange(columns, dtype=eta.dtype).reshape(columns, 1)
-        return [eta, indices.reshape(eta.shape).to(eta.dtype), column]
+            return [eta, result, self._normalizer(args)]
+        indices, column = self._selection(signature, args, eta.dtype)
+        return [eta, indices.reshape(eta.shape), column]
 
 
 def _stack(results, batch):
@@ -233,7 +268,7 @@ class KernelSolve(KernelSolveBase):
 
     def __call__(self, *args, backend="auto", device_id=-1, alpha=1e-10, eps=1e-6,
                  ranges=None):
-        return _KernelSolveFunction.apply(self, alpha, eps, *args)
+        return _KernelSolveFunction.apply(self.with_ranges(ranges), alpha, eps, *args)
 
     def solve(self, args, alpha, eps):
         args = [a.detach() for a in args]
