@@ -256,7 +256,8 @@ llvm::Expected<::keops::detail::JitCode>
 machineCode(ModuleOp module, const std::string &canonical,
             const ::keops::CompileOptions &options, bool &fromDisk) {
   using namespace ::keops::detail;
-  const DiskCache &disk = DiskCache::get();
+  std::shared_ptr<const DiskCache> cache = DiskCache::current();
+  const DiskCache &disk = *cache;
   std::string key;
   fromDisk = false;
   if (disk.isEnabled()) {
@@ -462,6 +463,18 @@ lowerToLLVMDialect(const std::string &formula,
   std::string text;
   llvm::raw_string_ostream(text) << **module;
   return text;
+}
+
+std::string getDiskCacheDirectory() {
+  return detail::DiskCache::current()->getDirectory();
+}
+
+std::string getDefaultDiskCacheDirectory() {
+  return detail::DiskCache::defaultDirectory();
+}
+
+llvm::Error setDiskCacheDirectory(const std::string &directory) {
+  return detail::DiskCache::use(directory);
 }
 
 } // namespace keops

@@ -24,6 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <dlfcn.h>
+#include <mutex>
 
 namespace keops::detail {
 namespace {
@@ -49,7 +50,9 @@ std::string buildId() {
              status.getLastModificationTime().time_since_epoch().count());
 }
 
-std::string defaultDirectory() {
+} // namespace
+
+std::string DiskCache::defaultDirectory() {
   llvm::SmallString<256> path;
   if (std::optional<std::string> configured =
           llvm::sys::Process::GetEnv("KEOPS_CACHE_DIR")) {
@@ -70,11 +73,41 @@ std::string defaultDirectory() {
   return std::string(path);
 }
 
+namespace {
+
+/// The cache of the process, replaced by DiskCache::use.
+struct CurrentCache {
+  std::mutex mutex;
+  std::shared_ptr<const DiskCache> cache =
+      std::make_shared<const DiskCache>(DiskCache::defaultDirectory());
+};
+
+CurrentCache &currentCache() {
+  static CurrentCache *instance = new CurrentCache; // used until exit
+  return *instance;
+}
+
 } // namespace
 
-const DiskCache &DiskCache::get() {
-  static const DiskCache cache(defaultDirectory());
-  return cache;
+std::shared_ptr<const DiskCache> DiskCache::current() {
+  CurrentCache &current = currentCache();
+  std::lock_guard<std::mutex> lock(current.mutex);
+  return current.cache;
+}
+
+llvm::Error DiskCache::use(llvm::StringRef directory) {
+  std::string chosen;
+  if (!directory.empty() && directory != "off") {
+    if (std::error_code error = llvm::sys::fs::create_directories(directory))
+      return llvm::createStringError(error, "cannot create the cache directory '" +
+                                                directory + "': " +
+                                                error.message());
+    chosen = directory.str();
+  }
+  CurrentCache &current = currentCache();
+  std::lock_guard<std::mutex> lock(current.mutex);
+  current.cache = std::make_shared<const DiskCache>(std::move(chosen));
+  return llvm::Error::success();
 }
 
 std::string DiskCache::key(llvm::ArrayRef<llvm::StringRef> parts) {

@@ -17,7 +17,9 @@
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -28,7 +30,15 @@ public:
   /// The cache of this process: $KEOPS_CACHE_DIR if set ("off" disables
   /// it), else $XDG_CACHE_HOME/keops-mlir/<version>, else
   /// ~/.cache/keops-mlir/<version>; disabled when it cannot be created.
-  static const DiskCache &get();
+  /// Later calls see the directory chosen by `use`.
+  static std::shared_ptr<const DiskCache> current();
+
+  /// The directory `current` starts with (created; "" when none).
+  static std::string defaultDirectory();
+
+  /// Makes `directory` (created if needed; "" or "off": no cache) the cache
+  /// of this process.
+  static llvm::Error use(llvm::StringRef directory);
 
   explicit DiskCache(std::string directory) : directory(std::move(directory)) {}
 

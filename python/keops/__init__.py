@@ -4,6 +4,17 @@
 
 `keops.numpy` and `keops.torch` offer the Genred interface of pykeops 2.x
 (generic reductions of a formula over point clouds), compiled by an MLIR
-compiler; `import keops.torch` needs PyTorch.
+compiler; `import keops.torch` needs PyTorch. The package-level utilities of
+pykeops (clean_pykeops, set_build_folder, check_health, ...) are here too.
 """
 __version__ = "0.1.0"
+
+from keops import config  # noqa: E402
+from keops.utils import (check_health, clean_pykeops, get_build_folder,  # noqa: E402
+                         set_build_folder, set_verbose, test_numpy_bindings,
+                         test_torch_bindings)
+
+clean_keops = clean_pykeops
+
+__all__ = ["config", "check_health", "clean_pykeops", "clean_keops", "get_build_folder",
+           "set_build_folder", "set_verbose", "test_numpy_bindings", "test_torch_bindings"]

@@ -134,6 +134,19 @@ NB_MODULE(_C, m) {
           "= (row_ranges, slices, col_ranges), flat int64 arrays, makes the "
           "reduction block-sparse.");
 
+  m.def("cache_directory", &keops::getDiskCacheDirectory,
+        "The directory of the on-disk kernel cache ('' when disabled).");
+  m.def("default_cache_directory", &keops::getDefaultDiskCacheDirectory,
+        "The directory the on-disk kernel cache starts with.");
+  m.def(
+      "set_cache_directory",
+      [](const std::string &directory) {
+        if (llvm::Error error = keops::setDiskCacheDirectory(directory))
+          raise(std::move(error));
+      },
+      nb::arg("directory"),
+      "Moves the on-disk kernel cache ('' or 'off' disables it).");
+
   m.def(
       "compile",
       [](const std::string &formula, const std::vector<std::string> &aliases,

@@ -118,6 +118,17 @@ private:
   KernelSource source;
 };
 
+/// The directory of the on-disk kernel cache ("" when there is none): from
+/// $KEOPS_CACHE_DIR ("off": none), else ~/.cache/keops-mlir/<version>.
+std::string getDiskCacheDirectory();
+
+/// The directory the on-disk cache starts with (see getDiskCacheDirectory).
+std::string getDefaultDiskCacheDirectory();
+
+/// Moves the on-disk kernel cache to `directory`, created if needed ("" or
+/// "off": no cache). Kernels already in this process stay.
+llvm::Error setDiskCacheDirectory(const std::string &directory);
+
 /// Compiles (or finds in the process cache) the kernel of a formula. Errors
 /// (a bad formula, a bad option) carry the importer's report.
 llvm::Expected<std::shared_ptr<const Kernel>>

@@ -8,10 +8,11 @@ import copy
 
 import numpy as np
 
-from keops import _C
+from keops import _C, config
 from keops.common.reductions import accumulation_options, reduction_formula
 
 CATEGORY_NAMES = ("Vi", "Vj", "Pm")
+_REPORTED = set()  # (formula, dtype) of the kernels reported when verbose
 GPU_BACKENDS = ("GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_1D_device",
                 "GPU_2D_host", "GPU_2D_device")
 
@@ -46,8 +47,14 @@ class GenredBase:
 
     def kernel(self, dtype):
         """The compiled kernel for `dtype` ('float32' or 'float64')."""
-        return _C.compile(self.red_formula, self.aliases, dtype, self.sum_scheme,
-                          self.double_acc)
+        kernel = _C.compile(self.red_formula, self.aliases, dtype, self.sum_scheme,
+                            self.double_acc)
+        if config.verbose and (self.red_formula, dtype) not in _REPORTED:
+            _REPORTED.add((self.red_formula, dtype))
+            print("[keops] %s (%s): %s in %.1f ms" % (
+                self.red_formula, dtype, "loaded from the disk cache"
+                if kernel.from_disk_cache else "compiled", kernel.compile_ms))
+        return kernel
 
     ranges = None
 
