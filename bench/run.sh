@@ -14,3 +14,4 @@ fi
 cd bench
 ../.venv/bin/python gaussian_sum.py "$@"
 ../.venv/bin/python gaussian_gradient.py "$@"
+PYTHONPATH=../build/python ../.venv/bin/python block_sparse.py "$@"

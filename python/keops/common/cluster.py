@@ -20,8 +20,13 @@ def grid_cluster(x, size):
     if np.any(size <= 0):
         raise ValueError("grid_cluster: size must be positive, got %s" % (size,))
     cells = np.floor(x / size).astype(np.int64)
-    cells -= cells.min(0) if len(cells) else 0
-    _, labels = np.unique(cells, axis=0, return_inverse=True)
+    if len(cells) == 0:
+        return np.zeros(0, dtype=np.int64)
+    cells -= cells.min(0)
+    # One integer per cell, lexicographic (first coordinate most significant).
+    extent = cells.max(0) + 1
+    strides = np.cumprod(np.concatenate([extent[1:], [1]])[::-1])[::-1]
+    _, labels = np.unique(cells @ strides, return_inverse=True)
     return labels.reshape(-1).astype(np.int64)
 
 
