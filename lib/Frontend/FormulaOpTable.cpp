@@ -462,7 +462,8 @@ static FailureOr<Value> kron(OpBuilder &b, Location loc, const OpArguments &a,
 
 /// TensorDot(a, b, shape_a, shape_b, axes_a, axes_b[, permute]): sums the
 /// products over the paired axes; the result's axes are the other axes of a,
-/// then of b, reordered by `permute` (result axis t is axis permute[t]).
+/// then of b, reordered by `permute` as in KeOps: axis t goes to result axis
+/// permute[t] (the inverse of numpy.transpose's convention).
 static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
                                   const OpArguments &a, std::string &error) {
   llvm::ArrayRef<int64_t> shapeA = a.tuples[0], shapeB = a.tuples[1],
@@ -507,9 +508,9 @@ static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
     for (size_t t = 0; t < shape.size(); ++t)
       permute.push_back(t);
   }
-  llvm::SmallVector<int64_t> permutedShape;
-  for (int64_t axis : permute)
-    permutedShape.push_back(shape[axis]);
+  llvm::SmallVector<int64_t> permutedShape(shape.size());
+  for (size_t t = 0; t < permute.size(); ++t)
+    permutedShape[permute[t]] = shape[t];
 
   FormulaBuilder g(b, loc);
   llvm::SmallVector<Value> parts;
@@ -517,7 +518,7 @@ static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
     llvm::SmallVector<int64_t> permuted = unflatten(flat, permutedShape);
     llvm::SmallVector<int64_t> index(shape.size());
     for (size_t t = 0; t < permute.size(); ++t)
-      index[permute[t]] = permuted[t];
+      index[t] = permuted[permute[t]];
     Value total;
     for (int64_t c = 0; c < product(contracted); ++c) {
       llvm::SmallVector<int64_t> ci = unflatten(c, contracted);

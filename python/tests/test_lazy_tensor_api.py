@@ -238,9 +238,15 @@ def test_tensordot_and_kron():
     dense = np.einsum("mnik,mnkj->mnij", broadcast(a).reshape(M, N, 2, 3),
                       broadcast(b).reshape(M, N, 3, 2)).reshape(M, N, 4)
     assert_sums_match(dot, dense)
-    # The permuted result (axis t of the result is axis permute[t]).
+    # The permuted result (axis t goes to result axis permute[t], as in KeOps).
     permuted = la.keops_tensordot(lb, (2, 3), (3, 2), (1,), (0,), (1, 0))
     assert_sums_match(permuted, dense.reshape(M, N, 2, 2).swapaxes(2, 3).reshape(M, N, 4))
+    # A 3-axis permutation, as pykeops's test_kron: the Kronecker product of
+    # (2, 1, 2) and (1, 3, 1) tensors is TensorDot(a, b, ..., [0, 2, 4, 1, 3, 5]).
+    kron3 = la.keops_tensordot(lb, (2, 1, 3), (3, 1, 2), (), (), (0, 2, 4, 1, 3, 5))
+    dense3 = np.einsum("mnijk,mnlpq->mniljpkq", broadcast(a).reshape(M, N, 2, 1, 3),
+                       broadcast(b).reshape(M, N, 3, 1, 2)).reshape(M, N, 36)
+    assert_sums_match(kron3, dense3)
     # Outer product of two vectors: no contraction.
     outer = la.keops_tensordot(lb, (6,), (6,), (), ())
     assert_sums_match(outer, (broadcast(a)[..., :, None] * broadcast(b)[..., None, :])
@@ -421,3 +427,24 @@ def test_ranges_are_kept_swapped_and_forwarded():
     other.ranges = K.T.ranges
     with pytest.raises(ValueError, match="different block-sparse ranges"):
         K + other
+
+
+def test_pykeops_spellings():
+    """Call forms of pykeops code: options through K @ v, `other=` for the
+    weight of logsumexp / sumsoftmaxweight, KernelSolve's module path."""
+    x, y, b = rand(M, 1, D), rand(1, N, D), rand(1, N, 1)
+    k = gaussian(kn.LazyTensor(x), kn.LazyTensor(y))
+    dense = gaussian(x, y)
+    np.testing.assert_allclose(k.__matmul__(b[0], sum_scheme="kahan_scheme"),
+                               dense @ b[0], rtol=1e-12)
+    f, w = -kn.LazyTensor(x).sqdist(kn.LazyTensor(y)), kn.LazyTensor(b + 1)
+    d = -((x - y) ** 2).sum(-1)
+    np.testing.assert_allclose(f.logsumexp(dim=1, other=w),
+                               np.log((np.exp(d) * (b[..., 0] + 1)).sum(1))[:, None],
+                               rtol=1e-12)
+    np.testing.assert_allclose(f.sumsoftmaxweight(other=w, dim=1),
+                               (np.exp(d) * (b[..., 0] + 1)).sum(1)[:, None]
+                               / np.exp(d).sum(1)[:, None], rtol=1e-12)
+    from keops.numpy.operations import KernelSolve as NumpySolve
+    from keops.torch.operations import KernelSolve as TorchSolve
+    assert NumpySolve is kn.KernelSolve and TorchSolve is kt.KernelSolve

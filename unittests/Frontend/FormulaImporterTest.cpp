@@ -288,6 +288,9 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"TensorDot(Concat(x, y), x, (2, 3), (3,), (1,), (0,))", "keops.concat", [] { return Vec{dot(X, X), dot(Y, X)}; }},
         OpCase{"TensorDot(Extract(x, 0, 2), y, (2,), (3,), (), (), (1, 0))", "keops.concat", [] { Vec r; for (double yv : Y) for (double xv : {0.5, -1.25}) r.push_back(xv * yv); return r; }},
         OpCase{"TensorDot(Concat(x, y), Concat(y, x), (2, 3), (2, 3), (0, 1), (0, 1))", "keops.add", [] { return Vec{2 * dot(X, Y)}; }},
+        // KeOps's permute: axis t goes to result axis permute[t], so the
+        // (2, 3, 2) product A[p][q] B[r] comes out as R[q][r][p].
+        OpCase{"TensorDot(Concat(x, y), Extract(x, 0, 2), (2, 3), (2,), (), (), (2, 0, 1))", "keops.concat", [] { Vec r; for (int q = 0; q < 3; ++q) for (int k = 0; k < 2; ++k) for (const Vec *a : {&X, &Y}) r.push_back((*a)[q] * X[k]); return r; }},
         // B-splines: knots (0, 0.5, 1, 1.5, 2, 2.5) at b = 0.7, against the
         // textbook Cox-de Boor recursion.
         OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 0)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 0); }},

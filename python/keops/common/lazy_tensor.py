@@ -662,10 +662,15 @@ class GenericLazyTensor:
     def sum_reduction(self, axis=None, dim=None, **kwargs):
         return self._reduce("Sum", axis, dim, **kwargs)
 
-    def logsumexp(self, axis=None, dim=None, weight=None, **kwargs):
+    def logsumexp(self, axis=None, dim=None, weight=None, other=None, **kwargs):
+        """`other` is pykeops's internal name of `weight`, also accepted."""
+        weight = other if weight is None else weight
         return self._reduce("LogSumExp", axis, dim, weight=weight, **kwargs)
 
-    def sumsoftmaxweight(self, weight, axis=None, dim=None, **kwargs):
+    def sumsoftmaxweight(self, weight=None, axis=None, dim=None, other=None, **kwargs):
+        weight = other if weight is None else weight
+        if weight is None:
+            raise ValueError("sumsoftmaxweight needs a weight LazyTensor")
         return self._reduce("SumSoftMaxWeight", axis, dim, weight=weight, **kwargs)
 
     logsumexp_reduction = logsumexp
@@ -731,9 +736,10 @@ class GenericLazyTensor:
 
     T = property(t)
 
-    def __matmul__(self, v):
+    def __matmul__(self, v, **kwargs):
         """K @ v = sum_j K_ij v_j for K of dimension 1 and v of shape (N,),
-        (N, D) or (..., N, D) (batch dimensions broadcast with K's)."""
+        (N, D) or (..., N, D) (batch dimensions broadcast with K's); keyword
+        arguments (sum_scheme, backend, ...) go to the sum reduction."""
         if self._dim != 1:
             raise ValueError("K @ v needs a LazyTensor of dimension 1, got shape %s"
                              % (self._shape,))
@@ -748,16 +754,16 @@ class GenericLazyTensor:
             raise ValueError("K @ v: K has %d columns but v has shape %s"
                              % (self.nj, shape))
         product = self * self._lift(column)
-        result = product.sum(dim=product.dim() - 2)
+        result = product.sum(dim=product.dim() - 2, **kwargs)
         return self.tools.reshape(result, (-1,)) if len(shape) == 1 else result
 
-    def matvec(self, v):
+    def matvec(self, v, **kwargs):
         """K @ v, for scipy.sparse.linalg.aslinearoperator."""
-        return self @ v
+        return self.__matmul__(v, **kwargs)
 
-    def rmatvec(self, v):
+    def rmatvec(self, v, **kwargs):
         """K^T @ v, for scipy.sparse.linalg.aslinearoperator."""
-        return self.T @ v
+        return self.T.__matmul__(v, **kwargs)
 
     def solve(self, b, alpha=1e-10, eps=1e-6, call=True):
         """a with (alpha Id + K) a = b, by conjugate gradient, for a symmetric
