@@ -417,6 +417,24 @@ struct KeOpsTileReductionsPass final
     : keops::impl::KeOpsTileReductionsPassBase<KeOpsTileReductionsPass> {
   using Base::Base;
 
+  /// Rows share the column loads only while their variables and results
+  /// stay in registers: with more than kRowComponentBudget components per
+  /// block, one row at a time (register allocation of wide blocks is also
+  /// what makes compilation slow).
+  int64_t effectiveRowsPerBlock(ReduceOp reduce) const {
+    constexpr int64_t kRowComponentBudget = 64;
+    Category rowCategory =
+        reduce.getAxis() == Axis::j ? Category::i : Category::j;
+    int64_t components = 0;
+    for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
+      if (reduce.getCategory(k) == rowCategory)
+        components +=
+            llvm::cast<RankedTensorType>(input.getType()).getShape().back();
+    for (Type type : reduce.getResultTypes())
+      components += llvm::cast<RankedTensorType>(type).getShape().back();
+    return components * rowsPerBlock > kRowComponentBudget ? 1 : rowsPerBlock;
+  }
+
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     llvm::SmallVector<ReduceOp> reduces(func.getOps<ReduceOp>());
@@ -464,7 +482,8 @@ struct KeOpsTileReductionsPass final
 
     std::unique_ptr<Accumulator> acc =
         Accumulator::create(reduce, accType, *scheme);
-    KernelEmitter emitter(reduce, *acc, laneCount, tileJ, rowsPerBlock,
+    KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
+                          effectiveRowsPerBlock(reduce),
                           *scheme == SumScheme::BlockSum, accType);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
     Block *entry = new Block();
