@@ -15,3 +15,4 @@ cd bench
 ../.venv/bin/python gaussian_sum.py "$@"
 ../.venv/bin/python gaussian_gradient.py "$@"
 PYTHONPATH=../build/python ../.venv/bin/python block_sparse.py "$@"
+../.venv/bin/python compile_time.py "$@"

@@ -1,0 +1,60 @@
+# compile_time.py - Benchmark: time to compile a formula, and to load it from the disk cache.
+# SPDX-License-Identifier: MIT
+"""For formulas of growing dimension, runs keops-run twice on a fresh on-disk cache:
+the first process compiles the formula (import, lowering, LLVM), the second loads its
+object file from the cache. Sizes are tiny: only the compile time matters here.
+Writes bench/results/compile_time_cpu.{md,json}.
+"""
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+
+from common import KEOPS_RUN, write_results
+
+CASES = [
+    ("Gaussian sum, D=3", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+     ["x=Vi(3)", "y=Vj(3)", "b=Vj(1)"]),
+    ("Gaussian gradient, D=3", "Sum_Reduction(Grad(Exp(-SqDist(x,y))*b,x,e),0)",
+     ["x=Vi(3)", "y=Vj(3)", "b=Vj(1)", "e=Vi(1)"]),
+    ("LogSumExp, D=3", "LogSumExp_Reduction(-SqDist(x,y),0)", ["x=Vi(3)", "y=Vj(3)"]),
+    ("ArgKMin K=10, D=3", "ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(3)", "y=Vj(3)"]),
+    ("Gaussian sum, b of D=100", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+     ["x=Vi(3)", "y=Vj(3)", "b=Vj(100)"]),
+    ("Gaussian sum, x of D=300", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+     ["x=Vi(300)", "y=Vj(300)", "b=Vj(1)"]),
+    ("Gaussian sum, b of D=300", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+     ["x=Vi(3)", "y=Vj(3)", "b=Vj(300)"]),
+]
+
+
+def run(formula, aliases, cache):
+    command = [KEOPS_RUN, "--formula", formula, "--json", "--size", "i=64",
+               "--size", "j=64"]
+    for alias in aliases:
+        command += ["--alias", alias]
+    env = dict(os.environ, KEOPS_CACHE_DIR=cache)
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True,
+                                     env=env).stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.parse_known_args()  # run.sh passes the other benchmarks' options too
+    rows, lines = [], []
+    for name, formula, aliases in CASES:
+        with tempfile.TemporaryDirectory() as cache:
+            compiled, loaded = run(formula, aliases, cache), run(formula, aliases, cache)
+        assert compiled["kernel_source"] == "compiled"
+        assert loaded["kernel_source"] == "disk-cache"
+        rows.append({"case": name, "formula": formula, "compile_ms": compiled["compile_ms"],
+                     "disk_cache_ms": loaded["compile_ms"]})
+        lines.append("| %s | %.0f | %.1f |" % (name, compiled["compile_ms"],
+                                               loaded["compile_ms"]))
+    write_results("compile_time_cpu", "Compile time and disk-cache load time (float32)",
+                  ["formula", "compile (ms)", "load from disk cache (ms)"], rows, lines, 1)
+
+
+if __name__ == "__main__":
+    main()
