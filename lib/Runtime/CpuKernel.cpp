@@ -239,8 +239,12 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
     buffers[k].allocated = buffers[k].aligned = data;
   }
 
-  // Threads take blocks of rows in order.
-  threads = std::min(threads, rows);
+  // Threads take blocks of rows in order; a thread costs about as much to
+  // wake as reducing kPairsPerThread pairs, so small problems use fewer.
+  constexpr int64_t kPairsPerThread = 1 << 15;
+  threads = std::min({threads, rows,
+                      std::max<int64_t>(1, rows * std::max<int64_t>(cols, 1) /
+                                               kPairsPerThread)});
   int64_t block = std::max<int64_t>(1, rows / (threads * 8));
   std::vector<std::unique_ptr<keops::rt::KernelCall>> calls;
   for (int64_t t = 0; t < threads; ++t)

@@ -7,14 +7,20 @@
 //
 // This file implements KernelCall, which packs the arguments of a kernel
 // entry point once per thread, and parallelFor, which hands work items to
-// threads from a shared counter.
+// threads from a shared counter: the caller and the workers of a persistent
+// pool (created threads when the pool is taken by a concurrent call).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Kernel.h"
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
+
+#include <pthread.h>
 
 namespace keops::rt {
 
@@ -39,13 +45,113 @@ void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
   entry(packed.data());
 }
 
+namespace {
+
+/// Worker threads kept across calls, so that a call does not pay for
+/// creating threads. One call uses the pool at a time; a concurrent call (or
+/// one asking for more threads than the pool has) creates its own threads.
+class ThreadPool {
+public:
+  explicit ThreadPool(int64_t workers) {
+    for (int64_t w = 0; w < workers; ++w)
+      threads.emplace_back([this, w] { serve(w + 1); });
+  }
+
+  /// The pool of this process, made at first use (again in a forked child,
+  /// which has none of its parent's threads). Never destroyed: its threads
+  /// wait until the process ends.
+  static ThreadPool &get() {
+    static std::once_flag atfork;
+    std::call_once(atfork, [] {
+      pthread_atfork(nullptr, nullptr, [] { instance().store(nullptr); });
+    });
+    ThreadPool *pool = instance().load();
+    if (!pool) {
+      static std::mutex creation;
+      std::lock_guard<std::mutex> lock(creation);
+      pool = instance().load();
+      if (!pool) {
+        unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+        pool = new ThreadPool(cores - 1);
+        instance().store(pool);
+      }
+    }
+    return *pool;
+  }
+
+  /// Runs work(thread) for thread in [0, count) on the caller and count - 1
+  /// workers; false (nothing run) when the pool is busy or too small.
+  bool run(int64_t count, const std::function<void(int64_t)> &work) {
+    if (count - 1 > static_cast<int64_t>(threads.size()))
+      return false;
+    std::unique_lock<std::mutex> busy(runMutex, std::try_to_lock);
+    if (!busy.owns_lock())
+      return false;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      job = &work;
+      jobThreads = count;
+      pending = count - 1;
+      ++generation;
+    }
+    started.notify_all();
+    work(0);
+    std::unique_lock<std::mutex> lock(mutex);
+    finished.wait(lock, [this] { return pending == 0; });
+    job = nullptr;
+    return true;
+  }
+
+private:
+  static std::atomic<ThreadPool *> &instance() {
+    static std::atomic<ThreadPool *> pool{nullptr};
+    return pool;
+  }
+
+  void serve(int64_t index) {
+    uint64_t seen = 0;
+    for (;;) {
+      const std::function<void(int64_t)> *work;
+      {
+        std::unique_lock<std::mutex> lock(mutex);
+        started.wait(lock, [&] { return generation != seen; });
+        seen = generation;
+        if (index >= jobThreads)
+          continue;
+        work = job;
+      }
+      (*work)(index);
+      std::lock_guard<std::mutex> lock(mutex);
+      if (--pending == 0)
+        finished.notify_one();
+    }
+  }
+
+  std::vector<std::thread> threads;
+  std::mutex runMutex; // held by the call using the pool
+  std::mutex mutex;    // guards the job fields
+  std::condition_variable started, finished;
+  const std::function<void(int64_t)> *job = nullptr;
+  int64_t jobThreads = 0, pending = 0;
+  uint64_t generation = 0;
+};
+
+} // namespace
+
 void parallelFor(int64_t threads, int64_t count,
                  const std::function<void(int64_t, int64_t)> &body) {
+  threads = std::max<int64_t>(1, std::min(threads, count));
   std::atomic<int64_t> next{0};
-  auto work = [&](int64_t thread) {
+  std::function<void(int64_t)> work = [&](int64_t thread) {
     for (int64_t item; (item = next.fetch_add(1)) < count;)
       body(item, thread);
   };
+  if (threads == 1) {
+    work(0);
+    return;
+  }
+  if (ThreadPool::get().run(threads, work))
+    return;
   std::vector<std::thread> pool;
   for (int64_t t = 1; t < threads; ++t)
     pool.emplace_back(work, t);
