@@ -69,8 +69,8 @@ def test_errors():
         GAUSS(x.to("meta"), y, b, p)
 
 
-@pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("reduction_op, formula, formula2, k", [
+# Reductions beyond Sum, each with a formula it differentiates well.
+OTHER_REDUCTIONS = pytest.mark.parametrize("reduction_op, formula, formula2, k", [
     ("LogSumExp", "-p*SqDist(x,y)", "b", None),
     ("SumSoftMaxWeight", "-p*SqDist(x,y)", "b*Elem(x,0)", None),
     ("Min", "x*y-p", None, None),
@@ -78,11 +78,14 @@ def test_errors():
     ("KMin", "x*y-p", None, 3),
     ("KMin_ArgKMin", "SqDist(x,y)+p", None, 2),
 ])
-def test_gradcheck_of_the_other_reductions(reduction_op, formula, formula2, k, axis):
-    torch.manual_seed(2)
+
+
+def other_reduction(reduction_op, formula, formula2, k, axis, seed):
+    """Float64 arguments (x, y, b, p) and the reduction's first result as a
+    function of them."""
+    torch.manual_seed(seed)
     args = (torch.rand(7, 3, dtype=torch.float64), torch.rand(13, 3, dtype=torch.float64),
             torch.rand(13, 2, dtype=torch.float64) + 0.1, torch.rand(1, dtype=torch.float64))
-    args = tuple(a.requires_grad_() for a in args)
     routine = Genred(formula, ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)", "p = Pm(1)"],
                      reduction_op=reduction_op, axis=axis, formula2=formula2, opt_arg=k)
 
@@ -90,31 +93,22 @@ def test_gradcheck_of_the_other_reductions(reduction_op, formula, formula2, k, a
         result = routine(*a)
         return result[0] if isinstance(result, tuple) else result
 
-    assert torch.autograd.gradcheck(values, args)
+    return args, values
 
 
 @pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("reduction_op, formula, formula2, k", [
-    ("LogSumExp", "-p*SqDist(x,y)", "b", None),
-    ("SumSoftMaxWeight", "-p*SqDist(x,y)", "b*Elem(x,0)", None),
-    ("Min", "x*y-p", None, None),
-    ("Max_ArgMax", "SqDist(x,y)*p", None, None),
-    ("KMin", "x*y-p", None, 3),
-    ("KMin_ArgKMin", "SqDist(x,y)+p", None, 2),
-])
+@OTHER_REDUCTIONS
+def test_gradcheck_of_the_other_reductions(reduction_op, formula, formula2, k, axis):
+    args, values = other_reduction(reduction_op, formula, formula2, k, axis, seed=2)
+    assert torch.autograd.gradcheck(values, tuple(a.requires_grad_() for a in args))
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+@OTHER_REDUCTIONS
 def test_forward_mode_matches_finite_differences(reduction_op, formula, formula2, k,
                                                  axis):
-    torch.manual_seed(4)
-    args = (torch.rand(7, 3, dtype=torch.float64), torch.rand(13, 3, dtype=torch.float64),
-            torch.rand(13, 2, dtype=torch.float64) + 0.1, torch.rand(1, dtype=torch.float64))
+    args, values = other_reduction(reduction_op, formula, formula2, k, axis, seed=4)
     tangents = tuple(torch.rand_like(a) for a in args)
-    routine = Genred(formula, ["x = Vi(3)", "y = Vj(3)", "b = Vj(2)", "p = Pm(1)"],
-                     reduction_op=reduction_op, axis=axis, formula2=formula2, opt_arg=k)
-
-    def values(*a):
-        result = routine(*a)
-        return result[0] if isinstance(result, tuple) else result
-
     _, ours = torch.func.jvp(values, args, tangents)
     h = 1e-6
     plus = values(*(a + h * t for a, t in zip(args, tangents)))
