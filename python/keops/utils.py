@@ -7,7 +7,7 @@ import pathlib
 
 import numpy as np
 
-from keops import _C, config
+from keops import _C, __version__, config
 
 
 def get_build_folder():
@@ -66,7 +66,7 @@ def test_torch_bindings():
 def check_health():
     """Prints what this installation can do and checks the bindings."""
     print("keops %s: CPU backend, GPU backends %s" % (
-        __import__("keops").__version__,
+        __version__,
         "available" if config.gpu_available else "not available yet"))
     print("kernel cache folder: %s" % (get_build_folder() or "disabled"))
     ok = test_numpy_bindings()

@@ -31,7 +31,8 @@ def grid_cluster(x, size):
 
 
 def sort_clusters(x, lab):
-    """x (an array or a tuple of arrays with N rows) and lab sorted by label."""
+    """x (an array or a tuple of arrays with N rows) and lab sorted by label;
+    NumPy arrays or CPU tensors (indexed directly, keeping their autograd)."""
     order = np.argsort(np.asarray(lab), kind="stable")
     if isinstance(x, tuple):
         return tuple(a[order] for a in x), lab[order]

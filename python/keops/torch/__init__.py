@@ -103,9 +103,8 @@ class Genred(GenredBase):
                               for s in range(k))
             formula = "Grad(%s,%s,%s)" % (f, v, weight)
         axis = self.axis if category == 2 else (1 if category == 0 else 0)
-        return Genred(formula, self.aliases, reduction_op="Sum", axis=axis,
-                      sum_scheme="block_sum",
-                      use_double_acc=self.double_acc).with_ranges(self.ranges)
+        return self._related(formula, axis=axis, sum_scheme="block_sum",
+                             use_double_acc=self.double_acc)
 
     def forward_derivative(self, signature, args, tangents, result):
         """The output tangents for the argument `tangents` (forward mode): a
@@ -152,15 +151,20 @@ class Genred(GenredBase):
                                           "Extract(%s,%d,%d)" % (index, s * d, d))
                      for s in range(k)]
             derivative = functools.reduce(lambda a, b: "Concat(%s,%s)" % (a, b), parts)
-        routine = Genred(derivative, self.aliases, reduction_op="Sum", axis=self.axis,
-                         use_double_acc=self.double_acc).with_ranges(self.ranges)
+        routine = self._related(derivative, use_double_acc=self.double_acc)
         tangent = routine(*args, *extra)
         return (tangent, None) if len(outputs) > 1 else tangent
 
+    def _related(self, formula, reduction_op="Sum", axis=None, **options):
+        """A Genred of `formula` over the same aliases and block-sparse ranges
+        (the backward, forward and helper reductions of this one)."""
+        return Genred(formula, self.aliases, reduction_op=reduction_op,
+                      axis=self.axis if axis is None else axis,
+                      **options).with_ranges(self.ranges)
+
     def _normalizer(self, args):
         """The LogSumExp of the formula (the softmax normalizer)."""
-        return Genred(self.formula, self.aliases, reduction_op="LogSumExp",
-                      axis=self.axis).with_ranges(self.ranges)(*args)
+        return self._related(self.formula, reduction_op="LogSumExp")(*args)
 
     def _selection(self, signature, args, dtype):
         """The columns a Min/Max/KMin-type reduction selects (as floats of
@@ -170,9 +174,8 @@ class Genred(GenredBase):
         arg_op = {"Min": "ArgMin", "Min_ArgMin": "ArgMin", "Max": "ArgMax",
                   "Max_ArgMax": "ArgMax", "KMin": "ArgKMin",
                   "KMin_ArgKMin": "ArgKMin"}[name]
-        indices = Genred(self.formula, self.aliases, reduction_op=arg_op,
-                         axis=self.axis, opt_arg=self.opt_arg
-                         ).with_ranges(self.ranges)(*args)
+        indices = self._related(self.formula, reduction_op=arg_op,
+                                opt_arg=self.opt_arg)(*args)
         columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
                         if category == 1 - row_category), 1)
         column = torch.arange(columns, dtype=dtype).reshape(columns, 1)

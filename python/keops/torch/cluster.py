@@ -13,6 +13,7 @@ __all__ = ["grid_cluster", "sort_clusters", "cluster_ranges", "cluster_centroids
            "cluster_ranges_centroids", "from_matrix", "swap_axes"]
 
 swap_axes = _common.swap_axes
+sort_clusters = _common.sort_clusters  # indexes the tensors themselves
 
 
 def _numpy(x):
@@ -27,13 +28,6 @@ def _tensors(result):
 
 def grid_cluster(x, size):
     return _tensors(_common.grid_cluster(_numpy(x), _numpy(size)))
-
-
-def sort_clusters(x, lab):
-    order = torch.from_numpy(np.argsort(_numpy(lab), kind="stable"))
-    if isinstance(x, tuple):
-        return tuple(a[order] for a in x), lab[order]
-    return x[order], lab[order]
 
 
 def cluster_ranges(lab, Nlab=None):
