@@ -25,3 +25,29 @@ llvm_config.add_tool_substitutions(["keops-opt", "keops-run"],
 config.substitutions.append(("%python", sys.executable))
 config.excludes.append("Inputs")
 config.substitutions.append(("%keops_lib_dir", os.path.join(config.keops_obj_root, "lib")))
+
+# PTX is checked with ptxas when the CUDA toolkit has it (lit scrubs
+# CUDA_HOME, so look in the usual place too).
+for cuda in [os.environ.get("CUDA_HOME", ""), "/usr/local/cuda"]:
+    ptxas = os.path.join(cuda, "bin", "ptxas") if cuda else ""
+    if ptxas and os.access(ptxas, os.X_OK):
+        config.available_features.add("ptxas")
+        config.substitutions.append(("%ptxas", ptxas))
+        break
+
+
+def _has_gpu():
+    """Whether the CUDA driver loads and sees a device (as the runtime does)."""
+    import ctypes
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return False
+    count = ctypes.c_int(0)
+    return (cuda.cuInit(0) == 0 and cuda.cuDeviceGetCount(ctypes.byref(count)) == 0
+            and count.value > 0)
+
+
+# GPU execution tests run only where a GPU is usable.
+if _has_gpu():
+    config.available_features.add("gpu")

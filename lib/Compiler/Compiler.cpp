@@ -13,6 +13,8 @@
 //     --keops-lower-to-cpu--> LLVM dialect --ExecutionEngine (host TM, O3)-->
 //     packed entry point (and object file, stored in the disk cache)
 //     --keops_rt_kernel_create_cpu--> runtime kernel
+//   (backend gpu: --keops-lower-to-nvvm, gpu-module-to-binary--> PTX
+//     --keops_rt_kernel_create_gpu--> runtime kernel)
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,6 +22,7 @@
 
 #include "DiskCache.h"
 #include "Jit.h"
+#include "Ptx.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
@@ -31,8 +34,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
-#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
@@ -58,10 +59,11 @@ Kernel::Kernel(std::string imported, std::vector<KernelInput> inputs,
                         std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
                       keops_rt_category_t rowCategory,
                       keops_rt_kernel_t *runtimeKernel, double compileMs,
-                      KernelSource source)
+                      KernelSource source, std::string backend)
     : imported(std::move(imported)), inputs(std::move(inputs)),
       outputs(std::move(outputs)), dtype(dtype), rowCategory(rowCategory),
-      runtimeKernel(runtimeKernel), compileMs(compileMs), source(source) {}
+      runtimeKernel(runtimeKernel), compileMs(compileMs), source(source),
+      backend(std::move(backend)) {}
 
 Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
 
@@ -69,7 +71,9 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
                                const std::vector<keops_rt_array_t> &outputArrays,
                                int64_t rowsI, int64_t rowsJ,
                                int32_t numThreads,
-                               const BlockSparseRanges *ranges) const {
+                               const BlockSparseRanges *ranges,
+                               keops_rt_memory_t memory,
+                               int32_t deviceId) const {
   keops_rt_run_args_t args;
   keops_rt_run_args_initialize(&args);
   args.num_inputs = static_cast<int32_t>(inputArrays.size());
@@ -79,6 +83,8 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
   args.rows_i = rowsI;
   args.rows_j = rowsJ;
   args.num_threads = numThreads;
+  args.memory = memory;
+  args.device_id = deviceId;
   if (ranges) {
     if (ranges->rowRanges.size() % 2 || ranges->colRanges.size() % 2 ||
         ranges->slices.size() * 2 != ranges->rowRanges.size())
@@ -112,8 +118,6 @@ const DialectRegistry &registry() {
   static const DialectRegistry instance = [] {
     DialectRegistry registry;
     mk::registerAllKeOpsDialects(registry);
-    registerBuiltinDialectTranslation(registry);
-    registerLLVMDialectTranslation(registry);
     return registry;
   }();
   return instance;
@@ -152,14 +156,51 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
     return makeError("tile_j must be >= 1");
   if (options.rowsPerBlock < 1)
     return makeError("rows_per_block must be >= 1");
+  if (!llvm::is_contained({"cpu", "gpu", "auto"}, options.backend))
+    return makeError("backend must be cpu, gpu or auto, got '" +
+                     options.backend + "'");
+  if (options.gpuBlockSize < 32 || options.gpuBlockSize > 1024 ||
+      options.gpuBlockSize % 32)
+    return makeError("gpu_block_size must be a multiple of 32 in [32, 1024], "
+                     "got " +
+                     llvm::Twine(options.gpuBlockSize));
+  if (!options.gpuArch.empty() &&
+      !llvm::StringRef(options.gpuArch).starts_with("sm_"))
+    return makeError("gpu_arch must look like sm_90, got '" +
+                     options.gpuArch + "'");
   return llvm::Error::success();
+}
+
+/// `options` with the backend resolved ("auto": the GPU when one is usable)
+/// and, on the GPU, the architecture; an error when the GPU is asked for
+/// but there is none.
+llvm::Expected<::keops::CompileOptions>
+resolveTarget(const ::keops::CompileOptions &options) {
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  ::keops::CompileOptions resolved = options;
+  if (options.backend != "cpu") {
+    auto count = ::keops::gpuDeviceCount();
+    if (!count && options.backend == "gpu")
+      return count.takeError();
+    if (!count)
+      llvm::consumeError(count.takeError());
+    resolved.backend = count ? "gpu" : "cpu";
+  }
+  if (resolved.backend == "gpu")
+    resolved.gpuArch = ::keops::detail::targetChip(options);
+  return resolved;
 }
 
 std::string optionsKey(const ::keops::CompileOptions &options) {
   return options.dtype + "|" + options.sumScheme + "|" +
          (options.doubleAccumulator ? "f64acc" : "acc") + "|" +
          std::to_string(options.lanes) + "|" + std::to_string(options.tileJ) +
-         "|" + std::to_string(options.rowsPerBlock);
+         "|" + std::to_string(options.rowsPerBlock) + "|" + options.backend +
+         (options.backend == "gpu"
+              ? "|" + options.gpuArch + "|" +
+                    std::to_string(options.gpuBlockSize)
+              : std::string());
 }
 
 /// Imports and canonicalizes a formula.
@@ -205,50 +246,90 @@ keops_rt_category_t toRuntime(mk::Category category) {
                                           : KEOPS_RT_CATEGORY_PARAM;
 }
 
-/// Wraps machine code as a runtime kernel (which then owns the code).
-llvm::Expected<keops_rt_kernel_t *>
-makeRuntimeKernel(const ::keops::detail::JitCode &code,
-                  bool allowsEmptyReduction,
-                  const std::vector<::keops::KernelInput> &inputs,
-                  const std::vector<::keops::KernelOutput> &outputs,
-                  keops_rt_dtype_t dtype, keops_rt_category_t rowCategory) {
+/// What the runtime needs to know of a kernel besides its code.
+struct KernelInterface {
+  std::vector<::keops::KernelInput> inputs;
+  std::vector<::keops::KernelOutput> outputs;
+  keops_rt_dtype_t dtype;
+  keops_rt_category_t rowCategory;
+  bool allowsEmptyReduction;
+};
+
+/// Creates a runtime kernel with `create` from the descriptor of
+/// `interface`.
+llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
+    const KernelInterface &interface,
+    llvm::function_ref<keops_rt_status_t(const keops_rt_kernel_desc_t &,
+                                         keops_rt_kernel_t **)>
+        create) {
   std::vector<keops_rt_category_t> categories;
   std::vector<int64_t> dims;
   std::vector<const char *> names;
-  for (const ::keops::KernelInput &input : inputs) {
+  for (const ::keops::KernelInput &input : interface.inputs) {
     categories.push_back(input.category);
     dims.push_back(input.dim);
     names.push_back(input.name.c_str());
   }
   std::vector<int64_t> outputDims;
   std::vector<keops_rt_dtype_t> outputDtypes;
-  for (const ::keops::KernelOutput &output : outputs) {
+  for (const ::keops::KernelOutput &output : interface.outputs) {
     outputDims.push_back(output.dim);
     outputDtypes.push_back(output.dtype);
   }
   keops_rt_kernel_desc_t desc{};
   desc.name = "keops_kernel";
-  desc.dtype = dtype;
-  desc.row_category = rowCategory;
-  desc.num_inputs = static_cast<int32_t>(inputs.size());
+  desc.dtype = interface.dtype;
+  desc.row_category = interface.rowCategory;
+  desc.num_inputs = static_cast<int32_t>(interface.inputs.size());
   desc.categories = categories.data();
   desc.dims = dims.data();
   desc.input_names = names.data();
-  desc.num_outputs = static_cast<int32_t>(outputs.size());
+  desc.num_outputs = static_cast<int32_t>(interface.outputs.size());
   desc.output_dims = outputDims.data();
   desc.output_dtypes = outputDtypes.data();
-  desc.allows_empty_reduction = allowsEmptyReduction;
+  desc.allows_empty_reduction = interface.allowsEmptyReduction;
   keops_rt_kernel_t *kernel = nullptr;
-  keops_rt_status_t status = keops_rt_kernel_create_cpu(
-      &desc, code.entry, code.owner, code.release, &kernel);
+  keops_rt_status_t status = create(desc, &kernel);
   if (status) {
-    code.release(code.owner);
     llvm::Error error = makeError(keops_rt_status_message(status));
     keops_rt_status_free(status);
     return std::move(error);
   }
   return kernel;
 }
+
+/// The PTX of a canonical module: from the on-disk cache when it holds a
+/// valid entry, else generated and stored there.
+llvm::Expected<::keops::detail::PtxCode>
+ptxCode(ModuleOp module, const std::string &canonical,
+        const ::keops::CompileOptions &options, bool &fromDisk) {
+  using namespace ::keops::detail;
+  std::shared_ptr<const DiskCache> cache = DiskCache::current();
+  std::string key;
+  fromDisk = false;
+  if (cache->isEnabled()) {
+    key = DiskCache::key({canonical, optionsKey(options), "ptx"});
+    if (std::optional<std::string> bytes = cache->load(key)) {
+      auto code = deserialize(*bytes);
+      if (code) {
+        fromDisk = true;
+        return code;
+      }
+      llvm::consumeError(code.takeError());
+      cache->remove(key);
+    }
+  }
+  auto code = lowerToPtx(module, options, options.gpuArch);
+  if (code && cache->isEnabled())
+    cache->store(key, serialize(*code));
+  return code;
+}
+
+/// The runtime kernel of a canonical module for the resolved backend.
+llvm::Expected<keops_rt_kernel_t *>
+buildRuntimeKernel(ModuleOp module, const std::string &canonical,
+                   const ::keops::CompileOptions &options,
+                   const KernelInterface &interface, bool &fromDisk);
 
 /// The machine code of a canonical module: from the on-disk cache when it
 /// holds a valid entry, else lowered, JIT-compiled and stored there.
@@ -281,6 +362,35 @@ machineCode(ModuleOp module, const std::string &canonical,
   if (code && disk.isEnabled())
     disk.store(key, object);
   return code;
+}
+
+llvm::Expected<keops_rt_kernel_t *>
+buildRuntimeKernel(ModuleOp module, const std::string &canonical,
+                   const ::keops::CompileOptions &options,
+                   const KernelInterface &interface, bool &fromDisk) {
+  if (options.backend == "gpu") {
+    auto code = ptxCode(module, canonical, options, fromDisk);
+    if (!code)
+      return code.takeError();
+    keops_rt_gpu_code_t gpu{code->ptx.c_str(), code->entry.c_str(),
+                            code->blockSize};
+    return makeRuntimeKernel(
+        interface, [&](const keops_rt_kernel_desc_t &desc,
+                       keops_rt_kernel_t **kernel) {
+          return keops_rt_kernel_create_gpu(&desc, &gpu, kernel);
+        });
+  }
+  auto code = machineCode(module, canonical, options, fromDisk);
+  if (!code)
+    return code.takeError();
+  return makeRuntimeKernel(interface, [&](const keops_rt_kernel_desc_t &desc,
+                                          keops_rt_kernel_t **kernel) {
+    keops_rt_status_t status = keops_rt_kernel_create_cpu(
+        &desc, code->entry, code->owner, code->release, kernel);
+    if (status)
+      code->release(code->owner);
+    return status;
+  });
 }
 
 } // namespace
@@ -334,12 +444,11 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   // Only a sum has a value (0) on an empty set of columns.
   bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
 
+  KernelInterface interface{inputs, outputs, dtype, rowCategory,
+                            allowsEmptyReduction};
   bool fromDisk;
-  auto code = machineCode(*module, canonical, options, fromDisk);
-  if (!code)
-    return code.takeError();
-  auto runtimeKernel = makeRuntimeKernel(*code, allowsEmptyReduction, inputs,
-                                         outputs, dtype, rowCategory);
+  auto runtimeKernel =
+      buildRuntimeKernel(*module, canonical, options, interface, fromDisk);
   if (!runtimeKernel)
     return runtimeKernel.takeError();
 
@@ -349,7 +458,8 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   auto kernel = std::make_shared<const Kernel>(
       canonical, std::move(inputs), std::move(outputs), dtype, rowCategory,
       *runtimeKernel, compileMs,
-      fromDisk ? KernelSource::DiskCache : KernelSource::Compiled);
+      fromDisk ? KernelSource::DiskCache : KernelSource::Compiled,
+      options.backend);
   std::lock_guard<std::mutex> lock(kernels.mutex);
   kernels.byIR[irKey] = kernel;
   if (!textKey.empty())
@@ -359,10 +469,12 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
 
 llvm::Expected<std::shared_ptr<const Kernel>>
 compile(const std::string &formula, const std::vector<std::string> &aliases,
-        const CompileOptions &options) {
+        const CompileOptions &requested) {
   auto start = std::chrono::steady_clock::now();
-  if (llvm::Error error = checkOptions(options))
-    return std::move(error);
+  auto resolved = resolveTarget(requested);
+  if (!resolved)
+    return resolved.takeError();
+  const CompileOptions &options = *resolved;
   std::string textKey = formula + "\n" + llvm::join(aliases, "\n") + "\n" +
                         optionsKey(options);
   {
@@ -382,10 +494,12 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
 llvm::Expected<GradientKernels>
 compileGradient(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt,
-                const CompileOptions &options) {
+                const CompileOptions &requested) {
   auto start = std::chrono::steady_clock::now();
-  if (llvm::Error error = checkOptions(options))
-    return std::move(error);
+  auto resolved = resolveTarget(requested);
+  if (!resolved)
+    return resolved.takeError();
+  const CompileOptions &options = *resolved;
   MLIRContext context(registry());
   auto forward = importCanonical(context, formula, aliases, options);
   if (!forward)
@@ -463,6 +577,35 @@ lowerToLLVMDialect(const std::string &formula,
   std::string text;
   llvm::raw_string_ostream(text) << **module;
   return text;
+}
+
+llvm::Expected<std::string>
+lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
+           const CompileOptions &requested) {
+  if (llvm::Error error = checkOptions(requested))
+    return std::move(error);
+  CompileOptions options = requested;
+  options.backend = "gpu";
+  if (options.gpuArch.empty())
+    options.gpuArch = "sm_90";
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, options);
+  if (!module)
+    return module.takeError();
+  auto code = detail::lowerToPtx(**module, options, options.gpuArch);
+  if (!code)
+    return code.takeError();
+  return code->ptx;
+}
+
+llvm::Expected<int> gpuDeviceCount() {
+  int32_t count = 0;
+  if (keops_rt_status_t status = keops_rt_gpu_device_count(&count)) {
+    llvm::Error error = makeError(keops_rt_status_message(status));
+    keops_rt_status_free(status);
+    return std::move(error);
+  }
+  return count;
 }
 
 std::string getDiskCacheDirectory() {

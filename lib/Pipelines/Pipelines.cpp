@@ -11,16 +11,22 @@
 //   keops.reduce --keops-tile-reductions--> scf/vector/arith/math/memref
 //     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
 //     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
+//   keops.reduce --convert-keops-to-gpu--> gpu.module { gpu.func kernels }
+//     --canonicalize, cse, licm, convert-keops-math-to-nvvm, scf to cf,
+//       convert-gpu-to-nvvm--> NVVM kernels --nvvm-attach-target-->
+//     (gpu-module-to-binary: PTX or cubin)
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Pipelines/Pipelines.h"
 
+#include "keops/Conversion/Passes.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
 #include "mlir/Conversion/ControlFlowToLLVM/ControlFlowToLLVM.h"
 #include "mlir/Conversion/FuncToLLVM/ConvertFuncToLLVMPass.h"
+#include "mlir/Conversion/GPUToNVVM/GPUToNVVMPass.h"
 #include "mlir/Conversion/IndexToLLVM/IndexToLLVM.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MathToLibm/MathToLibm.h"
@@ -28,6 +34,7 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -70,10 +77,44 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void keops::buildKeOpsToNVVMPipeline(
+    OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
+  ConvertKeOpsToGPUPassOptions conversion;
+  conversion.blockSize = options.blockSize;
+  conversion.sumScheme = options.sumScheme;
+  conversion.doubleAccumulator = options.doubleAccumulator;
+  pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createConvertKeOpsToGPUPass(conversion));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createCanonicalizerPass(
+      GreedyRewriteConfig().setUseTopDownTraversal(false)));
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createLoopInvariantCodeMotionPass());
+  kernels.addPass(createConvertKeOpsMathToNVVMPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = options.chip;
+  target.features = options.features;
+  target.optLevel = options.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void keops::registerKeOpsPipelines() {
   PassPipelineRegistration<KeOpsToCPUPipelineOptions>(
       "keops-lower-to-cpu",
       "Lower keops reductions to the LLVM dialect for the CPU (tiling, "
       "vector lanes, polynomial math)",
       buildKeOpsToCPUPipeline);
+  PassPipelineRegistration<KeOpsToNVVMPipelineOptions>(
+      "keops-lower-to-nvvm",
+      "Lower keops reductions to NVVM GPU kernels (one thread per row, "
+      "j-tiles in workgroup memory) with an NVVM target attached",
+      buildKeOpsToNVVMPipeline);
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 using keops::rt::bufferOf;
+using keops::rt::dtypeSize;
 using keops::rt::invalidArgument;
 
 namespace {
@@ -37,10 +38,6 @@ const char *dtypeName(keops_rt_dtype_t dtype) {
     return "int64";
   }
   return "unknown dtype";
-}
-
-size_t dtypeSize(keops_rt_dtype_t dtype) {
-  return dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
 }
 
 const char *categoryName(keops_rt_category_t category) {
@@ -117,6 +114,29 @@ void transpose(const T *in, int64_t rows, int64_t dim, T *out) {
 
 } // namespace
 
+keops_rt_status_t
+keops::rt::makeKernel(const keops_rt_kernel_desc_t &desc,
+                      std::unique_ptr<keops_rt_kernel_s> &kernel) {
+  if (desc.dtype != KEOPS_RT_FLOAT32 && desc.dtype != KEOPS_RT_FLOAT64)
+    return invalidArgument("kernel dtype must be float32 or float64");
+  kernel = std::make_unique<keops_rt_kernel_s>();
+  kernel->name = desc.name ? desc.name : "kernel";
+  kernel->dtype = desc.dtype;
+  kernel->rowCategory = desc.row_category;
+  kernel->categories.assign(desc.categories,
+                            desc.categories + desc.num_inputs);
+  kernel->dims.assign(desc.dims, desc.dims + desc.num_inputs);
+  for (int32_t k = 0; k < desc.num_inputs; ++k)
+    kernel->inputNames.push_back(
+        desc.input_names && desc.input_names[k] ? desc.input_names[k] : "");
+  kernel->outputDims.assign(desc.output_dims,
+                            desc.output_dims + desc.num_outputs);
+  kernel->outputDtypes.assign(desc.output_dtypes,
+                              desc.output_dtypes + desc.num_outputs);
+  kernel->allowsEmptyReduction = desc.allows_empty_reduction != 0;
+  return nullptr;
+}
+
 extern "C" {
 
 keops_rt_status_t keops_rt_kernel_create_cpu(
@@ -124,23 +144,9 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
     void *owner, void (*release)(void *), keops_rt_kernel_t **out_kernel) {
   if (!desc || !entry || !out_kernel)
     return invalidArgument("keops_rt_kernel_create_cpu: null argument");
-  if (desc->dtype != KEOPS_RT_FLOAT32 && desc->dtype != KEOPS_RT_FLOAT64)
-    return invalidArgument("kernel dtype must be float32 or float64");
-  auto kernel = std::make_unique<keops_rt_kernel_s>();
-  kernel->name = desc->name ? desc->name : "kernel";
-  kernel->dtype = desc->dtype;
-  kernel->rowCategory = desc->row_category;
-  kernel->categories.assign(desc->categories,
-                            desc->categories + desc->num_inputs);
-  kernel->dims.assign(desc->dims, desc->dims + desc->num_inputs);
-  for (int32_t k = 0; k < desc->num_inputs; ++k)
-    kernel->inputNames.push_back(
-        desc->input_names && desc->input_names[k] ? desc->input_names[k] : "");
-  kernel->outputDims.assign(desc->output_dims,
-                            desc->output_dims + desc->num_outputs);
-  kernel->outputDtypes.assign(desc->output_dtypes,
-                              desc->output_dtypes + desc->num_outputs);
-  kernel->allowsEmptyReduction = desc->allows_empty_reduction != 0;
+  std::unique_ptr<keops_rt_kernel_s> kernel;
+  if (keops_rt_status_t status = keops::rt::makeKernel(*desc, kernel))
+    return status;
   kernel->entry = entry;
   kernel->owner = owner;
   kernel->release = release;
@@ -151,8 +157,10 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
 void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel) { delete kernel; }
 
 void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
-  *args = keops_rt_run_args_t{0,  nullptr, 0, nullptr, -1, -1, 0,
-                               0,  nullptr, nullptr, 0, nullptr};
+  *args = keops_rt_run_args_t{0,       nullptr, 0,       nullptr,
+                               -1,      -1,      0,       0,
+                               nullptr, nullptr, 0,       nullptr,
+                               KEOPS_RT_MEMORY_HOST, -1};
 }
 
 keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
@@ -199,8 +207,15 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
             args->outputs[k], "output " + std::to_string(k),
             kernel->outputDtypes[k], rows, kernel->outputDims[k]))
       return status;
+  if (args->memory != KEOPS_RT_MEMORY_HOST && !kernel->gpu)
+    return invalidArgument(kernel->name +
+                           " is a CPU kernel: its arrays must be in host "
+                           "memory, not on a GPU");
   if (rows == 0)
     return nullptr;
+  if (kernel->gpu && args->row_ranges)
+    return invalidArgument(kernel->name + ": block-sparse ranges are not "
+                                          "supported on the GPU yet");
   int64_t threads = args->num_threads > 0
                         ? args->num_threads
                         : std::max(1u, std::thread::hardware_concurrency());
@@ -219,6 +234,8 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
                            categoryName(colCategory) +
                            " but that axis has 0 rows: this reduction has no "
                            "value on an empty set");
+  if (kernel->gpu)
+    return keops::rt::runGpu(*kernel, *args, rows, cols);
 
   // Reduced variables go component-major; the rest is passed as is.
   size_t elementSize = dtypeSize(kernel->dtype);

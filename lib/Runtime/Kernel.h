@@ -18,8 +18,21 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
+
+namespace keops::rt {
+/// The code of a GPU kernel and the functions loaded from it, per device.
+struct GpuCode {
+  std::string ptx, entry;
+  int32_t blockSize;
+  std::mutex mutex;
+  std::map<int, void *> functions; // CUfunction by device
+};
+} // namespace keops::rt
 
 struct keops_rt_kernel_s {
   std::string name;
@@ -31,9 +44,10 @@ struct keops_rt_kernel_s {
   std::vector<int64_t> outputDims;
   std::vector<keops_rt_dtype_t> outputDtypes;
   bool allowsEmptyReduction;
-  keops_rt_cpu_entry_t entry;
-  void *owner;
-  void (*release)(void *);
+  keops_rt_cpu_entry_t entry = nullptr;
+  void *owner = nullptr;
+  void (*release)(void *) = nullptr;
+  std::unique_ptr<keops::rt::GpuCode> gpu; // null for CPU kernels
 
   ~keops_rt_kernel_s() {
     if (release)
@@ -42,6 +56,10 @@ struct keops_rt_kernel_s {
 };
 
 namespace keops::rt {
+
+inline size_t dtypeSize(keops_rt_dtype_t dtype) {
+  return dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
+}
 
 inline keops_rt_buffer_t bufferOf(void *data, int64_t size) {
   return {data, data, 0, size, 1};
@@ -76,6 +94,16 @@ private:
 /// (thread in [0, threads)), which take the items in order.
 void parallelFor(int64_t threads, int64_t count,
                  const std::function<void(int64_t, int64_t)> &body);
+
+/// A kernel object with the descriptor's fields copied (no code yet).
+keops_rt_status_t makeKernel(const keops_rt_kernel_desc_t &desc,
+                             std::unique_ptr<keops_rt_kernel_s> &kernel);
+
+/// Runs a dense reduction of `rows` output rows over `cols` (> 0 unless the
+/// kind allows empty reductions) columns with a GPU kernel.
+keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
+                         const keops_rt_run_args_t &args, int64_t rows,
+                         int64_t cols);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
 /// rows over `cols` columns; `buffers` holds every input as given (row-major)

@@ -9,8 +9,9 @@
 //
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
-//             [--emit=mlir|llvm] [--size i=N] [--size j=M]
+//             [--emit=mlir|llvm|ptx] [--size i=N] [--size j=M]
 //             [--dtype float32|float64] [--backend auto|cpu|gpu]
+//             [--gpu-arch sm_XY] [--gpu-block-size B] [--device D]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
 //             [--repeat R] [--check] [--tolerance T] [--json]
 //
@@ -47,7 +48,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Mlir, Llvm };
+enum class Emit { None, Mlir, Llvm, Ptx };
 enum class Backend { Auto, Cpu, Gpu };
 
 cl::OptionCategory category("keops-run options");
@@ -64,7 +65,9 @@ cl::opt<Emit> emit(
     cl::desc("Print an intermediate form and exit"),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "the imported keops module"),
                clEnumValN(Emit::Llvm, "llvm",
-                          "the module lowered to the LLVM dialect (CPU)")));
+                          "the module lowered to the LLVM dialect (CPU)"),
+               clEnumValN(Emit::Ptx, "ptx",
+                          "the PTX of the GPU kernel (needs no GPU)")));
 cl::list<std::string>
     sizes("size", cl::cat(category),
           cl::desc("Rows of the i or j axis: i=N, j=M (default: the rows of "
@@ -75,9 +78,22 @@ cl::opt<std::string> dtype("dtype", cl::init("float32"), cl::cat(category),
 cl::opt<Backend> backend(
     "backend", cl::init(Backend::Auto), cl::cat(category),
     cl::desc("Where to run"),
-    cl::values(clEnumValN(Backend::Auto, "auto", "the best available (CPU)"),
+    cl::values(clEnumValN(Backend::Auto, "auto",
+                          "the GPU when one is usable, else the CPU"),
                clEnumValN(Backend::Cpu, "cpu", "the CPU, on all cores"),
-               clEnumValN(Backend::Gpu, "gpu", "an NVIDIA GPU (not yet)")));
+               clEnumValN(Backend::Gpu, "gpu",
+                          "NVIDIA GPUs (output rows split over all of them "
+                          "unless --device is given)")));
+cl::opt<std::string>
+    gpuArch("gpu-arch", cl::init(""), cl::cat(category),
+            cl::desc("GPU architecture of the kernel, e.g. sm_90 (default: "
+                     "that of GPU 0; sm_90 for --emit=ptx without a GPU)"));
+cl::opt<int64_t> gpuBlockSize(
+    "gpu-block-size", cl::init(256), cl::cat(category),
+    cl::desc("GPU threads per block, a multiple of 32 (also the columns of "
+             "a j-tile)"));
+cl::opt<int> device("device", cl::init(-1), cl::cat(category),
+                    cl::desc("Run on this GPU only (default: all)"));
 cl::list<std::string> inputs(
     "input", cl::cat(category),
     cl::desc("Read variable NAME from a .npy file: NAME=file.npy "
@@ -107,6 +123,17 @@ cl::opt<bool> json("json", cl::cat(category),
 int fail(const llvm::Twine &message) {
   llvm::errs() << "keops-run: " << message << "\n";
   return 1;
+}
+
+/// Prints an error of the compiler API: formula errors come rendered with
+/// their source line, others get the tool's prefix.
+int report(llvm::Error error) {
+  std::string text = llvm::toString(std::move(error));
+  if (llvm::StringRef(text).ends_with("\n")) {
+    llvm::errs() << text;
+    return 1;
+  }
+  return fail(text);
 }
 
 double elapsedMs(std::chrono::steady_clock::time_point start) {
@@ -216,6 +243,11 @@ int main(int argc, char **argv) {
   }
   keops::CompileOptions options;
   options.dtype = dtype;
+  options.backend = backend == Backend::Gpu   ? "gpu"
+                    : backend == Backend::Cpu ? "cpu"
+                                              : "auto";
+  options.gpuArch = gpuArch;
+  options.gpuBlockSize = gpuBlockSize;
 
   if (emit == Emit::Mlir) {
     mlir::DialectRegistry registry;
@@ -244,14 +276,17 @@ int main(int argc, char **argv) {
     llvm::outs() << *lowered;
     return 0;
   }
-  if (backend == Backend::Gpu)
-    return fail("the GPU backend is not available yet; use --backend cpu");
+  if (emit == Emit::Ptx) {
+    auto ptx = keops::lowerToPtx(formulaText, aliasTexts, options);
+    if (!ptx)
+      return report(ptx.takeError());
+    llvm::outs() << *ptx;
+    return 0;
+  }
 
   auto kernel = keops::compile(formulaText, aliasTexts, options);
-  if (!kernel) {
-    llvm::errs() << llvm::toString(kernel.takeError());
-    return 1;
-  }
+  if (!kernel)
+    return report(kernel.takeError());
   const keops::Kernel &k = **kernel;
 
   // Variables read from files.
@@ -348,7 +383,9 @@ int main(int argc, char **argv) {
   std::vector<double> times;
   for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
-    if (llvm::Error error = k.run(arrays, outputs, rowsIJ[0], rowsIJ[1]))
+    if (llvm::Error error = k.run(arrays, outputs, rowsIJ[0], rowsIJ[1],
+                                  /*numThreads=*/0, /*ranges=*/nullptr,
+                                  KEOPS_RT_MEMORY_HOST, device))
       return fail(llvm::toString(std::move(error)));
     times.push_back(elapsedMs(start));
   }
@@ -392,7 +429,7 @@ int main(int argc, char **argv) {
     llvm::json::Object result{
         {"formula", formulaText},
         {"dtype", dtype},
-        {"backend", "cpu"},
+        {"backend", k.getBackend()},
         {"rows_i", rowsIJ[0]},
         {"rows_j", rowsIJ[1]},
         {"compile_ms", k.getCompileMs()},
@@ -411,12 +448,13 @@ int main(int argc, char **argv) {
     llvm::outs() << llvm::json::Value(std::move(result)) << "\n";
   } else {
     llvm::outs() << llvm::formatv(
-        "keops-run: {0} [{1}, {2} rows x {3} reduced columns, cpu]\n"
+        "keops-run: {0} [{1}, {2} rows x {3} reduced columns, {9}]\n"
         "  compile  {4:f1} ms ({8})\n"
         "  run      {5:f2} ms (median of {6})\n"
         "  pairs/s  {7:e2}\n",
         formulaText, dtype, rows, columns, k.getCompileMs(), runMs,
-        static_cast<unsigned>(repeat), pairsPerSecond, sourceName);
+        static_cast<unsigned>(repeat), pairsPerSecond, sourceName,
+        k.getBackend());
     for (const keops_rt_array_t &output : outputs)
       llvm::outs() << llvm::formatv("  output   ({0}, {1}) {2}\n", output.rows,
                                     output.cols, dtypeName(output.dtype));

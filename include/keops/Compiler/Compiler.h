@@ -49,6 +49,12 @@ struct CompileOptions {
   int64_t tileJ = 1024;
   /// Rows computed together, sharing each load of the reduced variables.
   int64_t rowsPerBlock = 2;
+  /// "cpu", "gpu" or "auto" (the GPU when one is usable, else the CPU).
+  std::string backend = "cpu";
+  /// GPU architecture, e.g. "sm_90" ("": that of GPU 0, else sm_90).
+  std::string gpuArch;
+  /// GPU threads per block (a multiple of 32), also the columns per j-tile.
+  int64_t gpuBlockSize = 256;
 };
 
 /// One variable of a kernel.
@@ -80,7 +86,7 @@ public:
   Kernel(std::string imported, std::vector<KernelInput> inputs,
          std::vector<KernelOutput> outputs, keops_rt_dtype_t dtype,
          keops_rt_category_t rowCategory, keops_rt_kernel_t *runtimeKernel,
-         double compileMs, KernelSource source);
+         double compileMs, KernelSource source, std::string backend);
   ~Kernel();
   Kernel(const Kernel &) = delete;
   Kernel &operator=(const Kernel &) = delete;
@@ -98,14 +104,20 @@ public:
   /// Compiled in this process, or loaded from the on-disk cache.
   KernelSource getSource() const { return source; }
   const keops_rt_kernel_t *getRuntimeKernel() const { return runtimeKernel; }
+  /// "cpu" or "gpu": where the kernel runs.
+  const std::string &getBackend() const { return backend; }
 
   /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs;
-  /// `ranges` (optional) makes the reduction block-sparse.
+  /// `ranges` (optional) makes the reduction block-sparse. GPU kernels take
+  /// host arrays or, with KEOPS_RT_MEMORY_DEVICE, CUDA device pointers on
+  /// `deviceId` (-1: host arrays split over every GPU, device arrays on 0).
   llvm::Error run(const std::vector<keops_rt_array_t> &inputs,
                   const std::vector<keops_rt_array_t> &outputs,
                   int64_t rowsI = -1, int64_t rowsJ = -1,
                   int32_t numThreads = 0,
-                  const BlockSparseRanges *ranges = nullptr) const;
+                  const BlockSparseRanges *ranges = nullptr,
+                  keops_rt_memory_t memory = KEOPS_RT_MEMORY_HOST,
+                  int32_t deviceId = -1) const;
 
 private:
   std::string imported;
@@ -116,6 +128,7 @@ private:
   keops_rt_kernel_t *runtimeKernel;
   double compileMs;
   KernelSource source;
+  std::string backend;
 };
 
 /// The directory of the on-disk kernel cache ("" when there is none): from
@@ -165,6 +178,15 @@ llvm::Expected<GradientKernels>
 compileGradient(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt,
                 const CompileOptions &options = {});
+
+/// The PTX of a formula's GPU kernel (options.gpuArch, default sm_90);
+/// needs no GPU.
+llvm::Expected<std::string>
+lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
+           const CompileOptions &options = {});
+
+/// The number of usable GPUs, or an error saying why there is none.
+llvm::Expected<int> gpuDeviceCount();
 
 /// The lowered LLVM-dialect module of a formula, as text (for inspection).
 llvm::Expected<std::string>

@@ -47,6 +47,37 @@ struct KeOpsToCPUPipelineOptions
 void buildKeOpsToCPUPipeline(OpPassManager &pm,
                              const KeOpsToCPUPipelineOptions &options);
 
+struct KeOpsToNVVMPipelineOptions
+    : public PassPipelineOptions<KeOpsToNVVMPipelineOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("The GPU architecture (sm_80, sm_90, ...)"),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features, e.g. +ptx80 (empty: the chip's default)"),
+      llvm::cl::init("")};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("LLVM optimization level"),
+      llvm::cl::init(3)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block, also the columns per j-tile"),
+      llvm::cl::init(256)};
+  PassOptions::Option<std::string> sumScheme{
+      *this, "sum-scheme",
+      llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
+      llvm::cl::init("block_sum")};
+  PassOptions::Option<bool> doubleAccumulator{
+      *this, "double-accumulator",
+      llvm::cl::desc("Accumulate float32 sums in float64"),
+      llvm::cl::init(false)};
+};
+
+/// keops.reduce functions -> gpu.module of NVVM kernels with an NVVM target
+/// attached; gpu-module-to-binary then makes PTX or cubin.
+void buildKeOpsToNVVMPipeline(OpPassManager &pm,
+                              const KeOpsToNVVMPipelineOptions &options);
+
 /// Registers the named pipelines (keops-lower-to-cpu).
 void registerKeOpsPipelines();
 

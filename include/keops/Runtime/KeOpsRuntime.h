@@ -60,6 +60,7 @@ typedef enum {
   KEOPS_RT_OK = 0,
   KEOPS_RT_INVALID_ARGUMENT = 1, /* shapes, dtypes, counts, null pointers */
   KEOPS_RT_INTERNAL = 2,
+  KEOPS_RT_NO_GPU = 3, /* no CUDA driver or device: a GPU kernel cannot run */
 } keops_rt_code_t;
 
 typedef struct keops_rt_status_s *keops_rt_status_t; /* NULL: success */
@@ -118,7 +119,42 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
     const keops_rt_kernel_desc_t *desc, keops_rt_cpu_entry_t entry,
     void *owner, void (*release)(void *owner), keops_rt_kernel_t **out_kernel);
 
+/* GPU kernels (NVIDIA, through the CUDA driver loaded at run time).
+ *
+ * Kernel ABI (GPU). `entry` is a kernel of `ptx` launched with
+ * ceil((row_end - row_begin) / block_size) blocks of block_size threads;
+ * thread t of block b computes row row_begin + b * block_size + t. Its
+ * parameters are
+ *   int64_t row_begin, row_end, col_begin, col_end
+ *   then, for every input and then every output, the five fields of a
+ *   keops_rt_buffer_t (allocated, aligned, offset = 0, size, stride = 1)
+ * and every variable is row-major (row r, component d at r * dim + d), so
+ * the arrays go to the device as they are. The workgroup memory it uses is
+ * static (declared in the PTX). */
+typedef struct {
+  const char *ptx;    /* NUL-terminated PTX text */
+  const char *entry;  /* the kernel's symbol in it */
+  int32_t block_size; /* threads per block */
+} keops_rt_gpu_code_t;
+
+/* Copies the code; the module is loaded on each device at its first run.
+ * Fails with KEOPS_RT_NO_GPU when there is no usable GPU. */
+KEOPS_RT_EXPORT keops_rt_status_t
+keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
+                           const keops_rt_gpu_code_t *code,
+                           keops_rt_kernel_t **out_kernel);
+
 KEOPS_RT_EXPORT void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel);
+
+/* The number of CUDA devices; KEOPS_RT_NO_GPU (with the reason: no driver,
+ * the toolkit's stub library, no device) when there is none. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_gpu_device_count(int32_t *count);
+
+/* The name (NUL-terminated, truncated to name_size) and compute capability
+ * of a CUDA device. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_gpu_device_info(
+    int32_t device, char *name, int32_t name_size, int32_t *major,
+    int32_t *minor);
 
 /*===----------------------------------------------------------------------===*
  * Running
@@ -131,6 +167,11 @@ typedef struct {
   int64_t rows;
   int64_t cols;
 } keops_rt_array_t;
+
+typedef enum {
+  KEOPS_RT_MEMORY_HOST = 0,   /* data pointers are host memory */
+  KEOPS_RT_MEMORY_DEVICE = 1, /* CUDA device pointers (GPU kernels only) */
+} keops_rt_memory_t;
 
 typedef struct {
   int32_t num_inputs;
@@ -158,6 +199,11 @@ typedef struct {
   const int64_t *slices;     /* num_row_ranges */
   int64_t num_col_ranges;
   const int64_t *col_ranges; /* 2 * num_col_ranges */
+  /* GPU kernels: where the arrays live, and the device (-1, the default:
+   * host arrays split their rows over every device, device arrays are on
+   * device 0). */
+  keops_rt_memory_t memory;
+  int32_t device_id;
 } keops_rt_run_args_t;
 
 KEOPS_RT_EXPORT void keops_rt_run_args_initialize(keops_rt_run_args_t *args);

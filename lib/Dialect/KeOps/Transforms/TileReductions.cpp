@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -26,7 +27,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::keops {
 #define GEN_PASS_DEF_KEOPSTILEREDUCTIONSPASS
@@ -87,9 +87,7 @@ public:
       : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
         rowsPerBlock(rowsPerBlock),
         blockSum(blockSum), accType(accType),
-        elementType(llvm::cast<FloatType>(
-            llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
-                .getElementType())),
+        elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)) {}
 
   /// The kernel's argument types: 5 indices, then one flat memref per input
@@ -98,11 +96,7 @@ public:
   void emit(OpBuilder &b, Block &entry);
 
 private:
-  int64_t dimOf(unsigned input) {
-    return llvm::cast<RankedTensorType>(reduce.getInputs()[input].getType())
-        .getShape()
-        .back();
-  }
+  int64_t dimOf(unsigned input) { return getInputDim(reduce, input); }
   Value index(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc(), value);
   }
@@ -215,26 +209,7 @@ void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
 }
 
 std::pair<Components, Components> KernelEmitter::emitFormula(LaneEmitter &e) {
-  Block &body = reduce.getBody().front();
-  for (Operation &op : body.without_terminator()) {
-    llvm::SmallVector<Components> operands;
-    for (Value operand : op.getOperands())
-      operands.push_back(values.at(operand));
-    Components result;
-    llvm::cast<FormulaOpInterface>(op).emitLanes(e, operands, result);
-    values[op.getResult(0)] = std::move(result);
-  }
-  auto yielded = reduce.getYield().getValues();
-  auto convert = [&](Value v) {
-    Components components = values.at(v);
-    if (accType != elementType)
-      for (Value &c : components)
-        c = arith::ExtFOp::create(e.getBuilder(), e.getLoc(),
-                                  VectorType::get({lanes}, accType), c);
-    return components;
-  };
-  return {convert(yielded[0]),
-          yielded.size() > 1 ? convert(yielded[1]) : Components()};
+  return emitPairFormula(e, reduce, values, accType);
 }
 
 State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
@@ -437,38 +412,21 @@ struct KeOpsTileReductionsPass final
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
-    llvm::SmallVector<ReduceOp> reduces(func.getOps<ReduceOp>());
-    if (reduces.empty())
+    if (func.getOps<ReduceOp>().empty())
       return;
-    ReduceOp reduce = reduces.front();
+    FailureOr<ReduceOp> kernelReduce =
+        getKernelReduce(func, "keops-tile-reductions");
+    if (failed(kernelReduce))
+      return signalPassFailure();
+    ReduceOp reduce = *kernelReduce;
     Block &body = func.getBody().front();
-    if (reduces.size() != 1 || !llvm::hasSingleElement(func.getBody()) ||
-        body.getOperations().size() != 2 ||
-        !llvm::equal(reduce.getInputs(), func.getArguments())) {
-      func.emitOpError("keops-tile-reductions expects a function whose body "
-                       "is one keops.reduce of its arguments, in order");
-      return signalPassFailure();
-    }
 
-    RewritePatternSet patterns(&getContext());
-    populateKeOpsReduceOverJPatterns(patterns);
-    if (failed(applyOpPatternsGreedily({reduce.getOperation()},
-                                       std::move(patterns))))
-      return signalPassFailure();
-
-    std::optional<SumScheme> scheme =
-        llvm::StringSwitch<std::optional<SumScheme>>(sumScheme)
-            .Case("block_sum", SumScheme::BlockSum)
-            .Case("kahan_scheme", SumScheme::KahanScheme)
-            .Case("direct_sum", SumScheme::DirectSum)
-            .Default(std::nullopt);
+    std::optional<SumScheme> scheme = parseSumScheme(sumScheme);
     if (!scheme) {
       func.emitOpError("unknown sum-scheme '") << sumScheme << "'";
       return signalPassFailure();
     }
-    auto elementType = llvm::cast<FloatType>(
-        llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
-            .getElementType());
+    FloatType elementType = getFormulaElementType(reduce);
     int64_t laneCount = lanes ? lanes : 512 / elementType.getWidth();
     if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount) || tileJ < 1 ||
         rowsPerBlock < 1) {

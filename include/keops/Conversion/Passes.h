@@ -1,0 +1,36 @@
+//===- Passes.h - Conversions of the keops dialect --------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the conversions of keops reductions to target code
+// (see Passes.td).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_CONVERSION_PASSES_H
+#define KEOPS_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::keops {
+
+#define GEN_PASS_DECL
+#include "keops/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "keops/Conversion/Passes.h.inc"
+
+} // namespace mlir::keops
+
+#endif // KEOPS_CONVERSION_PASSES_H

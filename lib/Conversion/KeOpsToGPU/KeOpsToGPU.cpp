@@ -1,0 +1,368 @@
+//===- KeOpsToGPU.cpp - Lower keops.reduce to GPU kernels -------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements convert-keops-to-gpu:
+//
+//   func @f(tensors) { keops.reduce over j }
+//     --> gpu.module @keops_kernels { gpu.func @f(ranges, memrefs)
+//           workgroup(tile) kernel {
+//           row = row_begin + block_id * B + thread_id
+//           for j-tiles of B columns {
+//             tile[d * B + t] = y[(j0 + t) * D + d]; barrier
+//             for each column of the tile: accumulate(F(x_row, tile[.., c]))
+//             barrier }
+//           if row < row_end: store finalize(state) } }
+//
+// Formula components are vector<1xT> values, so the ops' emitLanes and the
+// Accumulator of the kind are the same code as on the CPU.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Conversion/Passes.h"
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::keops {
+#define GEN_PASS_DEF_CONVERTKEOPSTOGPUPASS
+#include "keops/Conversion/Passes.h.inc"
+} // namespace mlir::keops
+
+using namespace mlir;
+using namespace mlir::keops;
+
+namespace {
+
+/// The launch geometry of one kernel.
+struct GpuTiling {
+  int64_t blockSize;
+  /// Whether the j-tile goes through workgroup memory.
+  bool staged;
+};
+
+/// Emits the body of the GPU kernel of one keops.reduce (over j).
+class GpuKernelEmitter {
+public:
+  GpuKernelEmitter(ReduceOp reduce, Accumulator &acc, GpuTiling tiling,
+                   bool blockSum, FloatType accType)
+      : reduce(reduce), acc(acc), tiling(tiling), blockSum(blockSum),
+        accType(accType), elementType(getFormulaElementType(reduce)),
+        laneType(VectorType::get({1}, elementType)) {}
+
+  /// Argument types: 4 indices, then one flat memref per input and result.
+  llvm::SmallVector<Type> argumentTypes();
+  /// The workgroup buffer of the j-tile (none when not staged).
+  llvm::SmallVector<Type> workgroupTypes();
+  void emit(OpBuilder &b, gpu::GPUFuncOp kernel);
+
+private:
+  Location loc() { return reduce.getLoc(); }
+  Value index(OpBuilder &b, int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc(), value);
+  }
+  /// Components of every variable of `category` at `row` (row-major).
+  void loadRows(OpBuilder &b, Category category, Value row);
+  /// Stores column `col` of the reduced variables into the tile at `slot`.
+  void stageColumn(OpBuilder &b, Value col, Value slot);
+  /// Components of the reduced variables at column `col` (tile slot
+  /// `slot` when staged).
+  void loadColumn(OpBuilder &b, Value col, Value slot);
+  /// Accumulates the columns [begin, end) (tile slots from 0) into `state`.
+  State scanTile(OpBuilder &b, Value begin, Value end, const State &state);
+  void storeResults(OpBuilder &b, const State &state, Value row);
+
+  ReduceOp reduce;
+  Accumulator &acc;
+  GpuTiling tiling;
+  bool blockSum;
+  FloatType accType, elementType;
+  VectorType laneType;
+  Value colEnd, tile;
+  llvm::SmallVector<Value> inputs, outputs;
+  llvm::DenseMap<Value, Components> values;
+};
+
+} // namespace
+
+llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
+  MLIRContext *ctx = reduce.getContext();
+  llvm::SmallVector<Type> types(4, IndexType::get(ctx));
+  auto flat = [](Type tensor) {
+    return MemRefType::get({ShapedType::kDynamic},
+                           llvm::cast<RankedTensorType>(tensor).getElementType());
+  };
+  for (Value input : reduce.getInputs())
+    types.push_back(flat(input.getType()));
+  for (Type result : reduce.getResultTypes())
+    types.push_back(flat(result));
+  return types;
+}
+
+llvm::SmallVector<Type> GpuKernelEmitter::workgroupTypes() {
+  int64_t dims = 0;
+  for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
+    if (reduce.getCategory(k) == Category::j)
+      dims += getInputDim(reduce, k);
+  if (!tiling.staged || dims == 0)
+    return {};
+  auto workgroup = gpu::AddressSpaceAttr::get(
+      reduce.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+  return {MemRefType::get({tiling.blockSize * dims}, elementType,
+                          MemRefLayoutAttrInterface(), workgroup)};
+}
+
+void GpuKernelEmitter::loadRows(OpBuilder &b, Category category, Value row) {
+  Block &body = reduce.getBody().front();
+  for (unsigned k = 0; k < inputs.size(); ++k) {
+    if (reduce.getCategory(k) != category)
+      continue;
+    int64_t dim = getInputDim(reduce, k);
+    Value base = row ? arith::MulIOp::create(b, loc(), row, index(b, dim))
+                     : index(b, 0);
+    Components &components = values[body.getArgument(k)];
+    components.clear();
+    for (int64_t d = 0; d < dim; ++d) {
+      Value offset = arith::AddIOp::create(b, loc(), base, index(b, d));
+      Value scalar = memref::LoadOp::create(b, loc(), inputs[k], offset);
+      components.push_back(
+          vector::BroadcastOp::create(b, loc(), laneType, scalar));
+    }
+  }
+}
+
+void GpuKernelEmitter::stageColumn(OpBuilder &b, Value col, Value slot) {
+  int64_t first = 0; // first component of the variable in the tile
+  for (unsigned k = 0; k < inputs.size(); ++k) {
+    if (reduce.getCategory(k) != Category::j)
+      continue;
+    int64_t dim = getInputDim(reduce, k);
+    Value base = arith::MulIOp::create(b, loc(), col, index(b, dim));
+    for (int64_t d = 0; d < dim; ++d) {
+      Value source = arith::AddIOp::create(b, loc(), base, index(b, d));
+      Value scalar = memref::LoadOp::create(b, loc(), inputs[k], source);
+      Value offset = arith::AddIOp::create(
+          b, loc(), index(b, (first + d) * tiling.blockSize), slot);
+      memref::StoreOp::create(b, loc(), scalar, tile, offset);
+    }
+    first += dim;
+  }
+}
+
+void GpuKernelEmitter::loadColumn(OpBuilder &b, Value col, Value slot) {
+  if (!tile) {
+    loadRows(b, Category::j, col);
+    return;
+  }
+  Block &body = reduce.getBody().front();
+  int64_t first = 0;
+  for (unsigned k = 0; k < inputs.size(); ++k) {
+    if (reduce.getCategory(k) != Category::j)
+      continue;
+    int64_t dim = getInputDim(reduce, k);
+    Components &components = values[body.getArgument(k)];
+    components.clear();
+    for (int64_t d = 0; d < dim; ++d) {
+      Value offset = arith::AddIOp::create(
+          b, loc(), index(b, (first + d) * tiling.blockSize), slot);
+      Value scalar = memref::LoadOp::create(b, loc(), tile, offset);
+      components.push_back(
+          vector::BroadcastOp::create(b, loc(), laneType, scalar));
+    }
+    first += dim;
+  }
+}
+
+State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
+                                 const State &state) {
+  auto loop = scf::ForOp::create(
+      b, loc(), begin, end, index(b, 1), state,
+      [&](OpBuilder &b, Location, Value col, ValueRange iterArgs) {
+        LaneEmitter e(b, loc(), laneType);
+        loadColumn(b, col, arith::SubIOp::create(b, loc(), col, begin));
+        Value j = vector::BroadcastOp::create(
+            b, loc(), VectorType::get({1}, b.getI64Type()),
+            arith::IndexCastOp::create(b, loc(), b.getI64Type(), col));
+        // The row variables keep their components across columns.
+        auto [f, g] = emitPairFormula(e, reduce, values, accType);
+        scf::YieldOp::create(b, loc(),
+                             acc.accumulate(e, State(iterArgs), f, g, j));
+      });
+  return State(loop.getResults());
+}
+
+void GpuKernelEmitter::storeResults(OpBuilder &b, const State &state,
+                                    Value row) {
+  LaneEmitter e(b, loc(), laneType);
+  for (auto [result, components] :
+       llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
+    Type outElement =
+        llvm::cast<RankedTensorType>(result.getType()).getElementType();
+    Value base = arith::MulIOp::create(
+        b, loc(), row, index(b, static_cast<int64_t>(components.size())));
+    for (auto [k, component] : llvm::enumerate(components)) {
+      Value scalar = vector::ExtractOp::create(b, loc(), component,
+                                               llvm::ArrayRef<int64_t>{0});
+      if (scalar.getType() != outElement)
+        scalar = arith::TruncFOp::create(b, loc(), outElement, scalar);
+      Value offset = arith::AddIOp::create(b, loc(), base,
+                                           index(b, static_cast<int64_t>(k)));
+      memref::StoreOp::create(b, loc(), scalar,
+                              outputs[result.getResultNumber()], offset);
+    }
+  }
+}
+
+void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
+  Block &entry = kernel.getBody().front();
+  Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
+  Value colBegin = entry.getArgument(2);
+  colEnd = entry.getArgument(3);
+  unsigned numInputs = reduce.getInputs().size();
+  for (unsigned k = 0; k < numInputs; ++k)
+    inputs.push_back(entry.getArgument(4 + k));
+  for (unsigned k = 0; k < reduce.getNumResults(); ++k)
+    outputs.push_back(entry.getArgument(4 + numInputs + k));
+  if (!kernel.getWorkgroupAttributions().empty())
+    tile = kernel.getWorkgroupAttributions().front();
+
+  Value blockSize = index(b, tiling.blockSize);
+  Value thread = gpu::ThreadIdOp::create(b, loc(), gpu::Dimension::x);
+  Value block = gpu::BlockIdOp::create(b, loc(), gpu::Dimension::x);
+  Value row = arith::AddIOp::create(
+      b, loc(), rowBegin,
+      arith::AddIOp::create(
+          b, loc(), arith::MulIOp::create(b, loc(), block, blockSize),
+          thread));
+  // Rows past the end read row_begin's variables and store nothing: every
+  // thread of the block must reach the barriers.
+  Value active =
+      arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult, row, rowEnd);
+  Value loadRow = arith::SelectOp::create(b, loc(), active, row, rowBegin);
+  loadRows(b, Category::param, Value());
+  loadRows(b, Category::i, loadRow);
+  // The j-loop reloads the reduced variables, the rest stays.
+  llvm::DenseMap<Value, Components> rowValues = values;
+
+  LaneEmitter e(b, loc(), laneType);
+  State state = acc.init(e, 1);
+  auto tiles = scf::ForOp::create(
+      b, loc(), colBegin, colEnd, blockSize, state,
+      [&](OpBuilder &b, Location, Value tileBegin, ValueRange running) {
+        LaneEmitter e(b, loc(), laneType);
+        Value tileEnd = arith::MinUIOp::create(
+            b, loc(), arith::AddIOp::create(b, loc(), tileBegin, blockSize),
+            colEnd);
+        if (tile) {
+          Value col = arith::AddIOp::create(b, loc(), tileBegin, thread);
+          Value inside = arith::CmpIOp::create(
+              b, loc(), arith::CmpIPredicate::ult, col, tileEnd);
+          scf::IfOp::create(b, loc(), inside, [&](OpBuilder &b, Location) {
+            stageColumn(b, col, thread);
+            scf::YieldOp::create(b, loc());
+          });
+          gpu::BarrierOp::create(b, loc());
+        }
+        values = rowValues;
+        State start = blockSum ? acc.init(e, 1) : State(running);
+        State scanned = scanTile(b, tileBegin, tileEnd, start);
+        State next = blockSum ? acc.merge(e, State(running), scanned)
+                              : scanned;
+        if (tile)
+          gpu::BarrierOp::create(b, loc());
+        scf::YieldOp::create(b, loc(), next);
+      });
+  scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
+    storeResults(b, State(tiles.getResults()), row);
+    scf::YieldOp::create(b, loc());
+  });
+  gpu::ReturnOp::create(b, loc());
+}
+
+//===----------------------------------------------------------------------===//
+// Pass
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct ConvertKeOpsToGPUPass final
+    : keops::impl::ConvertKeOpsToGPUPassBase<ConvertKeOpsToGPUPass> {
+  using Base::Base;
+
+  /// The block size for `reduce`: shrunk by warps until its j-tile fits in
+  /// the workgroup memory budget, else unstaged.
+  GpuTiling tilingFor(ReduceOp reduce) const {
+    int64_t bytesPerColumn = 0;
+    for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
+      if (reduce.getCategory(k) == Category::j)
+        bytesPerColumn += getInputDim(reduce, k) *
+                          getFormulaElementType(reduce).getWidth() / 8;
+    int64_t size = blockSize;
+    while (size > 32 && size * bytesPerColumn > maxWorkgroupBytes)
+      size -= 32;
+    return {size, size * bytesPerColumn <= maxWorkgroupBytes};
+  }
+
+  LogicalResult convert(func::FuncOp func, SumScheme scheme,
+                        gpu::GPUModuleOp gpuModule) {
+    FailureOr<ReduceOp> reduce = getKernelReduce(func, "convert-keops-to-gpu");
+    if (failed(reduce))
+      return failure();
+    FloatType accType = getFormulaElementType(*reduce);
+    if (doubleAccumulator && accType.isF32())
+      accType = Float64Type::get(&getContext());
+    std::unique_ptr<Accumulator> acc =
+        Accumulator::create(*reduce, accType, scheme);
+    GpuTiling tiling = tilingFor(*reduce);
+    GpuKernelEmitter emitter(*reduce, *acc, tiling,
+                             scheme == SumScheme::BlockSum && acc->isSumType(),
+                             accType);
+
+    OpBuilder b = OpBuilder::atBlockEnd(gpuModule.getBody());
+    auto kernel = gpu::GPUFuncOp::create(
+        b, func.getLoc(), func.getSymName(),
+        FunctionType::get(&getContext(), emitter.argumentTypes(), {}),
+        emitter.workgroupTypes());
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
+    kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
+        {static_cast<int32_t>(tiling.blockSize), 1, 1}));
+    kernel->setAttr("keops.kernel", b.getUnitAttr());
+    OpBuilder body = OpBuilder::atBlockBegin(&kernel.getBody().front());
+    emitter.emit(body, kernel);
+    func.erase();
+    return success();
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    std::optional<SumScheme> scheme = parseSumScheme(sumScheme);
+    if (!scheme) {
+      module.emitOpError("unknown sum-scheme '") << sumScheme << "'";
+      return signalPassFailure();
+    }
+    if (blockSize < 32 || blockSize % 32 || blockSize > 1024) {
+      module.emitOpError("block-size must be a multiple of 32 in [32, 1024]");
+      return signalPassFailure();
+    }
+    llvm::SmallVector<func::FuncOp> functions;
+    for (auto func : module.getOps<func::FuncOp>())
+      if (!func.getOps<ReduceOp>().empty())
+        functions.push_back(func);
+    if (functions.empty())
+      return;
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto gpuModule = gpu::GPUModuleOp::create(b, module.getLoc(), "keops_kernels");
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                    b.getUnitAttr());
+    for (func::FuncOp func : functions)
+      if (failed(convert(func, *scheme, gpuModule)))
+        return signalPassFailure();
+  }
+};
+
+} // namespace

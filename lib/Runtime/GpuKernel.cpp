@@ -1,0 +1,321 @@
+//===- GpuKernel.cpp - Running GPU kernels ----------------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements the GPU side of the runtime: device queries, GPU
+// kernel objects (PTX loaded per device at first use) and their runs. Host
+// arrays split their output rows over the devices, one host thread each:
+// a device receives the reduced variables and parameters whole, and only
+// its slice of the row variables and outputs. Device arrays (torch CUDA
+// tensors) are used in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CudaDriver.h"
+#include "Kernel.h"
+#include "Status.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+using namespace keops::rt;
+
+namespace {
+
+keops_rt_status_t noGpu(const std::string &reason) {
+  return makeStatus(KEOPS_RT_NO_GPU, reason);
+}
+
+/// The function of `kernel` on the current device `device`.
+keops_rt_status_t functionOn(const CudaDriver &cuda, GpuCode &code, int device,
+                             CUfunction &function) {
+  std::lock_guard<std::mutex> lock(code.mutex);
+  auto it = code.functions.find(device);
+  if (it != code.functions.end()) {
+    function = static_cast<CUfunction>(it->second);
+    return nullptr;
+  }
+  CUmodule module;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuModuleLoadData(&module, code.ptx.c_str()),
+          "loading the PTX of " + code.entry + " on GPU " +
+              std::to_string(device)))
+    return status;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuModuleGetFunction(&function, module, code.entry.c_str()),
+          "cuModuleGetFunction(" + code.entry + ")"))
+    return status;
+  code.functions[device] = function;
+  return nullptr;
+}
+
+/// Device memory freed at scope exit.
+class DeviceBuffers {
+public:
+  explicit DeviceBuffers(const CudaDriver &cuda) : cuda(cuda) {}
+  ~DeviceBuffers() {
+    for (CUdeviceptr p : owned)
+      cuda.cuMemFree(p);
+  }
+  keops_rt_status_t allocate(size_t bytes, CUdeviceptr &p) {
+    if (keops_rt_status_t status =
+            cuda.check(cuda.cuMemAlloc(&p, std::max<size_t>(bytes, 1)),
+                       "allocating " + std::to_string(bytes) +
+                           " bytes of GPU memory"))
+      return status;
+    owned.push_back(p);
+    return nullptr;
+  }
+
+private:
+  const CudaDriver &cuda;
+  std::vector<CUdeviceptr> owned;
+};
+
+/// Launches rows [rowBegin, rowEnd) over [0, cols) on the current device;
+/// `buffers` holds the device addresses (inputs, then outputs), each one
+/// valid at the absolute row indices the kernel uses.
+keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel,
+                         int device, int64_t rowBegin, int64_t rowEnd,
+                         int64_t cols, std::vector<keops_rt_buffer_t> buffers) {
+  CUfunction function;
+  if (keops_rt_status_t status =
+          functionOn(cuda, *kernel.gpu, device, function))
+    return status;
+  int64_t scalars[4] = {rowBegin, rowEnd, 0, cols};
+  std::vector<void *> params;
+  for (int64_t &scalar : scalars)
+    params.push_back(&scalar);
+  for (keops_rt_buffer_t &buffer : buffers) {
+    params.push_back(&buffer.allocated);
+    params.push_back(&buffer.aligned);
+    params.push_back(&buffer.offset);
+    params.push_back(&buffer.size);
+    params.push_back(&buffer.stride);
+  }
+  int64_t block = kernel.gpu->blockSize;
+  int64_t blocks = (rowEnd - rowBegin + block - 1) / block;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), 1, 1,
+                              static_cast<unsigned>(block), 1, 1, 0, nullptr,
+                              params.data(), nullptr),
+          "launching " + kernel.gpu->entry))
+    return status;
+  return cuda.check(cuda.cuStreamSynchronize(nullptr),
+                    "running " + kernel.gpu->entry);
+}
+
+/// A device address shifted by `elements` of `size` bytes (negative: the
+/// base of a slice that starts at a later row).
+void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
+  return reinterpret_cast<void *>(base + static_cast<CUdeviceptr>(
+                                             elements * static_cast<int64_t>(size)));
+}
+
+/// Rows [rowBegin, rowEnd) of host arrays on `device`.
+keops_rt_status_t runHostSlice(const CudaDriver &cuda,
+                               const keops_rt_kernel_s &kernel,
+                               const keops_rt_run_args_t &args, int device,
+                               int64_t rowBegin, int64_t rowEnd, int64_t cols) {
+  if (keops_rt_status_t status = cuda.useDevice(device))
+    return status;
+  DeviceBuffers memory(cuda);
+  std::vector<keops_rt_buffer_t> buffers;
+  size_t size = dtypeSize(kernel.dtype);
+  for (size_t k = 0; k < kernel.categories.size(); ++k) {
+    const keops_rt_array_t &array = args.inputs[k];
+    bool sliced = kernel.categories[k] == kernel.rowCategory;
+    int64_t first = sliced ? rowBegin * array.cols : 0;
+    int64_t count = sliced ? (rowEnd - rowBegin) * array.cols
+                           : array.rows * array.cols;
+    CUdeviceptr p;
+    if (keops_rt_status_t status = memory.allocate(count * size, p))
+      return status;
+    if (keops_rt_status_t status = cuda.check(
+            cuda.cuMemcpyHtoD(p, static_cast<const char *>(array.data) +
+                                     first * size,
+                              count * size),
+            "copying an input to the GPU"))
+      return status;
+    void *base = shifted(p, -first, size);
+    buffers.push_back({base, base, 0, array.rows * array.cols, 1});
+  }
+  std::vector<std::pair<CUdeviceptr, size_t>> outputs;
+  for (size_t k = 0; k < kernel.outputDims.size(); ++k) {
+    size_t outSize = dtypeSize(kernel.outputDtypes[k]);
+    int64_t dim = kernel.outputDims[k];
+    CUdeviceptr p;
+    if (keops_rt_status_t status =
+            memory.allocate((rowEnd - rowBegin) * dim * outSize, p))
+      return status;
+    void *base = shifted(p, -rowBegin * dim, outSize);
+    buffers.push_back({base, base, 0, args.outputs[k].rows * dim, 1});
+    outputs.push_back({p, outSize});
+  }
+  if (keops_rt_status_t status =
+          launch(cuda, kernel, device, rowBegin, rowEnd, cols, buffers))
+    return status;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    int64_t dim = kernel.outputDims[k];
+    auto [p, outSize] = outputs[k];
+    if (keops_rt_status_t status = cuda.check(
+            cuda.cuMemcpyDtoH(static_cast<char *>(args.outputs[k].data) +
+                                  rowBegin * dim * outSize,
+                              p, (rowEnd - rowBegin) * dim * outSize),
+            "copying an output from the GPU"))
+      return status;
+  }
+  return nullptr;
+}
+
+} // namespace
+
+keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
+                                    const keops_rt_run_args_t &args,
+                                    int64_t rows, int64_t cols) {
+  std::string reason;
+  const CudaDriver *cuda = CudaDriver::get(reason);
+  if (!cuda)
+    return noGpu(reason);
+
+  if (args.memory == KEOPS_RT_MEMORY_DEVICE) {
+    int device = args.device_id >= 0 ? args.device_id : 0;
+    if (keops_rt_status_t status = cuda->useDevice(device))
+      return status;
+    std::vector<keops_rt_buffer_t> buffers;
+    for (int32_t k = 0; k < args.num_inputs; ++k)
+      buffers.push_back(bufferOf(args.inputs[k].data,
+                                 args.inputs[k].rows * args.inputs[k].cols));
+    for (int32_t k = 0; k < args.num_outputs; ++k)
+      buffers.push_back(bufferOf(args.outputs[k].data,
+                                 args.outputs[k].rows * args.outputs[k].cols));
+    return launch(*cuda, kernel, device, 0, rows, cols, buffers);
+  }
+
+  std::vector<int> devices;
+  if (args.device_id >= 0) {
+    devices.push_back(args.device_id);
+  } else {
+    int count = 0;
+    if (keops_rt_status_t status =
+            cuda->check(cuda->cuDeviceGetCount(&count), "cuDeviceGetCount"))
+      return status;
+    // A device gets at least a few blocks of rows.
+    int64_t useful = std::max<int64_t>(1, rows / (kernel.gpu->blockSize * 16));
+    for (int d = 0; d < std::min<int64_t>(count, useful); ++d)
+      devices.push_back(d);
+  }
+  int64_t share = (rows + devices.size() - 1) / devices.size();
+  std::vector<keops_rt_status_t> statuses(devices.size(), nullptr);
+  auto runSlice = [&](size_t n) {
+    int64_t begin = std::min<int64_t>(rows, n * share);
+    int64_t end = std::min<int64_t>(rows, begin + share);
+    if (begin < end)
+      statuses[n] = runHostSlice(*cuda, kernel, args, devices[n], begin, end,
+                                 cols);
+  };
+  if (devices.size() == 1) {
+    runSlice(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (size_t n = 0; n < devices.size(); ++n)
+      threads.emplace_back(runSlice, n);
+    for (std::thread &thread : threads)
+      thread.join();
+  }
+  keops_rt_status_t first = nullptr;
+  for (keops_rt_status_t status : statuses) {
+    if (!first)
+      first = status;
+    else if (status)
+      keops_rt_status_free(status);
+  }
+  return first;
+}
+
+extern "C" {
+
+keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
+                                             const keops_rt_gpu_code_t *code,
+                                             keops_rt_kernel_t **out_kernel) {
+  if (!desc || !code || !code->ptx || !code->entry || !out_kernel)
+    return invalidArgument("keops_rt_kernel_create_gpu: null argument");
+  if (code->block_size < 1 || code->block_size > 1024)
+    return invalidArgument("GPU block size must be in [1, 1024], got " +
+                           std::to_string(code->block_size));
+  std::string reason;
+  if (!CudaDriver::get(reason))
+    return noGpu(reason);
+  std::unique_ptr<keops_rt_kernel_s> kernel;
+  if (keops_rt_status_t status = makeKernel(*desc, kernel))
+    return status;
+  kernel->gpu = std::make_unique<GpuCode>();
+  kernel->gpu->ptx = code->ptx;
+  kernel->gpu->entry = code->entry;
+  kernel->gpu->blockSize = code->block_size;
+  *out_kernel = kernel.release();
+  return nullptr;
+}
+
+keops_rt_status_t keops_rt_gpu_device_count(int32_t *count) {
+  if (!count)
+    return invalidArgument("keops_rt_gpu_device_count: null argument");
+  *count = 0;
+  std::string reason;
+  const CudaDriver *cuda = CudaDriver::get(reason);
+  if (!cuda)
+    return noGpu(reason);
+  int n = 0;
+  if (keops_rt_status_t status =
+          cuda->check(cuda->cuDeviceGetCount(&n), "cuDeviceGetCount"))
+    return status;
+  *count = n;
+  return nullptr;
+}
+
+keops_rt_status_t keops_rt_gpu_device_info(int32_t device, char *name,
+                                           int32_t nameSize, int32_t *major,
+                                           int32_t *minor) {
+  std::string reason;
+  const CudaDriver *cuda = CudaDriver::get(reason);
+  if (!cuda)
+    return noGpu(reason);
+  int count = 0;
+  if (keops_rt_status_t status =
+          cuda->check(cuda->cuDeviceGetCount(&count), "cuDeviceGetCount"))
+    return status;
+  if (device < 0 || device >= count)
+    return invalidArgument("GPU device " + std::to_string(device) +
+                           " does not exist (" + std::to_string(count) +
+                           " devices)");
+  CUdevice handle;
+  if (keops_rt_status_t status =
+          cuda->check(cuda->cuDeviceGet(&handle, device), "cuDeviceGet"))
+    return status;
+  if (name && nameSize > 0)
+    if (keops_rt_status_t status = cuda->check(
+            cuda->cuDeviceGetName(name, nameSize, handle), "cuDeviceGetName"))
+      return status;
+  int value = 0;
+  if (major) {
+    if (keops_rt_status_t status = cuda->check(
+            cuda->cuDeviceGetAttribute(&value, kComputeCapabilityMajor, handle),
+            "cuDeviceGetAttribute"))
+      return status;
+    *major = value;
+  }
+  if (minor) {
+    if (keops_rt_status_t status = cuda->check(
+            cuda->cuDeviceGetAttribute(&value, kComputeCapabilityMinor, handle),
+            "cuDeviceGetAttribute"))
+      return status;
+    *minor = value;
+  }
+  return nullptr;
+}
+
+} // extern "C"

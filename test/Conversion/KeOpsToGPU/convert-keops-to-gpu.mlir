@@ -1,0 +1,80 @@
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64},canonicalize,cse)' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 max-workgroup-bytes=64},canonicalize,cse)' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=256 max-workgroup-bytes=2048},canonicalize,cse)' | FileCheck %s --check-prefix=SHRUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 sum-scheme=direct_sum},canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+
+// The Gaussian kernel sum: one thread per row, j-tiles of 64 columns staged
+// component-major in workgroup memory (4 components x 64 columns), a
+// barrier before and after each tile, the block sum merged per tile, and a
+// store only for rows inside the range.
+
+// CHECK: module attributes {gpu.container_module}
+// CHECK: gpu.module @keops_kernels
+// CHECK: gpu.func @gaussian(%[[RB:.*]]: index, %[[RE:.*]]: index, %[[CB:.*]]: index, %[[CE:.*]]: index,
+// CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[OUT:.*]]: memref<?xf32>)
+// CHECK-SAME: workgroup(%[[TILE:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME: kernel attributes {keops.kernel, known_block_size = array<i32: 64, 1, 1>}
+// CHECK: %[[T:.*]] = gpu.thread_id x
+// CHECK: %[[BID:.*]] = gpu.block_id x
+// CHECK: %[[ROW:.*]] = arith.addi %[[RB]],
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[RE]]
+// CHECK: %[[LOADROW:.*]] = arith.select %[[ACTIVE]], %[[ROW]], %[[RB]]
+// CHECK: memref.load %[[X]]
+// CHECK: scf.for %[[J0:.*]] = %[[CB]] to %[[CE]] step %c64 iter_args
+// CHECK: %[[COL:.*]] = arith.addi %[[J0]], %[[T]]
+// CHECK: scf.if
+// CHECK: memref.load %[[Y]]
+// CHECK: memref.store %{{.*}}, %[[TILE]][%[[T]]]
+// CHECK: memref.load %[[B]][%[[COL]]]
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %cst) -> (vector<1xf32>)
+// CHECK: memref.load %[[TILE]]
+// CHECK: math.exp %{{.*}} : vector<1xf32>
+// CHECK: scf.yield
+// CHECK: arith.addf
+// CHECK: gpu.barrier
+// CHECK: scf.if %[[ACTIVE]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]]
+// CHECK: gpu.return
+
+// Without room in workgroup memory, the columns come from global memory.
+// UNSTAGED: gpu.func @gaussian
+// UNSTAGED-NOT: workgroup
+// UNSTAGED-NOT: gpu.barrier
+// UNSTAGED: memref.load %{{.*}} : memref<?xf32>
+// UNSTAGED: gpu.return
+
+// 4 floats per column and 2 KiB: the block shrinks to 128 threads.
+// SHRUNK: workgroup(%{{.*}} : memref<512xf32, #gpu.address_space<workgroup>>)
+// SHRUNK-SAME: known_block_size = array<i32: 128, 1, 1>
+
+// DIRECT: scf.for %{{.*}} iter_args(%[[S:.*]] = %{{.*}}) -> (vector<1xf32>)
+// DIRECT: scf.for %{{.*}} iter_args(%{{.*}} = %[[S]]) -> (vector<1xf32>)
+func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    %v = keops.mul %e, %bj : vector<1xf32>, vector<1xf32>
+    keops.yield %v : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}
+
+// -----
+
+// argmin over i: the roles swap (y is the row variable, x is staged) and the
+// index output is stored as i64.
+// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:.*]]: memref<?xi64>)
+// CHECK-SAME: workgroup(%{{.*}} : memref<128xf64, #gpu.address_space<workgroup>>)
+// CHECK: gpu.barrier
+// CHECK: memref.store %{{.*}}, %[[IDX]][%{{.*}}] : memref<?xi64>
+func.func @nearest(%x: tensor<?x2xf64>, %y: tensor<?x2xf64>) -> tensor<?x1xi64> {
+  %r = keops.reduce argmin over i (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x2xf64>, tensor<?x2xf64>) -> tensor<?x1xi64> {
+    %d = keops.sqdist %xi, %yj : vector<2xf64>, vector<2xf64>
+    keops.yield %d : vector<1xf64>
+  }
+  return %r : tensor<?x1xi64>
+}
