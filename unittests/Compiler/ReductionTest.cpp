@@ -6,10 +6,11 @@
 //===----------------------------------------------------------------------===//
 //
 // This file runs every reduction kind, over both axes, in float32 and
-// float64, on random data of sizes (N, M) in {(1,1), (7,13), (1000,999),
-// (4097,3)}, and compares the JIT-compiled kernels with a dense float64
-// reference written here in plain C++ (the formulas are hand-coded, so the
-// reference shares nothing with the compiler).
+// float64, on the CPU and on the GPU (skipped without one), on random data
+// of sizes (N, M) in {(1,1), (7,13), (1000,999), (4097,3)}, and compares
+// the compiled kernels with a dense float64 reference written here in plain
+// C++ (the formulas are hand-coded, so the reference shares nothing with
+// the compiler).
 //
 //===----------------------------------------------------------------------===//
 
@@ -200,22 +201,30 @@ bool isIndexOutput(Kind kind, size_t o) {
   }
 }
 
-using Param = std::tuple<Kind, int, bool>;
+using Param = std::tuple<Kind, int, bool, const char *>;
 
 class ReductionTest : public ::testing::TestWithParam<Param> {};
 
 TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
-  auto [kind, axis, isF32] = GetParam();
+  auto [kind, axis, isF32, backend] = GetParam();
   bool f32 = isF32;
+  bool gpu = std::string(backend) == "gpu";
+  if (gpu) {
+    auto count = keops::gpuDeviceCount();
+    if (!count)
+      GTEST_SKIP() << llvm::toString(count.takeError());
+  }
   std::string formulaText = info(kind).formula;
   formulaText.replace(formulaText.find("AXIS"), 4, std::to_string(axis));
   keops::CompileOptions options;
   options.dtype = f32 ? "float32" : "float64";
+  options.backend = backend;
   auto kernel = keops::compile(
       formulaText, {"x = Vi(3)", "y = Vj(3)", "b = Vj(2)", "p = Pm(1)"},
       options);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
-  const double tolerance = f32 ? 2e-5 : 1e-11;
+  // The GPU computes f32 exp and log with ex2.approx and lg2.approx.
+  const double tolerance = !f32 ? 1e-11 : gpu ? 1e-4 : 2e-5;
   keops_rt_dtype_t dtype = f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64;
 
   for (auto sizes : {std::pair<int64_t, int64_t>{1, 1}, {7, 13}, {1000, 999},
@@ -302,9 +311,9 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
 }
 
 std::string paramName(const ::testing::TestParamInfo<Param> &p) {
-  auto [kind, axis, f32] = p.param;
+  auto [kind, axis, f32, backend] = p.param;
   return std::string(info(kind).name) + "_axis" + std::to_string(axis) +
-         (f32 ? "_f32" : "_f64");
+         (f32 ? "_f32_" : "_f64_") + backend;
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -315,7 +324,8 @@ INSTANTIATE_TEST_SUITE_P(
                           Kind::ArgMin, Kind::ArgMax, Kind::MinArgMin,
                           Kind::MaxArgMax, Kind::KMin, Kind::ArgKMin,
                           Kind::KMinArgKMin),
-        ::testing::Values(0, 1), ::testing::Bool()),
+        ::testing::Values(0, 1), ::testing::Bool(),
+        ::testing::Values("cpu", "gpu")),
     paramName);
 
 } // namespace

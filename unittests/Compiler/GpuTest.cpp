@@ -1,0 +1,148 @@
+//===- GpuTest.cpp - The GPU backend through the C++ API --------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file tests what the GPU backend does everywhere (PTX needs no GPU;
+// without one, the GPU backend fails with KEOPS_RT_NO_GPU and auto falls
+// back to the CPU) and, where a GPU is usable, that it agrees with the CPU
+// on one GPU and split over all of them.
+// ReductionTest checks every kind against a float64 reference.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Compiler/Compiler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace {
+
+const char *kGauss = "Sum_Reduction(Exp(-SqDist(x,y))*b,0)";
+const std::vector<std::string> kAliases = {"x = Vi(3)", "y = Vj(3)",
+                                           "b = Vj(1)"};
+
+bool haveGpu() {
+  auto count = keops::gpuDeviceCount();
+  if (count)
+    return *count > 0;
+  llvm::consumeError(count.takeError());
+  return false;
+}
+
+TEST(GpuTest, PtxNeedsNoGpu) {
+  keops::CompileOptions options;
+  options.gpuArch = "sm_80";
+  auto ptx = keops::lowerToPtx(kGauss, kAliases, options);
+  ASSERT_TRUE(static_cast<bool>(ptx)) << llvm::toString(ptx.takeError());
+  EXPECT_NE(ptx->find(".target sm_80"), std::string::npos);
+  EXPECT_NE(ptx->find("bar.sync"), std::string::npos);
+  EXPECT_EQ(ptx->find("__nv_"), std::string::npos);
+}
+
+TEST(GpuTest, BadGpuOptionsAreRejected) {
+  keops::CompileOptions options;
+  options.backend = "tpu";
+  auto kernel = keops::compile(kGauss, kAliases, options);
+  ASSERT_FALSE(static_cast<bool>(kernel));
+  EXPECT_EQ(llvm::toString(kernel.takeError()),
+            "backend must be cpu, gpu or auto, got 'tpu'");
+  options.backend = "gpu";
+  options.gpuArch = "90";
+  auto ptx = keops::lowerToPtx(kGauss, kAliases, options);
+  ASSERT_FALSE(static_cast<bool>(ptx));
+  EXPECT_EQ(llvm::toString(ptx.takeError()),
+            "gpu_arch must look like sm_90, got '90'");
+}
+
+TEST(GpuTest, NoGpuIsAClearError) {
+  if (haveGpu())
+    GTEST_SKIP() << "a GPU is present";
+  int32_t count = -1;
+  keops_rt_status_t status = keops_rt_gpu_device_count(&count);
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(keops_rt_status_code(status), KEOPS_RT_NO_GPU);
+  EXPECT_EQ(std::string(keops_rt_status_message(status)).rfind("no GPU: ", 0),
+            0u);
+  keops_rt_status_free(status);
+  EXPECT_EQ(count, 0);
+
+  keops::CompileOptions options;
+  options.backend = "gpu";
+  auto kernel = keops::compile(kGauss, kAliases, options);
+  ASSERT_FALSE(static_cast<bool>(kernel));
+  EXPECT_EQ(llvm::toString(kernel.takeError()).rfind("no GPU: ", 0), 0u);
+
+  options.backend = "auto";
+  auto fallback = keops::compile(kGauss, kAliases, options);
+  ASSERT_TRUE(static_cast<bool>(fallback))
+      << llvm::toString(fallback.takeError());
+  EXPECT_EQ((*fallback)->getBackend(), "cpu");
+}
+
+/// Gaussian sums of random data on the CPU and on the GPU.
+struct GaussData {
+  int64_t n, m;
+  std::vector<float> x, y, b;
+  GaussData(int64_t n, int64_t m) : n(n), m(m), x(n * 3), y(m * 3), b(m) {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> uniform(0, 1);
+    for (auto *v : {&x, &y, &b})
+      for (float &e : *v)
+        e = uniform(rng);
+  }
+  std::vector<keops_rt_array_t> inputs() {
+    return {{x.data(), KEOPS_RT_FLOAT32, n, 3},
+            {y.data(), KEOPS_RT_FLOAT32, m, 3},
+            {b.data(), KEOPS_RT_FLOAT32, m, 1}};
+  }
+  std::vector<float> run(const std::string &backend, int32_t device) {
+    keops::CompileOptions options;
+    options.backend = backend;
+    auto kernel = keops::compile(kGauss, kAliases, options);
+    EXPECT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+    std::vector<float> a(n, -1);
+    if (!kernel)
+      return a;
+    EXPECT_EQ((*kernel)->getBackend(), backend);
+    llvm::Error error = (*kernel)->run(inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1}},
+                                       -1, -1, 0, nullptr,
+                                       KEOPS_RT_MEMORY_HOST, device);
+    EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+    return a;
+  }
+};
+
+TEST(GpuTest, GpuAgreesWithCpuOnEveryDeviceSplit) {
+  if (!haveGpu())
+    GTEST_SKIP() << "no GPU";
+  GaussData data(20000, 3001);
+  std::vector<float> cpu = data.run("cpu", -1);
+  for (int32_t device : {-1, 0}) {
+    std::vector<float> gpu = data.run("gpu", device);
+    for (int64_t r = 0; r < data.n; ++r)
+      ASSERT_NEAR(gpu[r], cpu[r], 1e-4 * std::max(1.0f, std::fabs(cpu[r])))
+          << "row " << r << " device " << device;
+  }
+}
+
+TEST(GpuTest, HostMemoryOnlyForCpuKernels) {
+  GaussData data(10, 10);
+  keops::CompileOptions options;
+  auto kernel = keops::compile(kGauss, kAliases, options);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<float> a(10);
+  llvm::Error error = (*kernel)->run(data.inputs(),
+                                     {{a.data(), KEOPS_RT_FLOAT32, 10, 1}}, -1,
+                                     -1, 0, nullptr, KEOPS_RT_MEMORY_DEVICE);
+  ASSERT_TRUE(static_cast<bool>(error));
+  EXPECT_EQ(llvm::toString(std::move(error)),
+            "keops_kernel is a CPU kernel: its arrays must be in host memory, "
+            "not on a GPU");
+}
+
+} // namespace
