@@ -23,10 +23,11 @@ def median_time(function, repeat):
     return sorted(times)[len(times) // 2], result
 
 
-def keops_run(tmp, formula, aliases, arrays, repeat):
-    """Runs keops-run on .npy inputs; returns its JSON report and its output."""
+def keops_run(tmp, formula, aliases, arrays, repeat, extra=()):
+    """Runs keops-run on .npy inputs (with the `extra` options); returns its
+    JSON report and its output."""
     command = [KEOPS_RUN, "--formula", formula, "--json", "--repeat", str(repeat),
-               "--output", os.path.join(tmp, "out.npy")]
+               "--output", os.path.join(tmp, "out.npy")] + list(extra)
     for alias in aliases:
         command += ["--alias", alias]
     for name, array in arrays.items():
@@ -51,18 +52,20 @@ def machine():
     return "%s, %d cores (%s)" % (model, os.cpu_count(), platform.platform())
 
 
-def write_results(name, title, header, rows, lines, repeat):
-    """Writes bench/results/NAME.md (the table) and NAME.json (the rows)."""
+def write_results(name, title, header, rows, lines, repeat, device=None):
+    """Writes bench/results/NAME.md (the table) and NAME.json (the rows);
+    `device` names the GPU the figures come from."""
+    where = machine() + ("; GPU: " + device if device else "")
     text = "\n".join(["# " + title, "",
                       "Machine: %s. Median of %d runs; KeOps-MLIR compile time "
-                      "reported apart." % (machine(), repeat), "",
+                      "reported apart." % (where, repeat), "",
                       "| " + " | ".join(header) + " |",
                       "|" + "---|" * len(header)] + lines) + "\n"
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, name + ".md"), "w") as f:
         f.write(text)
     with open(os.path.join(RESULTS, name + ".json"), "w") as f:
-        json.dump({"machine": machine(), "rows": rows}, f, indent=2)
+        json.dump({"machine": machine(), "gpu": device, "rows": rows}, f, indent=2)
     print(text)
 
 

@@ -16,3 +16,4 @@ cd bench
 ../.venv/bin/python gaussian_gradient.py "$@"
 PYTHONPATH=../build/python ../.venv/bin/python block_sparse.py "$@"
 ../.venv/bin/python compile_time.py "$@"
+../.venv/bin/python gpu.py "$@"

@@ -65,9 +65,11 @@ def test_torch_bindings():
 
 def check_health():
     """Prints what this installation can do and checks the bindings."""
-    print("keops %s: CPU backend, GPU backends %s" % (
+    print("keops %s: CPU backend, GPU backend %s" % (
         __version__,
-        "available" if config.gpu_available else "not available yet"))
+        "on " + ", ".join("%s (sm_%d%d)" % d for d in config.gpu_devices)
+        if config.gpu_available else "not available (%s)"
+        % config.gpu_unavailable_reason))
     print("kernel cache folder: %s" % (get_build_folder() or "disabled"))
     ok = test_numpy_bindings()
     try:

@@ -27,7 +27,8 @@ namespace nb = nanobind;
 
 namespace {
 
-using Array = nb::ndarray<nb::device::cpu, nb::c_contig>;
+/// A C-contiguous array in host memory or on a CUDA device.
+using Array = nb::ndarray<nb::c_contig>;
 using IndexArray =
     nb::ndarray<const int64_t, nb::ndim<1>, nb::device::cpu, nb::c_contig>;
 using RangeArrays = std::tuple<IndexArray, IndexArray, IndexArray>;
@@ -61,6 +62,33 @@ keops_rt_array_t view(Array &array, const char *what) {
   return {array.data(), dtypeOf(array, what),
           static_cast<int64_t>(array.shape(0)),
           static_cast<int64_t>(array.shape(1))};
+}
+
+/// Where all the arrays of a call live: host memory, or one CUDA device
+/// (then `device` is its number).
+keops_rt_memory_t memoryOf(const std::vector<Array> &arrays, int32_t &device) {
+  bool host = false, cuda = false;
+  for (const Array &array : arrays) {
+    if (array.device_type() == nb::device::cpu::value) {
+      host = true;
+    } else if (array.device_type() == nb::device::cuda::value) {
+      if (cuda && device != array.device_id())
+        throw nb::value_error(("the arrays are on different GPUs (cuda:" +
+                              std::to_string(device) + " and cuda:" +
+                              std::to_string(array.device_id()) + ")")
+                                  .c_str());
+      cuda = true;
+      device = array.device_id();
+    } else {
+      throw nb::value_error("arrays must be in host memory or on a CUDA GPU");
+    }
+  }
+  if (host && cuda)
+    throw nb::value_error(("some arrays are in host memory and others on cuda:" +
+                          std::to_string(device) +
+                          ": put them all on the same device")
+                              .c_str());
+  return cuda ? KEOPS_RT_MEMORY_DEVICE : KEOPS_RT_MEMORY_HOST;
 }
 
 const char *dtypeName(keops_rt_dtype_t dtype) {
@@ -99,6 +127,8 @@ NB_MODULE(_C, m) {
                    },
                    "the category indexing output rows: 0 (i) or 1 (j)")
       .def_prop_ro("compile_ms", &keops::Kernel::getCompileMs)
+      .def_prop_ro("backend", &keops::Kernel::getBackend,
+                   "'cpu' or 'gpu': where the kernel runs")
       .def_prop_ro("from_disk_cache",
                    [](const keops::Kernel &k) {
                      return k.getSource() == keops::KernelSource::DiskCache;
@@ -108,7 +138,11 @@ NB_MODULE(_C, m) {
           "run",
           [](const keops::Kernel &k, std::vector<Array> inputs,
              std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ,
-             std::optional<RangeArrays> ranges) {
+             std::optional<RangeArrays> ranges, int32_t deviceId) {
+            std::vector<Array> all(inputs);
+            all.insert(all.end(), outputs.begin(), outputs.end());
+            int32_t device = deviceId;
+            keops_rt_memory_t memory = memoryOf(all, device);
             std::vector<keops_rt_array_t> in, out;
             for (size_t n = 0; n < inputs.size(); ++n)
               in.push_back(view(inputs[n], "an input"));
@@ -123,16 +157,18 @@ NB_MODULE(_C, m) {
             {
               nb::gil_scoped_release release;
               error = k.run(in, out, rowsI, rowsJ, 0,
-                            blocks ? &*blocks : nullptr);
+                            blocks ? &*blocks : nullptr, memory, device);
             }
             if (error)
               raise(std::move(error));
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,
           nb::arg("rows_j") = -1, nb::arg("ranges") = nb::none(),
+          nb::arg("device_id") = -1,
           "Computes the outputs (2-D, C-contiguous) from the inputs; ranges "
           "= (row_ranges, slices, col_ranges), flat int64 arrays, makes the "
-          "reduction block-sparse.");
+          "reduction block-sparse. GPU kernels take host arrays (rows split "
+          "over every GPU, or on device_id) or arrays on one CUDA device.");
 
   m.def("cache_directory", &keops::getDiskCacheDirectory,
         "The directory of the on-disk kernel cache ('' when disabled).");
@@ -151,11 +187,12 @@ NB_MODULE(_C, m) {
       "compile",
       [](const std::string &formula, const std::vector<std::string> &aliases,
          const std::string &dtype, const std::string &sumScheme,
-         bool doubleAccumulator) {
+         bool doubleAccumulator, const std::string &backend) {
         keops::CompileOptions options;
         options.dtype = dtype;
         options.sumScheme = sumScheme;
         options.doubleAccumulator = doubleAccumulator;
+        options.backend = backend;
         llvm::Expected<std::shared_ptr<const keops::Kernel>> kernel =
             [&] {
               nb::gil_scoped_release release;
@@ -167,5 +204,39 @@ NB_MODULE(_C, m) {
       },
       nb::arg("formula"), nb::arg("aliases"), nb::arg("dtype") = "float32",
       nb::arg("sum_scheme") = "block_sum", nb::arg("double_acc") = false,
-      "Compiles (or finds in the process cache) the kernel of a formula.");
+      nb::arg("backend") = "cpu",
+      "Compiles (or finds in the process cache) the kernel of a formula for "
+      "backend 'cpu', 'gpu' or 'auto' (the GPU when one is usable).");
+
+  m.def(
+      "gpu_devices",
+      []() {
+        std::vector<std::tuple<std::string, int, int>> devices;
+        auto count = keops::gpuDeviceCount();
+        if (!count) {
+          llvm::consumeError(count.takeError());
+          return devices;
+        }
+        for (int d = 0; d < *count; ++d) {
+          char name[256] = {};
+          int32_t major = 0, minor = 0;
+          if (keops_rt_status_t status =
+                  keops_rt_gpu_device_info(d, name, sizeof name, &major, &minor)) {
+            keops_rt_status_free(status);
+            continue;
+          }
+          devices.emplace_back(name, major, minor);
+        }
+        return devices;
+      },
+      "(name, compute capability major, minor) of each usable GPU.");
+  m.def(
+      "gpu_unavailable_reason",
+      []() -> std::string {
+        auto count = keops::gpuDeviceCount();
+        if (count)
+          return "";
+        return llvm::toString(count.takeError());
+      },
+      "Why no GPU is usable ('' when one is).");
 }

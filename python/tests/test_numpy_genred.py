@@ -124,8 +124,10 @@ def test_options_out_pickle_and_layouts():
      "float16 is not supported on the CPU"),
     (lambda: Genred("x+y*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)(
         X, Y, B[:10, :1]), ValueError, "has 10 rows but"),
-    (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, backend="GPU"), ValueError,
-     "GPU backends are not available yet"),
+    (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, backend="TPU"), ValueError,
+     "unknown backend 'TPU': use 'auto', 'CPU' or 'GPU'"),
+    (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, device_id=-2), ValueError,
+     "device_id must be -1 (every GPU) or a GPU number, got -2"),
     (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, ranges=(1,)), ValueError,
      "ranges must be a tuple of 6"),
 ])

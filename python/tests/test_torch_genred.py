@@ -65,7 +65,7 @@ def test_errors():
         GAUSS(x.numpy(), y, b, p)
     with pytest.raises(ValueError, match="must have shape \\(rows, 3\\), got \\(20, 2\\)"):
         GAUSS(x[:, :2], y, b, p)
-    with pytest.raises(ValueError, match="only CPU tensors"):
+    with pytest.raises(ValueError, match="keops takes CPU and CUDA tensors"):
         GAUSS(x.to("meta"), y, b, p)
 
 

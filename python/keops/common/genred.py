@@ -4,8 +4,6 @@
 compiler, so once per process), checks the arguments of a call and turns them
 into the 2-D contiguous arrays of the kernel. keops.numpy and keops.torch add
 the array library."""
-import copy
-
 import numpy as np
 
 from keops import _C, config
@@ -45,10 +43,13 @@ class GenredBase:
     def __reduce__(self):
         return (self.__class__, self._init_args)
 
+    backend = "auto"  # of the compiler: "cpu", "gpu" or "auto"
+    device_id = -1
+
     def kernel(self, dtype):
         """The compiled kernel for `dtype` ('float32' or 'float64')."""
         kernel = _C.compile(self.red_formula, self.aliases, dtype, self.sum_scheme,
-                            self.double_acc)
+                            self.double_acc, self.backend)
         if config.verbose and (self.red_formula, dtype) not in _REPORTED:
             _REPORTED.add((self.red_formula, dtype))
             print("[keops] %s (%s): %s in %.1f ms" % (
@@ -82,8 +83,15 @@ class GenredBase:
                                      name, "(n,)" if expected == 1 else "(n, 2)",
                                      array.dtype, array.shape))
             arrays.append(np.ascontiguousarray(array, dtype=np.int64))
-        bound = copy.copy(self)
+        bound = self._copy()
         bound.ranges = tuple(arrays)
+        return bound
+
+    def _copy(self):
+        """A shallow copy with every attribute (copy.copy would rebuild it
+        from the constructor's arguments through __reduce__)."""
+        bound = object.__new__(type(self))
+        bound.__dict__.update(self.__dict__)
         return bound
 
     def range_arrays(self, kernel):
@@ -94,13 +102,26 @@ class GenredBase:
         half = self.ranges[:3] if kernel.row_category == 0 else self.ranges[3:]
         return tuple(array.reshape(-1) for array in half)
 
-    @staticmethod
-    def check_call_options(backend):
-        if backend in GPU_BACKENDS:
-            raise ValueError("backend=%r: the GPU backends are not available yet; "
-                             "use 'auto' or 'CPU'" % backend)
-        if backend not in ("auto", "CPU"):
-            raise ValueError("unknown backend %r" % (backend,))
+    def with_call_options(self, backend=None, device_id=None, ranges=None):
+        """This Genred for calls with pykeops's `backend` ("auto", "CPU",
+        "GPU", "GPU_1D", ...; "auto" is the GPU when one is usable),
+        `device_id` (-1: every GPU for host arrays) and `ranges`; None keeps
+        this Genred's own."""
+        bound = self.with_ranges(ranges)._copy()
+        if backend is not None:
+            if backend in GPU_BACKENDS:
+                bound.backend = "gpu"
+            elif backend in ("auto", "CPU"):
+                bound.backend = backend.lower()
+            else:
+                raise ValueError("unknown backend %r: use 'auto', 'CPU' or 'GPU'"
+                                 % (backend,))
+        if device_id is not None:
+            if not isinstance(device_id, int) or device_id < -1:
+                raise ValueError("device_id must be -1 (every GPU) or a GPU "
+                                 "number, got %r" % (device_id,))
+            bound.device_id = device_id
+        return bound
 
     @staticmethod
     def dtype_name(dtypes):

@@ -59,12 +59,11 @@ class KernelSolveBase:
     def __reduce__(self):
         return (self.__class__, self._init_args)
 
-    def with_ranges(self, ranges):
-        """This solver with a block-sparse kernel (see GenredBase.with_ranges)."""
-        if ranges is None:
-            return self
+    def with_call_options(self, backend, device_id, ranges):
+        """This solver with the call options of its kernel (see
+        GenredBase.with_call_options)."""
         bound = copy.copy(self)
-        bound.genred = self.genred.with_ranges(ranges)
+        bound.genred = self.genred.with_call_options(backend, device_id, ranges)
         return bound
 
     def linop(self, args, alpha):

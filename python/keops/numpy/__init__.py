@@ -20,9 +20,8 @@ __all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "V
 
 
 class Genred(GenredBase):
-    def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
-        self.check_call_options(backend)
-        genred = self.with_ranges(ranges)
+    def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
+        genred = self.with_call_options(backend, device_id, ranges)
         arrays = [np.asarray(a) for a in args]
         result = genred.batched(arrays, [a.shape for a in arrays], genred._call_2d,
                                 _stack)
@@ -39,7 +38,8 @@ class Genred(GenredBase):
         output_rows = rows[kernel.row_category]
         outputs = [np.empty((output_rows, dim), dtype=out_dtype)
                    for out_dtype, dim in kernel.outputs]
-        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel))
+        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel),
+                   self.device_id)
         return postprocess(outputs, self.reduction_op, self.opt_arg, np.reshape,
                            lambda a, b: (a, b))
 
@@ -61,11 +61,12 @@ class KernelSolve(KernelSolveBase):
 
     genred_class = Genred
 
-    def __call__(self, *args, backend="auto", device_id=-1, alpha=1e-10, eps=1e-6,
+    def __call__(self, *args, backend=None, device_id=None, alpha=1e-10, eps=1e-6,
                  ranges=None):
         args = [np.asarray(a) for a in args]
         b = args[self.position]
-        linop = self.with_ranges(ranges).linop(args, alpha)
+        linop = self.with_call_options(backend, device_id, ranges).linop(
+            args, alpha)
         return conjugate_gradient(linop, b, eps,
                                   dot=lambda u, v: float((u * v).sum()),
                                   copy=np.copy)

@@ -26,16 +26,18 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int
 
 
 class Genred(GenredBase):
-    def __call__(self, *args, backend="auto", device_id=-1, ranges=None, out=None):
-        self.check_call_options(backend)
-        genred = self.with_ranges(ranges)
+    def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
+        genred = self.with_call_options(backend, device_id, ranges)
         for k, arg in enumerate(args):
             if not isinstance(arg, torch.Tensor):
                 raise TypeError("argument %d must be a torch.Tensor, got %s"
                                 % (k, type(arg).__name__))
-            if arg.device.type != "cpu":
-                raise ValueError("argument %d is on %s: only CPU tensors are "
-                                 "supported yet" % (k, arg.device))
+            if arg.device.type not in ("cpu", "cuda"):
+                raise ValueError("argument %d is on %s: keops takes CPU and CUDA "
+                                 "tensors" % (k, arg.device))
+            if arg.device.type == "cuda" and genred.backend == "cpu":
+                raise ValueError("argument %d is on %s but backend='CPU'"
+                                 % (k, arg.device))
         result = genred.batched(list(args), [a.shape for a in args], genred._call_2d,
                                 _stack)
         if out is not None:
@@ -57,9 +59,13 @@ class Genred(GenredBase):
         shapes, rows = self.shapes_2d(kernel, [a.shape for a in args])
         inputs = [a.detach().reshape(s).contiguous() for a, s in zip(args, shapes)]
         output_rows = rows[kernel.row_category]
-        outputs = [torch.empty((output_rows, dim), dtype=DTYPES[out_dtype])
+        # CUDA tensors are used in place: the outputs go on their device.
+        device = inputs[0].device if inputs else torch.device("cpu")
+        outputs = [torch.empty((output_rows, dim), dtype=DTYPES[out_dtype],
+                               device=device)
                    for out_dtype, dim in kernel.outputs]
-        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel))
+        kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel),
+                   self.device_id)
         return kernel, outputs
 
     def backward_genred(self, signature, position):
@@ -158,9 +164,11 @@ class Genred(GenredBase):
     def _related(self, formula, reduction_op="Sum", axis=None, **options):
         """A Genred of `formula` over the same aliases and block-sparse ranges
         (the backward, forward and helper reductions of this one)."""
-        return Genred(formula, self.aliases, reduction_op=reduction_op,
-                      axis=self.axis if axis is None else axis,
-                      **options).with_ranges(self.ranges)
+        related = Genred(formula, self.aliases, reduction_op=reduction_op,
+                         axis=self.axis if axis is None else axis,
+                         **options).with_ranges(self.ranges)._copy()
+        related.backend, related.device_id = self.backend, self.device_id
+        return related
 
     def _normalizer(self, args):
         """The LogSumExp of the formula (the softmax normalizer)."""
@@ -269,9 +277,10 @@ class KernelSolve(KernelSolveBase):
 
     genred_class = Genred
 
-    def __call__(self, *args, backend="auto", device_id=-1, alpha=1e-10, eps=1e-6,
+    def __call__(self, *args, backend=None, device_id=None, alpha=1e-10, eps=1e-6,
                  ranges=None):
-        return _KernelSolveFunction.apply(self.with_ranges(ranges), alpha, eps, *args)
+        return _KernelSolveFunction.apply(
+            self.with_call_options(backend, device_id, ranges), alpha, eps, *args)
 
     def solve(self, args, alpha, eps):
         args = [a.detach() for a in args]

@@ -1,0 +1,114 @@
+# test_gpu.py - The GPU backend from Python: a clear error without a GPU;
+# with one, NumPy arrays and torch CUDA tensors (used in place, gradients
+# included) against dense float64 references.
+# SPDX-License-Identifier: MIT
+import numpy as np
+import pytest
+
+import keops
+from keops.numpy import Genred
+
+ALIASES = ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"]
+needs_gpu = pytest.mark.skipif(not keops.config.gpu_available,
+                               reason=keops.config.gpu_unavailable_reason)
+
+
+def data(n=1000, m=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 3)), rng.random((m, 3)), rng.random((m, 1))
+
+
+def dense(reduction_op, x, y, b):
+    d = ((x[:, None] - y[None]) ** 2).sum(-1)
+    if reduction_op == "Sum":
+        return np.exp(-d) @ b
+    if reduction_op == "LogSumExp":
+        m = (-d).max(1, keepdims=True)
+        return m + np.log(np.exp(-d - m).sum(1, keepdims=True))
+    if reduction_op == "Min":
+        return d.min(1, keepdims=True)
+    if reduction_op == "ArgKMin":
+        return np.argsort(d, 1, kind="stable")[:, :4]
+    raise AssertionError(reduction_op)
+
+
+@pytest.mark.skipif(keops.config.gpu_available, reason="a GPU is present")
+def test_gpu_backend_without_gpu_says_why():
+    x, y, b = data(10, 10)
+    routine = Genred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+    with pytest.raises(ValueError, match="^no GPU: "):
+        routine(x, y, b, backend="GPU")
+    assert keops.config.gpu_unavailable_reason.startswith("no GPU: ")
+    # The option reaches the kernels of solvers and of torch's backward pass.
+    from keops.numpy import KernelSolve
+    solver = KernelSolve("Exp(-SqDist(x,y))*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"],
+                         "b", axis=1)
+    with pytest.raises(ValueError, match="^no GPU: "):
+        solver(x, x, b, backend="GPU_1D")
+    torch = pytest.importorskip("torch")
+    from keops.torch import Genred as TorchGenred
+    xt = torch.from_numpy(x).requires_grad_()
+    bound = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1).with_call_options(
+        backend="GPU")
+    with pytest.raises(ValueError, match="^no GPU: "):
+        bound(xt, torch.from_numpy(y), torch.from_numpy(b))
+    # auto falls back to the CPU, forward and backward.
+    np.testing.assert_allclose(routine(x, y, b), dense("Sum", x, y, b), rtol=1e-12)
+    out = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)(
+        xt, torch.from_numpy(y), torch.from_numpy(b))
+    out.sum().backward()
+    assert xt.grad.shape == xt.shape
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction_op, formula, k", [
+    ("Sum", "Exp(-SqDist(x,y))*b", None),
+    ("LogSumExp", "-SqDist(x,y)", None),
+    ("Min", "SqDist(x,y)", None),
+    ("ArgKMin", "SqDist(x,y)", 4),
+])
+@pytest.mark.parametrize("device_id", [-1, 0])
+def test_numpy_on_gpu_matches_dense(dtype, reduction_op, formula, k, device_id):
+    x, y, b = (a.astype(dtype) for a in data())
+    routine = Genred(formula, ALIASES, reduction_op=reduction_op, axis=1, opt_arg=k)
+    ours = routine(x, y, b, backend="GPU", device_id=device_id)
+    ref = dense(reduction_op, *(a.astype(np.float64) for a in (x, y, b)))
+    if reduction_op == "ArgKMin":
+        np.testing.assert_array_equal(ours, ref)
+    else:
+        np.testing.assert_allclose(ours, ref, rtol=1e-4 if dtype == "float32" else 1e-10)
+
+
+def _torch_cuda():
+    torch = pytest.importorskip("torch")
+    if not (keops.config.gpu_available and torch.cuda.is_available()):
+        pytest.skip("no CUDA device for torch")
+    return torch
+
+
+def test_torch_cuda_tensors_are_used_in_place_and_differentiate():
+    torch = _torch_cuda()
+    from keops.torch import Genred as TorchGenred
+    x, y, b = (torch.from_numpy(a).cuda().requires_grad_() for a in data())
+    routine = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+    ours = routine(x, y, b)
+    assert ours.device == x.device
+    ref = torch.exp(-((x[:, None] - y[None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours, ref)
+    eta = torch.rand_like(ref)
+    for g, r in zip(torch.autograd.grad((ours * eta).sum(), (x, y, b)),
+                    torch.autograd.grad((ref * eta).sum(), (x, y, b))):
+        assert g.device == x.device
+        torch.testing.assert_close(g, r)
+
+
+def test_torch_rejects_mixed_devices():
+    torch = _torch_cuda()
+    from keops.torch import Genred as TorchGenred
+    x, y, b = (torch.from_numpy(a) for a in data(10, 10))
+    routine = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+    with pytest.raises(ValueError, match="host memory and others on cuda"):
+        routine(x.cuda(), y, b)
+    with pytest.raises(ValueError, match="backend='CPU'"):
+        routine(x.cuda(), y.cuda(), b.cuda(), backend="CPU")
