@@ -25,6 +25,7 @@
 #include "Ptx.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 #include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
 #include "keops/Frontend/FormulaImporter.h"
@@ -253,7 +254,26 @@ struct KernelInterface {
   keops_rt_dtype_t dtype;
   keops_rt_category_t rowCategory;
   bool allowsEmptyReduction;
+  /// The raw state of a row (CPU kernels; none on the GPU).
+  mk::StateLayout state;
+  keops_rt_dtype_t stateDtype;
 };
+
+/// The raw state of one row of the CPU kernel of `reduce`: what the
+/// Accumulator of its kind holds, in the accumulator type that
+/// keops-tile-reductions picks.
+KernelInterface withCpuState(KernelInterface interface, mk::ReduceOp reduce,
+                             const ::keops::CompileOptions &options) {
+  MLIRContext *context = reduce.getContext();
+  bool wide = options.dtype == "float64" || options.doubleAccumulator;
+  FloatType accType = wide ? FloatType(Float64Type::get(context))
+                           : FloatType(Float32Type::get(context));
+  std::unique_ptr<mk::Accumulator> acc = mk::Accumulator::create(
+      reduce, accType, *mk::parseSumScheme(options.sumScheme));
+  interface.state = mk::getStateLayout(*acc);
+  interface.stateDtype = wide ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
+  return interface;
+}
 
 /// Creates a runtime kernel with `create` from the descriptor of
 /// `interface`.
@@ -288,6 +308,9 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
   desc.output_dims = outputDims.data();
   desc.output_dtypes = outputDtypes.data();
   desc.allows_empty_reduction = interface.allowsEmptyReduction;
+  desc.state_floats = static_cast<int32_t>(interface.state.floats);
+  desc.state_ints = static_cast<int32_t>(interface.state.ints);
+  desc.state_dtype = interface.stateDtype;
   keops_rt_kernel_t *kernel = nullptr;
   keops_rt_status_t status = create(desc, &kernel);
   if (status) {
@@ -444,8 +467,11 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   // Only a sum has a value (0) on an empty set of columns.
   bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
 
-  KernelInterface interface{inputs, outputs, dtype, rowCategory,
-                            allowsEmptyReduction};
+  KernelInterface interface{inputs,      outputs, dtype,
+                            rowCategory, allowsEmptyReduction, {},
+                            KEOPS_RT_FLOAT32};
+  if (options.backend == "cpu")
+    interface = withCpuState(std::move(interface), reduce, options);
   bool fromDisk;
   auto runtimeKernel =
       buildRuntimeKernel(*module, canonical, options, interface, fromDisk);

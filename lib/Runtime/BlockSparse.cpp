@@ -5,12 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file implements block-sparse reductions with the dense kernel ABI:
-// for each cluster of output rows, the columns of its ranges are gathered
-// into a contiguous, component-major buffer (once per thread and cluster),
-// the kernel reduces the cluster's rows over that buffer, and index outputs
-// are mapped back from gathered positions to column indices. Rows outside
-// every cluster are reduced over no column.
+// This file implements block-sparse reductions with the raw modes of the
+// kernel ABI: the rows of a cluster are reduced over its first column range
+// into raw accumulator states, each further range resumes from them, and a
+// merge finalizes them; no column is copied and index outputs are column
+// indices already. Rows outside every cluster are reduced over no column.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +17,6 @@
 #include "Status.h"
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 
 namespace keops::rt {
@@ -90,27 +88,6 @@ keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
   return nullptr;
 }
 
-/// Gathers the columns of `ranges` of a row-major (rows x dim) array into
-/// `out`, component-major with leading dimension `count`.
-template <typename T>
-void gather(const T *in, int64_t dim, const std::vector<int64_t> &starts,
-            const int64_t *ranges, int64_t count, T *out) {
-  for (size_t r = 0; r + 1 < starts.size(); ++r)
-    for (int64_t c = ranges[2 * r], p = starts[r]; c < ranges[2 * r + 1];
-         ++c, ++p)
-      for (int64_t d = 0; d < dim; ++d)
-        out[d * count + p] = in[c * dim + d];
-}
-
-/// What one thread keeps between work items: its call, and the gathered
-/// columns of the cluster it last worked on.
-struct Worker {
-  std::unique_ptr<KernelCall> call;
-  std::vector<std::vector<char>> gathered; // per input
-  int64_t cluster = -1;
-  std::vector<int64_t> starts; // gathered position of each range, then total
-};
-
 } // namespace
 
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
@@ -135,74 +112,31 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
       items.push_back({static_cast<int64_t>(c), begin,
                        std::min(clusters[c].rowEnd, begin + block)});
 
-  keops_rt_category_t colCategory = kernel.rowCategory == KEOPS_RT_CATEGORY_I
-                                        ? KEOPS_RT_CATEGORY_J
-                                        : KEOPS_RT_CATEGORY_I;
-  size_t numInputs = kernel.categories.size();
-  size_t elementSize = kernel.dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
-  std::vector<Worker> workers(threads);
-  for (Worker &worker : workers) {
-    worker.call = std::make_unique<KernelCall>(kernel, buffers);
-    worker.gathered.resize(numInputs);
+  if (kernel.stateFloats + kernel.stateInts == 0)
+    return invalidArgument(kernel.name + " has no raw accumulator state: "
+                                         "block-sparse reductions need one");
+  StateBuffers states(kernel, rows);
+  std::vector<std::unique_ptr<KernelCall>> calls;
+  for (int64_t t = 0; t < threads; ++t) {
+    calls.push_back(std::make_unique<KernelCall>(kernel, buffers));
+    calls.back()->useStates(states);
   }
-
-  // Gathers the reduced variables of cluster c into the worker's buffers.
-  auto gatherCluster = [&](Worker &worker, int64_t c) {
-    const Cluster &cluster = clusters[c];
-    const int64_t *ranges = args.col_ranges + 2 * cluster.first;
-    worker.starts.assign(1, 0);
-    for (int64_t r = cluster.first; r < cluster.last; ++r)
-      worker.starts.push_back(worker.starts.back() + args.col_ranges[2 * r + 1] -
-                              args.col_ranges[2 * r]);
-    int64_t count = worker.starts.back();
-    for (size_t k = 0; k < numInputs; ++k) {
-      if (kernel.categories[k] != colCategory)
-        continue;
-      int64_t dim = kernel.dims[k];
-      std::vector<char> &data = worker.gathered[k];
-      data.resize(std::max<int64_t>(count * dim, 1) * elementSize);
-      if (kernel.dtype == KEOPS_RT_FLOAT32)
-        gather(static_cast<const float *>(args.inputs[k].data), dim,
-               worker.starts, ranges, count,
-               reinterpret_cast<float *>(data.data()));
-      else
-        gather(static_cast<const double *>(args.inputs[k].data), dim,
-               worker.starts, ranges, count,
-               reinterpret_cast<double *>(data.data()));
-      worker.call->buffer(k) = bufferOf(data.data(), count * dim);
-    }
-    worker.cluster = c;
-  };
-
-  // Maps gathered positions in the index outputs back to column indices.
-  auto mapIndices = [&](const Worker &worker, const Item &item) {
-    const int64_t *ranges = args.col_ranges + 2 * clusters[item.cluster].first;
-    int64_t count = worker.starts.back();
-    for (size_t k = 0; k < kernel.outputDims.size(); ++k) {
-      if (kernel.outputDtypes[k] != KEOPS_RT_INT64)
-        continue;
-      int64_t dim = kernel.outputDims[k];
-      auto *out = static_cast<int64_t *>(args.outputs[k].data);
-      for (int64_t n = item.rowBegin * dim; n < item.rowEnd * dim; ++n) {
-        if (out[n] < 0 || out[n] >= count)
-          continue;
-        size_t r = std::upper_bound(worker.starts.begin(), worker.starts.end(),
-                                    out[n]) -
-                   worker.starts.begin() - 1;
-        out[n] = ranges[2 * r] + out[n] - worker.starts[r];
-      }
-    }
-  };
-
   parallelFor(threads, static_cast<int64_t>(items.size()),
               [&](int64_t n, int64_t thread) {
-                Worker &worker = workers[thread];
                 const Item &item = items[n];
-                if (worker.cluster != item.cluster)
-                  gatherCluster(worker, item.cluster);
-                int64_t count = worker.starts.back();
-                (*worker.call)(item.rowBegin, item.rowEnd, 0, count, count);
-                mapIndices(worker, item);
+                const Cluster &cluster = clusters[item.cluster];
+                KernelCall &call = *calls[thread];
+                if (cluster.first == cluster.last) {
+                  call(item.rowBegin, item.rowEnd, 0, 0, cols);
+                  return;
+                }
+                for (int64_t r = cluster.first; r < cluster.last; ++r)
+                  call(item.rowBegin, item.rowEnd, args.col_ranges[2 * r],
+                       args.col_ranges[2 * r + 1], cols,
+                       r == cluster.first ? KernelMode::Raw
+                                          : KernelMode::Resume,
+                       0, rows);
+                call.merge(item.rowBegin, item.rowEnd, 1, rows);
               });
   return nullptr;
 }

@@ -44,6 +44,8 @@ struct keops_rt_kernel_s {
   std::vector<int64_t> outputDims;
   std::vector<keops_rt_dtype_t> outputDtypes;
   bool allowsEmptyReduction;
+  int32_t stateFloats = 0, stateInts = 0;
+  keops_rt_dtype_t stateDtype = KEOPS_RT_FLOAT32;
   keops_rt_cpu_entry_t entry = nullptr;
   void *owner = nullptr;
   void (*release)(void *) = nullptr;
@@ -65,8 +67,19 @@ inline keops_rt_buffer_t bufferOf(void *data, int64_t size) {
   return {data, data, 0, size, 1};
 }
 
+/// The modes of a CPU kernel (see the kernel ABI in KeOpsRuntime.h).
+enum class KernelMode : int64_t { Finalize = 0, Raw = 1, Merge = 2, Resume = 3 };
+
+/// Raw accumulator states of `slots` rows for `kernel`.
+struct StateBuffers {
+  StateBuffers(const keops_rt_kernel_s &kernel, int64_t slots);
+  std::vector<char> floats;
+  std::vector<int64_t> ints;
+};
+
 /// The packed argument list of a kernel entry point over a set of buffers
-/// (inputs, then outputs), reused across calls by one thread.
+/// (inputs, then outputs; the state buffers are added), reused across calls
+/// by one thread.
 class KernelCall {
 public:
   KernelCall(const keops_rt_kernel_s &kernel,
@@ -77,16 +90,25 @@ public:
   /// Buffer k of the call; may be rebound between calls.
   keops_rt_buffer_t &buffer(size_t k) { return buffers[k]; }
 
+  /// The raw states the Raw, Resume and Merge modes use.
+  void useStates(StateBuffers &states);
+
   /// Computes rows [rowBegin, rowEnd) over columns [colBegin, colEnd) of
-  /// reduced variables laid out with leading dimension `ld`.
+  /// reduced variables laid out with leading dimension `ld`; the raw modes
+  /// use state slots split * slab + row.
   void operator()(int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
-                  int64_t colEnd, int64_t ld);
+                  int64_t colEnd, int64_t ld,
+                  KernelMode mode = KernelMode::Finalize, int64_t split = 0,
+                  int64_t slab = 0);
+  /// Merges the states of `splits` slabs of `slab` rows and finalizes rows
+  /// [rowBegin, rowEnd).
+  void merge(int64_t rowBegin, int64_t rowEnd, int64_t splits, int64_t slab);
 
 private:
   keops_rt_cpu_entry_t entry;
   std::vector<keops_rt_buffer_t> buffers;
   std::vector<keops_rt_buffer_t *> pointers;
-  int64_t scalars[5] = {};
+  int64_t scalars[9] = {};
   std::vector<void *> packed;
 };
 
@@ -106,8 +128,9 @@ keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
                          int64_t cols);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
-/// rows over `cols` columns; `buffers` holds every input as given (row-major)
-/// and then the outputs. Checks the ranges first.
+/// rows over `cols` columns; `buffers` holds every input in the kernel's
+/// layout (reduced variables component-major, ld = cols) and then the
+/// outputs. Checks the ranges first.
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                  const keops_rt_run_args_t &args, int64_t rows,
                                  int64_t cols, int64_t threads,

@@ -24,9 +24,16 @@
 
 namespace keops::rt {
 
+StateBuffers::StateBuffers(const keops_rt_kernel_s &kernel, int64_t slots)
+    : floats(std::max<int64_t>(1, slots * kernel.stateFloats) *
+             dtypeSize(kernel.stateDtype)),
+      ints(std::max<int64_t>(1, slots * kernel.stateInts)) {}
+
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                        std::vector<keops_rt_buffer_t> buffers)
     : entry(kernel.entry), buffers(std::move(buffers)) {
+  this->buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
+  this->buffers.push_back(bufferOf(nullptr, 0)); // and indices
   for (keops_rt_buffer_t &buffer : this->buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
@@ -35,13 +42,29 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
     packed.push_back(&pointer);
 }
 
+void KernelCall::useStates(StateBuffers &states) {
+  size_t n = buffers.size();
+  buffers[n - 2] = bufferOf(states.floats.data(),
+                            static_cast<int64_t>(states.floats.size()));
+  buffers[n - 1] =
+      bufferOf(states.ints.data(), static_cast<int64_t>(states.ints.size()));
+}
+
 void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
-                            int64_t colBegin, int64_t colEnd, int64_t ld) {
-  scalars[0] = rowBegin;
-  scalars[1] = rowEnd;
-  scalars[2] = colBegin;
-  scalars[3] = colEnd;
-  scalars[4] = ld;
+                            int64_t colBegin, int64_t colEnd, int64_t ld,
+                            KernelMode mode, int64_t split, int64_t slab) {
+  int64_t values[9] = {rowBegin, rowEnd, colBegin, colEnd, ld,
+                       static_cast<int64_t>(mode), split, 1, slab};
+  std::copy(std::begin(values), std::end(values), scalars);
+  entry(packed.data());
+}
+
+void KernelCall::merge(int64_t rowBegin, int64_t rowEnd, int64_t splits,
+                       int64_t slab) {
+  int64_t values[9] = {rowBegin, rowEnd, 0, 0, 0,
+                       static_cast<int64_t>(KernelMode::Merge), 0, splits,
+                       slab};
+  std::copy(std::begin(values), std::end(values), scalars);
   entry(packed.data());
 }
 

@@ -213,8 +213,9 @@ TEST(RowBlockTest, BlocksOfRowsGiveTheSameResults) {
   }
 }
 
-/// sum_j 0.1f over M = 2^22 columns, relative error against float64.
-double sumError(const keops::CompileOptions &options) {
+/// sum_j 0.1f over M = 2^22 columns on `threads` threads (the columns of
+/// the one row are split over them), relative error against float64.
+double sumError(const keops::CompileOptions &options, int32_t threads = 1) {
   auto kernel = keops::compile("Sum_Reduction(b, 0)", {"b = Vj(1)"}, options);
   EXPECT_TRUE(static_cast<bool>(kernel));
   if (!kernel)
@@ -223,7 +224,8 @@ double sumError(const keops::CompileOptions &options) {
   std::vector<float> b(m, 0.1f);
   float out = 0;
   llvm::Error error = (*kernel)->run({{b.data(), KEOPS_RT_FLOAT32, m, 1}},
-                                     {{&out, KEOPS_RT_FLOAT32, 1, 1}});
+                                     {{&out, KEOPS_RT_FLOAT32, 1, 1}}, -1, -1,
+                                     threads);
   EXPECT_FALSE(static_cast<bool>(error));
   llvm::consumeError(std::move(error));
   double exact = static_cast<double>(m) * static_cast<double>(0.1f);
@@ -245,6 +247,11 @@ TEST(SumSchemeTest, AccuracyOfEachScheme) {
   EXPECT_LT(blockError * 20, directError);
   EXPECT_LT(kahanError, 1e-7);
   EXPECT_LT(wideError, 1e-7);
+  // Split over threads, the partial states merge as accurately: Kahan
+  // states merge as compensated terms.
+  EXPECT_LT(sumError(block, 4), 1e-4);
+  EXPECT_LT(sumError(kahan, 4), 1e-7);
+  EXPECT_LT(sumError(wide, 4), 1e-7);
 }
 
 } // namespace

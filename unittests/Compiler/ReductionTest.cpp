@@ -7,7 +7,9 @@
 //
 // This file runs every reduction kind, over both axes, in float32 and
 // float64, on the CPU and on the GPU (skipped without one), on random data
-// of sizes (N, M) in {(1,1), (7,13), (1000,999), (4097,3)}, and compares
+// of sizes (N, M) in {(1,1), (7,13), (1000,999), (4097,3)} and, where the
+// runtime splits the columns of few rows over threads and merges their raw
+// states (4 threads asked for), {(1,70000), (5,20000)}, and compares
 // the compiled kernels with a dense float64 reference written here in plain
 // C++ (the formulas are hand-coded, so the reference shares nothing with
 // the compiler).
@@ -228,7 +230,7 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
   keops_rt_dtype_t dtype = f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64;
 
   for (auto sizes : {std::pair<int64_t, int64_t>{1, 1}, {7, 13}, {1000, 999},
-                     {4097, 3}}) {
+                     {4097, 3}, {1, 70000}, {5, 20000}}) {
     int64_t n = sizes.first, m = sizes.second;
     SCOPED_TRACE("N=" + std::to_string(n) + " M=" + std::to_string(m));
     Data data(n, m, f32, static_cast<unsigned>(n * 31 + m));
@@ -258,7 +260,7 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
         pointer = (out64[o].resize(size), out64[o].data());
       outputs.push_back({pointer, outputsInfo[o].dtype, rows, outputsInfo[o].dim});
     }
-    llvm::Error error = (*kernel)->run(inputs, outputs);
+    llvm::Error error = (*kernel)->run(inputs, outputs, -1, -1, /*numThreads=*/4);
     ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
 
     for (int64_t r = 0; r < rows; ++r) {

@@ -14,16 +14,26 @@
  * Every call returns a keops_rt_status_t: NULL on success, otherwise an
  * object with a code and a message that the caller frees.
  *
- * Kernel ABI (CPU). A kernel computes the output rows [row_begin, row_end)
- * over the reduced columns [col_begin, col_end). It is called as
- * entry(args) ("packed" convention) where args[k] points to argument k:
- *   args[0..4]   int64_t row_begin, row_end, col_begin, col_end, ld
- *   args[5 + k]  keops_rt_buffer_t *   input k (in position order)
+ * Kernel ABI (CPU), version 2. A kernel computes the output rows
+ * [row_begin, row_end) over the reduced columns [col_begin, col_end). It is
+ * called as entry(args) ("packed" convention) where args[k] points to
+ * argument k:
+ *   args[0..8]   int64_t row_begin, row_end, col_begin, col_end, ld,
+ *                        mode, split, splits, slab
+ *   args[9 + k]  keops_rt_buffer_t *   input k (in position order)
  *   then         keops_rt_buffer_t *   output k
+ *   then         keops_rt_buffer_t *   raw states: floats, then indices
  * Layouts: variables indexed by the output row are row-major (row r,
  * component d at r * dim + d); reduced variables are component-major with
  * leading dimension ld (column c, component d at d * ld + c); parameters
  * hold their dim values; outputs are row-major, at the absolute row index.
+ * Modes: 0 finalizes into the outputs; 1 (raw) writes each row's
+ * accumulator state to slot split * slab + row of the state buffers
+ * (state_floats values of state_dtype and state_ints int64 per slot);
+ * 3 (resume) merges the state already in that slot first; 2 (merge) ignores
+ * the columns, merges the slots s * slab + row for s in [0, splits) and
+ * finalizes. The runtime uses raw states to split the columns of few rows
+ * over threads and to walk the column ranges of block-sparse reductions.
  *
  * Example (error handling elided):
  *
@@ -109,6 +119,11 @@ typedef struct {
   const int64_t *output_dims;
   const keops_rt_dtype_t *output_dtypes;
   int32_t allows_empty_reduction; /* 0: reducing over 0 columns is an error */
+  /* The raw accumulator state of one row (CPU kernels; 0 and 0: the kernel
+   * has no raw modes). */
+  int32_t state_floats;
+  int32_t state_ints;
+  keops_rt_dtype_t state_dtype; /* of the float values */
 } keops_rt_kernel_desc_t;
 
 typedef struct keops_rt_kernel_s keops_rt_kernel_t;

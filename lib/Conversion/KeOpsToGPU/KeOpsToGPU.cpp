@@ -75,7 +75,6 @@ private:
   void loadColumn(OpBuilder &b, Value col, Value slot);
   /// Accumulates the columns [begin, end) (tile slots from 0) into `state`.
   State scanTile(OpBuilder &b, Value begin, Value end, const State &state);
-  void storeResults(OpBuilder &b, const State &state, Value row);
 
   ReduceOp reduce;
   Accumulator &acc;
@@ -196,28 +195,6 @@ State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
   return State(loop.getResults());
 }
 
-void GpuKernelEmitter::storeResults(OpBuilder &b, const State &state,
-                                    Value row) {
-  LaneEmitter e(b, loc(), laneType);
-  for (auto [result, components] :
-       llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
-    Type outElement =
-        llvm::cast<RankedTensorType>(result.getType()).getElementType();
-    Value base = arith::MulIOp::create(
-        b, loc(), row, index(b, static_cast<int64_t>(components.size())));
-    for (auto [k, component] : llvm::enumerate(components)) {
-      Value scalar = vector::ExtractOp::create(b, loc(), component,
-                                               llvm::ArrayRef<int64_t>{0});
-      if (scalar.getType() != outElement)
-        scalar = arith::TruncFOp::create(b, loc(), outElement, scalar);
-      Value offset = arith::AddIOp::create(b, loc(), base,
-                                           index(b, static_cast<int64_t>(k)));
-      memref::StoreOp::create(b, loc(), scalar,
-                              outputs[result.getResultNumber()], offset);
-    }
-  }
-}
-
 void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Block &entry = kernel.getBody().front();
   Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
@@ -278,7 +255,8 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
         scf::YieldOp::create(b, loc(), next);
       });
   scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-    storeResults(b, State(tiles.getResults()), row);
+    LaneEmitter e(b, loc(), laneType);
+    storeResults(e, reduce, acc, State(tiles.getResults()), row, outputs);
     scf::YieldOp::create(b, loc());
   });
   gpu::ReturnOp::create(b, loc());

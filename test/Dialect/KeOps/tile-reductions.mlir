@@ -5,14 +5,28 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 rows-per-block=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
 
 // The Gaussian kernel sum: rows, j-tiles of 16 columns (block sum), lanes of
-// 4 columns, a masked tail, a pairwise merge of the lanes, one store per row.
+// 4 columns, a masked tail, a pairwise merge of the lanes, one store per row
+// (or, in raw mode, of the state); the merge mode folds the raw states of
+// the splits and finalizes them.
 
 // CHECK-LABEL: func.func @gaussian
-// CHECK-SAME: (%[[RB:.*]]: index, %[[RE:.*]]: index, %[[CB:.*]]: index, %[[CE:.*]]: index, %[[LD:.*]]: index,
-// CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[OUT:.*]]: memref<?xf32>)
+// CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index, %[[LD:[^:]*]]: index,
+// CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
+// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>)
 // CHECK-SAME: attributes {keops.kernel, llvm.emit_c_interface}
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
+// CHECK: scf.if %[[MERGE]] {
+// CHECK: scf.for %[[MROW:.*]] = %[[RB]] to %[[RE]]
+// CHECK: memref.load %[[SF]][%[[MROW]]]
+// CHECK: scf.for %[[S:.*]] = %c1 to %[[SPLITS]]
+// CHECK: %[[BASE:.*]] = arith.muli %[[S]], %[[SLAB]]
+// CHECK: %[[SLOT:.*]] = arith.addi %[[BASE]], %[[MROW]]
+// CHECK: memref.load %[[SF]][%[[SLOT]]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[MROW]]]
+// CHECK: } else {
 // CHECK: scf.for %[[ROW:.*]] = %[[RB]] to %[[RE]]
 // CHECK: memref.load %[[X]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
@@ -27,6 +41,14 @@
 // CHECK: vector.maskedload %[[Y]]
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]}
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [2], sizes = [2], strides = [1]}
+// CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
+// CHECK: %[[RESUME:.*]] = arith.cmpi eq, %[[MODE]], %c3
+// CHECK: %[[KEEP:.*]] = arith.ori %[[RAW]], %[[RESUME]]
+// CHECK: scf.if %[[KEEP]] {
+// CHECK: scf.if %[[RESUME]] -> (vector<1xf32>) {
+// CHECK: memref.load %[[SF]]
+// CHECK: memref.store %{{.*}}, %[[SF]]
+// CHECK: } else {
 // CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]] : memref<?xf32>
 
@@ -81,6 +103,7 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 // CHECK: vector.load %[[X]]
 // CHECK: %[[LESS:.*]] = arith.cmpf olt
 // CHECK: arith.select %[[LESS]], %{{.*}} : vector<4xi1>, vector<4xi64>
+// CHECK: memref.store %{{.*}}, %[[SI:[^\[]*]]{{.*}} : memref<?xi64>
 // CHECK: memref.store %{{.*}}, %[[OUT]]{{.*}} : memref<?xi64>
 func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1xi64> {
   %r = keops.reduce argmin over i (%xi = %x : i, %yj = %y : j)

@@ -69,22 +69,23 @@ public:
                    const Components &, Value) override {
     State next(state);
     for (int64_t k = 0; k < dim; ++k) {
-      if (!kahan) {
+      if (kahan)
+        addCompensated(e, next[k], next[dim + k], f[k]);
+      else
         next[k] = e.add(state[k], f[k]);
-        continue;
-      }
-      // Kahan: y = f - c; t = s + y; c = (t - s) - y; s = t.
-      Value y = e.sub(f[k], state[dim + k]);
-      Value t = e.add(state[k], y);
-      next[dim + k] = e.sub(e.sub(t, state[k]), y);
-      next[k] = t;
     }
     return next;
   }
   State merge(LaneEmitter &e, const State &a, const State &b) override {
-    State merged;
-    for (auto [x, y] : llvm::zip_equal(a, b))
-      merged.push_back(e.add(x, y));
+    State merged(a);
+    for (int64_t k = 0; k < dim; ++k) {
+      // Kahan: b's corrected sum s - c enters a as one compensated term.
+      if (kahan)
+        addCompensated(e, merged[k], merged[dim + k],
+                       e.sub(b[k], b[dim + k]));
+      else
+        merged[k] = e.add(a[k], b[k]);
+    }
     return merged;
   }
   llvm::SmallVector<Components> finalize(LaneEmitter &,
@@ -94,6 +95,14 @@ public:
   bool isSumType() const override { return true; }
 
 private:
+  /// Kahan: y = v - c; t = s + y; c = (t - s) - y; s = t.
+  static void addCompensated(LaneEmitter &e, Value &s, Value &c, Value v) {
+    Value y = e.sub(v, c);
+    Value t = e.add(s, y);
+    c = e.sub(e.sub(t, s), y);
+    s = t;
+  }
+
   int64_t dim;
   FloatType accType;
   bool kahan;

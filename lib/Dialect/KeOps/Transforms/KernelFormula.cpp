@@ -10,6 +10,8 @@
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringSwitch.h"
@@ -84,4 +86,84 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
   };
   return {convert(yielded[0]),
           yielded.size() > 1 ? convert(yielded[1]) : Components()};
+}
+
+static Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+/// base * stride + k.
+static Value flatIndex(OpBuilder &b, Location loc, Value base, int64_t stride,
+                       int64_t k) {
+  return arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, base, indexConstant(b, loc, stride)),
+      indexConstant(b, loc, k));
+}
+
+void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
+                         const State &state, Value row,
+                         llvm::ArrayRef<Value> outputs) {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  for (auto [result, components] :
+       llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
+    Type outElement =
+        llvm::cast<RankedTensorType>(result.getType()).getElementType();
+    int64_t dim = static_cast<int64_t>(components.size());
+    for (auto [k, component] : llvm::enumerate(components)) {
+      Value scalar = vector::ExtractOp::create(b, loc, component,
+                                               llvm::ArrayRef<int64_t>{0});
+      if (scalar.getType() != outElement)
+        scalar = arith::TruncFOp::create(b, loc, outElement, scalar);
+      memref::StoreOp::create(b, loc, scalar, outputs[result.getResultNumber()],
+                              flatIndex(b, loc, row, dim, k));
+    }
+  }
+}
+
+StateLayout keops::getStateLayout(Accumulator &acc) {
+  StateLayout layout;
+  for (Type type : acc.stateTypes(1))
+    ++(llvm::isa<FloatType>(getElementTypeOrSelf(type)) ? layout.floats
+                                                        : layout.ints);
+  return layout;
+}
+
+void keops::storeRawState(LaneEmitter &e, const State &state, Value slot,
+                          Value floats, Value ints) {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  int64_t numFloats = 0, numInts = 0;
+  for (Value v : state)
+    ++(llvm::isa<FloatType>(getElementTypeOrSelf(v.getType())) ? numFloats
+                                                               : numInts);
+  int64_t f = 0, i = 0;
+  for (Value v : state) {
+    Value scalar =
+        vector::ExtractOp::create(b, loc, v, llvm::ArrayRef<int64_t>{0});
+    bool isFloat = llvm::isa<FloatType>(scalar.getType());
+    memref::StoreOp::create(
+        b, loc, scalar, isFloat ? floats : ints,
+        isFloat ? flatIndex(b, loc, slot, numFloats, f++)
+                : flatIndex(b, loc, slot, numInts, i++));
+  }
+}
+
+State keops::loadRawState(LaneEmitter &e, Accumulator &acc, Value slot,
+                          Value floats, Value ints) {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  StateLayout layout = getStateLayout(acc);
+  State state;
+  int64_t f = 0, i = 0;
+  for (Type type : acc.stateTypes(1)) {
+    bool isFloat = llvm::isa<FloatType>(getElementTypeOrSelf(type));
+    Value scalar = memref::LoadOp::create(
+        b, loc, isFloat ? floats : ints,
+        isFloat ? flatIndex(b, loc, slot, layout.floats, f++)
+                : flatIndex(b, loc, slot, layout.ints, i++));
+    state.push_back(vector::BroadcastOp::create(b, loc, type, scalar));
+  }
+  return state;
 }

@@ -9,10 +9,12 @@
 //
 //   func(tensors) { keops.reduce over i|j }
 //     --reduce over j--> func(tensors) { keops.reduce over j }
-//     --tile--> func(row/column ranges, memrefs) {
-//                 scf.for rows { scf.for j-tiles { scf.for lanes {
+//     --tile--> func(row/column ranges, mode, splits, memrefs) {
+//                 if mode == merge: scf.for rows { merge the raw states of
+//                   the splits; finalize; store }
+//                 else: scf.for rows { scf.for j-tiles { scf.for lanes {
 //                   formula on vector<L x T> components; accumulate } } ;
-//                   merge lanes; finalize; store } }
+//                   merge lanes; finalize and store (or store raw) } }
 //
 // The reduction kind only enters through its Accumulator.
 //
@@ -78,6 +80,11 @@ void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
 
 namespace {
 
+/// The `mode` argument of a kernel (see Passes.td).
+constexpr int64_t kRawMode = 1;
+constexpr int64_t kMergeMode = 2;
+constexpr int64_t kResumeMode = 3;
+
 /// Emits the kernel of one keops.reduce (over j) into a new entry block.
 class KernelEmitter {
 public:
@@ -90,8 +97,8 @@ public:
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)) {}
 
-  /// The kernel's argument types: 5 indices, then one flat memref per input
-  /// and per result.
+  /// The kernel's argument types: 9 indices, then one flat memref per input
+  /// and per result, then the raw state buffers (floats, indices).
   llvm::SmallVector<Type> argumentTypes();
   void emit(OpBuilder &b, Block &entry);
 
@@ -118,8 +125,11 @@ private:
   /// Computes a block of rows: the columns are loaded once per lane step
   /// for all of them.
   void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
-  /// Merges the lanes of a row's state and stores its results.
+  /// Merges the lanes of a row's state and stores its results (or, in raw
+  /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
+  /// Merge mode: the rows' raw states of every split, merged and finalized.
+  void emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd);
 
   /// Slices row `r` of the states of a block of rows.
   State rowState(const State &block, unsigned r) {
@@ -140,7 +150,8 @@ private:
   bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
-  Value colBegin, colEnd, ld;
+  Value colBegin, colEnd, ld, mode, split, splits, slab, stateFloats,
+      stateInts;
   llvm::SmallVector<Value> inputs, outputs;
   /// The components of each region argument for the current pair lanes.
   llvm::DenseMap<Value, Components> values;
@@ -152,7 +163,7 @@ private:
 
 llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(5, IndexType::get(ctx));
+  llvm::SmallVector<Type> types(9, IndexType::get(ctx));
   for (Value input : reduce.getInputs())
     types.push_back(MemRefType::get(
         {ShapedType::kDynamic},
@@ -161,6 +172,9 @@ llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
     types.push_back(MemRefType::get(
         {ShapedType::kDynamic},
         llvm::cast<RankedTensorType>(result).getElementType()));
+  types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
+  types.push_back(MemRefType::get({ShapedType::kDynamic},
+                                  IntegerType::get(ctx, 64)));
   return types;
 }
 
@@ -327,23 +341,60 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
     state = acc.merge(e, half(state, 0), half(state, width / 2));
   }
 
-  for (auto [result, components] :
-       llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
-    unsigned number = result.getResultNumber();
-    Type outElement =
-        llvm::cast<RankedTensorType>(result.getType()).getElementType();
-    Value base = arith::MulIOp::create(
-        b, loc(), row, index(b, static_cast<int64_t>(components.size())));
-    for (auto [k, component] : llvm::enumerate(components)) {
-      Value scalar = vector::ExtractOp::create(b, loc(), component,
-                                               llvm::ArrayRef<int64_t>{0});
-      if (scalar.getType() != outElement)
-        scalar = arith::TruncFOp::create(b, loc(), outElement, scalar);
-      Value offset = arith::AddIOp::create(b, loc(), base,
-                                           index(b, static_cast<int64_t>(k)));
-      memref::StoreOp::create(b, loc(), scalar, outputs[number], offset);
-    }
-  }
+  // Raw mode keeps the state for a merge across column splits; resume mode
+  // first merges the state already in the slot (a later column range).
+  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                    index(b, kRawMode));
+  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
+                                       mode, index(b, kResumeMode));
+  scf::IfOp::create(
+      b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
+      [&](OpBuilder &b, Location) {
+        LaneEmitter e(b, loc(), laneType);
+        Value slot = arith::AddIOp::create(
+            b, loc(), arith::MulIOp::create(b, loc(), split, slab), row);
+        auto merged = scf::IfOp::create(
+            b, loc(), resume,
+            [&](OpBuilder &b, Location) {
+              LaneEmitter e(b, loc(), laneType);
+              State previous =
+                  loadRawState(e, acc, slot, stateFloats, stateInts);
+              scf::YieldOp::create(b, loc(), acc.merge(e, previous, state));
+            },
+            [&](OpBuilder &b, Location) {
+              scf::YieldOp::create(b, loc(), state);
+            });
+        storeRawState(e, State(merged.getResults()), slot, stateFloats,
+                      stateInts);
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) {
+        LaneEmitter e(b, loc(), laneType);
+        storeResults(e, reduce, acc, state, row, outputs);
+        scf::YieldOp::create(b, loc());
+      });
+}
+
+void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
+  scf::ForOp::create(
+      b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
+      [&](OpBuilder &b, Location, Value row, ValueRange) {
+        LaneEmitter e(b, loc(), laneType);
+        State first = loadRawState(e, acc, row, stateFloats, stateInts);
+        auto splitsLoop = scf::ForOp::create(
+            b, loc(), index(b, 1), splits, index(b, 1), first,
+            [&](OpBuilder &b, Location, Value s, ValueRange merged) {
+              LaneEmitter e(b, loc(), laneType);
+              Value slot = arith::AddIOp::create(
+                  b, loc(), arith::MulIOp::create(b, loc(), s, slab), row);
+              State next = loadRawState(e, acc, slot, stateFloats, stateInts);
+              scf::YieldOp::create(b, loc(),
+                                   acc.merge(e, State(merged), next));
+            });
+        storeResults(e, reduce, acc, State(splitsLoop.getResults()), row,
+                     outputs);
+        scf::YieldOp::create(b, loc());
+      });
 }
 
 void KernelEmitter::emit(OpBuilder &b, Block &entry) {
@@ -351,11 +402,30 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   colBegin = entry.getArgument(2);
   colEnd = entry.getArgument(3);
   ld = entry.getArgument(4);
+  mode = entry.getArgument(5);
+  split = entry.getArgument(6);
+  splits = entry.getArgument(7);
+  slab = entry.getArgument(8);
   unsigned numInputs = reduce.getInputs().size();
   for (unsigned k = 0; k < numInputs; ++k)
-    inputs.push_back(entry.getArgument(5 + k));
-  for (unsigned k = 0; k < reduce.getNumResults(); ++k)
-    outputs.push_back(entry.getArgument(5 + numInputs + k));
+    inputs.push_back(entry.getArgument(9 + k));
+  unsigned numResults = reduce.getNumResults();
+  for (unsigned k = 0; k < numResults; ++k)
+    outputs.push_back(entry.getArgument(9 + numInputs + k));
+  stateFloats = entry.getArgument(9 + numInputs + numResults);
+  stateInts = entry.getArgument(10 + numInputs + numResults);
+
+  Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                      index(b, kMergeMode));
+  auto modes = scf::IfOp::create(
+      b, loc(), merge,
+      [&](OpBuilder &b, Location) {
+        emitMerge(b, rowBegin, rowEnd);
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc()); });
+  OpBuilder::InsertionGuard afterModes(b);
+  b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
   // Blocks of `rowsPerBlock` rows, then the remaining rows one by one.

@@ -7,8 +7,9 @@
 //
 // This file declares the pieces that the CPU tiler and the GPU conversion
 // share: the input invariant of a kernel function (one keops.reduce of its
-// arguments, canonicalized to reduce over j), the sum scheme option and the
-// evaluation of the formula for the current pairs.
+// arguments, canonicalized to reduce over j), the sum scheme option, the
+// evaluation of the formula for the current pairs, the stores of finalized
+// results and the raw (unfinalized) form of accumulator states.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,6 +46,26 @@ int64_t getInputDim(ReduceOp reduce, unsigned k);
 std::pair<Components, Components>
 emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                 llvm::DenseMap<Value, Components> &values, FloatType accType);
+
+/// Finalizes a width-1 `state` and stores the results of output row `row`
+/// (row-major, converted to the output element types).
+void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
+                  const State &state, Value row, llvm::ArrayRef<Value> outputs);
+
+/// The raw form of a state: its float values (of the accumulator type) and
+/// its i64 index values, per row, in two flat buffers.
+struct StateLayout {
+  int64_t floats = 0, ints = 0;
+};
+StateLayout getStateLayout(Accumulator &acc);
+
+/// Stores a width-1 `state` at raw slot `slot` (floats[slot * F + k],
+/// ints[slot * I + k]).
+void storeRawState(LaneEmitter &e, const State &state, Value slot,
+                   Value floats, Value ints);
+/// Loads the width-1 state of `acc` at raw slot `slot`.
+State loadRawState(LaneEmitter &e, Accumulator &acc, Value slot, Value floats,
+                   Value ints);
 
 } // namespace mlir::keops
 

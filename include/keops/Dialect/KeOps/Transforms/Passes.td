@@ -67,8 +67,11 @@ def KeOpsTileReductionsPass
     #### Output IR
     ```
     func.func @f(%row_begin: index, %row_end: index, %col_begin: index,
-                 %col_end: index, %ld: index, %in0: memref<?xT>, ...,
-                 %out0: memref<?xT>, ...) attributes {keops.kernel, llvm.emit_c_interface}
+                 %col_end: index, %ld: index, %mode: index, %split: index,
+                 %splits: index, %slab: index, %in0: memref<?xT>, ...,
+                 %out0: memref<?xT>, ..., %state_floats: memref<?xA>,
+                 %state_ints: memref<?xi64>)
+        attributes {keops.kernel, llvm.emit_c_interface}
     ```
     with `scf.for` loops over rows, j-tiles and lanes, formula ops expanded
     to `arith`/`math` on vector lanes, `vector.load`/`vector.maskedload` of
@@ -77,6 +80,14 @@ def KeOpsTileReductionsPass
     variables component-major with leading dimension `ld` (column c,
     component d at d * ld + c), parameters hold their D values, outputs are
     row-major with the absolute row index.
+
+    `mode` 0 finalizes; 1 (raw) stores each row's lane-merged accumulator
+    state at slot `split * slab + row` of the state buffers (its float
+    values, of the accumulator type A, and its i64 indices); 3 (resume)
+    merges the state already in the slot first (a later column range);
+    2 (merge) merges the slots `s * slab + row` for s in [0, splits) and
+    finalizes, without reading any variable. The runtime splits the columns
+    of few rows over threads and walks block-sparse column ranges with them.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
