@@ -19,8 +19,21 @@ namespace mlir {
 class OpPassManager;
 namespace keops {
 
+/// The accumulation options both targets take.
+template <typename Derived>
+struct AccumulationPipelineOptions : public PassPipelineOptions<Derived> {
+  mlir::detail::PassOptions::Option<std::string> sumScheme{
+      *this, "sum-scheme",
+      llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
+      llvm::cl::init("block_sum")};
+  mlir::detail::PassOptions::Option<bool> doubleAccumulator{
+      *this, "double-accumulator",
+      llvm::cl::desc("Accumulate float32 sums in float64"),
+      llvm::cl::init(false)};
+};
+
 struct KeOpsToCPUPipelineOptions
-    : public PassPipelineOptions<KeOpsToCPUPipelineOptions> {
+    : public AccumulationPipelineOptions<KeOpsToCPUPipelineOptions> {
   PassOptions::Option<int64_t> lanes{
       *this, "lanes",
       llvm::cl::desc("Columns per vector (0: 64 bytes of elements)"),
@@ -32,14 +45,6 @@ struct KeOpsToCPUPipelineOptions
       *this, "rows-per-block",
       llvm::cl::desc("Rows computed together, sharing the column loads"),
       llvm::cl::init(2)};
-  PassOptions::Option<std::string> sumScheme{
-      *this, "sum-scheme",
-      llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
-      llvm::cl::init("block_sum")};
-  PassOptions::Option<bool> doubleAccumulator{
-      *this, "double-accumulator",
-      llvm::cl::desc("Accumulate float32 sums in float64"),
-      llvm::cl::init(false)};
 };
 
 /// Adds to `pm` (on a module) the passes from the keops dialect to the LLVM
@@ -48,7 +53,7 @@ void buildKeOpsToCPUPipeline(OpPassManager &pm,
                              const KeOpsToCPUPipelineOptions &options);
 
 struct KeOpsToNVVMPipelineOptions
-    : public PassPipelineOptions<KeOpsToNVVMPipelineOptions> {
+    : public AccumulationPipelineOptions<KeOpsToNVVMPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("The GPU architecture (sm_80, sm_90, ...)"),
       llvm::cl::init("sm_90")};
@@ -63,14 +68,6 @@ struct KeOpsToNVVMPipelineOptions
       *this, "block-size",
       llvm::cl::desc("Threads per block, also the columns per j-tile"),
       llvm::cl::init(256)};
-  PassOptions::Option<std::string> sumScheme{
-      *this, "sum-scheme",
-      llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
-      llvm::cl::init("block_sum")};
-  PassOptions::Option<bool> doubleAccumulator{
-      *this, "double-accumulator",
-      llvm::cl::desc("Accumulate float32 sums in float64"),
-      llvm::cl::init(false)};
 };
 
 /// keops.reduce functions -> gpu.module of NVVM kernels with an NVVM target

@@ -121,17 +121,8 @@ void GpuKernelEmitter::loadRows(OpBuilder &b, Category category, Value row) {
   for (unsigned k = 0; k < inputs.size(); ++k) {
     if (reduce.getCategory(k) != category)
       continue;
-    int64_t dim = getInputDim(reduce, k);
-    Value base = row ? arith::MulIOp::create(b, loc(), row, index(b, dim))
-                     : index(b, 0);
-    Components &components = values[body.getArgument(k)];
-    components.clear();
-    for (int64_t d = 0; d < dim; ++d) {
-      Value offset = arith::AddIOp::create(b, loc(), base, index(b, d));
-      Value scalar = memref::LoadOp::create(b, loc(), inputs[k], offset);
-      components.push_back(
-          vector::BroadcastOp::create(b, loc(), laneType, scalar));
-    }
+    values[body.getArgument(k)] = loadRowComponents(b, loc(), reduce, k,
+                                                     inputs[k], row, laneType);
   }
 }
 

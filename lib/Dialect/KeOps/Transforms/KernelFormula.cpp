@@ -101,6 +101,23 @@ static Value flatIndex(OpBuilder &b, Location loc, Value base, int64_t stride,
       indexConstant(b, loc, k));
 }
 
+Components keops::loadRowComponents(OpBuilder &b, Location loc,
+                                    ReduceOp reduce, unsigned k, Value buffer,
+                                    Value row, Type laneType) {
+  int64_t dim = getInputDim(reduce, k);
+  Value base = row ? arith::MulIOp::create(b, loc, row,
+                                           indexConstant(b, loc, dim))
+                   : indexConstant(b, loc, 0);
+  Components components;
+  for (int64_t d = 0; d < dim; ++d) {
+    Value offset =
+        arith::AddIOp::create(b, loc, base, indexConstant(b, loc, d));
+    Value scalar = memref::LoadOp::create(b, loc, buffer, offset);
+    components.push_back(vector::BroadcastOp::create(b, loc, laneType, scalar));
+  }
+  return components;
+}
+
 void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                          const State &state, Value row,
                          llvm::ArrayRef<Value> outputs) {

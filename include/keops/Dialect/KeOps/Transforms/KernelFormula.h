@@ -47,6 +47,12 @@ std::pair<Components, Components>
 emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                 llvm::DenseMap<Value, Components> &values, FloatType accType);
 
+/// The components of input `k` of `reduce` at row `row` of its row-major
+/// `buffer` (null `row`: a parameter), each broadcast to `laneType`.
+Components loadRowComponents(OpBuilder &b, Location loc, ReduceOp reduce,
+                             unsigned k, Value buffer, Value row,
+                             Type laneType);
+
 /// Finalizes a width-1 `state` and stores the results of output row `row`
 /// (row-major, converted to the output element types).
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
