@@ -190,6 +190,11 @@ resolveTarget(const ::keops::CompileOptions &options) {
   }
   if (resolved.backend == "gpu")
     resolved.gpuArch = ::keops::detail::targetChip(options);
+  // As many lanes as the host's vector registers hold (16 f32 on AVX-512,
+  // 8 on AVX2).
+  if (resolved.backend == "cpu" && resolved.lanes == 0)
+    resolved.lanes = ::keops::detail::hostVectorBytes() /
+                     (options.dtype == "float64" ? 8 : 4);
   return resolved;
 }
 
@@ -589,15 +594,18 @@ compileGradient(const std::string &formula,
 llvm::Expected<std::string>
 lowerToLLVMDialect(const std::string &formula,
                           const std::vector<std::string> &aliases,
-                          const CompileOptions &options) {
-  if (llvm::Error error = checkOptions(options))
-    return std::move(error);
+                          const CompileOptions &requested) {
+  CompileOptions cpu = requested;
+  cpu.backend = "cpu";
+  auto options = resolveTarget(cpu);
+  if (!options)
+    return options.takeError();
   MLIRContext context(registry());
-  auto module = importCanonical(context, formula, aliases, options);
+  auto module = importCanonical(context, formula, aliases, *options);
   if (!module)
     return module.takeError();
   PassManager pm(&context);
-  addLowering(pm, options);
+  addLowering(pm, *options);
   if (failed(pm.run(**module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
   std::string text;

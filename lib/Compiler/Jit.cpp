@@ -44,6 +44,15 @@ void initializeNativeTarget() {
 
 } // namespace
 
+int64_t hostVectorBytes() {
+  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+  if (features.lookup("avx512f"))
+    return 64;
+  if (features.lookup("avx"))
+    return 32;
+  return 16;
+}
+
 std::string codeGeneratorId() {
   std::string id = "llvm-" LLVM_VERSION_STRING "|" +
                    llvm::sys::getProcessTriple() + "|" +

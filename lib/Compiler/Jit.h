@@ -36,6 +36,10 @@ llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, std::string *object);
 /// Links an object file returned by jitModule into a new JIT.
 llvm::Expected<JitCode> loadObject(llvm::StringRef object);
 
+/// The width in bytes of the host's widest vector registers: 64 with
+/// AVX-512, 32 with AVX, else 16 (SSE, NEON).
+int64_t hostVectorBytes();
+
 /// What identifies the code generator: the LLVM version and the host CPU
 /// with its features (an object file is only valid for the same).
 std::string codeGeneratorId();

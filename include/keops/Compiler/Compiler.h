@@ -44,7 +44,8 @@ struct CompileOptions {
   std::string sumScheme = "block_sum";
   /// Accumulate float32 sum-type reductions in float64 (KeOps dtype_acc).
   bool doubleAccumulator = false;
-  /// Columns per vector (0: 64 bytes) and per j-tile.
+  /// Columns per vector (0: the host's vector width, e.g. 16 float32 on
+  /// AVX-512, 8 on AVX2) and per j-tile.
   int64_t lanes = 0;
   int64_t tileJ = 1024;
   /// Rows computed together, sharing each load of the reduced variables.
