@@ -26,12 +26,18 @@ CASES = [
      ["x=Vi(300)", "y=Vj(300)", "b=Vj(1)"]),
     ("Gaussian sum, b of D=300", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
      ["x=Vi(3)", "y=Vj(3)", "b=Vj(300)"]),
+    ("ArgKMin K=10, D=64", "ArgKMin_Reduction(SqDist(x,y),10,0)",
+     ["x=Vi(64)", "y=Vj(64)"]),
+    ("Gaussian sum, x of D=990", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
+     ["x=Vi(990)", "y=Vj(990)", "b=Vj(1)"]),
+    ("Min_ArgMin, D=990", "Min_ArgMin_Reduction(SqDist(x,y),0)",
+     ["x=Vi(990)", "y=Vj(990)"]),
 ]
 
 
 def run(formula, aliases, cache):
     command = [KEOPS_RUN, "--formula", formula, "--json", "--size", "i=64",
-               "--size", "j=64"]
+               "--size", "j=64", "--backend", "cpu"]
     for alias in aliases:
         command += ["--alias", alias]
     env = dict(os.environ, KEOPS_CACHE_DIR=cache)

@@ -157,6 +157,8 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
     return makeError("tile_j must be >= 1");
   if (options.rowsPerBlock < 1)
     return makeError("rows_per_block must be >= 1");
+  if (options.featureLoopMinDim < 0)
+    return makeError("feature_loop_min_dim must be >= 0");
   if (!llvm::is_contained({"cpu", "gpu", "auto"}, options.backend))
     return makeError("backend must be cpu, gpu or auto, got '" +
                      options.backend + "'");
@@ -202,7 +204,8 @@ std::string optionsKey(const ::keops::CompileOptions &options) {
   return options.dtype + "|" + options.sumScheme + "|" +
          (options.doubleAccumulator ? "f64acc" : "acc") + "|" +
          std::to_string(options.lanes) + "|" + std::to_string(options.tileJ) +
-         "|" + std::to_string(options.rowsPerBlock) + "|" + options.backend +
+         "|" + std::to_string(options.rowsPerBlock) + "|" +
+         std::to_string(options.featureLoopMinDim) + "|" + options.backend +
          (options.backend == "gpu"
               ? "|" + options.gpuArch + "|" +
                     std::to_string(options.gpuBlockSize)
@@ -243,6 +246,7 @@ void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
   pipeline.rowsPerBlock = options.rowsPerBlock;
   pipeline.sumScheme = options.sumScheme;
   pipeline.doubleAccumulator = options.doubleAccumulator;
+  pipeline.featureLoopMinDim = options.featureLoopMinDim;
   mk::buildKeOpsToCPUPipeline(pm, pipeline);
 }
 

@@ -73,6 +73,7 @@ llvm::Expected<PtxCode> lowerToPtx(ModuleOp module,
   pipeline.blockSize = options.gpuBlockSize;
   pipeline.sumScheme = options.sumScheme;
   pipeline.doubleAccumulator = options.doubleAccumulator;
+  pipeline.featureLoopMinDim = options.featureLoopMinDim;
   mlir::keops::buildKeOpsToNVVMPipeline(pm, pipeline);
   if (failed(pm.run(module)))
     return makeError("internal error: lowering to NVVM failed");

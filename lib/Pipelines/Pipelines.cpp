@@ -50,6 +50,7 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   tiling.rowsPerBlock = options.rowsPerBlock;
   tiling.sumScheme = options.sumScheme;
   tiling.doubleAccumulator = options.doubleAccumulator;
+  tiling.featureLoopMinDim = options.featureLoopMinDim;
   pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -83,6 +84,7 @@ void keops::buildKeOpsToNVVMPipeline(
   conversion.blockSize = options.blockSize;
   conversion.sumScheme = options.sumScheme;
   conversion.doubleAccumulator = options.doubleAccumulator;
+  conversion.featureLoopMinDim = options.featureLoopMinDim;
   pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

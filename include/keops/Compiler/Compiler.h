@@ -50,6 +50,9 @@ struct CompileOptions {
   int64_t tileJ = 1024;
   /// Rows computed together, sharing each load of the reduced variables.
   int64_t rowsPerBlock = 2;
+  /// Sums over at least this many components (SqDist, scalar products,
+  /// sums of componentwise expressions) loop over them; 0: unroll.
+  int64_t featureLoopMinDim = 32;
   /// "cpu", "gpu" or "auto" (the GPU when one is usable, else the CPU).
   std::string backend = "cpu";
   /// GPU architecture, e.g. "sm_90" ("": that of GPU 0, else sm_90).

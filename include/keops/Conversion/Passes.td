@@ -64,6 +64,10 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     Option<"doubleAccumulator", "double-accumulator", "bool",
            /*default=*/"false",
            "Accumulate float32 sum-type reductions in float64">,
+    Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
+           /*default=*/"32",
+           "Sums over at least this many components loop over them (as in "
+           "keops-tile-reductions; the staging of the tile too); 0: unroll">,
   ];
 }
 

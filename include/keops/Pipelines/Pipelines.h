@@ -19,9 +19,9 @@ namespace mlir {
 class OpPassManager;
 namespace keops {
 
-/// The accumulation options both targets take.
+/// The kernel options both targets take.
 template <typename Derived>
-struct AccumulationPipelineOptions : public PassPipelineOptions<Derived> {
+struct KernelPipelineOptions : public PassPipelineOptions<Derived> {
   mlir::detail::PassOptions::Option<std::string> sumScheme{
       *this, "sum-scheme",
       llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
@@ -30,10 +30,15 @@ struct AccumulationPipelineOptions : public PassPipelineOptions<Derived> {
       *this, "double-accumulator",
       llvm::cl::desc("Accumulate float32 sums in float64"),
       llvm::cl::init(false)};
+  mlir::detail::PassOptions::Option<int64_t> featureLoopMinDim{
+      *this, "feature-loop-min-dim",
+      llvm::cl::desc("Sums over at least this many components loop over them "
+                     "(0: unroll)"),
+      llvm::cl::init(32)};
 };
 
 struct KeOpsToCPUPipelineOptions
-    : public AccumulationPipelineOptions<KeOpsToCPUPipelineOptions> {
+    : public KernelPipelineOptions<KeOpsToCPUPipelineOptions> {
   PassOptions::Option<int64_t> lanes{
       *this, "lanes",
       llvm::cl::desc("Columns per vector (0: 64 bytes of elements)"),
@@ -53,7 +58,7 @@ void buildKeOpsToCPUPipeline(OpPassManager &pm,
                              const KeOpsToCPUPipelineOptions &options);
 
 struct KeOpsToNVVMPipelineOptions
-    : public AccumulationPipelineOptions<KeOpsToNVVMPipelineOptions> {
+    : public KernelPipelineOptions<KeOpsToNVVMPipelineOptions> {
   PassOptions::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("The GPU architecture (sm_80, sm_90, ...)"),
       llvm::cl::init("sm_90")};

@@ -50,10 +50,18 @@ struct GpuTiling {
 class GpuKernelEmitter {
 public:
   GpuKernelEmitter(ReduceOp reduce, Accumulator &acc, GpuTiling tiling,
-                   bool blockSum, FloatType accType)
+                   bool blockSum, FloatType accType, int64_t featureLoopMinDim)
       : reduce(reduce), acc(acc), tiling(tiling), blockSum(blockSum),
-        accType(accType), elementType(getFormulaElementType(reduce)),
-        laneType(VectorType::get({1}, elementType)) {}
+        featureLoopMinDim(featureLoopMinDim), accType(accType),
+        elementType(getFormulaElementType(reduce)),
+        laneType(VectorType::get({1}, elementType)) {
+    int64_t first = 0;
+    for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
+      if (reduce.getCategory(k) == Category::j) {
+        tileFirst.push_back({k, first});
+        first += getInputDim(reduce, k);
+      }
+  }
 
   /// Argument types: 4 indices, then one flat memref per input and result.
   llvm::SmallVector<Type> argumentTypes();
@@ -68,6 +76,11 @@ private:
   }
   /// Components of every variable of `category` at `row` (row-major).
   void loadRows(OpBuilder &b, Category category, Value row);
+  /// Component `d` of input `k` at `row` of its row-major buffer (null
+  /// `row`: a parameter).
+  Value rowComponent(OpBuilder &b, unsigned k, Value row, Value d);
+  /// Where component `d` of reduced variable `k` is in the tile, at `slot`.
+  Value tileOffset(OpBuilder &b, unsigned k, Value d, Value slot);
   /// Stores column `col` of the reduced variables into the tile at `slot`.
   void stageColumn(OpBuilder &b, Value col, Value slot);
   /// Components of the reduced variables at column `col` (tile slot
@@ -80,9 +93,12 @@ private:
   Accumulator &acc;
   GpuTiling tiling;
   bool blockSum;
+  int64_t featureLoopMinDim;
   FloatType accType, elementType;
   VectorType laneType;
-  Value colEnd, tile;
+  /// (input, first component in the tile) of each reduced variable.
+  llvm::SmallVector<std::pair<unsigned, int64_t>> tileFirst;
+  Value colEnd, tile, loadRow;
   llvm::SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Components> values;
 };
@@ -126,21 +142,46 @@ void GpuKernelEmitter::loadRows(OpBuilder &b, Category category, Value row) {
   }
 }
 
+Value GpuKernelEmitter::rowComponent(OpBuilder &b, unsigned k, Value row,
+                                     Value d) {
+  Value offset = d;
+  if (row)
+    offset = arith::AddIOp::create(
+        b, loc(),
+        arith::MulIOp::create(b, loc(), row,
+                              index(b, getInputDim(reduce, k))),
+        d);
+  return memref::LoadOp::create(b, loc(), inputs[k], offset);
+}
+
+Value GpuKernelEmitter::tileOffset(OpBuilder &b, unsigned k, Value d,
+                                   Value slot) {
+  auto entry = llvm::find_if(tileFirst, [&](auto &e) { return e.first == k; });
+  Value component = arith::AddIOp::create(b, loc(), index(b, entry->second), d);
+  return arith::AddIOp::create(
+      b, loc(),
+      arith::MulIOp::create(b, loc(), component, index(b, tiling.blockSize)),
+      slot);
+}
+
 void GpuKernelEmitter::stageColumn(OpBuilder &b, Value col, Value slot) {
-  int64_t first = 0; // first component of the variable in the tile
-  for (unsigned k = 0; k < inputs.size(); ++k) {
-    if (reduce.getCategory(k) != Category::j)
-      continue;
+  for (auto [k, first] : tileFirst) {
+    auto stage = [&, k = k](OpBuilder &b, Value d) {
+      memref::StoreOp::create(b, loc(), rowComponent(b, k, col, d), tile,
+                              tileOffset(b, k, d, slot));
+    };
     int64_t dim = getInputDim(reduce, k);
-    Value base = arith::MulIOp::create(b, loc(), col, index(b, dim));
-    for (int64_t d = 0; d < dim; ++d) {
-      Value source = arith::AddIOp::create(b, loc(), base, index(b, d));
-      Value scalar = memref::LoadOp::create(b, loc(), inputs[k], source);
-      Value offset = arith::AddIOp::create(
-          b, loc(), index(b, (first + d) * tiling.blockSize), slot);
-      memref::StoreOp::create(b, loc(), scalar, tile, offset);
+    if (featureLoopMinDim <= 0 || dim < featureLoopMinDim) {
+      for (int64_t d = 0; d < dim; ++d)
+        stage(b, index(b, d));
+      continue;
     }
-    first += dim;
+    scf::ForOp::create(b, loc(), index(b, 0), index(b, dim), index(b, 1),
+                       ValueRange(),
+                       [&](OpBuilder &b, Location, Value d, ValueRange) {
+                         stage(b, d);
+                         scf::YieldOp::create(b, loc());
+                       });
   }
 }
 
@@ -150,21 +191,15 @@ void GpuKernelEmitter::loadColumn(OpBuilder &b, Value col, Value slot) {
     return;
   }
   Block &body = reduce.getBody().front();
-  int64_t first = 0;
-  for (unsigned k = 0; k < inputs.size(); ++k) {
-    if (reduce.getCategory(k) != Category::j)
-      continue;
-    int64_t dim = getInputDim(reduce, k);
+  for (auto [k, first] : tileFirst) {
     Components &components = values[body.getArgument(k)];
     components.clear();
-    for (int64_t d = 0; d < dim; ++d) {
-      Value offset = arith::AddIOp::create(
-          b, loc(), index(b, (first + d) * tiling.blockSize), slot);
-      Value scalar = memref::LoadOp::create(b, loc(), tile, offset);
+    for (int64_t d = 0, e = getInputDim(reduce, k); d < e; ++d) {
+      Value scalar = memref::LoadOp::create(b, loc(), tile,
+                                            tileOffset(b, k, index(b, d), slot));
       components.push_back(
           vector::BroadcastOp::create(b, loc(), laneType, scalar));
     }
-    first += dim;
   }
 }
 
@@ -174,12 +209,27 @@ State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
       b, loc(), begin, end, index(b, 1), state,
       [&](OpBuilder &b, Location, Value col, ValueRange iterArgs) {
         LaneEmitter e(b, loc(), laneType);
-        loadColumn(b, col, arith::SubIOp::create(b, loc(), col, begin));
+        Value slot = arith::SubIOp::create(b, loc(), col, begin);
+        loadColumn(b, col, slot);
         Value j = vector::BroadcastOp::create(
             b, loc(), VectorType::get({1}, b.getI64Type()),
             arith::IndexCastOp::create(b, loc(), b.getI64Type(), col));
+        auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
+          Category category = reduce.getCategory(k);
+          Value scalar =
+              category == Category::j && tile
+                  ? Value(memref::LoadOp::create(b, loc(), tile,
+                                                 tileOffset(b, k, d, slot)))
+                  : rowComponent(b, k,
+                                 category == Category::i   ? loadRow
+                                 : category == Category::j ? col
+                                                           : Value(),
+                                 d);
+          return vector::BroadcastOp::create(b, loc(), laneType, scalar);
+        };
+        FeatureLoops loops{featureLoopMinDim, load};
         // The row variables keep their components across columns.
-        auto [f, g] = emitPairFormula(e, reduce, values, accType);
+        auto [f, g] = emitPairFormula(e, reduce, values, accType, &loops);
         scf::YieldOp::create(b, loc(),
                              acc.accumulate(e, State(iterArgs), f, g, j));
       });
@@ -211,7 +261,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   // thread of the block must reach the barriers.
   Value active =
       arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult, row, rowEnd);
-  Value loadRow = arith::SelectOp::create(b, loc(), active, row, rowBegin);
+  loadRow = arith::SelectOp::create(b, loc(), active, row, rowBegin);
   loadRows(b, Category::param, Value());
   loadRows(b, Category::i, loadRow);
   // The j-loop reloads the reduced variables, the rest stays.
@@ -290,7 +340,7 @@ struct ConvertKeOpsToGPUPass final
     GpuTiling tiling = tilingFor(*reduce);
     GpuKernelEmitter emitter(*reduce, *acc, tiling,
                              scheme == SumScheme::BlockSum && acc->isSumType(),
-                             accType);
+                             accType, featureLoopMinDim);
 
     OpBuilder b = OpBuilder::atBlockEnd(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(

@@ -78,3 +78,27 @@ func.func @nearest(%x: tensor<?x2xf64>, %y: tensor<?x2xf64>) -> tensor<?x1xi64> 
   }
   return %r : tensor<?x1xi64>
 }
+
+// -----
+
+// 64 features: the tile is staged by a loop over the components, and the
+// distance is a loop over them reading the tile.
+// CHECK-LABEL: gpu.func @wide
+// CHECK-SAME: workgroup(%[[WTILE:.*]] : memref<4096xf32, #gpu.address_space<workgroup>>)
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {
+// CHECK: memref.store %{{.*}}, %[[WTILE]]
+// CHECK: gpu.barrier
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
+// CHECK: memref.load %[[WTILE]]
+// CHECK: arith.subf
+// CHECK: math.exp
+func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<64xf32>, vector<64xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    keops.yield %e : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}

@@ -113,3 +113,35 @@ func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1
   }
   return %r : tensor<?x1xi64>
 }
+
+// -----
+
+// A distance over 64 features is a loop over them (one broadcast load of the
+// row variable and one vector load of the reduced one per component), not
+// 64 unrolled components; with feature-loop-min-dim=0 it is unrolled.
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=LOOP
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{lanes=4 feature-loop-min-dim=0}),canonicalize,cse)' | FileCheck %s --check-prefix=UNROLL
+// LOOP-LABEL: func.func @wide
+// LOOP: %[[C64:.*]] = arith.constant 64 : index
+// LOOP: scf.for %[[D:.*]] = %c0 to %[[C64]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// LOOP: memref.load
+// LOOP: vector.broadcast
+// LOOP: vector.load
+// LOOP: arith.subf
+// LOOP: arith.mulf
+// LOOP: arith.addf
+// LOOP: scf.yield
+// LOOP-NOT: vector.load
+// LOOP: math.exp
+// UNROLL-LABEL: func.func @wide
+// UNROLL-COUNT-64: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<64xf32>, vector<64xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    keops.yield %e : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}

@@ -11,10 +11,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringSwitch.h"
+
+#include <functional>
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -59,12 +63,119 @@ int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
       .back();
 }
 
+namespace {
+
+int64_t dimOf(Value v) {
+  return llvm::cast<VectorType>(v.getType()).getNumElements();
+}
+
+/// The ops of `reduce` that feature loops compute: the roots (sums of
+/// components over wide operands) and the componentwise ops below them.
+struct FeatureLoopPlan {
+  llvm::SmallPtrSet<Operation *, 8> roots, trees;
+  /// Tree ops whose value is also used outside the loops.
+  llvm::SmallPtrSet<Operation *, 8> sharedTrees;
+};
+
+/// Adds to `tree` the componentwise ops that compute `v` from variables and
+/// dimension-1 values; false when something else (a constant vector, a
+/// slice, ...) is in the way.
+bool collectTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree) {
+  Operation *op = v.getDefiningOp();
+  if (!op || dimOf(v) == 1)
+    return true;
+  if (!op->hasTrait<OpTrait::keops::Componentwise>())
+    return false;
+  tree.insert(op);
+  return llvm::all_of(op->getOperands(),
+                      [&](Value operand) { return collectTree(operand, tree); });
+}
+
+FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
+  FeatureLoopPlan plan;
+  Block &body = reduce.getBody().front();
+  for (Operation &op : body.without_terminator()) {
+    if (!op.hasTrait<OpTrait::keops::SumOfComponents>() ||
+        llvm::none_of(op.getOperands(),
+                      [&](Value v) { return dimOf(v) >= minDim; }))
+      continue;
+    llvm::SmallPtrSet<Operation *, 8> tree;
+    if (!llvm::all_of(op.getOperands(),
+                      [&](Value v) { return collectTree(v, tree); }))
+      continue;
+    plan.roots.insert(&op);
+    plan.trees.insert(tree.begin(), tree.end());
+  }
+  for (Operation *op : plan.trees)
+    for (Operation *user : op->getUsers())
+      if (!plan.trees.contains(user) && !plan.roots.contains(user))
+        plan.sharedTrees.insert(op);
+  return plan;
+}
+
+/// sum over d of `root` on component d of its operands, as a loop.
+Components emitFeatureLoop(LaneEmitter &e, Operation *root,
+                           const llvm::DenseMap<Value, Components> &values,
+                           const FeatureLoops &loops) {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  int64_t dim = 1;
+  for (Value v : root->getOperands())
+    dim = std::max(dim, dimOf(v));
+  auto loop = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, dim),
+      arith::ConstantIndexOp::create(b, loc, 1),
+      ValueRange{e.constant(0.0)},
+      [&](OpBuilder &b, Location, Value d, ValueRange sum) {
+        LaneEmitter inner(b, loc, e.getLaneType());
+        llvm::DenseMap<Value, Components> component;
+        std::function<const Components &(Value)> valueOf =
+            [&](Value v) -> const Components & {
+          auto it = component.find(v);
+          if (it != component.end())
+            return it->second;
+          Components result;
+          if (dimOf(v) == 1) {
+            result = values.at(v);
+          } else if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
+            result.push_back(loops.load(b, arg.getArgNumber(), d));
+          } else {
+            llvm::SmallVector<Components> operands;
+            for (Value operand : v.getDefiningOp()->getOperands())
+              operands.push_back(valueOf(operand));
+            llvm::cast<FormulaOpInterface>(v.getDefiningOp())
+                .emitLanes(inner, operands, result);
+          }
+          return component[v] = std::move(result);
+        };
+        llvm::SmallVector<Components> operands;
+        for (Value operand : root->getOperands())
+          operands.push_back(valueOf(operand));
+        Components term;
+        llvm::cast<FormulaOpInterface>(root).emitLanes(inner, operands, term);
+        scf::YieldOp::create(b, loc, inner.add(sum[0], term[0]));
+      });
+  return {loop.getResult(0)};
+}
+
+} // namespace
+
 std::pair<Components, Components>
 keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                        llvm::DenseMap<Value, Components> &values,
-                       FloatType accType) {
+                       FloatType accType, const FeatureLoops *loops) {
+  FeatureLoopPlan plan;
+  if (loops && loops->minDim > 0)
+    plan = planFeatureLoops(reduce, loops->minDim);
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
+    if (plan.roots.contains(&op)) {
+      values[op.getResult(0)] = emitFeatureLoop(e, &op, values, *loops);
+      continue;
+    }
+    if (plan.trees.contains(&op) && !plan.sharedTrees.contains(&op))
+      continue; // computed inside the loops only
     llvm::SmallVector<Components> operands;
     for (Value operand : op.getOperands())
       operands.push_back(values.at(operand));

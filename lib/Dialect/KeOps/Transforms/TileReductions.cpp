@@ -90,9 +90,9 @@ class KernelEmitter {
 public:
   KernelEmitter(ReduceOp reduce, Accumulator &acc, int64_t lanes,
                 int64_t tileJ, int64_t rowsPerBlock, bool blockSum,
-                FloatType accType)
+                FloatType accType, int64_t featureLoopMinDim)
       : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
-        rowsPerBlock(rowsPerBlock),
+        rowsPerBlock(rowsPerBlock), featureLoopMinDim(featureLoopMinDim),
         blockSum(blockSum), accType(accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)) {}
@@ -115,8 +115,13 @@ private:
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
-  /// Evaluates the formula (and weight) on the current variable components.
-  std::pair<Components, Components> emitFormula(LaneEmitter &e);
+  /// Component `d` of reduced variable `k` at columns [j, j + lanes).
+  Value loadColumnComponent(OpBuilder &b, unsigned k, Value d, Value j,
+                            Value mask);
+  /// Evaluates the formula (and weight) on the current variable components
+  /// of `row` and columns [j, j + lanes).
+  std::pair<Components, Components> emitFormula(LaneEmitter &e, Value row,
+                                                Value j, Value mask);
   /// Accumulates columns [j, j + lanes) into `state`.
   State accumulateLanes(OpBuilder &b, const State &state, Value j, Value mask);
   /// Accumulates the columns [begin, end) into `state`: full lanes, then a
@@ -146,7 +151,7 @@ private:
 
   ReduceOp reduce;
   Accumulator &acc;
-  int64_t lanes, tileJ, rowsPerBlock;
+  int64_t lanes, tileJ, rowsPerBlock, featureLoopMinDim;
   bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
@@ -157,6 +162,7 @@ private:
   llvm::DenseMap<Value, Components> values;
   /// The components of the row variables, for each row of the current block.
   llvm::SmallVector<llvm::DenseMap<Value, Components>> rowValues;
+  llvm::SmallVector<Value> blockRows;
 };
 
 } // namespace
@@ -189,32 +195,46 @@ void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
   }
 }
 
+Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
+                                         Value j, Value mask) {
+  Value offset = arith::AddIOp::create(
+      b, loc(), arith::MulIOp::create(b, loc(), d, ld), j);
+  if (!mask)
+    return vector::LoadOp::create(b, loc(), laneType, inputs[k], offset);
+  Value zeros = arith::ConstantOp::create(
+      b, loc(),
+      DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
+  return vector::MaskedLoadOp::create(b, loc(), laneType, inputs[k], offset,
+                                      mask, zeros);
+}
+
 void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
   Block &body = reduce.getBody().front();
-  Value zeros;
-  if (mask)
-    zeros = arith::ConstantOp::create(
-        b, loc(), DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
   for (unsigned k = 0; k < inputs.size(); ++k) {
     if (reduce.getCategory(k) != Category::j)
       continue;
     Components &components = values[body.getArgument(k)];
     components.clear();
-    for (int64_t d = 0, e = dimOf(k); d < e; ++d) {
-      Value offset = arith::AddIOp::create(
-          b, loc(), arith::MulIOp::create(b, loc(), index(b, d), ld), j);
-      components.push_back(
-          mask ? Value(vector::MaskedLoadOp::create(b, loc(), laneType,
-                                                    inputs[k], offset, mask,
-                                                    zeros))
-               : Value(vector::LoadOp::create(b, loc(), laneType, inputs[k],
-                                              offset)));
-    }
+    for (int64_t d = 0, e = dimOf(k); d < e; ++d)
+      components.push_back(loadColumnComponent(b, k, index(b, d), j, mask));
   }
 }
 
-std::pair<Components, Components> KernelEmitter::emitFormula(LaneEmitter &e) {
-  return emitPairFormula(e, reduce, values, accType);
+std::pair<Components, Components>
+KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask) {
+  auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
+    if (reduce.getCategory(k) == Category::j)
+      return loadColumnComponent(b, k, d, j, mask);
+    Value offset = d;
+    if (reduce.getCategory(k) == Category::i)
+      offset = arith::AddIOp::create(
+          b, loc(), arith::MulIOp::create(b, loc(), row, index(b, dimOf(k))),
+          d);
+    Value scalar = memref::LoadOp::create(b, loc(), inputs[k], offset);
+    return vector::BroadcastOp::create(b, loc(), laneType, scalar);
+  };
+  FeatureLoops loops{featureLoopMinDim, load};
+  return emitPairFormula(e, reduce, values, accType, &loops);
 }
 
 State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
@@ -237,7 +257,7 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
   for (unsigned r = 0; r < rowValues.size(); ++r) {
     for (auto &[argument, components] : rowValues[r])
       values[argument] = components;
-    auto [f, g] = emitFormula(e);
+    auto [f, g] = emitFormula(e, blockRows[r], j, mask);
     State old = rowState(state, r);
     State row = acc.accumulate(e, old, f, g, jLanes);
     if (mask)
@@ -285,6 +305,7 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
+  blockRows.assign(rows.begin(), rows.end());
   for (auto [r, row] : llvm::enumerate(rows)) {
     loadBroadcastRows(b, Category::i, row);
     for (unsigned k = 0; k < inputs.size(); ++k)
@@ -503,7 +524,8 @@ struct KeOpsTileReductionsPass final
         Accumulator::create(reduce, accType, *scheme);
     KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
                           effectiveRowsPerBlock(reduce),
-                          *scheme == SumScheme::BlockSum, accType);
+                          *scheme == SumScheme::BlockSum, accType,
+                          featureLoopMinDim);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
     Block *entry = new Block();
     func.getBody().push_back(entry);

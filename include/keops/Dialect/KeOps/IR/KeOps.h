@@ -31,6 +31,7 @@
 
 #include "keops/Dialect/KeOps/IR/LaneEmitter.h"
 #include "keops/Dialect/KeOps/IR/KeOpsInterfaces.h.inc"
+#include "keops/Dialect/KeOps/IR/KeOpsTraits.h"
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"
 #include "keops/Dialect/KeOps/IR/ShapeRules.h"
 

@@ -75,10 +75,19 @@ class KeOps_InferWith<string rule> {
   }];
 }
 
+/// Component k of the result depends only on component k of the operands.
+def KeOps_Componentwise : NativeOpTrait<"Componentwise"> {
+  let cppNamespace = "::mlir::OpTrait::keops";
+}
+/// A vector<1> result: the sum over k of the op on component k alone.
+def KeOps_SumOfComponents : NativeOpTrait<"SumOfComponents"> {
+  let cppNamespace = "::mlir::OpTrait::keops";
+}
+
 /// f(x) applied to every component: vector<D> -> vector<D>.
 class KeOps_UnaryOp<string mnemonic, string scalarExpr, string laneExpr,
                     list<Trait> traits = []>
-    : KeOps_FormulaOp<mnemonic, traits,
+    : KeOps_FormulaOp<mnemonic, !listconcat(traits, [KeOps_Componentwise]),
         KeOps_InferWith<"d[0]">.body,
         "for (double x : operands[0]) result.push_back(" # scalarExpr # ");",
         "for (Value x : operands[0]) result.push_back(" # laneExpr # ");"> {
@@ -95,7 +104,7 @@ class KeOps_UnaryOp<string mnemonic, string scalarExpr, string laneExpr,
 /// f(a, b) per component, with KeOps's dim-1 broadcasting.
 class KeOps_BinaryOp<string mnemonic, string scalarExpr, string laneExpr,
                      list<Trait> traits = []>
-    : KeOps_FormulaOp<mnemonic, traits,
+    : KeOps_FormulaOp<mnemonic, !listconcat(traits, [KeOps_Componentwise]),
         KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
         [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
              double a = v[0], b = v[1]; return }] # scalarExpr # [{; }); }],
@@ -114,7 +123,7 @@ class KeOps_BinaryOp<string mnemonic, string scalarExpr, string laneExpr,
 
 /// f(a, b, c) per component, with KeOps's dim-1 broadcasting.
 class KeOps_TernaryOp<string mnemonic, string scalarExpr, string laneExpr>
-    : KeOps_FormulaOp<mnemonic, [],
+    : KeOps_FormulaOp<mnemonic, [KeOps_Componentwise],
         KeOps_InferWith<"::mlir::keops::rules::broadcastDim(d)">.body,
         [{ s::broadcast(operands, result, [](::llvm::ArrayRef<double> v) {
              double a = v[0], b = v[1], c = v[2]; return }] # scalarExpr #
@@ -132,8 +141,8 @@ class KeOps_TernaryOp<string mnemonic, string scalarExpr, string laneExpr>
 
 /// A scalar computed from all components of one vector: vector<D> -> vector<1>.
 class KeOps_ComponentReductionOp<string mnemonic, string vectorExpr,
-                                 string laneExpr>
-    : KeOps_FormulaOp<mnemonic, [], KeOps_InferWith<"1">.body,
+                                 string laneExpr, list<Trait> traits = []>
+    : KeOps_FormulaOp<mnemonic, traits, KeOps_InferWith<"1">.body,
         "result.push_back(" # vectorExpr # ");",
         "result.push_back(" # laneExpr # ");"> {
   let description = [{
@@ -374,11 +383,12 @@ def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)",
 //===----------------------------------------------------------------------===//
 
 def KeOps_SumOp : KeOps_ComponentReductionOp<"sum", "s::sum(operands[0])",
-    "e.sum(operands[0])"> {
+    "e.sum(operands[0])", [KeOps_SumOfComponents]> {
   let summary = "sum of the components";
 }
 def KeOps_SqNorm2Op : KeOps_ComponentReductionOp<"sqnorm2",
-    "s::dot(operands[0], operands[0])", "e.dot(operands[0], operands[0])"> {
+    "s::dot(operands[0], operands[0])", "e.dot(operands[0], operands[0])",
+    [KeOps_SumOfComponents]> {
   let summary = "squared Euclidean norm";
 }
 def KeOps_Norm2Op : KeOps_ComponentReductionOp<"norm2",
@@ -403,7 +413,8 @@ def KeOps_ArgMaxOp : KeOps_ComponentReductionOp<"argmax",
   let summary = "index of the largest component, as a float (KeOps ArgMax)";
 }
 
-def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod", [Commutative],
+def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod",
+    [Commutative, KeOps_SumOfComponents],
     KeOps_InferWith<"::mlir::keops::rules::sameDim(d)">.body,
     "result.push_back(s::dot(operands[0], operands[1]));",
     "result.push_back(e.dot(operands[0], operands[1]));"> {
@@ -418,7 +429,8 @@ def KeOps_ScalProdOp : KeOps_FormulaOp<"scalprod", [Commutative],
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs)";
 }
 
-def KeOps_SqDistOp : KeOps_FormulaOp<"sqdist", [Commutative],
+def KeOps_SqDistOp : KeOps_FormulaOp<"sqdist",
+    [Commutative, KeOps_SumOfComponents],
     KeOps_InferWith<"::mlir::keops::rules::broadcastToScalar(d)">.body,
     "result.push_back(s::sqDist(operands[0], operands[1]));", [{
       Components diff = e.broadcast(operands, [&](::llvm::ArrayRef<Value> v) {

@@ -39,13 +39,24 @@ FloatType getFormulaElementType(ReduceOp reduce);
 /// The feature dimension of input `k` of `reduce`.
 int64_t getInputDim(ReduceOp reduce, unsigned k);
 
+/// How the sums over wide feature dimensions are computed: a sum-of-
+/// components op (sum, sqnorm2, scalprod, sqdist) of at least `minDim`
+/// components over a tree of componentwise ops of the variables becomes a
+/// loop over the components, which loads component d of input k with
+/// `load(builder, k, d)`; so the code does not grow with the dimension.
+struct FeatureLoops {
+  int64_t minDim;
+  llvm::function_ref<Value(OpBuilder &, unsigned k, Value d)> load;
+};
+
 /// Evaluates the formula of `reduce` (and its weight, when it has one) on
 /// the components in `values` (those of the region arguments, filled by the
-/// caller; the op results are added). The results are converted to
-/// `accType`.
+/// caller; the op results are added), with feature loops when `loops` is
+/// given. The results are converted to `accType`.
 std::pair<Components, Components>
 emitPairFormula(LaneEmitter &e, ReduceOp reduce,
-                llvm::DenseMap<Value, Components> &values, FloatType accType);
+                llvm::DenseMap<Value, Components> &values, FloatType accType,
+                const FeatureLoops *loops = nullptr);
 
 /// The components of input `k` of `reduce` at row `row` of its row-major
 /// `buffer` (null `row`: a parameter), each broadcast to `laneType`.

@@ -88,6 +88,12 @@ def KeOpsTileReductionsPass
     2 (merge) merges the slots `s * slab + row` for s in [0, splits) and
     finalizes, without reading any variable. The runtime splits the columns
     of few rows over threads and walks block-sparse column ranges with them.
+
+    Feature dimensions: a sum of components (`sum`, `sqnorm2`, `scalprod`,
+    `sqdist`) over at least `feature-loop-min-dim` components of a tree of
+    componentwise ops of the variables is an `scf.for` over the components
+    that loads them from memory, so the code does not grow with D; other
+    ops keep one SSA value per component.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -108,6 +114,11 @@ def KeOpsTileReductionsPass
     Option<"doubleAccumulator", "double-accumulator", "bool",
            /*default=*/"false",
            "Accumulate float32 sum-type reductions in float64">,
+    Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
+           /*default=*/"32",
+           "Sums over at least this many components (SqDist, scalar "
+           "products, sums of componentwise expressions of variables) loop "
+           "over them instead of unrolling (0: always unroll)">,
   ];
 }
 
