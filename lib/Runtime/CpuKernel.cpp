@@ -6,10 +6,9 @@
 //===----------------------------------------------------------------------===//
 //
 // This file implements the kernel objects of the runtime C API and
-// keops_rt_kernel_run on the CPU: it checks every array against the kernel's
-// descriptor (with messages naming the input and what was expected),
-// transposes the reduced variables to the component-major layout of the
-// kernel ABI, and splits the output rows over threads.
+// keops_rt_kernel_run: it checks every array against the kernel's
+// descriptor (with messages naming the input and what was expected), then
+// hands the run to the GPU, the dense CPU schedule or the block-sparse one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,7 +17,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -103,16 +101,6 @@ keops_rt_status_t axisRows(const keops_rt_kernel_s &kernel,
   if (rows < 0)
     rows = 1;
   return nullptr;
-}
-
-/// Copies rows [begin, end) of a row-major (rows x dim) array into
-/// component-major (dim x rows).
-template <typename T>
-void transpose(const T *in, int64_t rows, int64_t dim, int64_t begin,
-               int64_t end, T *out) {
-  for (int64_t r = begin; r < end; ++r)
-    for (int64_t d = 0; d < dim; ++d)
-      out[d * rows + r] = in[r * dim + d];
 }
 
 } // namespace
@@ -246,100 +234,13 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
     buffers.push_back(bufferOf(args->outputs[k].data,
                                args->outputs[k].rows * args->outputs[k].cols));
 
-  // Reduced variables go component-major, in chunks of columns on all
-  // threads; the rest is passed as is.
-  size_t elementSize = dtypeSize(kernel->dtype);
-  std::vector<std::unique_ptr<char[]>> scratch(numInputs);
-  for (size_t k = 0; k < numInputs; ++k) {
-    if (kernel->categories[k] != colCategory)
-      continue;
-    const keops_rt_array_t &array = args->inputs[k];
-    scratch[k].reset(
-        new char[std::max<int64_t>(array.rows * array.cols, 1) * elementSize]);
-    buffers[k].allocated = buffers[k].aligned = scratch[k].get();
-  }
-  constexpr int64_t kTransposeChunk = 1 << 14;
-  int64_t chunks = (cols + kTransposeChunk - 1) / kTransposeChunk;
-  keops::rt::parallelFor(
-      std::min(threads, chunks), chunks, [&](int64_t chunk, int64_t) {
-        int64_t begin = chunk * kTransposeChunk;
-        int64_t end = std::min(cols, begin + kTransposeChunk);
-        for (size_t k = 0; k < numInputs; ++k) {
-          if (!scratch[k])
-            continue;
-          int64_t dim = args->inputs[k].cols;
-          if (kernel->dtype == KEOPS_RT_FLOAT32)
-            transpose(static_cast<const float *>(args->inputs[k].data), cols,
-                      dim, begin, end,
-                      reinterpret_cast<float *>(scratch[k].get()));
-          else
-            transpose(static_cast<const double *>(args->inputs[k].data), cols,
-                      dim, begin, end,
-                      reinterpret_cast<double *>(scratch[k].get()));
-        }
-      });
-  if (args->row_ranges)
-    return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads,
-                                     buffers);
-
-  // Threads take work items in order: blocks of rows, or, when the rows
-  // alone cannot keep every thread busy, column splits of blocks of rows
-  // (few enough that the split's columns stay in cache while its rows
-  // reduce them), whose raw states are merged afterwards. A thread costs
-  // about as much to wake as reducing kPairsPerThread pairs, so small
-  // problems use fewer.
-  constexpr int64_t kPairsPerThread = 1 << 15;
-  constexpr int64_t kItemsPerThread = 8;
-  constexpr int64_t kMinSplitColumns = 4096;
-  constexpr int64_t kSplitColumns = 1 << 15;
-  constexpr int64_t kSplitRows = 64;
-  threads = std::min(threads, std::max<int64_t>(1, rows * std::max<int64_t>(
-                                                              cols, 1) /
-                                                       kPairsPerThread));
-  int64_t block = std::max<int64_t>(1, rows / (threads * kItemsPerThread));
-  int64_t splits = 1;
-  if (kernel->stateFloats + kernel->stateInts > 0 && threads > 1 &&
-      rows < threads * kItemsPerThread && cols >= 2 * kMinSplitColumns) {
-    block = std::min(rows, kSplitRows);
-    int64_t rowBlocks = (rows + block - 1) / block;
-    splits = std::min(
-        std::max((threads * kItemsPerThread + rowBlocks - 1) / rowBlocks,
-                 (cols + kSplitColumns - 1) / kSplitColumns),
-        cols / kMinSplitColumns);
-  } else {
-    threads = std::min(threads, rows);
-  }
-  int64_t rowBlocks = (rows + block - 1) / block;
-  int64_t splitColumns = (cols + splits - 1) / splits;
-
-  std::optional<keops::rt::StateBuffers> states;
-  if (splits > 1)
-    states.emplace(*kernel, splits * rows);
-  std::vector<std::unique_ptr<keops::rt::KernelCall>> calls;
-  for (int64_t t = 0; t < threads; ++t) {
-    calls.push_back(std::make_unique<keops::rt::KernelCall>(*kernel, buffers));
-    if (states)
-      calls.back()->useStates(*states);
-  }
-  keops::rt::parallelFor(
-      threads, rowBlocks * splits, [&](int64_t item, int64_t thread) {
-        int64_t begin = (item / splits) * block, split = item % splits;
-        int64_t end = std::min(rows, begin + block);
-        if (splits == 1) {
-          (*calls[thread])(begin, end, 0, cols, cols);
-          return;
-        }
-        int64_t colBegin = std::min(cols, split * splitColumns);
-        (*calls[thread])(begin, end, colBegin,
-                         std::min(cols, colBegin + splitColumns), cols,
-                         keops::rt::KernelMode::Raw, split, rows);
-      });
-  if (splits > 1)
-    keops::rt::parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
-      int64_t begin = item * block;
-      calls[thread]->merge(begin, std::min(rows, begin + block), splits, rows);
-    });
-  return nullptr;
+  if (!args->row_ranges)
+    return keops::rt::runDense(*kernel, *args, rows, cols, threads,
+                               std::move(buffers));
+  keops::rt::ReducedColumns columns(*kernel, *args, cols);
+  columns.transposeAll(buffers, threads);
+  return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads,
+                                   buffers);
 }
 
 } // extern "C"

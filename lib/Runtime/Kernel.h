@@ -112,6 +112,35 @@ private:
   std::vector<void *> packed;
 };
 
+/// The reduced variables of a call in the component-major layout of the CPU
+/// kernel ABI (dimension-1 variables are already in it and stay in place).
+class ReducedColumns {
+public:
+  ReducedColumns(const keops_rt_kernel_s &kernel,
+                 const keops_rt_run_args_t &args, int64_t cols);
+
+  /// Copies every column on `threads` threads into buffers owned here and
+  /// points `buffers` (inputs first) at them: ld = cols.
+  void transposeAll(std::vector<keops_rt_buffer_t> &buffers, int64_t threads);
+
+  /// Copies the columns [begin, end) into `slice` and points `call`'s input
+  /// buffers at it, so that the kernel reads column c at c with
+  /// ld = end - begin.
+  void transposeSlice(KernelCall &call, std::vector<char> &slice,
+                      int64_t begin, int64_t end) const;
+
+private:
+  void copy(size_t k, int64_t begin, int64_t end, int64_t ld, char *out) const;
+
+  const keops_rt_kernel_s &kernel;
+  const keops_rt_run_args_t &args;
+  int64_t cols;
+  size_t elementSize;
+  std::vector<size_t> wide; // reduced variables of dimension > 1
+  int64_t sliceDims = 0;    // their total dimension
+  std::vector<std::vector<char>> whole;
+};
+
 /// Runs body(item, thread) for every item of [0, count) on `threads` threads
 /// (thread in [0, threads)), which take the items in order.
 void parallelFor(int64_t threads, int64_t count,
@@ -126,6 +155,14 @@ keops_rt_status_t makeKernel(const keops_rt_kernel_desc_t &desc,
 keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
                          const keops_rt_run_args_t &args, int64_t rows,
                          int64_t cols);
+
+/// Runs a dense reduction of `rows` output rows over `cols` columns on the
+/// CPU; `buffers` holds every input as given (row-major) and then the
+/// outputs.
+keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
+                           const keops_rt_run_args_t &args, int64_t rows,
+                           int64_t cols, int64_t threads,
+                           std::vector<keops_rt_buffer_t> buffers);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
 /// rows over `cols` columns; `buffers` holds every input in the kernel's

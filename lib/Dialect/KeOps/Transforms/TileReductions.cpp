@@ -128,8 +128,10 @@ private:
   /// masked tail.
   State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
   /// Computes a block of rows: the columns are loaded once per lane step
-  /// for all of them.
-  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
+  /// for all of them; rows whose `inside` flag is false (null: true) are
+  /// computed but not stored.
+  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                llvm::ArrayRef<Value> inside);
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
@@ -300,7 +302,8 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
   return State(tail.getResults());
 }
 
-void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
+void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                             llvm::ArrayRef<Value> inside) {
   LaneEmitter e(b, loc(), laneType);
   Block &body = reduce.getBody().front();
   rowValues.clear();
@@ -334,8 +337,17 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
     state = scanColumns(b, colBegin, colEnd, state);
   }
 
-  for (auto [r, row] : llvm::enumerate(rows))
-    finalizeRow(b, rowState(state, r), row);
+  for (auto [r, row] : llvm::enumerate(rows)) {
+    if (!inside[r]) {
+      finalizeRow(b, rowState(state, r), row);
+      continue;
+    }
+    scf::IfOp::create(b, loc(), inside[r], [&, r = r, row = row](OpBuilder &b,
+                                                                  Location) {
+      finalizeRow(b, rowState(state, r), row);
+      scf::YieldOp::create(b, loc());
+    });
+  }
 }
 
 void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
@@ -440,28 +452,23 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
-  // Blocks of `rowsPerBlock` rows, then the remaining rows one by one.
-  Value count = arith::SubIOp::create(b, loc(), rowEnd, rowBegin);
-  Value blocksEnd = arith::AddIOp::create(
-      b, loc(), rowBegin,
-      arith::MulIOp::create(
-          b, loc(),
-          arith::DivUIOp::create(b, loc(), count, index(b, rowsPerBlock)),
-          index(b, rowsPerBlock)));
-  auto rowLoop = [&](Value begin, Value end, int64_t step) {
-    scf::ForOp::create(
-        b, loc(), begin, end, index(b, step), ValueRange(),
-        [&](OpBuilder &b, Location, Value row, ValueRange) {
-          llvm::SmallVector<Value> rows{row};
-          for (int64_t r = 1; r < step; ++r)
-            rows.push_back(arith::AddIOp::create(b, loc(), row, index(b, r)));
-          emitRows(b, rows);
-          scf::YieldOp::create(b, loc());
-        });
-  };
-  if (rowsPerBlock > 1)
-    rowLoop(rowBegin, blocksEnd, rowsPerBlock);
-  rowLoop(rowsPerBlock > 1 ? blocksEnd : rowBegin, rowEnd, 1);
+  // Blocks of `rowsPerBlock` rows; past the end, a block's rows repeat its
+  // first row and store nothing (one copy of the loop body serves every
+  // row count).
+  scf::ForOp::create(
+      b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
+      [&](OpBuilder &b, Location, Value row, ValueRange) {
+        llvm::SmallVector<Value> rows{row}, inside{Value()};
+        for (int64_t r = 1; r < rowsPerBlock; ++r) {
+          Value next = arith::AddIOp::create(b, loc(), row, index(b, r));
+          inside.push_back(arith::CmpIOp::create(
+              b, loc(), arith::CmpIPredicate::ult, next, rowEnd));
+          rows.push_back(
+              arith::SelectOp::create(b, loc(), inside.back(), next, row));
+        }
+        emitRows(b, rows, inside);
+        scf::YieldOp::create(b, loc());
+      });
 }
 
 //===----------------------------------------------------------------------===//
