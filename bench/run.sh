@@ -16,4 +16,5 @@ cd bench
 ../.venv/bin/python gaussian_gradient.py "$@"
 PYTHONPATH=../build/python ../.venv/bin/python block_sparse.py "$@"
 ../.venv/bin/python compile_time.py "$@"
+../.venv/bin/python few_rows.py "$@"
 ../.venv/bin/python gpu.py "$@"
