@@ -263,15 +263,15 @@ struct KernelInterface {
   keops_rt_dtype_t dtype;
   keops_rt_category_t rowCategory;
   bool allowsEmptyReduction;
-  /// The raw state of a row (CPU kernels; none on the GPU).
+  /// The raw state of a row.
   mk::StateLayout state;
   keops_rt_dtype_t stateDtype;
 };
 
-/// The raw state of one row of the CPU kernel of `reduce`: what the
-/// Accumulator of its kind holds, in the accumulator type that
-/// keops-tile-reductions picks.
-KernelInterface withCpuState(KernelInterface interface, mk::ReduceOp reduce,
+/// The raw state of one row of the kernel of `reduce`: what the Accumulator
+/// of its kind holds, in the accumulator type that keops-tile-reductions and
+/// convert-keops-to-gpu pick.
+KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
                              const ::keops::CompileOptions &options) {
   MLIRContext *context = reduce.getContext();
   bool wide = options.dtype == "float64" || options.doubleAccumulator;
@@ -479,8 +479,7 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   KernelInterface interface{inputs,      outputs, dtype,
                             rowCategory, allowsEmptyReduction, {},
                             KEOPS_RT_FLOAT32};
-  if (options.backend == "cpu")
-    interface = withCpuState(std::move(interface), reduce, options);
+  interface = withState(std::move(interface), reduce, options);
   bool fromDisk;
   auto runtimeKernel =
       buildRuntimeKernel(*module, canonical, options, interface, fromDisk);

@@ -32,6 +32,7 @@ using CUstream = struct CUstream_st *;
 /// cuDeviceGetAttribute codes.
 constexpr int kComputeCapabilityMajor = 75;
 constexpr int kComputeCapabilityMinor = 76;
+constexpr int kMultiprocessorCount = 16;
 
 struct CudaDriver {
   CUresult (*cuInit)(unsigned);

@@ -76,17 +76,25 @@ private:
   std::vector<CUdeviceptr> owned;
 };
 
-/// Launches rows [rowBegin, rowEnd) over [0, cols) on the current device;
-/// `buffers` holds the device addresses (inputs, then outputs), each one
-/// valid at the absolute row indices the kernel uses.
+/// A device address shifted by `elements` of `size` bytes (negative: the
+/// base of a slice that starts at a later row).
+void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
+  return reinterpret_cast<void *>(base + static_cast<CUdeviceptr>(
+                                             elements * static_cast<int64_t>(size)));
+}
+
+/// The launch of one kernel mode on the current device.
+struct Launch {
+  int64_t rowBegin, rowEnd, cols;
+  int64_t mode = 0, splits = 1, splitColumns = 0, slab = 0;
+};
+
 keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel,
-                         int device, int64_t rowBegin, int64_t rowEnd,
-                         int64_t cols, std::vector<keops_rt_buffer_t> buffers) {
-  CUfunction function;
-  if (keops_rt_status_t status =
-          functionOn(cuda, *kernel.gpu, device, function))
-    return status;
-  int64_t scalars[4] = {rowBegin, rowEnd, 0, cols};
+                         CUfunction function, const Launch &what,
+                         std::vector<keops_rt_buffer_t> buffers) {
+  int64_t scalars[8] = {what.rowBegin, what.rowEnd, 0,          what.cols,
+                        what.mode,     what.splits, what.splitColumns,
+                        what.slab};
   std::vector<void *> params;
   for (int64_t &scalar : scalars)
     params.push_back(&scalar);
@@ -98,22 +106,79 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
     params.push_back(&buffer.stride);
   }
   int64_t block = kernel.gpu->blockSize;
-  int64_t blocks = (rowEnd - rowBegin + block - 1) / block;
-  if (keops_rt_status_t status = cuda.check(
-          cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), 1, 1,
-                              static_cast<unsigned>(block), 1, 1, 0, nullptr,
-                              params.data(), nullptr),
-          "launching " + kernel.gpu->entry))
-    return status;
-  return cuda.check(cuda.cuStreamSynchronize(nullptr),
-                    "running " + kernel.gpu->entry);
+  int64_t blocks = (what.rowEnd - what.rowBegin + block - 1) / block;
+  unsigned gridY = what.mode == 1 ? static_cast<unsigned>(what.splits) : 1;
+  return cuda.check(
+      cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), gridY, 1,
+                          static_cast<unsigned>(block), 1, 1, 0, nullptr,
+                          params.data(), nullptr),
+      "launching " + kernel.gpu->entry);
 }
 
-/// A device address shifted by `elements` of `size` bytes (negative: the
-/// base of a slice that starts at a later row).
-void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
-  return reinterpret_cast<void *>(base + static_cast<CUdeviceptr>(
-                                             elements * static_cast<int64_t>(size)));
+/// Reduces rows [rowBegin, rowEnd) over [0, cols) on the current device
+/// `device`; `buffers` holds the device addresses (inputs, then outputs),
+/// each one valid at the absolute row indices the kernel uses. When the rows
+/// fill few blocks, the columns are split over a second grid dimension
+/// (raw states, then a merge).
+keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
+                                 const keops_rt_kernel_s &kernel, int device,
+                                 int64_t rowBegin, int64_t rowEnd, int64_t cols,
+                                 std::vector<keops_rt_buffer_t> buffers) {
+  CUfunction function;
+  if (keops_rt_status_t status =
+          functionOn(cuda, *kernel.gpu, device, function))
+    return status;
+  CUdevice handle;
+  int processors = 0;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuDeviceGet(&handle, device), "cuDeviceGet"))
+    return status;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuDeviceGetAttribute(&processors, kMultiprocessorCount, handle),
+          "cuDeviceGetAttribute"))
+    return status;
+  int64_t block = kernel.gpu->blockSize, rows = rowEnd - rowBegin;
+  int64_t rowBlocks = (rows + block - 1) / block;
+  int64_t splits = 1;
+  if (kernel.stateFloats + kernel.stateInts > 0 && rowBlocks < 2 * processors)
+    splits = std::min((4 * processors + rowBlocks - 1) / rowBlocks,
+                      cols / (4 * block));
+  DeviceBuffers memory(cuda);
+  keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
+  if (splits > 1) {
+    size_t floatSize = dtypeSize(kernel.stateDtype);
+    CUdeviceptr f, i;
+    if (keops_rt_status_t status =
+            memory.allocate(splits * rows * kernel.stateFloats * floatSize, f))
+      return status;
+    if (keops_rt_status_t status =
+            memory.allocate(splits * rows * kernel.stateInts * 8, i))
+      return status;
+    // Slot split * rows + row, the rows counted from rowBegin.
+    void *fBase = shifted(f, -rowBegin * kernel.stateFloats, floatSize);
+    void *iBase = shifted(i, -rowBegin * kernel.stateInts, 8);
+    floats = {fBase, fBase, 0, splits * rows * kernel.stateFloats, 1};
+    ints = {iBase, iBase, 0, splits * rows * kernel.stateInts, 1};
+  }
+  buffers.push_back(floats);
+  buffers.push_back(ints);
+  if (splits == 1) {
+    if (keops_rt_status_t status = launch(
+            cuda, kernel, function, {rowBegin, rowEnd, cols}, buffers))
+      return status;
+  } else {
+    int64_t splitColumns = (cols + splits - 1) / splits;
+    Launch raw{rowBegin, rowEnd, cols, 1, splits, splitColumns, rows};
+    Launch merge{rowBegin, rowEnd, cols, 2, splits, splitColumns, rows};
+    if (keops_rt_status_t status =
+            launch(cuda, kernel, function, raw, buffers))
+      return status;
+    if (keops_rt_status_t status =
+            launch(cuda, kernel, function, merge, buffers))
+      return status;
+  }
+  return cuda.check(cuda.cuStreamSynchronize(nullptr),
+                    "running " + kernel.gpu->entry);
 }
 
 /// Rows [rowBegin, rowEnd) of host arrays on `device`.
@@ -157,7 +222,7 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
     outputs.push_back({p, outSize});
   }
   if (keops_rt_status_t status =
-          launch(cuda, kernel, device, rowBegin, rowEnd, cols, buffers))
+          reduceOnDevice(cuda, kernel, device, rowBegin, rowEnd, cols, buffers))
     return status;
   for (size_t k = 0; k < outputs.size(); ++k) {
     int64_t dim = kernel.outputDims[k];
@@ -193,7 +258,7 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
     for (int32_t k = 0; k < args.num_outputs; ++k)
       buffers.push_back(bufferOf(args.outputs[k].data,
                                  args.outputs[k].rows * args.outputs[k].cols));
-    return launch(*cuda, kernel, device, 0, rows, cols, buffers);
+    return reduceOnDevice(*cuda, kernel, device, 0, rows, cols, buffers);
   }
 
   std::vector<int> devices;

@@ -119,8 +119,8 @@ typedef struct {
   const int64_t *output_dims;
   const keops_rt_dtype_t *output_dtypes;
   int32_t allows_empty_reduction; /* 0: reducing over 0 columns is an error */
-  /* The raw accumulator state of one row (CPU kernels; 0 and 0: the kernel
-   * has no raw modes). */
+  /* The raw accumulator state of one row (0 and 0: the kernel has no raw
+   * modes). */
   int32_t state_floats;
   int32_t state_ints;
   keops_rt_dtype_t state_dtype; /* of the float values */
@@ -137,15 +137,21 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
 /* GPU kernels (NVIDIA, through the CUDA driver loaded at run time).
  *
  * Kernel ABI (GPU). `entry` is a kernel of `ptx` launched with
- * ceil((row_end - row_begin) / block_size) blocks of block_size threads;
- * thread t of block b computes row row_begin + b * block_size + t. Its
- * parameters are
- *   int64_t row_begin, row_end, col_begin, col_end
- *   then, for every input and then every output, the five fields of a
- *   keops_rt_buffer_t (allocated, aligned, offset = 0, size, stride = 1)
+ * ceil((row_end - row_begin) / block_size) x Y blocks of block_size
+ * threads; thread t of block (b, y) computes row
+ * row_begin + b * block_size + t. Its parameters are
+ *   int64_t row_begin, row_end, col_begin, col_end, mode, splits,
+ *           split_columns, slab
+ *   then, for every input, every output and the two raw state buffers
+ *   (floats, indices), the five fields of a keops_rt_buffer_t (allocated,
+ *   aligned, offset = 0, size, stride = 1)
  * and every variable is row-major (row r, component d at r * dim + d), so
- * the arrays go to the device as they are. The workgroup memory it uses is
- * static (declared in the PTX). */
+ * the arrays go to the device as they are. Modes: 0 finalizes (Y = 1);
+ * 1 (raw, Y = splits) reduces over the columns
+ * [col_begin + y * split_columns, ... + split_columns) and stores the state
+ * at slot y * slab + row; 2 (merge, Y = 1) merges the slots of the splits
+ * and finalizes. The runtime splits the columns when the rows fill few
+ * blocks. The workgroup memory it uses is static (declared in the PTX). */
 typedef struct {
   const char *ptx;    /* NUL-terminated PTX text */
   const char *entry;  /* the kernel's symbol in it */

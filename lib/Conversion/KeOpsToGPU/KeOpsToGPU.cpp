@@ -39,6 +39,10 @@ using namespace mlir::keops;
 
 namespace {
 
+/// The `mode` argument of a kernel (as on the CPU: see the runtime's ABI).
+constexpr int64_t kRawMode = 1;
+constexpr int64_t kMergeMode = 2;
+
 /// The launch geometry of one kernel.
 struct GpuTiling {
   int64_t blockSize;
@@ -63,7 +67,8 @@ public:
       }
   }
 
-  /// Argument types: 4 indices, then one flat memref per input and result.
+  /// Argument types: 8 indices, then one flat memref per input and result,
+  /// then the raw state buffers (floats, indices).
   llvm::SmallVector<Type> argumentTypes();
   /// The workgroup buffer of the j-tile (none when not staged).
   llvm::SmallVector<Type> workgroupTypes();
@@ -107,7 +112,7 @@ private:
 
 llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(4, IndexType::get(ctx));
+  llvm::SmallVector<Type> types(8, IndexType::get(ctx));
   auto flat = [](Type tensor) {
     return MemRefType::get({ShapedType::kDynamic},
                            llvm::cast<RankedTensorType>(tensor).getElementType());
@@ -116,6 +121,9 @@ llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
     types.push_back(flat(input.getType()));
   for (Type result : reduce.getResultTypes())
     types.push_back(flat(result));
+  types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
+  types.push_back(MemRefType::get({ShapedType::kDynamic},
+                                  IntegerType::get(ctx, 64)));
   return types;
 }
 
@@ -241,11 +249,16 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
   Value colBegin = entry.getArgument(2);
   colEnd = entry.getArgument(3);
+  Value mode = entry.getArgument(4), splits = entry.getArgument(5);
+  Value splitColumns = entry.getArgument(6), slab = entry.getArgument(7);
   unsigned numInputs = reduce.getInputs().size();
   for (unsigned k = 0; k < numInputs; ++k)
-    inputs.push_back(entry.getArgument(4 + k));
-  for (unsigned k = 0; k < reduce.getNumResults(); ++k)
-    outputs.push_back(entry.getArgument(4 + numInputs + k));
+    inputs.push_back(entry.getArgument(8 + k));
+  unsigned numResults = reduce.getNumResults();
+  for (unsigned k = 0; k < numResults; ++k)
+    outputs.push_back(entry.getArgument(8 + numInputs + k));
+  Value stateFloats = entry.getArgument(8 + numInputs + numResults);
+  Value stateInts = entry.getArgument(9 + numInputs + numResults);
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
@@ -261,6 +274,55 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   // thread of the block must reach the barriers.
   Value active =
       arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult, row, rowEnd);
+  auto isMode = [&](int64_t value) {
+    return arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                 index(b, value));
+  };
+  Value merge = isMode(kMergeMode), raw = isMode(kRawMode);
+
+  // Merge mode: each thread merges its row's states of every split.
+  auto modes = scf::IfOp::create(
+      b, loc(), merge,
+      [&](OpBuilder &b, Location) {
+        scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
+          LaneEmitter e(b, loc(), laneType);
+          State first = loadRawState(e, acc, row, stateFloats, stateInts);
+          auto merged = scf::ForOp::create(
+              b, loc(), index(b, 1), splits, index(b, 1), first,
+              [&](OpBuilder &b, Location, Value s, ValueRange running) {
+                LaneEmitter e(b, loc(), laneType);
+                Value slot = arith::AddIOp::create(
+                    b, loc(), arith::MulIOp::create(b, loc(), s, slab), row);
+                State next = loadRawState(e, acc, slot, stateFloats, stateInts);
+                scf::YieldOp::create(b, loc(),
+                                     acc.merge(e, State(running), next));
+              });
+          storeResults(e, reduce, acc, State(merged.getResults()), row,
+                       outputs);
+          scf::YieldOp::create(b, loc());
+        });
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc()); });
+  OpBuilder::InsertionGuard afterModes(b);
+  b.setInsertionPointToStart(&modes.getElseRegion().front());
+
+  // Raw mode: block (x, y) reduces its rows over split y of the columns.
+  Value split = gpu::BlockIdOp::create(b, loc(), gpu::Dimension::y);
+  Value splitBegin = arith::MinUIOp::create(
+      b, loc(),
+      arith::AddIOp::create(
+          b, loc(), colBegin,
+          arith::MulIOp::create(b, loc(), split, splitColumns)),
+      colEnd);
+  Value first = arith::SelectOp::create(b, loc(), raw, splitBegin, colBegin);
+  colEnd = arith::SelectOp::create(
+      b, loc(), raw,
+      arith::MinUIOp::create(
+          b, loc(), arith::AddIOp::create(b, loc(), splitBegin, splitColumns),
+          colEnd),
+      colEnd);
+
   loadRow = arith::SelectOp::create(b, loc(), active, row, rowBegin);
   loadRows(b, Category::param, Value());
   loadRows(b, Category::i, loadRow);
@@ -270,7 +332,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   LaneEmitter e(b, loc(), laneType);
   State state = acc.init(e, 1);
   auto tiles = scf::ForOp::create(
-      b, loc(), colBegin, colEnd, blockSize, state,
+      b, loc(), first, colEnd, blockSize, state,
       [&](OpBuilder &b, Location, Value tileBegin, ValueRange running) {
         LaneEmitter e(b, loc(), laneType);
         Value tileEnd = arith::MinUIOp::create(
@@ -296,11 +358,23 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
         scf::YieldOp::create(b, loc(), next);
       });
   scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-    LaneEmitter e(b, loc(), laneType);
-    storeResults(e, reduce, acc, State(tiles.getResults()), row, outputs);
+    State result(tiles.getResults());
+    scf::IfOp::create(
+        b, loc(), raw,
+        [&](OpBuilder &b, Location) {
+          LaneEmitter e(b, loc(), laneType);
+          Value slot = arith::AddIOp::create(
+              b, loc(), arith::MulIOp::create(b, loc(), split, slab), row);
+          storeRawState(e, result, slot, stateFloats, stateInts);
+          scf::YieldOp::create(b, loc());
+        },
+        [&](OpBuilder &b, Location) {
+          LaneEmitter e(b, loc(), laneType);
+          storeResults(e, reduce, acc, result, row, outputs);
+          scf::YieldOp::create(b, loc());
+        });
     scf::YieldOp::create(b, loc());
   });
-  gpu::ReturnOp::create(b, loc());
 }
 
 //===----------------------------------------------------------------------===//
@@ -353,6 +427,7 @@ struct ConvertKeOpsToGPUPass final
     kernel->setAttr("keops.kernel", b.getUnitAttr());
     OpBuilder body = OpBuilder::atBlockBegin(&kernel.getBody().front());
     emitter.emit(body, kernel);
+    gpu::ReturnOp::create(body, func.getLoc());
     func.erase();
     return success();
   }

@@ -10,17 +10,33 @@
 
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @keops_kernels
-// CHECK: gpu.func @gaussian(%[[RB:.*]]: index, %[[RE:.*]]: index, %[[CB:.*]]: index, %[[CE:.*]]: index,
-// CHECK-SAME: %[[X:.*]]: memref<?xf32>, %[[Y:.*]]: memref<?xf32>, %[[B:.*]]: memref<?xf32>, %[[OUT:.*]]: memref<?xf32>)
+// CHECK: gpu.func @gaussian(%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
+// CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SPLITCOLS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
+// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>)
 // CHECK-SAME: workgroup(%[[TILE:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME: kernel attributes {keops.kernel, known_block_size = array<i32: 64, 1, 1>}
 // CHECK: %[[T:.*]] = gpu.thread_id x
 // CHECK: %[[BID:.*]] = gpu.block_id x
 // CHECK: %[[ROW:.*]] = arith.addi %[[RB]],
 // CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[RE]]
+// CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
+// CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
+// Merge mode: the states of the splits of each row, merged and finalized.
+// CHECK: scf.if %[[MERGE]] {
+// CHECK: scf.if %[[ACTIVE]] {
+// CHECK: memref.load %[[SF]][%[[ROW]]]
+// CHECK: scf.for %{{.*}} = %c1 to %[[SPLITS]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]]
+// CHECK: } else {
+// Otherwise, in raw mode, block (x, y) takes split y of the columns.
+// CHECK: %[[SPLIT:.*]] = gpu.block_id y
+// CHECK: arith.muli %[[SPLIT]], %[[SPLITCOLS]]
+// CHECK: %[[FIRST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CB]]
+// CHECK: %[[LAST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CE]]
 // CHECK: %[[LOADROW:.*]] = arith.select %[[ACTIVE]], %[[ROW]], %[[RB]]
 // CHECK: memref.load %[[X]]
-// CHECK: scf.for %[[J0:.*]] = %[[CB]] to %[[CE]] step %c64 iter_args
+// CHECK: scf.for %[[J0:.*]] = %[[FIRST]] to %[[LAST]] step %c64 iter_args
 // CHECK: %[[COL:.*]] = arith.addi %[[J0]], %[[T]]
 // CHECK: scf.if
 // CHECK: memref.load %[[Y]]
@@ -34,6 +50,9 @@
 // CHECK: arith.addf
 // CHECK: gpu.barrier
 // CHECK: scf.if %[[ACTIVE]]
+// CHECK: scf.if %[[RAW]]
+// CHECK: memref.store %{{.*}}, %[[SF]]
+// CHECK: } else {
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]]
 // CHECK: gpu.return
 
@@ -66,9 +85,10 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 
 // argmin over i: the roles swap (y is the row variable, x is staged) and the
 // index output is stored as i64.
-// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:.*]]: memref<?xi64>)
+// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:[^:]*]]: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi64>)
 // CHECK-SAME: workgroup(%{{.*}} : memref<128xf64, #gpu.address_space<workgroup>>)
 // CHECK: gpu.barrier
+// CHECK: } else {
 // CHECK: memref.store %{{.*}}, %[[IDX]][%{{.*}}] : memref<?xi64>
 func.func @nearest(%x: tensor<?x2xf64>, %y: tensor<?x2xf64>) -> tensor<?x1xi64> {
   %r = keops.reduce argmin over i (%xi = %x : i, %yj = %y : j)
