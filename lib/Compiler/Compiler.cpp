@@ -139,12 +139,9 @@ KernelCache &cache() {
 }
 
 llvm::Error checkOptions(const ::keops::CompileOptions &options) {
-  if (options.dtype != "float32" && options.dtype != "float64")
-    return makeError("dtype must be float32 or float64, got '" +
-                     options.dtype + "'" +
-                     (options.dtype == "float16"
-                          ? " (float16 is not supported on the CPU)"
-                          : ""));
+  if (!llvm::is_contained({"float16", "float32", "float64"}, options.dtype))
+    return makeError("dtype must be float16, float32 or float64, got '" +
+                     options.dtype + "'");
   if (!llvm::is_contained({"block_sum", "kahan_scheme", "direct_sum"},
                           options.sumScheme))
     return makeError("sum_scheme must be block_sum, kahan_scheme or "
@@ -192,6 +189,11 @@ resolveTarget(const ::keops::CompileOptions &options) {
   }
   if (resolved.backend == "gpu")
     resolved.gpuArch = ::keops::detail::targetChip(options);
+  if (resolved.dtype == "float16" && resolved.backend != "gpu")
+    return makeError("float16 runs on the GPU only (backend 'gpu'), and " +
+                     llvm::Twine(options.backend == "cpu"
+                                     ? "the backend is 'cpu'"
+                                     : "there is no usable GPU"));
   // As many lanes as the host's vector registers hold (16 f32 on AVX-512,
   // 8 on AVX2).
   if (resolved.backend == "cpu" && resolved.lanes == 0)
@@ -218,9 +220,10 @@ importCanonical(MLIRContext &context, const std::string &formula,
                 const std::vector<std::string> &aliases,
                 const ::keops::CompileOptions &options) {
   mk::ImportOptions importOptions;
-  importOptions.elementType = options.dtype == "float64"
-                                  ? Type(Float64Type::get(&context))
-                                  : Type(Float32Type::get(&context));
+  importOptions.elementType =
+      options.dtype == "float64"   ? Type(Float64Type::get(&context))
+      : options.dtype == "float16" ? Type(Float16Type::get(&context))
+                                   : Type(Float32Type::get(&context));
   mk::FormulaError error;
   OwningOpRef<ModuleOp> module =
       mk::importFormula(context, formula, aliases, importOptions, error);
@@ -270,7 +273,7 @@ struct KernelInterface {
 
 /// The raw state of one row of the kernel of `reduce`: what the Accumulator
 /// of its kind holds, in the accumulator type that keops-tile-reductions and
-/// convert-keops-to-gpu pick.
+/// convert-keops-to-gpu pick (float32 for float16 formulas).
 KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
                              const ::keops::CompileOptions &options) {
   MLIRContext *context = reduce.getContext();
@@ -466,11 +469,13 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
     Type element = tensor.getElementType();
     outputs.push_back({element.isInteger(64) ? KEOPS_RT_INT64
                        : element.isF64()     ? KEOPS_RT_FLOAT64
+                       : element.isF16()     ? KEOPS_RT_FLOAT16
                                              : KEOPS_RT_FLOAT32,
                        tensor.getShape().back()});
   }
-  keops_rt_dtype_t dtype =
-      options.dtype == "float64" ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
+  keops_rt_dtype_t dtype = options.dtype == "float64"   ? KEOPS_RT_FLOAT64
+                           : options.dtype == "float16" ? KEOPS_RT_FLOAT16
+                                                        : KEOPS_RT_FLOAT32;
   keops_rt_category_t rowCategory =
       reduce.getAxis() == mk::Axis::j ? KEOPS_RT_CATEGORY_I : KEOPS_RT_CATEGORY_J;
   // Only a sum has a value (0) on an empty set of columns.

@@ -13,6 +13,8 @@
 
 #include "keops/Compiler/Reference.h"
 
+#include "keops/Compiler/Elements.h"
+
 #include "keops/Dialect/KeOps/IR/FormulaEvaluator.h"
 #include "keops/InitAllKeOps.h"
 
@@ -106,9 +108,7 @@ private:
   }
 
   static double element(const keops_rt_array_t &array, int64_t index) {
-    return array.dtype == KEOPS_RT_FLOAT64
-               ? static_cast<const double *>(array.data)[index]
-               : static_cast<const float *>(array.data)[index];
+    return ::keops::readElement(array.data, array.dtype, index);
   }
 
   using Pairs = std::vector<std::vector<std::vector<double>>>;

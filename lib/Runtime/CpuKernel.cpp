@@ -22,7 +22,6 @@
 #include <vector>
 
 using keops::rt::bufferOf;
-using keops::rt::dtypeSize;
 using keops::rt::invalidArgument;
 
 namespace {
@@ -35,6 +34,8 @@ const char *dtypeName(keops_rt_dtype_t dtype) {
     return "float64";
   case KEOPS_RT_INT64:
     return "int64";
+  case KEOPS_RT_FLOAT16:
+    return "float16";
   }
   return "unknown dtype";
 }
@@ -108,8 +109,9 @@ keops_rt_status_t axisRows(const keops_rt_kernel_s &kernel,
 keops_rt_status_t
 keops::rt::makeKernel(const keops_rt_kernel_desc_t &desc,
                       std::unique_ptr<keops_rt_kernel_s> &kernel) {
-  if (desc.dtype != KEOPS_RT_FLOAT32 && desc.dtype != KEOPS_RT_FLOAT64)
-    return invalidArgument("kernel dtype must be float32 or float64");
+  if (desc.dtype != KEOPS_RT_FLOAT32 && desc.dtype != KEOPS_RT_FLOAT64 &&
+      desc.dtype != KEOPS_RT_FLOAT16)
+    return invalidArgument("kernel dtype must be float16, float32 or float64");
   kernel = std::make_unique<keops_rt_kernel_s>();
   kernel->name = desc.name ? desc.name : "kernel";
   kernel->dtype = desc.dtype;
@@ -143,6 +145,8 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
     void *owner, void (*release)(void *), keops_rt_kernel_t **out_kernel) {
   if (!desc || !entry || !out_kernel)
     return invalidArgument("keops_rt_kernel_create_cpu: null argument");
+  if (desc->dtype == KEOPS_RT_FLOAT16)
+    return invalidArgument("float16 kernels run on the GPU only");
   std::unique_ptr<keops_rt_kernel_s> kernel;
   if (keops_rt_status_t status = keops::rt::makeKernel(*desc, kernel))
     return status;

@@ -49,10 +49,12 @@ keops_rt_dtype_t dtypeOf(const Array &array, const char *what) {
     return KEOPS_RT_FLOAT64;
   if (type == nb::dtype<int64_t>())
     return KEOPS_RT_INT64;
-  throw nb::type_error((std::string(what) +
-                        " must be float32, float64 or int64 (float16 is not "
-                        "supported on the CPU)")
-                           .c_str());
+  if (type == nb::dlpack::dtype{static_cast<uint8_t>(nb::dlpack::dtype_code::Float),
+                                16, 1})
+    return KEOPS_RT_FLOAT16;
+  throw nb::type_error(
+      (std::string(what) + " must be float16, float32, float64 or int64")
+          .c_str());
 }
 
 /// A 2-D view (rows, cols) of a contiguous array of rank 1 or 2.
@@ -94,6 +96,7 @@ keops_rt_memory_t memoryOf(const std::vector<Array> &arrays, int32_t &device) {
 const char *dtypeName(keops_rt_dtype_t dtype) {
   return dtype == KEOPS_RT_FLOAT32   ? "float32"
          : dtype == KEOPS_RT_FLOAT64 ? "float64"
+         : dtype == KEOPS_RT_FLOAT16 ? "float16"
                                      : "int64";
 }
 

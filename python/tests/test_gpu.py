@@ -112,3 +112,38 @@ def test_torch_rejects_mixed_devices():
         routine(x.cuda(), y, b)
     with pytest.raises(ValueError, match="backend='CPU'"):
         routine(x.cuda(), y.cuda(), b.cuda(), backend="CPU")
+
+
+@pytest.mark.skipif(keops.config.gpu_available, reason="a GPU is present")
+def test_float16_without_gpu_says_why():
+    x, y, b = (a.astype(np.float16) for a in data(10, 10))
+    routine = Genred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+    with pytest.raises(ValueError, match="float16 runs on the GPU only .* there is "
+                                         "no usable GPU"):
+        routine(x, y, b)
+
+
+@needs_gpu
+@pytest.mark.parametrize("reduction_op, formula, k", [
+    ("Sum", "Exp(-SqDist(x,y))*b", None),
+    ("LogSumExp", "-SqDist(x,y)", None),
+    ("Min", "SqDist(x,y)", None),
+])
+def test_float16_on_gpu_matches_dense(reduction_op, formula, k):
+    x, y, b = (a.astype(np.float16) for a in data())
+    routine = Genred(formula, ALIASES, reduction_op=reduction_op, axis=1, opt_arg=k)
+    ours = routine(x, y, b, backend="GPU")
+    assert ours.dtype == np.float16
+    ref = dense(reduction_op, *(a.astype(np.float64) for a in (x, y, b)))
+    np.testing.assert_allclose(ours.astype(np.float64), ref, rtol=1e-2, atol=1e-2)
+
+
+def test_torch_half_cuda_tensors():
+    torch = _torch_cuda()
+    from keops.torch import Genred as TorchGenred
+    x, y, b = (torch.from_numpy(a).cuda().half() for a in data())
+    ours = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)(x, y, b)
+    assert ours.dtype == torch.float16 and ours.device == x.device
+    x, y, b = (t.double() for t in (x, y, b))
+    ref = torch.exp(-((x[:, None] - y[None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours.double(), ref, rtol=1e-2, atol=1e-2)

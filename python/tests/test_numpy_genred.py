@@ -120,8 +120,8 @@ def test_options_out_pickle_and_layouts():
     (lambda: Genred("x+y", ["x = Vi(3)", "y = Vj(3)"], axis=1)(X, Y.astype(np.float32)),
      TypeError, "mix dtypes"),
     (lambda: Genred("x+y", ["x = Vi(3)", "y = Vj(3)"], axis=1)(
-        X.astype(np.float16), Y.astype(np.float16)), TypeError,
-     "float16 is not supported on the CPU"),
+        X.astype(np.float16), Y.astype(np.float16), backend="CPU"), ValueError,
+     "float16 runs on the GPU only (backend 'gpu'), and the backend is 'cpu'"),
     (lambda: Genred("x+y*b", ["x = Vi(3)", "y = Vj(3)", "b = Vj(1)"], axis=1)(
         X, Y, B[:10, :1]), ValueError, "has 10 rows but"),
     (lambda: Genred("x", ["x = Vi(3)"], axis=1)(X, backend="TPU"), ValueError,

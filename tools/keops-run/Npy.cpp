@@ -13,6 +13,8 @@
 
 #include "Npy.h"
 
+#include "keops/Compiler/Elements.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -58,7 +60,9 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
 
   Array array;
   llvm::StringRef descr = headerValue(header, "descr").trim("'\"");
-  if (descr == "<f4")
+  if (descr == "<f2")
+    array.dtype = KEOPS_RT_FLOAT16;
+  else if (descr == "<f4")
     array.dtype = KEOPS_RT_FLOAT32;
   else if (descr == "<f8")
     array.dtype = KEOPS_RT_FLOAT64;
@@ -66,7 +70,7 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
     array.dtype = KEOPS_RT_INT64;
   else
     return npyError(path, "unsupported dtype '" + descr +
-                              "' (expected float32, float64 or int64)");
+                              "' (expected float16, float32, float64 or int64)");
   if (headerValue(header, "fortran_order") != "False")
     return npyError(path, "Fortran-ordered arrays are not supported");
   llvm::SmallVector<llvm::StringRef> dims;
@@ -79,8 +83,7 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
     array.shape.push_back(value);
     count *= value;
   }
-  size_t bytes = static_cast<size_t>(count) * 8 /
-                 (array.dtype == KEOPS_RT_FLOAT32 ? 2 : 1);
+  size_t bytes = static_cast<size_t>(count) * keops::elementSize(array.dtype);
   if (data.size() - offset < bytes)
     return npyError(path, "truncated data: expected " + llvm::Twine(bytes) +
                               " bytes");
@@ -91,7 +94,8 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
 llvm::Error npy::write(const std::string &path, keops_rt_dtype_t dtype,
                        int64_t rows, int64_t cols, const void *data) {
   std::string header = std::string("{'descr': '") +
-                       (dtype == KEOPS_RT_FLOAT32   ? "<f4"
+                       (dtype == KEOPS_RT_FLOAT16   ? "<f2"
+                        : dtype == KEOPS_RT_FLOAT32 ? "<f4"
                         : dtype == KEOPS_RT_FLOAT64 ? "<f8"
                                                     : "<i8") +
                        "', 'fortran_order': False, 'shape': (" +
@@ -108,6 +112,6 @@ llvm::Error npy::write(const std::string &path, keops_rt_dtype_t dtype,
   out << static_cast<char>(header.size() & 0xff)
       << static_cast<char>(header.size() >> 8) << header;
   out.write(static_cast<const char *>(data),
-            rows * cols * (dtype == KEOPS_RT_FLOAT32 ? 4 : 8));
+            rows * cols * keops::elementSize(dtype));
   return llvm::Error::success();
 }

@@ -26,6 +26,7 @@
 #include "Npy.h"
 
 #include "keops/Compiler/Compiler.h"
+#include "keops/Compiler/Elements.h"
 #include "keops/Compiler/Reference.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
@@ -74,7 +75,8 @@ cl::list<std::string>
                    "the --input files, else 1000; 1 for an axis without "
                    "variables)"));
 cl::opt<std::string> dtype("dtype", cl::init("float32"), cl::cat(category),
-                           cl::desc("Element type: float32 or float64"));
+                           cl::desc("Element type: float32, float64 or "
+                                    "float16 (GPU only)"));
 cl::opt<Backend> backend(
     "backend", cl::init(Backend::Auto), cl::cat(category),
     cl::desc("Where to run"),
@@ -115,8 +117,8 @@ cl::opt<bool> check(
              "reference evaluation; exit with status 2 above the tolerance"));
 cl::opt<double> tolerance(
     "tolerance", cl::init(0.0), cl::cat(category),
-    cl::desc("Largest relative error that --check accepts (default: 1e-4 for "
-             "float32, 1e-10 for float64)"));
+    cl::desc("Largest relative error that --check accepts (default: 1e-2 "
+             "for float16, 1e-4 for float32, 1e-10 for float64)"));
 cl::opt<bool> json("json", cl::cat(category),
                    cl::desc("Print one JSON object with the measurements"));
 
@@ -145,6 +147,7 @@ double elapsedMs(std::chrono::steady_clock::time_point start) {
 const char *dtypeName(keops_rt_dtype_t type) {
   return type == KEOPS_RT_FLOAT32   ? "float32"
          : type == KEOPS_RT_FLOAT64 ? "float64"
+         : type == KEOPS_RT_FLOAT16 ? "float16"
                                     : "int64";
 }
 
@@ -174,17 +177,8 @@ double checkRows(const keops::Kernel &kernel, keops::ReferenceEvaluator &ref,
   const auto &outputInfo = kernel.getOutputs();
   std::vector<double> maxDiff(outputInfo.size(), 0.0),
       maxRef(outputInfo.size(), 0.0);
-  auto value = [&](size_t o, int64_t index) -> double {
-    const char *data = outputs[o].data();
-    switch (outputInfo[o].dtype) {
-    case KEOPS_RT_FLOAT32:
-      return reinterpret_cast<const float *>(data)[index];
-    case KEOPS_RT_FLOAT64:
-      return reinterpret_cast<const double *>(data)[index];
-    case KEOPS_RT_INT64:
-      return static_cast<double>(reinterpret_cast<const int64_t *>(data)[index]);
-    }
-    return 0;
+  auto value = [&](size_t o, int64_t index) {
+    return keops::readElement(outputs[o].data(), outputInfo[o].dtype, index);
   };
   for (int64_t row : rows) {
     auto expected = ref.reduceRow(row);
@@ -228,8 +222,9 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv,
                               "KeOps-MLIR: compile and run one formula\n");
 
-  if (dtype != "float32" && dtype != "float64")
-    return fail("--dtype must be float32 or float64, got '" + dtype + "'");
+  if (dtype != "float16" && dtype != "float32" && dtype != "float64")
+    return fail("--dtype must be float16, float32 or float64, got '" + dtype +
+                "'");
   if (repeat == 0)
     return fail("--repeat must be >= 1");
   int64_t requestedRows[2] = {-1, -1};
@@ -255,8 +250,9 @@ int main(int argc, char **argv) {
     mlir::MLIRContext context(registry);
     mlir::keops::ImportOptions importOptions;
     importOptions.elementType =
-        dtype == "float64" ? mlir::Type(mlir::Float64Type::get(&context))
-                           : mlir::Type(mlir::Float32Type::get(&context));
+        dtype == "float64"   ? mlir::Type(mlir::Float64Type::get(&context))
+        : dtype == "float16" ? mlir::Type(mlir::Float16Type::get(&context))
+                             : mlir::Type(mlir::Float32Type::get(&context));
     mlir::keops::FormulaError error;
     auto module = mlir::keops::importFormula(context, formulaText, aliasTexts,
                                              importOptions, error);
@@ -346,7 +342,6 @@ int main(int argc, char **argv) {
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   std::vector<std::vector<char>> storage(k.getInputs().size());
   std::vector<keops_rt_array_t> arrays;
-  size_t elementSize = k.getDtype() == KEOPS_RT_FLOAT32 ? 4 : 8;
   for (size_t p = 0; p < k.getInputs().size(); ++p) {
     const keops::KernelInput &input = k.getInputs()[p];
     if (files[p]) {
@@ -358,14 +353,9 @@ int main(int argc, char **argv) {
     int64_t rows = input.category == KEOPS_RT_CATEGORY_PARAM
                        ? 1
                        : rowsIJ[input.category];
-    storage[p].resize(rows * input.dim * elementSize);
-    for (int64_t e = 0; e < rows * input.dim; ++e) {
-      double v = uniform(rng);
-      if (elementSize == 4)
-        reinterpret_cast<float *>(storage[p].data())[e] = static_cast<float>(v);
-      else
-        reinterpret_cast<double *>(storage[p].data())[e] = v;
-    }
+    storage[p].resize(rows * input.dim * keops::elementSize(k.getDtype()));
+    for (int64_t e = 0; e < rows * input.dim; ++e)
+      keops::writeElement(storage[p].data(), k.getDtype(), e, uniform(rng));
     arrays.push_back({storage[p].data(), k.getDtype(), rows, input.dim});
   }
 
@@ -407,6 +397,7 @@ int main(int argc, char **argv) {
   std::optional<double> maxRelErr;
   std::vector<int64_t> checked;
   double allowed = tolerance > 0 ? tolerance
+                   : k.getDtype() == KEOPS_RT_FLOAT16 ? 1e-2
                    : k.getDtype() == KEOPS_RT_FLOAT32 ? 1e-4
                                                       : 1e-10;
   if (check && rows > 0) {

@@ -92,8 +92,12 @@ TEST_F(KernelApiTest, RejectsBadCompileRequests) {
   keops::CompileOptions half;
   half.dtype = "float16";
   EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, half)),
-            "dtype must be float32 or float64, got 'float16' (float16 is not "
-            "supported on the CPU)");
+            "float16 runs on the GPU only (backend 'gpu'), and the backend is "
+            "'cpu'");
+  keops::CompileOptions bfloat;
+  bfloat.dtype = "bfloat16";
+  EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, bfloat)),
+            "dtype must be float16, float32 or float64, got 'bfloat16'");
   keops::CompileOptions scheme;
   scheme.sumScheme = "pairwise";
   EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, scheme)),

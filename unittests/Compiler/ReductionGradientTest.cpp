@@ -183,8 +183,8 @@ TEST(ReductionGradient, Errors) {
                                     {"float16"});
   ASSERT_FALSE(static_cast<bool>(bad));
   EXPECT_EQ(llvm::toString(bad.takeError()),
-            "dtype must be float32 or float64, got 'float16' (float16 is not "
-            "supported on the CPU)");
+            "float16 runs on the GPU only (backend 'gpu'), and the backend is "
+            "'cpu'");
 }
 
 } // namespace

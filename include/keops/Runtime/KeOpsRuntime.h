@@ -87,6 +87,7 @@ typedef enum {
   KEOPS_RT_FLOAT32 = 0,
   KEOPS_RT_FLOAT64 = 1,
   KEOPS_RT_INT64 = 2,
+  KEOPS_RT_FLOAT16 = 3, /* GPU kernels only */
 } keops_rt_dtype_t;
 
 typedef enum {

@@ -406,7 +406,10 @@ struct ConvertKeOpsToGPUPass final
     FailureOr<ReduceOp> reduce = getKernelReduce(func, "convert-keops-to-gpu");
     if (failed(reduce))
       return failure();
+    // float16 formulas accumulate in float32.
     FloatType accType = getFormulaElementType(*reduce);
+    if (accType.isF16())
+      accType = Float32Type::get(&getContext());
     if (doubleAccumulator && accType.isF32())
       accType = Float64Type::get(&getContext());
     std::unique_ptr<Accumulator> acc =

@@ -12,6 +12,7 @@
 //   math.log : f32          -->  llvm.nvvm.lg2.approx.ftz.f(x) * ln(2)
 //   math.sin, atan, ... f32 -->  polynomial approximations (MLIR's)
 //   math.sqrt, absf, floor, ceil, round, fma, copysign  -->  llvm.<f>.fNN
+//   math.<f> : f16          -->  extf, math.<f> : f32, truncf
 //
 // so that f32 kernels need no libdevice; f64 transcendental functions stay
 // for convert-gpu-to-nvvm (libdevice).
@@ -112,8 +113,8 @@ struct ScaledApproximation final : OpRewritePattern<MathOp> {
   double pre, post;
 };
 
-/// A math op on f32 or f64 as the LLVM intrinsic `llvm.<name>.fNN`, which
-/// NVPTX implements natively.
+/// A math op on f16, f32 or f64 as the LLVM intrinsic `llvm.<name>.fNN`,
+/// which NVPTX implements natively.
 template <typename MathOp>
 struct NativeIntrinsic final : OpRewritePattern<MathOp> {
   NativeIntrinsic(MLIRContext *ctx, llvm::StringRef name)
@@ -122,10 +123,10 @@ struct NativeIntrinsic final : OpRewritePattern<MathOp> {
   LogicalResult matchAndRewrite(MathOp op,
                                 PatternRewriter &rewriter) const override {
     Type type = op->getResult(0).getType();
-    if (!type.isF32() && !type.isF64())
+    if (!type.isF16() && !type.isF32() && !type.isF64())
       return failure();
     std::string intrinsic =
-        "llvm." + name + (type.isF32() ? ".f32" : ".f64");
+        "llvm." + name + ".f" + std::to_string(type.getIntOrFloatBitWidth());
     rewriter.replaceOp(op, callIntrinsic(rewriter, op.getLoc(), type,
                                          intrinsic, op->getOperands()));
     return success();
@@ -155,6 +156,9 @@ struct ConvertKeOpsMathToNVVMPass final
     patterns.add<NativeIntrinsic<math::CopySignOp>>(ctx, "copysign");
     populateMathPolynomialApproximationPatterns(
         patterns, [](llvm::StringRef) { return true; });
+    // float16 functions are computed in float32.
+    populateMathF32ExpansionPatterns(patterns,
+                                     [](llvm::StringRef) { return true; });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

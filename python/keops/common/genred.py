@@ -128,13 +128,12 @@ class GenredBase:
         """The common dtype name of the arguments."""
         names = {str(d).replace("torch.", "") for d in dtypes}
         if len(names) > 1:
-            raise TypeError("the arguments mix dtypes %s; they must all be float32 "
-                            "or all float64" % ", ".join(sorted(names)))
+            raise TypeError("the arguments mix dtypes %s; they must all be float32, "
+                            "all float64 or all float16" % ", ".join(sorted(names)))
         name = names.pop() if names else "float32"
-        if name not in ("float32", "float64"):
-            raise TypeError("arguments of dtype %s are not supported: use float32 or "
-                            "float64%s" % (name, " (float16 is not supported on the "
-                                           "CPU)" if name == "float16" else ""))
+        if name not in ("float32", "float64", "float16"):
+            raise TypeError("arguments of dtype %s are not supported: use float32, "
+                            "float64 or float16 (GPU only)" % name)
         return name
 
     def batched(self, args, shapes, call, stack):

@@ -22,7 +22,8 @@ __all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "V
            "Vj", "Pm", "generic_sum", "generic_logsumexp", "generic_argmin",
            "generic_argkmin"]
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
+DTYPES = {"float16": torch.float16, "float32": torch.float32,
+          "float64": torch.float64, "int64": torch.int64}
 
 
 class Genred(GenredBase):
