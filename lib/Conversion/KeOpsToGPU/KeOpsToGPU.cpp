@@ -250,15 +250,16 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Value colBegin = entry.getArgument(2);
   colEnd = entry.getArgument(3);
   Value mode = entry.getArgument(4), splits = entry.getArgument(5);
-  Value splitColumns = entry.getArgument(6), slab = entry.getArgument(7);
+  Value splitColumns = entry.getArgument(6);
   unsigned numInputs = reduce.getInputs().size();
   for (unsigned k = 0; k < numInputs; ++k)
     inputs.push_back(entry.getArgument(8 + k));
   unsigned numResults = reduce.getNumResults();
   for (unsigned k = 0; k < numResults; ++k)
     outputs.push_back(entry.getArgument(8 + numInputs + k));
-  Value stateFloats = entry.getArgument(8 + numInputs + numResults);
-  Value stateInts = entry.getArgument(9 + numInputs + numResults);
+  RawStates states{entry.getArgument(8 + numInputs + numResults),
+                   entry.getArgument(9 + numInputs + numResults),
+                   entry.getArgument(7)};
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
@@ -286,19 +287,8 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
       [&](OpBuilder &b, Location) {
         scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
           LaneEmitter e(b, loc(), laneType);
-          State first = loadRawState(e, acc, row, stateFloats, stateInts);
-          auto merged = scf::ForOp::create(
-              b, loc(), index(b, 1), splits, index(b, 1), first,
-              [&](OpBuilder &b, Location, Value s, ValueRange running) {
-                LaneEmitter e(b, loc(), laneType);
-                Value slot = arith::AddIOp::create(
-                    b, loc(), arith::MulIOp::create(b, loc(), s, slab), row);
-                State next = loadRawState(e, acc, slot, stateFloats, stateInts);
-                scf::YieldOp::create(b, loc(),
-                                     acc.merge(e, State(running), next));
-              });
-          storeResults(e, reduce, acc, State(merged.getResults()), row,
-                       outputs);
+          storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row),
+                       row, outputs);
           scf::YieldOp::create(b, loc());
         });
         scf::YieldOp::create(b, loc());
@@ -363,9 +353,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
         b, loc(), raw,
         [&](OpBuilder &b, Location) {
           LaneEmitter e(b, loc(), laneType);
-          Value slot = arith::AddIOp::create(
-              b, loc(), arith::MulIOp::create(b, loc(), split, slab), row);
-          storeRawState(e, result, slot, stateFloats, stateInts);
+          states.store(e, result, split, row);
           scf::YieldOp::create(b, loc());
         },
         [&](OpBuilder &b, Location) {

@@ -258,10 +258,17 @@ StateLayout keops::getStateLayout(Accumulator &acc) {
   return layout;
 }
 
-void keops::storeRawState(LaneEmitter &e, const State &state, Value slot,
-                          Value floats, Value ints) {
+Value RawStates::slot(LaneEmitter &e, Value split, Value row) const {
+  OpBuilder &b = e.getBuilder();
+  return arith::AddIOp::create(
+      b, e.getLoc(), arith::MulIOp::create(b, e.getLoc(), split, slab), row);
+}
+
+void RawStates::store(LaneEmitter &e, const State &state, Value split,
+                      Value row) const {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
+  Value at = slot(e, split, row);
   int64_t numFloats = 0, numInts = 0;
   for (Value v : state)
     ++(llvm::isa<FloatType>(getElementTypeOrSelf(v.getType())) ? numFloats
@@ -271,17 +278,17 @@ void keops::storeRawState(LaneEmitter &e, const State &state, Value slot,
     Value scalar =
         vector::ExtractOp::create(b, loc, v, llvm::ArrayRef<int64_t>{0});
     bool isFloat = llvm::isa<FloatType>(scalar.getType());
-    memref::StoreOp::create(
-        b, loc, scalar, isFloat ? floats : ints,
-        isFloat ? flatIndex(b, loc, slot, numFloats, f++)
-                : flatIndex(b, loc, slot, numInts, i++));
+    memref::StoreOp::create(b, loc, scalar, isFloat ? floats : ints,
+                            isFloat ? flatIndex(b, loc, at, numFloats, f++)
+                                    : flatIndex(b, loc, at, numInts, i++));
   }
 }
 
-State keops::loadRawState(LaneEmitter &e, Accumulator &acc, Value slot,
-                          Value floats, Value ints) {
+State RawStates::load(LaneEmitter &e, Accumulator &acc, Value split,
+                      Value row) const {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
+  Value at = slot(e, split, row);
   StateLayout layout = getStateLayout(acc);
   State state;
   int64_t f = 0, i = 0;
@@ -289,9 +296,26 @@ State keops::loadRawState(LaneEmitter &e, Accumulator &acc, Value slot,
     bool isFloat = llvm::isa<FloatType>(getElementTypeOrSelf(type));
     Value scalar = memref::LoadOp::create(
         b, loc, isFloat ? floats : ints,
-        isFloat ? flatIndex(b, loc, slot, layout.floats, f++)
-                : flatIndex(b, loc, slot, layout.ints, i++));
+        isFloat ? flatIndex(b, loc, at, layout.floats, f++)
+                : flatIndex(b, loc, at, layout.ints, i++));
     state.push_back(vector::BroadcastOp::create(b, loc, type, scalar));
   }
   return state;
+}
+
+State RawStates::mergeSplits(LaneEmitter &e, Accumulator &acc, Value splits,
+                             Value row) const {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  Value one = indexConstant(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, one, splits, one,
+      load(e, acc, indexConstant(b, loc, 0), row),
+      [&](OpBuilder &b, Location, Value split, ValueRange merged) {
+        LaneEmitter inner(b, loc, e.getLaneType());
+        scf::YieldOp::create(
+            b, loc,
+            acc.merge(inner, State(merged), load(inner, acc, split, row)));
+      });
+  return State(loop.getResults());
 }

@@ -157,8 +157,8 @@ private:
   bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
-  Value colBegin, colEnd, ld, mode, split, splits, slab, stateFloats,
-      stateInts;
+  Value colBegin, colEnd, ld, mode, split, splits;
+  RawStates states;
   llvm::SmallVector<Value> inputs, outputs;
   /// The components of each region argument for the current pair lanes.
   llvm::DenseMap<Value, Components> values;
@@ -375,21 +375,17 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
       b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
       [&](OpBuilder &b, Location) {
         LaneEmitter e(b, loc(), laneType);
-        Value slot = arith::AddIOp::create(
-            b, loc(), arith::MulIOp::create(b, loc(), split, slab), row);
         auto merged = scf::IfOp::create(
             b, loc(), resume,
             [&](OpBuilder &b, Location) {
               LaneEmitter e(b, loc(), laneType);
-              State previous =
-                  loadRawState(e, acc, slot, stateFloats, stateInts);
+              State previous = states.load(e, acc, split, row);
               scf::YieldOp::create(b, loc(), acc.merge(e, previous, state));
             },
             [&](OpBuilder &b, Location) {
               scf::YieldOp::create(b, loc(), state);
             });
-        storeRawState(e, State(merged.getResults()), slot, stateFloats,
-                      stateInts);
+        states.store(e, State(merged.getResults()), split, row);
         scf::YieldOp::create(b, loc());
       },
       [&](OpBuilder &b, Location) {
@@ -404,19 +400,8 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
       b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value row, ValueRange) {
         LaneEmitter e(b, loc(), laneType);
-        State first = loadRawState(e, acc, row, stateFloats, stateInts);
-        auto splitsLoop = scf::ForOp::create(
-            b, loc(), index(b, 1), splits, index(b, 1), first,
-            [&](OpBuilder &b, Location, Value s, ValueRange merged) {
-              LaneEmitter e(b, loc(), laneType);
-              Value slot = arith::AddIOp::create(
-                  b, loc(), arith::MulIOp::create(b, loc(), s, slab), row);
-              State next = loadRawState(e, acc, slot, stateFloats, stateInts);
-              scf::YieldOp::create(b, loc(),
-                                   acc.merge(e, State(merged), next));
-            });
-        storeResults(e, reduce, acc, State(splitsLoop.getResults()), row,
-                     outputs);
+        storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row),
+                     row, outputs);
         scf::YieldOp::create(b, loc());
       });
 }
@@ -429,15 +414,14 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   mode = entry.getArgument(5);
   split = entry.getArgument(6);
   splits = entry.getArgument(7);
-  slab = entry.getArgument(8);
   unsigned numInputs = reduce.getInputs().size();
   for (unsigned k = 0; k < numInputs; ++k)
     inputs.push_back(entry.getArgument(9 + k));
   unsigned numResults = reduce.getNumResults();
   for (unsigned k = 0; k < numResults; ++k)
     outputs.push_back(entry.getArgument(9 + numInputs + k));
-  stateFloats = entry.getArgument(9 + numInputs + numResults);
-  stateInts = entry.getArgument(10 + numInputs + numResults);
+  states = {entry.getArgument(9 + numInputs + numResults),
+            entry.getArgument(10 + numInputs + numResults), entry.getArgument(8)};
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, kMergeMode));

@@ -76,13 +76,23 @@ struct StateLayout {
 };
 StateLayout getStateLayout(Accumulator &acc);
 
-/// Stores a width-1 `state` at raw slot `slot` (floats[slot * F + k],
+/// The raw state buffers of a kernel: the state of `row` for column split
+/// `split` sits at slot split * slab + row (floats[slot * F + k],
 /// ints[slot * I + k]).
-void storeRawState(LaneEmitter &e, const State &state, Value slot,
-                   Value floats, Value ints);
-/// Loads the width-1 state of `acc` at raw slot `slot`.
-State loadRawState(LaneEmitter &e, Accumulator &acc, Value slot, Value floats,
-                   Value ints);
+struct RawStates {
+  Value floats, ints, slab;
+
+  /// Stores a width-1 `state`.
+  void store(LaneEmitter &e, const State &state, Value split, Value row) const;
+  /// Loads the width-1 state of `acc`.
+  State load(LaneEmitter &e, Accumulator &acc, Value split, Value row) const;
+  /// The states of `row` for splits [0, splits), merged.
+  State mergeSplits(LaneEmitter &e, Accumulator &acc, Value splits,
+                    Value row) const;
+
+private:
+  Value slot(LaneEmitter &e, Value split, Value row) const;
+};
 
 } // namespace mlir::keops
 
