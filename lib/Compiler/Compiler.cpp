@@ -309,6 +309,7 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
     outputDtypes.push_back(output.dtype);
   }
   keops_rt_kernel_desc_t desc{};
+  desc.abi_version = KEOPS_RT_KERNEL_ABI_VERSION;
   desc.name = "keops_kernel";
   desc.dtype = interface.dtype;
   desc.row_category = interface.rowCategory;

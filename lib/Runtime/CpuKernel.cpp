@@ -109,6 +109,11 @@ keops_rt_status_t axisRows(const keops_rt_kernel_s &kernel,
 keops_rt_status_t
 keops::rt::makeKernel(const keops_rt_kernel_desc_t &desc,
                       std::unique_ptr<keops_rt_kernel_s> &kernel) {
+  if (desc.abi_version != KEOPS_RT_KERNEL_ABI_VERSION)
+    return invalidArgument(
+        "the kernel was built for kernel ABI version " +
+        std::to_string(desc.abi_version) + "; this runtime implements version " +
+        std::to_string(KEOPS_RT_KERNEL_ABI_VERSION));
   if (desc.dtype != KEOPS_RT_FLOAT32 && desc.dtype != KEOPS_RT_FLOAT64 &&
       desc.dtype != KEOPS_RT_FLOAT16)
     return invalidArgument("kernel dtype must be float16, float32 or float64");

@@ -140,9 +140,11 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
   int64_t block = kernel.gpu->blockSize, rows = rowEnd - rowBegin;
   int64_t rowBlocks = (rows + block - 1) / block;
   int64_t splits = 1;
+  // Each split keeps at least 4 tiles of columns.
   if (kernel.stateFloats + kernel.stateInts > 0 && rowBlocks < 2 * processors)
-    splits = std::min((4 * processors + rowBlocks - 1) / rowBlocks,
-                      cols / (4 * block));
+    splits = std::max<int64_t>(
+        1, std::min((4 * processors + rowBlocks - 1) / rowBlocks,
+                    cols / (4 * block)));
   DeviceBuffers memory(cuda);
   keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
   if (splits > 1) {

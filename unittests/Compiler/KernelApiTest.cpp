@@ -259,3 +259,41 @@ TEST(SumSchemeTest, AccuracyOfEachScheme) {
 }
 
 } // namespace
+
+namespace {
+
+void noKernel(void **) {}
+
+TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
+  keops_rt_category_t categories[] = {KEOPS_RT_CATEGORY_I};
+  int64_t dims[] = {1}, outputDims[] = {1};
+  keops_rt_dtype_t outputDtypes[] = {KEOPS_RT_FLOAT32};
+  keops_rt_kernel_desc_t desc{};
+  desc.abi_version = 1;
+  desc.name = "old";
+  desc.dtype = KEOPS_RT_FLOAT32;
+  desc.num_inputs = 1;
+  desc.categories = categories;
+  desc.dims = dims;
+  desc.num_outputs = 1;
+  desc.output_dims = outputDims;
+  desc.output_dtypes = outputDtypes;
+  keops_rt_kernel_t *kernel = nullptr;
+  auto message = [&] {
+    keops_rt_status_t status =
+        keops_rt_kernel_create_cpu(&desc, noKernel, nullptr, nullptr, &kernel);
+    std::string text = status ? keops_rt_status_message(status) : "";
+    keops_rt_status_free(status);
+    keops_rt_kernel_destroy(kernel);
+    kernel = nullptr;
+    return text;
+  };
+  EXPECT_EQ(message(), "the kernel was built for kernel ABI version 1; this "
+                       "runtime implements version 2");
+  desc.abi_version = KEOPS_RT_KERNEL_ABI_VERSION;
+  EXPECT_EQ(message(), "");
+  desc.dtype = KEOPS_RT_FLOAT16;
+  EXPECT_EQ(message(), "float16 kernels run on the GPU only");
+}
+
+} // namespace

@@ -107,8 +107,12 @@ typedef struct {
 
 typedef void (*keops_rt_cpu_entry_t)(void **args);
 
+/* The version of the kernel ABI below that this runtime implements. */
+#define KEOPS_RT_KERNEL_ABI_VERSION 2
+
 /* What a kernel computes; the runtime copies it. */
 typedef struct {
+  int32_t abi_version;           /* KEOPS_RT_KERNEL_ABI_VERSION */
   const char *name;              /* for messages */
   keops_rt_dtype_t dtype;        /* of every input */
   keops_rt_category_t row_category; /* I: reduces over j; J: over i */

@@ -187,7 +187,8 @@ class Genred(GenredBase):
                                 opt_arg=self.opt_arg)(*args)
         columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
                         if category == 1 - row_category), 1)
-        column = torch.arange(columns, dtype=dtype).reshape(columns, 1)
+        column = torch.arange(columns, dtype=dtype,
+                              device=indices.device).reshape(columns, 1)
         return indices.reshape(indices.shape[0], -1).to(dtype), column
 
     def backward_extras(self, signature, args, eta, result):
@@ -330,7 +331,8 @@ class LazyTensor(GenericLazyTensor):
     tools = types.SimpleNamespace(
         asarray=_as_tensor, shape=lambda x: tuple(x.shape), reshape=torch.reshape,
         constant=lambda values, like: torch.tensor(
-            values, dtype=like.dtype if like is not None else torch.float64),
+            values, dtype=like.dtype if like is not None else torch.float64,
+            device=like.device if like is not None else None),
         dtype_name=lambda x: str(x.dtype).replace("torch.", ""),
         is_complex=lambda x: isinstance(x, torch.Tensor) and x.is_complex(),
         complex_to_real=lambda x: torch.view_as_real(x.resolve_conj()).flatten(-2),
