@@ -263,12 +263,12 @@ keops_rt_category_t toRuntime(mk::Category category) {
 struct KernelInterface {
   std::vector<::keops::KernelInput> inputs;
   std::vector<::keops::KernelOutput> outputs;
-  keops_rt_dtype_t dtype;
-  keops_rt_category_t rowCategory;
-  bool allowsEmptyReduction;
+  keops_rt_dtype_t dtype = KEOPS_RT_FLOAT32;
+  keops_rt_category_t rowCategory = KEOPS_RT_CATEGORY_I;
+  bool allowsEmptyReduction = false;
   /// The raw state of a row.
   mk::StateLayout state;
-  keops_rt_dtype_t stateDtype;
+  keops_rt_dtype_t stateDtype = KEOPS_RT_FLOAT32;
 };
 
 /// The raw state of one row of the kernel of `reduce`: what the Accumulator
@@ -285,6 +285,39 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
   interface.state = mk::getStateLayout(*acc);
   interface.stateDtype = wide ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   return interface;
+}
+
+/// The interface of the kernel of a canonical module (one function
+/// returning one keops.reduce), read before lowering.
+KernelInterface describeKernel(ModuleOp module,
+                               const ::keops::CompileOptions &options) {
+  auto function = *module.getOps<func::FuncOp>().begin();
+  auto reduce = *function.getOps<mk::ReduceOp>().begin();
+  KernelInterface interface;
+  for (auto [k, input] : llvm::enumerate(reduce.getInputs())) {
+    auto name = function.getArgAttrOfType<StringAttr>(k, "keops.name");
+    interface.inputs.push_back(
+        {name ? name.str() : "", toRuntime(reduce.getCategory(k)),
+         llvm::cast<RankedTensorType>(input.getType()).getShape().back()});
+  }
+  for (Type type : reduce.getResultTypes()) {
+    auto tensor = llvm::cast<RankedTensorType>(type);
+    Type element = tensor.getElementType();
+    interface.outputs.push_back({element.isInteger(64) ? KEOPS_RT_INT64
+                                 : element.isF64()     ? KEOPS_RT_FLOAT64
+                                 : element.isF16()     ? KEOPS_RT_FLOAT16
+                                                       : KEOPS_RT_FLOAT32,
+                                 tensor.getShape().back()});
+  }
+  interface.dtype = options.dtype == "float64"   ? KEOPS_RT_FLOAT64
+                    : options.dtype == "float16" ? KEOPS_RT_FLOAT16
+                                                 : KEOPS_RT_FLOAT32;
+  interface.rowCategory = reduce.getAxis() == mk::Axis::j
+                              ? KEOPS_RT_CATEGORY_I
+                              : KEOPS_RT_CATEGORY_J;
+  // Only a sum has a value (0) on an empty set of columns.
+  interface.allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
+  return withState(std::move(interface), reduce, options);
 }
 
 /// Creates a runtime kernel with `create` from the descriptor of
@@ -454,38 +487,7 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   }
 
   // What the runtime needs to know, read before lowering.
-  auto function = *module->getOps<func::FuncOp>().begin();
-  auto reduce = *function.getOps<mk::ReduceOp>().begin();
-  std::vector<KernelInput> inputs;
-  for (auto [k, input] : llvm::enumerate(reduce.getInputs())) {
-    auto name = function.getArgAttrOfType<StringAttr>(k, "keops.name");
-    inputs.push_back({name ? name.str() : "", toRuntime(reduce.getCategory(k)),
-                      llvm::cast<RankedTensorType>(input.getType())
-                          .getShape()
-                          .back()});
-  }
-  std::vector<KernelOutput> outputs;
-  for (Type type : reduce.getResultTypes()) {
-    auto tensor = llvm::cast<RankedTensorType>(type);
-    Type element = tensor.getElementType();
-    outputs.push_back({element.isInteger(64) ? KEOPS_RT_INT64
-                       : element.isF64()     ? KEOPS_RT_FLOAT64
-                       : element.isF16()     ? KEOPS_RT_FLOAT16
-                                             : KEOPS_RT_FLOAT32,
-                       tensor.getShape().back()});
-  }
-  keops_rt_dtype_t dtype = options.dtype == "float64"   ? KEOPS_RT_FLOAT64
-                           : options.dtype == "float16" ? KEOPS_RT_FLOAT16
-                                                        : KEOPS_RT_FLOAT32;
-  keops_rt_category_t rowCategory =
-      reduce.getAxis() == mk::Axis::j ? KEOPS_RT_CATEGORY_I : KEOPS_RT_CATEGORY_J;
-  // Only a sum has a value (0) on an empty set of columns.
-  bool allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
-
-  KernelInterface interface{inputs,      outputs, dtype,
-                            rowCategory, allowsEmptyReduction, {},
-                            KEOPS_RT_FLOAT32};
-  interface = withState(std::move(interface), reduce, options);
+  KernelInterface interface = describeKernel(*module, options);
   bool fromDisk;
   auto runtimeKernel =
       buildRuntimeKernel(*module, canonical, options, interface, fromDisk);
@@ -496,8 +498,8 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
                          std::chrono::steady_clock::now() - start)
                          .count();
   auto kernel = std::make_shared<const Kernel>(
-      canonical, std::move(inputs), std::move(outputs), dtype, rowCategory,
-      *runtimeKernel, compileMs,
+      canonical, interface.inputs, interface.outputs, interface.dtype,
+      interface.rowCategory, *runtimeKernel, compileMs,
       fromDisk ? KernelSource::DiskCache : KernelSource::Compiled,
       options.backend);
   std::lock_guard<std::mutex> lock(kernels.mutex);
@@ -622,9 +624,10 @@ lowerToLLVMDialect(const std::string &formula,
   return text;
 }
 
-llvm::Expected<std::string>
-lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
-           const CompileOptions &requested) {
+llvm::Expected<GpuKernelBundle>
+buildGpuKernelBundle(const std::string &formula,
+                     const std::vector<std::string> &aliases,
+                     const CompileOptions &requested) {
   if (llvm::Error error = checkOptions(requested))
     return std::move(error);
   CompileOptions options = requested;
@@ -635,10 +638,31 @@ lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
   auto module = importCanonical(context, formula, aliases, options);
   if (!module)
     return module.takeError();
+  KernelInterface interface = describeKernel(**module, options);
   auto code = detail::lowerToPtx(**module, options, options.gpuArch);
   if (!code)
     return code.takeError();
-  return code->ptx;
+  return GpuKernelBundle{interface.inputs,
+                         interface.outputs,
+                         interface.dtype,
+                         interface.rowCategory,
+                         interface.allowsEmptyReduction,
+                         static_cast<int32_t>(interface.state.floats),
+                         static_cast<int32_t>(interface.state.ints),
+                         interface.stateDtype,
+                         options.gpuArch,
+                         code->entry,
+                         code->ptx,
+                         code->blockSize};
+}
+
+llvm::Expected<std::string>
+lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
+           const CompileOptions &options) {
+  auto bundle = buildGpuKernelBundle(formula, aliases, options);
+  if (!bundle)
+    return bundle.takeError();
+  return bundle->ptx;
 }
 
 llvm::Expected<int> gpuDeviceCount() {

@@ -2,6 +2,8 @@
 # with one, NumPy arrays and torch CUDA tensors (used in place, gradients
 # included) against dense float64 references.
 # SPDX-License-Identifier: MIT
+import os
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,31 @@ def test_torch_half_cuda_tensors():
     x, y, b = (t.double() for t in (x, y, b))
     ref = torch.exp(-((x[:, None] - y[None]) ** 2).sum(-1)) @ b
     torch.testing.assert_close(ours.double(), ref, rtol=1e-2, atol=1e-2)
+
+
+def test_gpu_check_bundle_reaches_the_runtime():
+    """scripts/gpu-check: a bundle of keops-run --emit=bundle, loaded through the
+    runtime's C API with ctypes alone, makes a GPU kernel (no GPU: the runtime's
+    reason) that, on a GPU, computes what the CPU kernel does."""
+    import json
+    import subprocess
+    import sys
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    sys.path.insert(0, os.path.join(root, "scripts", "gpu-check"))
+    import check
+    aliases = ["--alias", "x=Vi(3)", "--alias", "y=Vj(3)", "--alias", "b=Vj(1)"]
+    bundle = json.loads(subprocess.run(
+        [os.path.join(root, "build", "bin", "keops-run"), "--formula",
+         "Sum_Reduction(Exp(-SqDist(x,y))*b,0)", *aliases, "--emit=bundle"],
+        check=True, capture_output=True, text=True).stdout)
+    assert bundle["abi_version"] == 2 and bundle["block_size"] == 256
+    assert ".entry " + bundle["entry"] in bundle["ptx"]
+    rt = check.Runtime(os.path.join(root, "build", "lib", "libKeOpsRuntime.so"))
+    if not keops.config.gpu_available:
+        with pytest.raises(RuntimeError, match="^no GPU: "):
+            rt.kernel(bundle)
+        return
+    x, y, b = (a.astype(np.float32) for a in data())
+    out = check.host_run(rt, rt.kernel(bundle), bundle, [x, y, b])[0]
+    np.testing.assert_allclose(out, dense("Sum", *(a.astype(np.float64) for a in (x, y, b))),
+                               rtol=1e-4)

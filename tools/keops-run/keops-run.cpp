@@ -9,7 +9,7 @@
 //
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
-//             [--emit=mlir|llvm|ptx] [--size i=N] [--size j=M]
+//             [--emit=mlir|llvm|ptx|bundle] [--size i=N] [--size j=M]
 //             [--dtype float32|float64] [--backend auto|cpu|gpu]
 //             [--gpu-arch sm_XY] [--gpu-block-size B] [--device D]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
@@ -49,7 +49,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Mlir, Llvm, Ptx };
+enum class Emit { None, Mlir, Llvm, Ptx, Bundle };
 enum class Backend { Auto, Cpu, Gpu };
 
 cl::OptionCategory category("keops-run options");
@@ -68,7 +68,10 @@ cl::opt<Emit> emit(
                clEnumValN(Emit::Llvm, "llvm",
                           "the module lowered to the LLVM dialect (CPU)"),
                clEnumValN(Emit::Ptx, "ptx",
-                          "the PTX of the GPU kernel (needs no GPU)")));
+                          "the PTX of the GPU kernel (needs no GPU)"),
+               clEnumValN(Emit::Bundle, "bundle",
+                          "the GPU kernel with its runtime descriptor, as "
+                          "JSON (needs no GPU; scripts/gpu-check runs it)")));
 cl::list<std::string>
     sizes("size", cl::cat(category),
           cl::desc("Rows of the i or j axis: i=N, j=M (default: the rows of "
@@ -270,6 +273,39 @@ int main(int argc, char **argv) {
       return 1;
     }
     llvm::outs() << *lowered;
+    return 0;
+  }
+  if (emit == Emit::Bundle) {
+    auto bundle = keops::buildGpuKernelBundle(formulaText, aliasTexts, options);
+    if (!bundle)
+      return report(bundle.takeError());
+    llvm::json::Array inputs, outputs;
+    for (const keops::KernelInput &input : bundle->inputs)
+      inputs.push_back(llvm::json::Object{
+          {"name", input.name},
+          {"category", static_cast<int64_t>(input.category)},
+          {"dim", input.dim}});
+    for (const keops::KernelOutput &output : bundle->outputs)
+      outputs.push_back(llvm::json::Object{
+          {"dtype", static_cast<int64_t>(output.dtype)}, {"dim", output.dim}});
+    llvm::outs() << llvm::json::Value(llvm::json::Object{
+                        {"abi_version", KEOPS_RT_KERNEL_ABI_VERSION},
+                        {"formula", formulaText},
+                        {"dtype", static_cast<int64_t>(bundle->dtype)},
+                        {"row_category",
+                         static_cast<int64_t>(bundle->rowCategory)},
+                        {"inputs", std::move(inputs)},
+                        {"outputs", std::move(outputs)},
+                        {"allows_empty_reduction",
+                         bundle->allowsEmptyReduction},
+                        {"state_floats", bundle->stateFloats},
+                        {"state_ints", bundle->stateInts},
+                        {"state_dtype", static_cast<int64_t>(bundle->stateDtype)},
+                        {"arch", bundle->arch},
+                        {"entry", bundle->entry},
+                        {"block_size", bundle->blockSize},
+                        {"ptx", bundle->ptx}})
+                 << "\n";
     return 0;
   }
   if (emit == Emit::Ptx) {

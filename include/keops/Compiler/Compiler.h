@@ -183,6 +183,28 @@ compileGradient(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt,
                 const CompileOptions &options = {});
 
+/// Everything the runtime needs to run a formula's GPU kernel without the
+/// compiler (keops_rt_kernel_desc_t and keops_rt_gpu_code_t): what
+/// `keops-run --emit=bundle` writes and `scripts/gpu-check` loads.
+struct GpuKernelBundle {
+  std::vector<KernelInput> inputs;
+  std::vector<KernelOutput> outputs;
+  keops_rt_dtype_t dtype;
+  keops_rt_category_t rowCategory;
+  bool allowsEmptyReduction;
+  int32_t stateFloats, stateInts;
+  keops_rt_dtype_t stateDtype;
+  std::string arch, entry, ptx;
+  int32_t blockSize;
+};
+
+/// The GPU kernel of a formula, as a bundle (options.gpuArch, default
+/// sm_90); needs no GPU.
+llvm::Expected<GpuKernelBundle>
+buildGpuKernelBundle(const std::string &formula,
+                     const std::vector<std::string> &aliases,
+                     const CompileOptions &options = {});
+
 /// The PTX of a formula's GPU kernel (options.gpuArch, default sm_90);
 /// needs no GPU.
 llvm::Expected<std::string>

@@ -1,0 +1,300 @@
+# check.py - Runs the kernel bundles of prepare.py on a GPU, through the runtime alone.
+# SPDX-License-Identifier: MIT
+"""On a machine with an NVIDIA GPU, its driver and Python with NumPy (no compiler,
+MLIR or LLVM needed): loads DIR/libKeOpsRuntime.so with ctypes, creates each case's
+GPU kernel from its bundle (descriptor + PTX), runs it on the case's inputs from host
+memory (and, when torch sees the GPU, from CUDA tensors in place), and compares the
+outputs with those of the CPU kernel (value outputs within a relative tolerance of the
+largest value, index outputs equal but for near-ties). Then times the benchmark
+kernels at N = M in --sizes against dense PyTorch on the same GPU. Prints one line
+per case and a table, writes DIR/results.json (and $OUT/results.json when $OUT is
+set), and exits with status 1 when a case fails.
+
+Usage: python3 scripts/gpu-check/check.py [DIR] [--sizes 10000 100000 1000000]
+"""
+import argparse
+import ctypes
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+DTYPES = {0: np.float32, 1: np.float64, 2: np.int64, 3: np.float16}
+TOLERANCE = {0: 1e-4, 1: 1e-10, 3: 1e-2}
+HOST, DEVICE = 0, 1
+
+
+class Array(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int),
+                ("rows", ctypes.c_int64), ("cols", ctypes.c_int64)]
+
+
+class RunArgs(ctypes.Structure):
+    _fields_ = [("num_inputs", ctypes.c_int32), ("inputs", ctypes.POINTER(Array)),
+                ("num_outputs", ctypes.c_int32), ("outputs", ctypes.POINTER(Array)),
+                ("rows_i", ctypes.c_int64), ("rows_j", ctypes.c_int64),
+                ("num_threads", ctypes.c_int32), ("num_row_ranges", ctypes.c_int64),
+                ("row_ranges", ctypes.c_void_p), ("slices", ctypes.c_void_p),
+                ("num_col_ranges", ctypes.c_int64), ("col_ranges", ctypes.c_void_p),
+                ("memory", ctypes.c_int), ("device_id", ctypes.c_int32)]
+
+
+class Desc(ctypes.Structure):
+    _fields_ = [("abi_version", ctypes.c_int32), ("name", ctypes.c_char_p),
+                ("dtype", ctypes.c_int), ("row_category", ctypes.c_int),
+                ("num_inputs", ctypes.c_int32), ("categories", ctypes.POINTER(ctypes.c_int)),
+                ("dims", ctypes.POINTER(ctypes.c_int64)),
+                ("input_names", ctypes.POINTER(ctypes.c_char_p)),
+                ("num_outputs", ctypes.c_int32),
+                ("output_dims", ctypes.POINTER(ctypes.c_int64)),
+                ("output_dtypes", ctypes.POINTER(ctypes.c_int)),
+                ("allows_empty_reduction", ctypes.c_int32),
+                ("state_floats", ctypes.c_int32), ("state_ints", ctypes.c_int32),
+                ("state_dtype", ctypes.c_int)]
+
+
+class GpuCode(ctypes.Structure):
+    _fields_ = [("ptx", ctypes.c_char_p), ("entry", ctypes.c_char_p),
+                ("block_size", ctypes.c_int32)]
+
+
+class Runtime:
+    def __init__(self, path):
+        self.lib = lib = ctypes.CDLL(path)
+        lib.keops_rt_status_message.restype = ctypes.c_char_p
+        lib.keops_rt_status_message.argtypes = [ctypes.c_void_p]
+        lib.keops_rt_status_free.argtypes = [ctypes.c_void_p]
+        lib.keops_rt_kernel_create_gpu.restype = ctypes.c_void_p
+        lib.keops_rt_kernel_create_gpu.argtypes = [ctypes.POINTER(Desc),
+                                                   ctypes.POINTER(GpuCode),
+                                                   ctypes.POINTER(ctypes.c_void_p)]
+        lib.keops_rt_kernel_run.restype = ctypes.c_void_p
+        lib.keops_rt_kernel_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(RunArgs)]
+        lib.keops_rt_run_args_initialize.argtypes = [ctypes.POINTER(RunArgs)]
+        lib.keops_rt_gpu_device_info.restype = ctypes.c_void_p
+        lib.keops_rt_gpu_device_info.argtypes = [
+            ctypes.c_int32, ctypes.c_char_p, ctypes.c_int32,
+            ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_int32)]
+
+    def check(self, status):
+        if status:
+            message = self.lib.keops_rt_status_message(status).decode()
+            self.lib.keops_rt_status_free(status)
+            raise RuntimeError(message)
+
+    def device_name(self):
+        name = ctypes.create_string_buffer(256)
+        major, minor = ctypes.c_int32(), ctypes.c_int32()
+        self.check(self.lib.keops_rt_gpu_device_info(0, name, 256, ctypes.byref(major),
+                                                     ctypes.byref(minor)))
+        return "%s (sm_%d%d)" % (name.value.decode(), major.value, minor.value)
+
+    def kernel(self, bundle):
+        """A GPU kernel of the runtime from a bundle (kept alive with its arrays)."""
+        inputs, outputs = bundle["inputs"], bundle["outputs"]
+        keep = [(ctypes.c_int * len(inputs))(*[i["category"] for i in inputs]),
+                (ctypes.c_int64 * len(inputs))(*[i["dim"] for i in inputs]),
+                (ctypes.c_int64 * len(outputs))(*[o["dim"] for o in outputs]),
+                (ctypes.c_int * len(outputs))(*[o["dtype"] for o in outputs])]
+        desc = Desc(bundle["abi_version"], b"keops_kernel", bundle["dtype"],
+                    bundle["row_category"], len(inputs), keep[0], keep[1], None,
+                    len(outputs), keep[2], keep[3],
+                    int(bundle["allows_empty_reduction"]), bundle["state_floats"],
+                    bundle["state_ints"], bundle["state_dtype"])
+        code = GpuCode(bundle["ptx"].encode(), bundle["entry"].encode(),
+                       bundle["block_size"])
+        handle = ctypes.c_void_p()
+        self.check(self.lib.keops_rt_kernel_create_gpu(ctypes.byref(desc),
+                                                       ctypes.byref(code),
+                                                       ctypes.byref(handle)))
+        return handle
+
+    def run(self, kernel, inputs, outputs, memory=HOST):
+        """inputs/outputs: (pointer, dtype code, rows, cols) tuples."""
+        ins = (Array * len(inputs))(*[Array(*a) for a in inputs])
+        outs = (Array * len(outputs))(*[Array(*a) for a in outputs])
+        args = RunArgs()
+        self.lib.keops_rt_run_args_initialize(ctypes.byref(args))
+        args.num_inputs, args.inputs = len(inputs), ins
+        args.num_outputs, args.outputs = len(outputs), outs
+        args.memory = memory
+        self.check(self.lib.keops_rt_kernel_run(kernel, ctypes.byref(args)))
+
+
+def code_of(array):
+    return {np.dtype(v): k for k, v in DTYPES.items()}[array.dtype]
+
+
+def host_run(rt, kernel, bundle, inputs):
+    rows = inputs[[i["category"] for i in bundle["inputs"]].index(bundle["row_category"])
+                  ].shape[0]
+    outputs = [np.empty((rows, o["dim"]), dtype=DTYPES[o["dtype"]])
+               for o in bundle["outputs"]]
+    rt.run(kernel, [(a.ctypes.data, code_of(a), *a.shape) for a in inputs],
+           [(o.ctypes.data, code_of(o), *o.shape) for o in outputs])
+    return outputs
+
+
+def torch_run(rt, kernel, bundle, inputs, torch):
+    """The same on CUDA tensors, used in place (KEOPS_RT_MEMORY_DEVICE)."""
+    tensors = [torch.from_numpy(a).cuda() for a in inputs]
+    rows = inputs[[i["category"] for i in bundle["inputs"]].index(bundle["row_category"])
+                  ].shape[0]
+    outputs = [torch.empty((rows, o["dim"]), dtype=getattr(torch, np.dtype(
+        DTYPES[o["dtype"]]).name), device="cuda") for o in bundle["outputs"]]
+    torch.cuda.synchronize()
+    rt.run(kernel, [(t.data_ptr(), code_of(a), *a.shape) for t, a in zip(tensors, inputs)],
+           [(o.data_ptr(), info["dtype"], *o.shape)
+            for o, info in zip(outputs, bundle["outputs"])],
+           memory=DEVICE)
+    return [o.cpu().numpy() for o in outputs]
+
+
+def compare(bundle, outputs, expected):
+    """The largest relative error of the value outputs, and the share of index
+    outputs that differ."""
+    error, mismatch = 0.0, 0.0
+    for out, ref in zip(outputs, expected):
+        if out.dtype == np.int64:
+            mismatch = max(mismatch, float(np.mean(out != ref)))
+            continue
+        out, ref = out.astype(np.float64), ref.astype(np.float64)
+        scale = max(1.0, float(np.abs(ref[np.isfinite(ref)]).max(initial=0)))
+        same = (out == ref) | (np.isnan(out) & np.isnan(ref))
+        error = max(error, float(np.where(same, 0, np.abs(out - ref)).max()) / scale)
+    return error, mismatch
+
+
+def check_cases(rt, directory, torch):
+    results, failed = [], 0
+    cases = os.path.join(directory, "cases")
+    for name in sorted(os.listdir(cases)):
+        case = os.path.join(cases, name)
+        with open(os.path.join(case, "bundle.json")) as f:
+            bundle = json.load(f)
+        inputs = [np.load(os.path.join(case, "in%d.npy" % k))
+                  for k in range(len(bundle["inputs"]))]
+        expected = [np.load(os.path.join(case, "expected.npy"))]
+        if len(bundle["outputs"]) > 1:
+            expected.append(np.load(os.path.join(case, "expected.1.npy")))
+        runs = [("host", lambda k: host_run(rt, k, bundle, inputs))]
+        if torch is not None:
+            runs.append(("cuda tensors", lambda k: torch_run(rt, k, bundle, inputs, torch)))
+        for memory, run in runs:
+            try:
+                kernel = rt.kernel(bundle)
+                error, mismatch = compare(bundle, run(kernel), expected)
+                ok = error <= TOLERANCE[bundle["dtype"]] and mismatch <= 0.005
+                note = "max_rel_err %.1e, index mismatches %.2f%%" % (error, 100 * mismatch)
+            except RuntimeError as e:
+                ok, error, mismatch, note = False, None, None, str(e)
+            failed += not ok
+            print("%-4s %-24s %-12s %s" % ("ok" if ok else "FAIL", name, memory, note))
+            results.append({"case": name, "memory": memory, "ok": ok,
+                            "max_rel_err": error, "index_mismatch": mismatch,
+                            "note": note})
+    return results, failed
+
+
+def bench(rt, directory, sizes, torch):
+    """Seconds per run of each benchmark kernel, with dense torch beside it."""
+    rows = []
+    rng = np.random.default_rng(0)
+    for name in sorted(os.listdir(os.path.join(directory, "bench"))):
+        with open(os.path.join(directory, "bench", name)) as f:
+            bundle = json.load(f)
+        kernel = rt.kernel(bundle)
+        for n in sizes:
+            if "knn" in name and n > 100_000:
+                continue
+            inputs = [rng.random((n, i["dim"]), dtype=np.float32)
+                      for i in bundle["inputs"]]
+            host_run(rt, kernel, bundle, inputs)  # loads the module
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                outputs = host_run(rt, kernel, bundle, inputs)
+                times.append(time.perf_counter() - start)
+            ours = sorted(times)[1]
+            in_place = dense = None
+            if torch is not None:
+                tensors = [torch.from_numpy(a).cuda() for a in inputs]
+                outs = [torch.empty((n, o["dim"]), device="cuda",
+                                    dtype=torch.int64 if o["dtype"] == 2 else torch.float32)
+                        for o in bundle["outputs"]]
+                ptrs = ([(t.data_ptr(), 0, *t.shape) for t in tensors],
+                        [(o.data_ptr(), 2 if o.dtype == torch.int64 else 0, *o.shape)
+                         for o in outs])
+                rt.run(kernel, *ptrs, memory=DEVICE)
+                times = []
+                for _ in range(3):
+                    start = time.perf_counter()
+                    rt.run(kernel, *ptrs, memory=DEVICE)
+                    times.append(time.perf_counter() - start)
+                in_place = sorted(times)[1]
+                if n <= 100_000:
+                    dense = dense_torch(torch, name, tensors)
+            rows.append({"kernel": name, "n": n, "host_arrays_s": ours,
+                         "cuda_tensors_s": in_place, "torch_dense_s": dense,
+                         "pairs_per_s": n * n / (in_place or ours)})
+            print("%-14s N=M=%-8d host %.4f s  cuda tensors %s  torch dense %s  %.2e pairs/s"
+                  % (name, n, ours, "%.4f s" % in_place if in_place else "n/a",
+                     "%.4f s" % dense if dense else "n/a", rows[-1]["pairs_per_s"]))
+            del outputs
+    return rows
+
+
+def dense_torch(torch, name, tensors):
+    x, y = tensors[0], tensors[1]
+
+    def run():
+        for start in range(0, x.shape[0], 8192):
+            d2 = torch.cdist(x[start:start + 8192], y) ** 2
+            if name.startswith("gaussian"):
+                (torch.exp(-d2) @ tensors[2]).sum()
+            elif name.startswith("logsumexp"):
+                torch.logsumexp(-d2, 1)
+            else:
+                torch.topk(d2, 10, dim=1, largest=False)
+        torch.cuda.synchronize()
+
+    run()
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir", nargs="?", default="gpucheck")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        default=[10_000, 100_000, 1_000_000])
+    args = parser.parse_args()
+    rt = Runtime(os.path.join(args.dir, "libKeOpsRuntime.so"))
+    try:
+        import torch
+        torch = torch if torch.cuda.is_available() else None
+    except ImportError:
+        torch = None
+    try:
+        device = rt.device_name()
+    except RuntimeError as e:
+        print(e)
+        return 2
+    print("GPU:", device)
+    results, failed = check_cases(rt, args.dir, torch)
+    timings = bench(rt, args.dir, args.sizes, torch) if not failed else []
+    report = {"gpu": device, "cases": results, "bench": timings}
+    for folder in (args.dir, os.environ.get("OUT")):
+        if folder:
+            with open(os.path.join(folder, "results.json"), "w") as f:
+                json.dump(report, f, indent=2)
+    print("%d of %d runs failed" % (failed, len(results)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+# prepare.py - Builds, on a machine without a GPU, what check.py runs on one.
+# SPDX-License-Identifier: MIT
+"""Writes DIR (default gpucheck/, ignored by git) with the runtime library
+(build/lib/libKeOpsRuntime.so: no MLIR or LLVM in it), and for every case a GPU
+kernel bundle (keops-run --emit=bundle: descriptor and PTX), its inputs and the
+outputs of the same kernel on the CPU (keops-run --backend cpu), plus the bundles of
+the benchmark formulas. Then, on the GPU machine (CUDA driver, Python with NumPy):
+
+    python3 scripts/gpu-check/check.py gpucheck
+
+Usage: .venv/bin/python scripts/gpu-check/prepare.py [DIR] [--arch sm_90]
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KEOPS_RUN = os.path.join(ROOT, "build", "bin", "keops-run")
+XYB = ["x=Vi(3)", "y=Vj(3)", "b=Vj(1)"]
+
+# name: (formula, aliases, dtype, rows of i, rows of j)
+CASES = {}
+for dtype in ("float32", "float64"):
+    for name, formula in [
+            ("sum", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)"),
+            ("sum_i", "Sum_Reduction(Exp(-SqDist(x,y))*b,1)"),
+            ("lse", "LogSumExp_Reduction(-SqDist(x,y),0)"),
+            ("lse_weight", "LogSumExp_Reduction(-SqDist(x,y),0,b)"),
+            ("softmax", "SumSoftMaxWeight_Reduction(-SqDist(x,y),0,y)"),
+            ("min", "Min_Reduction(SqDist(x,y),0)"),
+            ("max_i", "Max_Reduction(SqDist(x,y),1)"),
+            ("argmin", "ArgMin_Reduction(SqDist(x,y),0)"),
+            ("min_argmin", "Min_ArgMin_Reduction(SqDist(x,y),0)"),
+            ("max_argmax_i", "Max_ArgMax_Reduction(SqDist(x,y),1)"),
+            ("kmin", "KMin_Reduction(SqDist(x,y),3,0)"),
+            ("argkmin_i", "ArgKMin_Reduction(SqDist(x,y),5,1)"),
+            ("kmin_argkmin", "KMin_ArgKMin_Reduction(SqDist(x,y),4,0)"),
+            ("math", "Sum_Reduction(Sin(x|y)*Cos(b)+Atan(b)+Sqrt(Abs(x-y))+Log(b+1),0)")]:
+        CASES["%s_%s" % (name, dtype)] = (formula, XYB, dtype, 1000, 777)
+    # Few rows: the columns split over the grid's second dimension.
+    CASES["sum_few_rows_" + dtype] = ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB,
+                                      dtype, 3, 100000)
+    CASES["kmin_few_rows_" + dtype] = ("KMin_ArgKMin_Reduction(SqDist(x,y),3,0)",
+                                       XYB, dtype, 5, 50000)
+CASES["knn_d64_float32"] = ("ArgKMin_Reduction(SqDist(x,y),10,0)",
+                            ["x=Vi(64)", "y=Vj(64)"], "float32", 700, 900)
+CASES["sum_d990_float32"] = ("Sum_Reduction(Exp(-SqDist(x,y)/990)*b,0)",
+                             ["x=Vi(990)", "y=Vj(990)", "b=Vj(1)"], "float32", 300, 400)
+for name in ("sum", "min_argmin", "lse"):
+    formula = CASES[name + "_float32"][0]
+    CASES[name + "_float16"] = (formula, XYB, "float16", 1000, 777)
+
+BENCH = {"gaussian_sum": ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB),
+         "logsumexp": ("LogSumExp_Reduction(-SqDist(x,y),0)", XYB),
+         "knn_d3": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(3)", "y=Vj(3)"]),
+         "knn_d64": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(64)", "y=Vj(64)"])}
+
+
+def keops_run(*args):
+    return subprocess.run([KEOPS_RUN, *args], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def alias_args(aliases):
+    return [a for alias in aliases for a in ("--alias", alias)]
+
+
+def bundle(formula, aliases, dtype, arch):
+    return json.loads(keops_run("--formula", formula, *alias_args(aliases), "--dtype",
+                                dtype, "--emit=bundle", "--gpu-arch", arch))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("dir", nargs="?", default=os.path.join(ROOT, "gpucheck"))
+    parser.add_argument("--arch", default="sm_90")
+    args = parser.parse_args()
+    shutil.rmtree(args.dir, ignore_errors=True)
+    os.makedirs(os.path.join(args.dir, "cases"))
+    shutil.copy(os.path.join(ROOT, "build", "lib", "libKeOpsRuntime.so"), args.dir)
+    rng = np.random.default_rng(0)
+    for name, (formula, aliases, dtype, n, m) in CASES.items():
+        case = os.path.join(args.dir, "cases", name)
+        os.makedirs(case)
+        kernel = bundle(formula, aliases, dtype, args.arch)
+        with open(os.path.join(case, "bundle.json"), "w") as f:
+            json.dump(kernel, f)
+        # The CPU reference runs in float32 on the float16-rounded inputs.
+        cpu_dtype = "float32" if dtype == "float16" else dtype
+        files = []
+        for k, alias in enumerate(aliases):
+            var, kind = alias.split("=")
+            dim = int(kind[kind.index("(") + 1:-1])
+            rows = n if kind.startswith("Vi") else m
+            data = rng.random((rows, dim)).astype(dtype)
+            np.save(os.path.join(case, "in%d.npy" % k), data)
+            path = os.path.join(case, "cpu_in%d.npy" % k)
+            np.save(path, data.astype(cpu_dtype))
+            files += ["--input", "%s=%s" % (var, path)]
+        keops_run("--formula", formula, *alias_args(aliases), "--dtype", cpu_dtype,
+                  "--backend", "cpu", *files, "--output",
+                  os.path.join(case, "expected.npy"))
+        for k in range(len(aliases)):
+            os.remove(os.path.join(case, "cpu_in%d.npy" % k))
+    os.makedirs(os.path.join(args.dir, "bench"))
+    for name, (formula, aliases) in BENCH.items():
+        with open(os.path.join(args.dir, "bench", name + ".json"), "w") as f:
+            json.dump(bundle(formula, aliases, "float32", args.arch), f)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.dir)
+               for f in fs)
+    print("wrote %d cases and %d benchmark kernels to %s (%.1f MB)" % (
+        len(CASES), len(BENCH), args.dir, size / 1e6))
+
+
+if __name__ == "__main__":
+    if not os.path.exists(KEOPS_RUN):
+        sys.exit("build keops-run first: scripts/build.sh")
+    main()
