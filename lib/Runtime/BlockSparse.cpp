@@ -22,19 +22,13 @@
 namespace keops::rt {
 namespace {
 
-/// Output rows [rowBegin, rowEnd) reduced over col ranges [first, last).
-struct Cluster {
-  int64_t rowBegin, rowEnd;
-  int64_t first, last;
-};
-
 std::string rangeText(const int64_t *range) {
   return "[" + std::to_string(range[0]) + ", " + std::to_string(range[1]) +
          ")";
 }
 
-/// Checks the ranges of `args` and lists the clusters, including the rows
-/// that no cluster covers (with no column range).
+} // namespace
+
 keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
                                int64_t cols, std::vector<Cluster> &clusters) {
   int64_t numClusters = args.num_row_ranges, numRanges = args.num_col_ranges;
@@ -88,7 +82,6 @@ keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
   return nullptr;
 }
 
-} // namespace
 
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                  const keops_rt_run_args_t &args, int64_t rows,

@@ -226,12 +226,8 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
                            categoryName(colCategory) +
                            " but that axis has 0 rows: this reduction has no "
                            "value on an empty set");
-  if (kernel->gpu) {
-    if (args->row_ranges)
-      return invalidArgument(kernel->name + ": block-sparse ranges are not "
-                                            "supported on the GPU yet");
+  if (kernel->gpu)
     return keops::rt::runGpu(*kernel, *args, rows, cols);
-  }
   int64_t threads = args->num_threads > 0
                         ? args->num_threads
                         : std::max(1u, std::thread::hardware_concurrency());

@@ -164,6 +164,8 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
   }
   buffers.push_back(floats);
   buffers.push_back(ints);
+  buffers.push_back(bufferOf(nullptr, 0)); // no block-sparse tables
+  buffers.push_back(bufferOf(nullptr, 0));
   if (splits == 1) {
     if (keops_rt_status_t status = launch(
             cuda, kernel, function, {rowBegin, rowEnd, cols}, buffers))
@@ -183,11 +185,70 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
                     "running " + kernel.gpu->entry);
 }
 
-/// Rows [rowBegin, rowEnd) of host arrays on `device`.
+/// A block-sparse reduction of every row on the current device `device`:
+/// one block per run of at most block-size rows of a cluster, which walks
+/// the cluster's column ranges (mode 4, the tables in device memory).
+keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
+                                       const keops_rt_kernel_s &kernel,
+                                       int device,
+                                       const keops_rt_run_args_t &args,
+                                       const std::vector<Cluster> &clusters,
+                                       int64_t cols,
+                                       std::vector<keops_rt_buffer_t> buffers) {
+  CUfunction function;
+  if (keops_rt_status_t status =
+          functionOn(cuda, *kernel.gpu, device, function))
+    return status;
+  std::vector<int64_t> blocks;
+  for (const Cluster &cluster : clusters)
+    for (int64_t begin = cluster.rowBegin; begin < cluster.rowEnd;
+         begin += kernel.gpu->blockSize)
+      blocks.insert(blocks.end(),
+                    {begin,
+                     std::min(cluster.rowEnd, begin + kernel.gpu->blockSize),
+                     cluster.first, cluster.last});
+  if (blocks.empty())
+    return nullptr;
+  DeviceBuffers memory(cuda);
+  CUdeviceptr table, ranges;
+  size_t tableBytes = blocks.size() * 8,
+         rangeBytes = static_cast<size_t>(args.num_col_ranges) * 16;
+  if (keops_rt_status_t status = memory.allocate(tableBytes, table))
+    return status;
+  if (keops_rt_status_t status = memory.allocate(rangeBytes, ranges))
+    return status;
+  if (keops_rt_status_t status = cuda.check(
+          cuda.cuMemcpyHtoD(table, blocks.data(), tableBytes),
+          "copying the block-sparse tables to the GPU"))
+    return status;
+  if (rangeBytes)
+    if (keops_rt_status_t status = cuda.check(
+            cuda.cuMemcpyHtoD(ranges, args.col_ranges, rangeBytes),
+            "copying the block-sparse tables to the GPU"))
+      return status;
+  buffers.push_back(bufferOf(nullptr, 0)); // no raw states
+  buffers.push_back(bufferOf(nullptr, 0));
+  buffers.push_back(bufferOf(reinterpret_cast<void *>(table),
+                             static_cast<int64_t>(blocks.size())));
+  buffers.push_back(bufferOf(reinterpret_cast<void *>(ranges),
+                             2 * args.num_col_ranges));
+  // One block per table row: rows below are the launch's grid only.
+  int64_t numBlocks = static_cast<int64_t>(blocks.size() / 4);
+  Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols, 4};
+  if (keops_rt_status_t status =
+          launch(cuda, kernel, function, sparse, buffers))
+    return status;
+  return cuda.check(cuda.cuStreamSynchronize(nullptr),
+                    "running " + kernel.gpu->entry);
+}
+
+/// Rows [rowBegin, rowEnd) of host arrays on `device` (every row over the
+/// ranges of `clusters` when given).
 keops_rt_status_t runHostSlice(const CudaDriver &cuda,
                                const keops_rt_kernel_s &kernel,
                                const keops_rt_run_args_t &args, int device,
-                               int64_t rowBegin, int64_t rowEnd, int64_t cols) {
+                               int64_t rowBegin, int64_t rowEnd, int64_t cols,
+                               const std::vector<Cluster> *clusters = nullptr) {
   if (keops_rt_status_t status = cuda.useDevice(device))
     return status;
   DeviceBuffers memory(cuda);
@@ -224,7 +285,10 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
     outputs.push_back({p, outSize});
   }
   if (keops_rt_status_t status =
-          reduceOnDevice(cuda, kernel, device, rowBegin, rowEnd, cols, buffers))
+          clusters ? reduceRangesOnDevice(cuda, kernel, device, args, *clusters,
+                                          cols, buffers)
+                   : reduceOnDevice(cuda, kernel, device, rowBegin, rowEnd,
+                                    cols, buffers))
     return status;
   for (size_t k = 0; k < outputs.size(); ++k) {
     int64_t dim = kernel.outputDims[k];
@@ -249,6 +313,14 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
   if (!cuda)
     return noGpu(reason);
 
+  std::vector<Cluster> clusters;
+  if (args.row_ranges)
+    if (keops_rt_status_t status = makeClusters(args, rows, cols, clusters))
+      return status;
+  if (args.row_ranges && args.memory == KEOPS_RT_MEMORY_HOST) {
+    int device = args.device_id >= 0 ? args.device_id : 0;
+    return runHostSlice(*cuda, kernel, args, device, 0, rows, cols, &clusters);
+  }
   if (args.memory == KEOPS_RT_MEMORY_DEVICE) {
     int device = args.device_id >= 0 ? args.device_id : 0;
     if (keops_rt_status_t status = cuda->useDevice(device))
@@ -260,6 +332,9 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
     for (int32_t k = 0; k < args.num_outputs; ++k)
       buffers.push_back(bufferOf(args.outputs[k].data,
                                  args.outputs[k].rows * args.outputs[k].cols));
+    if (args.row_ranges)
+      return reduceRangesOnDevice(*cuda, kernel, device, args, clusters, cols,
+                                  buffers);
     return reduceOnDevice(*cuda, kernel, device, 0, rows, cols, buffers);
   }
 

@@ -150,8 +150,9 @@ void parallelFor(int64_t threads, int64_t count,
 keops_rt_status_t makeKernel(const keops_rt_kernel_desc_t &desc,
                              std::unique_ptr<keops_rt_kernel_s> &kernel);
 
-/// Runs a dense reduction of `rows` output rows over `cols` (> 0 unless the
-/// kind allows empty reductions) columns with a GPU kernel.
+/// Runs a reduction of `rows` output rows over `cols` columns (> 0 unless
+/// the kind allows empty reductions; block-sparse when args.row_ranges is
+/// set) with a GPU kernel.
 keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
                          const keops_rt_run_args_t &args, int64_t rows,
                          int64_t cols);
@@ -163,6 +164,19 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
                            const keops_rt_run_args_t &args, int64_t rows,
                            int64_t cols, int64_t threads,
                            std::vector<keops_rt_buffer_t> buffers);
+
+/// Output rows [rowBegin, rowEnd) reduced over the column ranges
+/// [first, last) of a block-sparse reduction.
+struct Cluster {
+  int64_t rowBegin, rowEnd;
+  int64_t first, last;
+};
+
+/// Checks the ranges of `args` (of `rows` output rows over `cols` columns)
+/// and lists the clusters, including the rows that no cluster covers (with
+/// no column range).
+keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
+                               int64_t cols, std::vector<Cluster> &clusters);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
 /// rows over `cols` columns; `buffers` holds every input in the kernel's

@@ -111,8 +111,9 @@ class Runtime:
                                                        ctypes.byref(handle)))
         return handle
 
-    def run(self, kernel, inputs, outputs, memory=HOST):
-        """inputs/outputs: (pointer, dtype code, rows, cols) tuples."""
+    def run(self, kernel, inputs, outputs, memory=HOST, ranges=None):
+        """inputs/outputs: (pointer, dtype code, rows, cols) tuples; ranges:
+        the (row ranges, slices, column ranges) int64 arrays, or None."""
         ins = (Array * len(inputs))(*[Array(*a) for a in inputs])
         outs = (Array * len(outputs))(*[Array(*a) for a in outputs])
         args = RunArgs()
@@ -120,6 +121,11 @@ class Runtime:
         args.num_inputs, args.inputs = len(inputs), ins
         args.num_outputs, args.outputs = len(outputs), outs
         args.memory = memory
+        if ranges is not None:
+            rows, slices, cols = ranges
+            args.num_row_ranges, args.row_ranges = len(slices), rows.ctypes.data
+            args.slices = slices.ctypes.data
+            args.num_col_ranges, args.col_ranges = len(cols) // 2, cols.ctypes.data
         self.check(self.lib.keops_rt_kernel_run(kernel, ctypes.byref(args)))
 
 
@@ -127,17 +133,17 @@ def code_of(array):
     return {np.dtype(v): k for k, v in DTYPES.items()}[array.dtype]
 
 
-def host_run(rt, kernel, bundle, inputs):
+def host_run(rt, kernel, bundle, inputs, ranges=None):
     rows = inputs[[i["category"] for i in bundle["inputs"]].index(bundle["row_category"])
                   ].shape[0]
     outputs = [np.empty((rows, o["dim"]), dtype=DTYPES[o["dtype"]])
                for o in bundle["outputs"]]
     rt.run(kernel, [(a.ctypes.data, code_of(a), *a.shape) for a in inputs],
-           [(o.ctypes.data, code_of(o), *o.shape) for o in outputs])
+           [(o.ctypes.data, code_of(o), *o.shape) for o in outputs], ranges=ranges)
     return outputs
 
 
-def torch_run(rt, kernel, bundle, inputs, torch):
+def torch_run(rt, kernel, bundle, inputs, torch, ranges=None):
     """The same on CUDA tensors, used in place (KEOPS_RT_MEMORY_DEVICE)."""
     tensors = [torch.from_numpy(a).cuda() for a in inputs]
     rows = inputs[[i["category"] for i in bundle["inputs"]].index(bundle["row_category"])
@@ -148,7 +154,7 @@ def torch_run(rt, kernel, bundle, inputs, torch):
     rt.run(kernel, [(t.data_ptr(), code_of(a), *a.shape) for t, a in zip(tensors, inputs)],
            [(o.data_ptr(), info["dtype"], *o.shape)
             for o, info in zip(outputs, bundle["outputs"])],
-           memory=DEVICE)
+           memory=DEVICE, ranges=ranges)
     return [o.cpu().numpy() for o in outputs]
 
 
@@ -179,9 +185,14 @@ def check_cases(rt, directory, torch):
         expected = [np.load(os.path.join(case, "expected.npy"))]
         if len(bundle["outputs"]) > 1:
             expected.append(np.load(os.path.join(case, "expected.1.npy")))
-        runs = [("host", lambda k: host_run(rt, k, bundle, inputs))]
+        ranges = None
+        if os.path.exists(os.path.join(case, "ranges0.npy")):
+            ranges = tuple(np.load(os.path.join(case, "ranges%d.npy" % k))
+                           for k in range(3))
+        runs = [("host", lambda k: host_run(rt, k, bundle, inputs, ranges))]
         if torch is not None:
-            runs.append(("cuda tensors", lambda k: torch_run(rt, k, bundle, inputs, torch)))
+            runs.append(("cuda tensors",
+                         lambda k: torch_run(rt, k, bundle, inputs, torch, ranges)))
         for memory, run in runs:
             try:
                 kernel = rt.kernel(bundle)

@@ -55,6 +55,11 @@ for name in ("sum", "min_argmin", "lse"):
     formula = CASES[name + "_float32"][0]
     CASES[name + "_float16"] = (formula, XYB, "float16", 1000, 777)
 
+# Block-sparse cases: (formula, reduction_op, opt_arg) on clustered 2-D points.
+SPARSE = {"sparse_sum": ("Exp(-SqDist(x,y)*20)*b", "Sum", None),
+          "sparse_argkmin": ("SqDist(x,y)", "ArgKMin", 3),
+          "sparse_lse": ("-SqDist(x,y)*20", "LogSumExp", None)}
+
 BENCH = {"gaussian_sum": ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB),
          "logsumexp": ("LogSumExp_Reduction(-SqDist(x,y),0)", XYB),
          "knn_d3": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(3)", "y=Vj(3)"]),
@@ -73,6 +78,40 @@ def alias_args(aliases):
 def bundle(formula, aliases, dtype, arch):
     return json.loads(keops_run("--formula", formula, *alias_args(aliases), "--dtype",
                                 dtype, "--emit=bundle", "--gpu-arch", arch))
+
+
+def write_sparse_cases(directory, arch, rng):
+    """Block-sparse cases: the CPU outputs come from the Python package, the
+    ranges (row ranges, slices, column ranges of the kernel's rows) are saved."""
+    sys.path.insert(0, os.path.join(ROOT, "build", "python"))
+    import keops.numpy.cluster as npc
+    from keops.numpy import Genred
+    x, y = rng.random((3000, 2)), rng.random((4000, 2))
+    x, x_labels = npc.sort_clusters(x, npc.grid_cluster(x, 0.1))
+    y, y_labels = npc.sort_clusters(y, npc.grid_cluster(y, 0.1))
+    ranges_i, centroids_i, _ = npc.cluster_ranges_centroids(x, x_labels)
+    ranges_j, centroids_j, _ = npc.cluster_ranges_centroids(y, y_labels)
+    keep = ((centroids_i[:, None] - centroids_j[None]) ** 2).sum(-1) < 0.3 ** 2
+    ranges = npc.from_matrix(ranges_i, ranges_j, keep)
+    b = rng.random((len(y), 1))
+    aliases = ["x=Vi(2)", "y=Vj(2)", "b=Vj(1)"]
+    for name, (formula, op, k) in SPARSE.items():
+        case = os.path.join(directory, "cases", name)
+        os.makedirs(case)
+        reduction = {"Sum": "Sum_Reduction(%s,0)", "LogSumExp": "LogSumExp_Reduction(%s,0)",
+                     "ArgKMin": "ArgKMin_Reduction(%s,3,0)"}[op] % formula
+        kernel = bundle(reduction, aliases, "float32", arch)
+        with open(os.path.join(case, "bundle.json"), "w") as f:
+            json.dump(kernel, f)
+        inputs = [a.astype(np.float32) for a in (x, y, b)]
+        for n, data in enumerate(inputs):
+            np.save(os.path.join(case, "in%d.npy" % n), data)
+        out = Genred(formula, ["x = Vi(2)", "y = Vj(2)", "b = Vj(1)"], reduction_op=op,
+                     axis=1, opt_arg=k)(*inputs, ranges=ranges, backend="CPU")
+        np.save(os.path.join(case, "expected.npy"), out.reshape(len(x), -1))
+        for n, array in enumerate(ranges[:3]):
+            np.save(os.path.join(case, "ranges%d.npy" % n),
+                    np.ascontiguousarray(array, dtype=np.int64).reshape(-1))
 
 
 def main():
@@ -108,6 +147,7 @@ def main():
                   os.path.join(case, "expected.npy"))
         for k in range(len(aliases)):
             os.remove(os.path.join(case, "cpu_in%d.npy" % k))
+    write_sparse_cases(args.dir, args.arch, rng)
     os.makedirs(os.path.join(args.dir, "bench"))
     for name, (formula, aliases) in BENCH.items():
         with open(os.path.join(args.dir, "bench", name + ".json"), "w") as f:
@@ -115,7 +155,7 @@ def main():
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.dir)
                for f in fs)
     print("wrote %d cases and %d benchmark kernels to %s (%.1f MB)" % (
-        len(CASES), len(BENCH), args.dir, size / 1e6))
+        len(CASES) + len(SPARSE), len(BENCH), args.dir, size / 1e6))
 
 
 if __name__ == "__main__":

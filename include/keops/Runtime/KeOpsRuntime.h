@@ -147,16 +147,19 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
  * row_begin + b * block_size + t. Its parameters are
  *   int64_t row_begin, row_end, col_begin, col_end, mode, splits,
  *           split_columns, slab
- *   then, for every input, every output and the two raw state buffers
- *   (floats, indices), the five fields of a keops_rt_buffer_t (allocated,
- *   aligned, offset = 0, size, stride = 1)
+ *   then, for every input, every output, the two raw state buffers
+ *   (floats, indices) and the two block-sparse tables, the five fields of a
+ *   keops_rt_buffer_t (allocated, aligned, offset = 0, size, stride = 1)
  * and every variable is row-major (row r, component d at r * dim + d), so
  * the arrays go to the device as they are. Modes: 0 finalizes (Y = 1);
  * 1 (raw, Y = splits) reduces over the columns
  * [col_begin + y * split_columns, ... + split_columns) and stores the state
  * at slot y * slab + row; 2 (merge, Y = 1) merges the slots of the splits
- * and finalizes. The runtime splits the columns when the rows fill few
- * blocks. The workgroup memory it uses is static (declared in the PTX). */
+ * and finalizes; 4 (block-sparse) takes block b's rows [t[4b], t[4b+1])
+ * and column ranges [t[4b+2], t[4b+3]) from the block table t (the int64
+ * buffer after the states) and walks those [begin, end) pairs of the column
+ * ranges table (the next one). The runtime splits the columns when the rows
+ * fill few blocks. The workgroup memory it uses is static (declared in the PTX). */
 typedef struct {
   const char *ptx;    /* NUL-terminated PTX text */
   const char *entry;  /* the kernel's symbol in it */

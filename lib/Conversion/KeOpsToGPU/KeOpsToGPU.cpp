@@ -39,9 +39,11 @@ using namespace mlir::keops;
 
 namespace {
 
-/// The `mode` argument of a kernel (as on the CPU: see the runtime's ABI).
+/// The `mode` argument of a kernel (as on the CPU: see the runtime's ABI;
+/// ranges: block-sparse).
 constexpr int64_t kRawMode = 1;
 constexpr int64_t kMergeMode = 2;
+constexpr int64_t kRangesMode = 4;
 
 /// The launch geometry of one kernel.
 struct GpuTiling {
@@ -68,7 +70,8 @@ public:
   }
 
   /// Argument types: 8 indices, then one flat memref per input and result,
-  /// then the raw state buffers (floats, indices).
+  /// then the raw state buffers (floats, indices) and the block-sparse
+  /// tables (blocks, column ranges).
   llvm::SmallVector<Type> argumentTypes();
   /// The workgroup buffer of the j-tile (none when not staged).
   llvm::SmallVector<Type> workgroupTypes();
@@ -93,6 +96,11 @@ private:
   void loadColumn(OpBuilder &b, Value col, Value slot);
   /// Accumulates the columns [begin, end) (tile slots from 0) into `state`.
   State scanTile(OpBuilder &b, Value begin, Value end, const State &state);
+  /// Accumulates the columns [begin, end) in j-tiles (staged, between
+  /// barriers) into `state`.
+  State scanColumns(OpBuilder &b, Value begin, Value end, const State &state,
+                    Value thread,
+                    const llvm::DenseMap<Value, Components> &rowValues);
 
   ReduceOp reduce;
   Accumulator &acc;
@@ -103,7 +111,7 @@ private:
   VectorType laneType;
   /// (input, first component in the tile) of each reduced variable.
   llvm::SmallVector<std::pair<unsigned, int64_t>> tileFirst;
-  Value colEnd, tile, loadRow;
+  Value tile, loadRow;
   llvm::SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Components> values;
 };
@@ -121,9 +129,13 @@ llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
     types.push_back(flat(input.getType()));
   for (Type result : reduce.getResultTypes())
     types.push_back(flat(result));
+  auto indices = MemRefType::get({ShapedType::kDynamic},
+                                 IntegerType::get(ctx, 64));
   types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
-  types.push_back(MemRefType::get({ShapedType::kDynamic},
-                                  IntegerType::get(ctx, 64)));
+  types.push_back(indices);
+  // Block-sparse tables: (rows, ranges) per block, column ranges.
+  types.push_back(indices);
+  types.push_back(indices);
   return types;
 }
 
@@ -244,11 +256,44 @@ State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
   return State(loop.getResults());
 }
 
+State GpuKernelEmitter::scanColumns(
+    OpBuilder &b, Value begin, Value end, const State &state, Value thread,
+    const llvm::DenseMap<Value, Components> &rowValues) {
+  Value blockSize = index(b, tiling.blockSize);
+  auto tiles = scf::ForOp::create(
+      b, loc(), begin, end, blockSize, state,
+      [&](OpBuilder &b, Location, Value tileBegin, ValueRange running) {
+        LaneEmitter e(b, loc(), laneType);
+        Value tileEnd = arith::MinUIOp::create(
+            b, loc(), arith::AddIOp::create(b, loc(), tileBegin, blockSize),
+            end);
+        if (tile) {
+          Value col = arith::AddIOp::create(b, loc(), tileBegin, thread);
+          Value inside = arith::CmpIOp::create(
+              b, loc(), arith::CmpIPredicate::ult, col, tileEnd);
+          scf::IfOp::create(b, loc(), inside, [&](OpBuilder &b, Location) {
+            stageColumn(b, col, thread);
+            scf::YieldOp::create(b, loc());
+          });
+          gpu::BarrierOp::create(b, loc());
+        }
+        values = rowValues;
+        State start = blockSum ? acc.init(e, 1) : State(running);
+        State scanned = scanTile(b, tileBegin, tileEnd, start);
+        State next = blockSum ? acc.merge(e, State(running), scanned)
+                              : scanned;
+        if (tile)
+          gpu::BarrierOp::create(b, loc());
+        scf::YieldOp::create(b, loc(), next);
+      });
+  return State(tiles.getResults());
+}
+
 void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Block &entry = kernel.getBody().front();
   Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
   Value colBegin = entry.getArgument(2);
-  colEnd = entry.getArgument(3);
+  Value colEnd = entry.getArgument(3);
   Value mode = entry.getArgument(4), splits = entry.getArgument(5);
   Value splitColumns = entry.getArgument(6);
   unsigned numInputs = reduce.getInputs().size();
@@ -263,22 +308,49 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
+  Value blockTable = entry.getArgument(10 + numInputs + numResults);
+  Value colRanges = entry.getArgument(11 + numInputs + numResults);
   Value blockSize = index(b, tiling.blockSize);
   Value thread = gpu::ThreadIdOp::create(b, loc(), gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, loc(), gpu::Dimension::x);
-  Value row = arith::AddIOp::create(
-      b, loc(), rowBegin,
-      arith::AddIOp::create(
-          b, loc(), arith::MulIOp::create(b, loc(), block, blockSize),
-          thread));
-  // Rows past the end read row_begin's variables and store nothing: every
-  // thread of the block must reach the barriers.
-  Value active =
-      arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult, row, rowEnd);
   auto isMode = [&](int64_t value) {
     return arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                  index(b, value));
   };
+  Value ranges = isMode(kRangesMode);
+  // The block's rows and column ranges: from the block table when
+  // block-sparse, else rows [row_begin + block * B, ...) over one range.
+  Type indexType = b.getIndexType();
+  auto loadIndex = [&](OpBuilder &b, Value table, Value base, int64_t k) {
+    Value offset = arith::AddIOp::create(b, loc(), base, index(b, k));
+    return arith::IndexCastOp::create(
+        b, loc(), indexType, memref::LoadOp::create(b, loc(), table, offset));
+  };
+  auto bounds = scf::IfOp::create(
+      b, loc(), TypeRange{indexType, indexType, indexType, indexType}, ranges,
+      /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&bounds.getThenRegion().front());
+    Value base = arith::MulIOp::create(b, loc(), block, index(b, 4));
+    scf::YieldOp::create(b, loc(),
+                         ValueRange{loadIndex(b, blockTable, base, 0),
+                                    loadIndex(b, blockTable, base, 1),
+                                    loadIndex(b, blockTable, base, 2),
+                                    loadIndex(b, blockTable, base, 3)});
+    b.setInsertionPointToStart(&bounds.getElseRegion().front());
+    Value firstRow = arith::AddIOp::create(
+        b, loc(), rowBegin,
+        arith::MulIOp::create(b, loc(), block, blockSize));
+    scf::YieldOp::create(b, loc(), ValueRange{firstRow, rowEnd, index(b, 0),
+                                              index(b, 1)});
+  }
+  Value blockFirstRow = bounds.getResult(0);
+  Value row = arith::AddIOp::create(b, loc(), blockFirstRow, thread);
+  // Rows past the end read the block's first row and store nothing: every
+  // thread of the block must reach the barriers.
+  Value active = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
+                                       row, bounds.getResult(1));
   Value merge = isMode(kMergeMode), raw = isMode(kRawMode);
 
   // Merge mode: each thread merges its row's states of every split.
@@ -313,42 +385,36 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           colEnd),
       colEnd);
 
-  loadRow = arith::SelectOp::create(b, loc(), active, row, rowBegin);
+  loadRow = arith::SelectOp::create(b, loc(), active, row, blockFirstRow);
   loadRows(b, Category::param, Value());
   loadRows(b, Category::i, loadRow);
   // The j-loop reloads the reduced variables, the rest stays.
   llvm::DenseMap<Value, Components> rowValues = values;
 
   LaneEmitter e(b, loc(), laneType);
-  State state = acc.init(e, 1);
-  auto tiles = scf::ForOp::create(
-      b, loc(), first, colEnd, blockSize, state,
-      [&](OpBuilder &b, Location, Value tileBegin, ValueRange running) {
-        LaneEmitter e(b, loc(), laneType);
-        Value tileEnd = arith::MinUIOp::create(
-            b, loc(), arith::AddIOp::create(b, loc(), tileBegin, blockSize),
-            colEnd);
-        if (tile) {
-          Value col = arith::AddIOp::create(b, loc(), tileBegin, thread);
-          Value inside = arith::CmpIOp::create(
-              b, loc(), arith::CmpIPredicate::ult, col, tileEnd);
-          scf::IfOp::create(b, loc(), inside, [&](OpBuilder &b, Location) {
-            stageColumn(b, col, thread);
-            scf::YieldOp::create(b, loc());
-          });
-          gpu::BarrierOp::create(b, loc());
+  auto columnRanges = scf::ForOp::create(
+      b, loc(), bounds.getResult(2), bounds.getResult(3), index(b, 1),
+      acc.init(e, 1),
+      [&](OpBuilder &b, Location, Value r, ValueRange running) {
+        auto span = scf::IfOp::create(b, loc(), TypeRange{indexType, indexType},
+                                      ranges, /*withElseRegion=*/true);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(&span.getThenRegion().front());
+          Value base = arith::MulIOp::create(b, loc(), r, index(b, 2));
+          scf::YieldOp::create(b, loc(),
+                               ValueRange{loadIndex(b, colRanges, base, 0),
+                                          loadIndex(b, colRanges, base, 1)});
+          b.setInsertionPointToStart(&span.getElseRegion().front());
+          scf::YieldOp::create(b, loc(), ValueRange{first, colEnd});
         }
-        values = rowValues;
-        State start = blockSum ? acc.init(e, 1) : State(running);
-        State scanned = scanTile(b, tileBegin, tileEnd, start);
-        State next = blockSum ? acc.merge(e, State(running), scanned)
-                              : scanned;
-        if (tile)
-          gpu::BarrierOp::create(b, loc());
-        scf::YieldOp::create(b, loc(), next);
+        scf::YieldOp::create(
+            b, loc(),
+            scanColumns(b, span.getResult(0), span.getResult(1),
+                        State(running), thread, rowValues));
       });
   scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-    State result(tiles.getResults());
+    State result(columnRanges.getResults());
     scf::IfOp::create(
         b, loc(), raw,
         [&](OpBuilder &b, Location) {

@@ -13,13 +13,23 @@
 // CHECK: gpu.func @gaussian(%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
 // CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SPLITCOLS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
-// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>)
+// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>,
+// CHECK-SAME: %[[BLOCKS:[^:]*]]: memref<?xi64>, %[[COLRANGES:[^:]*]]: memref<?xi64>)
 // CHECK-SAME: workgroup(%[[TILE:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK-SAME: kernel attributes {keops.kernel, known_block_size = array<i32: 64, 1, 1>}
 // CHECK: %[[T:.*]] = gpu.thread_id x
 // CHECK: %[[BID:.*]] = gpu.block_id x
-// CHECK: %[[ROW:.*]] = arith.addi %[[RB]],
-// CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[RE]]
+// Block-sparse (mode 4): the block's rows and column ranges from its table
+// row; otherwise rows [row_begin + 64 * block, row_end) over one range.
+// CHECK: %[[ISRANGES:.*]] = arith.cmpi eq, %[[MODE]], %c4
+// CHECK: %[[BOUNDS:.*]]:4 = scf.if %[[ISRANGES]] -> (index, index, index, index) {
+// CHECK: memref.load %[[BLOCKS]]
+// CHECK: } else {
+// CHECK: %[[OFFSET:.*]] = arith.muli %[[BID]], %c64
+// CHECK: %[[FIRSTROW:.*]] = arith.addi %[[RB]], %[[OFFSET]]
+// CHECK: scf.yield %[[FIRSTROW]], %[[RE]], %c0, %c1
+// CHECK: %[[ROW:.*]] = arith.addi %[[BOUNDS]]#0, %[[T]]
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[BOUNDS]]#1
 // CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
 // CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
 // Merge mode: the states of the splits of each row, merged and finalized.
@@ -34,9 +44,13 @@
 // CHECK: arith.muli %[[SPLIT]], %[[SPLITCOLS]]
 // CHECK: %[[FIRST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CB]]
 // CHECK: %[[LAST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CE]]
-// CHECK: %[[LOADROW:.*]] = arith.select %[[ACTIVE]], %[[ROW]], %[[RB]]
+// CHECK: %[[LOADROW:.*]] = arith.select %[[ACTIVE]], %[[ROW]], %[[BOUNDS]]#0
 // CHECK: memref.load %[[X]]
-// CHECK: scf.for %[[J0:.*]] = %[[FIRST]] to %[[LAST]] step %c64 iter_args
+// CHECK: scf.for %[[R:.*]] = %[[BOUNDS]]#2 to %[[BOUNDS]]#3 step %c1 iter_args
+// CHECK: %[[SPAN:.*]]:2 = scf.if %[[ISRANGES]] -> (index, index) {
+// CHECK: memref.load %[[COLRANGES]]
+// CHECK: scf.yield %[[FIRST]], %[[LAST]]
+// CHECK: scf.for %[[J0:.*]] = %[[SPAN]]#0 to %[[SPAN]]#1 step %c64 iter_args
 // CHECK: %[[COL:.*]] = arith.addi %[[J0]], %[[T]]
 // CHECK: scf.if
 // CHECK: memref.load %[[Y]]
@@ -85,7 +99,7 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 
 // argmin over i: the roles swap (y is the row variable, x is staged) and the
 // index output is stored as i64.
-// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:[^:]*]]: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi64>)
+// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:[^:]*]]: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>)
 // CHECK-SAME: workgroup(%{{.*}} : memref<128xf64, #gpu.address_space<workgroup>>)
 // CHECK: gpu.barrier
 // CHECK: } else {
