@@ -272,7 +272,7 @@ struct KernelInterface {
 };
 
 /// The raw state of one row of the kernel of `reduce`: what the Accumulator
-/// of its kind holds, in the accumulator type that keops-tile-reductions and
+/// of its kind holds, in the accumulator type that convert-keops-to-cpu and
 /// convert-keops-to-gpu pick (float32 for float16 formulas).
 KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
                              const ::keops::CompileOptions &options) {

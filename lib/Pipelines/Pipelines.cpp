@@ -8,7 +8,7 @@
 // This file implements the named pipelines:
 //
 //   keops.grad --keops-autodiff--> formula ops
-//   keops.reduce --keops-tile-reductions--> scf/vector/arith/math/memref
+//   keops.reduce --convert-keops-to-cpu--> scf/vector/arith/math/memref
 //     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
 //     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
 //   keops.reduce --convert-keops-to-gpu--> gpu.module { gpu.func kernels }
@@ -44,7 +44,7 @@ using namespace mlir;
 
 void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
                                     const KeOpsToCPUPipelineOptions &options) {
-  KeOpsTileReductionsPassOptions tiling;
+  ConvertKeOpsToCPUPassOptions tiling;
   tiling.lanes = options.lanes;
   tiling.tileJ = options.tileJ;
   tiling.rowsPerBlock = options.rowsPerBlock;
@@ -54,7 +54,7 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createKeOpsTileReductionsPass(tiling));
+  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(tiling));
   // Bottom-up: the tiled loops carry one iter_arg per component and row, and
   // the top-down worklist revisits them superlinearly (30x slower at D=100).
   pm.addPass(createCanonicalizerPass(

@@ -23,6 +23,38 @@
 using namespace mlir;
 using namespace mlir::keops;
 
+namespace {
+
+/// keops.reduce over i == keops.reduce over j with i and j swapped.
+struct ReduceOverJ final : OpRewritePattern<ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getAxis() == Axis::j)
+      return rewriter.notifyMatchFailure(op, "already reduces over j");
+    MLIRContext *ctx = op.getContext();
+    llvm::SmallVector<Attribute> swapped;
+    for (unsigned k = 0, e = op.getInputs().size(); k < e; ++k) {
+      Category c = op.getCategory(k);
+      swapped.push_back(CategoryAttr::get(
+          ctx, c == Category::i   ? Category::j
+               : c == Category::j ? Category::i
+                                  : c));
+    }
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setAxis(Axis::j);
+      op.setCategoriesAttr(ArrayAttr::get(ctx, swapped));
+    });
+    return success();
+  }
+};
+
+} // namespace
+
+void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
+  patterns.add<ReduceOverJ>(patterns.getContext());
+}
+
 FailureOr<ReduceOp> keops::getKernelReduce(func::FuncOp func,
                                            llvm::StringRef passName) {
   llvm::SmallVector<ReduceOp> reduces(func.getOps<ReduceOp>());

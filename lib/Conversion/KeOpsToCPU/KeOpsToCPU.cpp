@@ -1,11 +1,11 @@
-//===- TileReductions.cpp - Tile keops.reduce into a kernel -----*- C++ -*-===//
+//===- KeOpsToCPU.cpp - Lower keops.reduce to CPU kernels -------*- C++ -*-===//
 //
 // This file is licensed under the MIT License.
 // SPDX-License-Identifier: MIT
 //
 //===----------------------------------------------------------------------===//
 //
-// This file implements keops-tile-reductions:
+// This file implements convert-keops-to-cpu:
 //
 //   func(tensors) { keops.reduce over i|j }
 //     --reduce over j--> func(tensors) { keops.reduce over j }
@@ -20,59 +20,23 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "keops/Conversion/Passes.h"
+
 #include "keops/Dialect/KeOps/Transforms/Accumulator.h"
 #include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
-#include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::keops {
-#define GEN_PASS_DEF_KEOPSTILEREDUCTIONSPASS
-#include "keops/Dialect/KeOps/Transforms/Passes.h.inc"
+#define GEN_PASS_DEF_CONVERTKEOPSTOCPUPASS
+#include "keops/Conversion/Passes.h.inc"
 } // namespace mlir::keops
 
 using namespace mlir;
 using namespace mlir::keops;
-
-//===----------------------------------------------------------------------===//
-// Patterns
-//===----------------------------------------------------------------------===//
-
-namespace {
-
-/// keops.reduce over i == keops.reduce over j with i and j swapped.
-struct ReduceOverJ final : OpRewritePattern<ReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ReduceOp op,
-                                PatternRewriter &rewriter) const override {
-    if (op.getAxis() == Axis::j)
-      return rewriter.notifyMatchFailure(op, "already reduces over j");
-    MLIRContext *ctx = op.getContext();
-    llvm::SmallVector<Attribute> swapped;
-    for (unsigned k = 0, e = op.getInputs().size(); k < e; ++k) {
-      Category c = op.getCategory(k);
-      swapped.push_back(CategoryAttr::get(
-          ctx, c == Category::i   ? Category::j
-               : c == Category::j ? Category::i
-                                  : c));
-    }
-    rewriter.modifyOpInPlace(op, [&] {
-      op.setAxis(Axis::j);
-      op.setCategoriesAttr(ArrayAttr::get(ctx, swapped));
-    });
-    return success();
-  }
-};
-
-} // namespace
-
-void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
-  patterns.add<ReduceOverJ>(patterns.getContext());
-}
 
 //===----------------------------------------------------------------------===//
 // Kernel emission
@@ -461,8 +425,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
 
 namespace {
 
-struct KeOpsTileReductionsPass final
-    : keops::impl::KeOpsTileReductionsPassBase<KeOpsTileReductionsPass> {
+struct ConvertKeOpsToCPUPass final
+    : keops::impl::ConvertKeOpsToCPUPassBase<ConvertKeOpsToCPUPass> {
   using Base::Base;
 
   /// Rows share the column loads only while their variables and results
@@ -488,7 +452,7 @@ struct KeOpsTileReductionsPass final
     if (func.getOps<ReduceOp>().empty())
       return;
     FailureOr<ReduceOp> kernelReduce =
-        getKernelReduce(func, "keops-tile-reductions");
+        getKernelReduce(func, "convert-keops-to-cpu");
     if (failed(kernelReduce))
       return signalPassFailure();
     ReduceOp reduce = *kernelReduce;
