@@ -38,6 +38,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/xxhash.h"
 
 #include <chrono>
 #include <map>
@@ -214,6 +215,19 @@ std::string optionsKey(const ::keops::CompileOptions &options) {
               : std::string());
 }
 
+/// Gives the kernel function of a canonical module its symbol:
+/// keops_<16 hex digits of a hash of the canonical IR and the options>, the
+/// same in every process, unique across kernels (for libraries of several).
+std::string nameKernel(ModuleOp module, const std::string &canonical,
+                       const ::keops::CompileOptions &options) {
+  std::string symbol =
+      "keops_" +
+      llvm::utohexstr(llvm::xxh3_64bits(canonical + "|" + optionsKey(options)),
+                      /*LowerCase=*/true, /*Width=*/16);
+  (*module.getOps<func::FuncOp>().begin()).setSymName(symbol);
+  return symbol;
+}
+
 /// Imports and canonicalizes a formula.
 llvm::Expected<OwningOpRef<ModuleOp>>
 importCanonical(MLIRContext &context, const std::string &formula,
@@ -388,6 +402,7 @@ ptxCode(ModuleOp module, const std::string &canonical,
       cache->remove(key);
     }
   }
+  nameKernel(module, canonical, options);
   auto code = lowerToPtx(module, options, options.gpuArch);
   if (code && cache->isEnabled())
     cache->store(key, serialize(*code));
@@ -400,6 +415,7 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                    const ::keops::CompileOptions &options,
                    const KernelInterface &interface, bool &fromDisk);
 
+
 /// The machine code of a canonical module: from the on-disk cache when it
 /// holds a valid entry, else lowered, JIT-compiled and stored there.
 llvm::Expected<::keops::detail::JitCode>
@@ -409,11 +425,12 @@ machineCode(ModuleOp module, const std::string &canonical,
   std::shared_ptr<const DiskCache> cache = DiskCache::current();
   const DiskCache &disk = *cache;
   std::string key;
+  std::string symbol = nameKernel(module, canonical, options);
   fromDisk = false;
   if (disk.isEnabled()) {
     key = DiskCache::key({canonical, optionsKey(options), codeGeneratorId()});
     if (std::optional<std::string> object = disk.load(key)) {
-      auto code = loadObject(*object);
+      auto code = loadObject(*object, symbol);
       if (code) {
         fromDisk = true;
         return code;
@@ -427,7 +444,8 @@ machineCode(ModuleOp module, const std::string &canonical,
   if (failed(pm.run(module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
   std::string object;
-  auto code = jitModule(module, disk.isEnabled() ? &object : nullptr);
+  auto code =
+      jitModule(module, symbol, disk.isEnabled() ? &object : nullptr);
   if (code && disk.isEnabled())
     disk.store(key, object);
   return code;
@@ -639,6 +657,9 @@ buildGpuKernelBundle(const std::string &formula,
   if (!module)
     return module.takeError();
   KernelInterface interface = describeKernel(**module, options);
+  std::string canonical;
+  llvm::raw_string_ostream(canonical) << **module;
+  nameKernel(**module, canonical, options);
   auto code = detail::lowerToPtx(**module, options, options.gpuArch);
   if (!code)
     return code.takeError();

@@ -31,9 +31,6 @@ using namespace mlir;
 namespace keops::detail {
 namespace {
 
-/// The packed wrapper that ExecutionEngine generates for the entry point.
-constexpr const char *kPackedEntry = "_mlir__mlir_ciface_keops_kernel";
-
 void initializeNativeTarget() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -64,7 +61,8 @@ std::string codeGeneratorId() {
   return id;
 }
 
-llvm::Expected<JitCode> jitModule(ModuleOp module, std::string *object) {
+llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
+                                  std::string *object) {
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
@@ -82,7 +80,7 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, std::string *object) {
                                         std::move(*targetMachine));
   if (!engine)
     return engine.takeError();
-  auto entry = (*engine)->lookupPacked("_mlir_ciface_keops_kernel");
+  auto entry = (*engine)->lookupPacked(("_mlir_ciface_" + name).str());
   if (!entry)
     return entry.takeError();
   if (object) {
@@ -102,7 +100,8 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, std::string *object) {
                  [](void *p) { delete static_cast<ExecutionEngine *>(p); }};
 }
 
-llvm::Expected<JitCode> loadObject(llvm::StringRef object) {
+llvm::Expected<JitCode> loadObject(llvm::StringRef object,
+                                   llvm::StringRef name) {
   initializeNativeTarget();
   auto jit = llvm::orc::LLJITBuilder().create();
   if (!jit)
@@ -116,7 +115,8 @@ llvm::Expected<JitCode> loadObject(llvm::StringRef object) {
   if (llvm::Error error = (*jit)->addObjectFile(
           llvm::MemoryBuffer::getMemBufferCopy(object, "keops-kernel.o")))
     return std::move(error);
-  auto entry = (*jit)->lookup(kPackedEntry);
+  // The packed wrapper that ExecutionEngine generates for the entry point.
+  auto entry = (*jit)->lookup(("_mlir__mlir_ciface_" + name).str());
   if (!entry)
     return entry.takeError();
   return JitCode{entry->toPtr<void (*)(void **)>(), jit->release(),

@@ -29,12 +29,16 @@ struct JitCode {
   void (*release)(void *);
 };
 
-/// JIT-compiles `module` (LLVM dialect, host target, O3); when `object` is
-/// not null, also returns the object file of the code.
-llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, std::string *object);
+/// JIT-compiles `module` (LLVM dialect, host target, O3) whose kernel
+/// function is `name`; when `object` is not null, also returns the object
+/// file of the code.
+llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, llvm::StringRef name,
+                                  std::string *object);
 
-/// Links an object file returned by jitModule into a new JIT.
-llvm::Expected<JitCode> loadObject(llvm::StringRef object);
+/// Links an object file returned by jitModule for kernel `name` into a new
+/// JIT.
+llvm::Expected<JitCode> loadObject(llvm::StringRef object,
+                                   llvm::StringRef name);
 
 /// The width in bytes of the host's widest vector registers: 64 with
 /// AVX-512, 32 with AVX, else 16 (SSE, NEON).

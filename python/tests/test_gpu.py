@@ -168,6 +168,16 @@ def test_gpu_check_bundle_reaches_the_runtime():
         check=True, capture_output=True, text=True).stdout)
     assert bundle["abi_version"] == 2 and bundle["block_size"] == 256
     assert ".entry " + bundle["entry"] in bundle["ptx"]
+    # Kernel symbols are unique per formula and options, and stable.
+    def entry(*args):
+        return json.loads(subprocess.run(
+            [os.path.join(root, "build", "bin", "keops-run"), *args, "--emit=bundle"],
+            check=True, capture_output=True, text=True).stdout)["entry"]
+    gauss = ["--formula", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)", *aliases]
+    assert entry(*gauss) == bundle["entry"]
+    assert entry(*gauss, "--dtype", "float64") != bundle["entry"]
+    assert entry("--formula", "Sum_Reduction(SqDist(x,y)*b,0)", *aliases) != bundle["entry"]
+    assert bundle["entry"].startswith("keops_") and len(bundle["entry"]) == 22
     rt = check.Runtime(os.path.join(root, "build", "lib", "libKeOpsRuntime.so"))
     if not keops.config.gpu_available:
         with pytest.raises(RuntimeError, match="^no GPU: "):
