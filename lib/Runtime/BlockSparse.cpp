@@ -126,8 +126,8 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                 for (int64_t r = cluster.first; r < cluster.last; ++r)
                   call(item.rowBegin, item.rowEnd, args.col_ranges[2 * r],
                        args.col_ranges[2 * r + 1], cols,
-                       r == cluster.first ? KernelMode::Raw
-                                          : KernelMode::Resume,
+                       r == cluster.first ? KEOPS_RT_MODE_RAW
+                                          : KEOPS_RT_MODE_RESUME,
                        0, rows);
                 call.merge(item.rowBegin, item.rowEnd, 1, rows);
               });

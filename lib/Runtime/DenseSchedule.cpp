@@ -93,7 +93,7 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
       worker.split = split;
     }
     (*worker.call)(begin, std::min(rows, begin + block), colBegin, colEnd,
-                   colEnd - colBegin, KernelMode::Raw, split, rows);
+                   colEnd - colBegin, KEOPS_RT_MODE_RAW, split, rows);
   });
   parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
     int64_t begin = item * block;

@@ -107,7 +107,8 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
   }
   int64_t block = kernel.gpu->blockSize;
   int64_t blocks = (what.rowEnd - what.rowBegin + block - 1) / block;
-  unsigned gridY = what.mode == 1 ? static_cast<unsigned>(what.splits) : 1;
+  unsigned gridY =
+      what.mode == KEOPS_RT_MODE_RAW ? static_cast<unsigned>(what.splits) : 1;
   return cuda.check(
       cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), gridY, 1,
                           static_cast<unsigned>(block), 1, 1, 0, nullptr,
@@ -172,8 +173,10 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
       return status;
   } else {
     int64_t splitColumns = (cols + splits - 1) / splits;
-    Launch raw{rowBegin, rowEnd, cols, 1, splits, splitColumns, rows};
-    Launch merge{rowBegin, rowEnd, cols, 2, splits, splitColumns, rows};
+    Launch raw{rowBegin, rowEnd, cols, KEOPS_RT_MODE_RAW, splits, splitColumns,
+               rows};
+    Launch merge{rowBegin, rowEnd, cols, KEOPS_RT_MODE_MERGE, splits,
+                 splitColumns, rows};
     if (keops_rt_status_t status =
             launch(cuda, kernel, function, raw, buffers))
       return status;
@@ -234,7 +237,8 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
                              2 * args.num_col_ranges));
   // One block per table row: rows below are the launch's grid only.
   int64_t numBlocks = static_cast<int64_t>(blocks.size() / 4);
-  Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols, 4};
+  Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols,
+                KEOPS_RT_MODE_RANGES};
   if (keops_rt_status_t status =
           launch(cuda, kernel, function, sparse, buffers))
     return status;

@@ -67,9 +67,6 @@ inline keops_rt_buffer_t bufferOf(void *data, int64_t size) {
   return {data, data, 0, size, 1};
 }
 
-/// The modes of a CPU kernel (see the kernel ABI in KeOpsRuntime.h).
-enum class KernelMode : int64_t { Finalize = 0, Raw = 1, Merge = 2, Resume = 3 };
-
 /// Raw accumulator states of `slots` rows for `kernel`.
 struct StateBuffers {
   StateBuffers(const keops_rt_kernel_s &kernel, int64_t slots);
@@ -98,7 +95,8 @@ public:
   /// use state slots split * slab + row.
   void operator()(int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
                   int64_t colEnd, int64_t ld,
-                  KernelMode mode = KernelMode::Finalize, int64_t split = 0,
+                  keops_rt_mode_t mode = KEOPS_RT_MODE_FINALIZE,
+                  int64_t split = 0,
                   int64_t slab = 0);
   /// Merges the states of `splits` slabs of `slab` rows and finalizes rows
   /// [rowBegin, rowEnd).

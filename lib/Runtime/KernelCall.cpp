@@ -52,7 +52,7 @@ void KernelCall::useStates(StateBuffers &states) {
 
 void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
                             int64_t colBegin, int64_t colEnd, int64_t ld,
-                            KernelMode mode, int64_t split, int64_t slab) {
+                            keops_rt_mode_t mode, int64_t split, int64_t slab) {
   int64_t values[9] = {rowBegin, rowEnd, colBegin, colEnd, ld,
                        static_cast<int64_t>(mode), split, 1, slab};
   std::copy(std::begin(values), std::end(values), scalars);
@@ -62,7 +62,7 @@ void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
 void KernelCall::merge(int64_t rowBegin, int64_t rowEnd, int64_t splits,
                        int64_t slab) {
   int64_t values[9] = {rowBegin, rowEnd, 0, 0, 0,
-                       static_cast<int64_t>(KernelMode::Merge), 0, splits,
+                       static_cast<int64_t>(KEOPS_RT_MODE_MERGE), 0, splits,
                        slab};
   std::copy(std::begin(values), std::end(values), scalars);
   entry(packed.data());

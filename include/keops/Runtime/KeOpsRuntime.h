@@ -107,6 +107,15 @@ typedef struct {
 
 typedef void (*keops_rt_cpu_entry_t)(void **args);
 
+/* The `mode` argument of kernels (see the kernel ABIs). */
+typedef enum {
+  KEOPS_RT_MODE_FINALIZE = 0, /* reduce, finalize into the outputs */
+  KEOPS_RT_MODE_RAW = 1,      /* reduce, store the raw states */
+  KEOPS_RT_MODE_MERGE = 2,    /* merge the raw states of the splits, finalize */
+  KEOPS_RT_MODE_RESUME = 3,   /* reduce, merge with the stored state (CPU) */
+  KEOPS_RT_MODE_RANGES = 4,   /* block-sparse, from the block table (GPU) */
+} keops_rt_mode_t;
+
 /* The version of the kernel ABI below that this runtime implements. */
 #define KEOPS_RT_KERNEL_ABI_VERSION 2
 

@@ -24,6 +24,7 @@
 
 #include "keops/Dialect/KeOps/Transforms/Accumulator.h"
 #include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -43,11 +44,6 @@ using namespace mlir::keops;
 //===----------------------------------------------------------------------===//
 
 namespace {
-
-/// The `mode` argument of a kernel (see Passes.td).
-constexpr int64_t kRawMode = 1;
-constexpr int64_t kMergeMode = 2;
-constexpr int64_t kResumeMode = 3;
 
 /// Emits the kernel of one keops.reduce (over j) into a new entry block.
 class KernelEmitter {
@@ -332,9 +328,9 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
   // Raw mode keeps the state for a merge across column splits; resume mode
   // first merges the state already in the slot (a later column range).
   Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                    index(b, kRawMode));
+                                    index(b, KEOPS_RT_MODE_RAW));
   Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
-                                       mode, index(b, kResumeMode));
+                                       mode, index(b, KEOPS_RT_MODE_RESUME));
   scf::IfOp::create(
       b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
       [&](OpBuilder &b, Location) {
@@ -388,7 +384,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
             entry.getArgument(10 + numInputs + numResults), entry.getArgument(8)};
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                      index(b, kMergeMode));
+                                      index(b, KEOPS_RT_MODE_MERGE));
   auto modes = scf::IfOp::create(
       b, loc(), merge,
       [&](OpBuilder &b, Location) {

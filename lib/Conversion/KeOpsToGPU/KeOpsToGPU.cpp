@@ -26,6 +26,7 @@
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
@@ -38,12 +39,6 @@ using namespace mlir;
 using namespace mlir::keops;
 
 namespace {
-
-/// The `mode` argument of a kernel (as on the CPU: see the runtime's ABI;
-/// ranges: block-sparse).
-constexpr int64_t kRawMode = 1;
-constexpr int64_t kMergeMode = 2;
-constexpr int64_t kRangesMode = 4;
 
 /// The launch geometry of one kernel.
 struct GpuTiling {
@@ -317,7 +312,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
     return arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                  index(b, value));
   };
-  Value ranges = isMode(kRangesMode);
+  Value ranges = isMode(KEOPS_RT_MODE_RANGES);
   // The block's rows and column ranges: from the block table when
   // block-sparse, else rows [row_begin + block * B, ...) over one range.
   Type indexType = b.getIndexType();
@@ -351,7 +346,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   // thread of the block must reach the barriers.
   Value active = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
                                        row, bounds.getResult(1));
-  Value merge = isMode(kMergeMode), raw = isMode(kRawMode);
+  Value merge = isMode(KEOPS_RT_MODE_MERGE), raw = isMode(KEOPS_RT_MODE_RAW);
 
   // Merge mode: each thread merges its row's states of every split.
   auto modes = scf::IfOp::create(
