@@ -117,14 +117,25 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     ```
     gpu.module @keops_kernels {
       gpu.func @f(%row_begin: index, %row_end: index, %col_begin: index,
-                  %col_end: index, %in0: memref<?xT>, ..., %out0: memref<?xT>, ...)
+                  %col_end: index, %mode: index, %splits: index,
+                  %split_columns: index, %slab: index,
+                  %in0: memref<?xT>, ..., %out0: memref<?xT>, ...,
+                  %state_floats: memref<?xA>, %state_ints: memref<?xi64>,
+                  %block_table: memref<?xi64>, %col_ranges: memref<?xi64>)
           workgroup(%tile: memref<(B * Dj) x T, #gpu.address_space<workgroup>>)
           kernel attributes {known_block_size = array<i32: B, 1, 1>, keops.kernel}
     }
     ```
     Every variable and output is row-major (row r, component d at r * D + d);
     parameters hold their D values; outputs use the absolute row index. The
-    runtime launches ceil((row_end - row_begin) / B) blocks of B threads.
+    runtime launches ceil((row_end - row_begin) / B) x Y blocks of B
+    threads. `mode` (keops_rt_mode_t): 0 finalizes; 1 (raw, Y = splits)
+    reduces over column split y (`split_columns` columns) and stores the
+    states at slot y * slab + row; 2 (merge) merges the slots of the splits
+    and finalizes; 4 (block-sparse) takes block b's rows and column ranges
+    from row b of `block_table` (row begin, row end, first and last range)
+    and walks those ranges of `col_ranges`. float16 formulas accumulate in
+    float32.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
