@@ -94,6 +94,10 @@ TEST_F(KernelApiTest, RejectsBadCompileRequests) {
   EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, half)),
             "float16 runs on the GPU only (backend 'gpu'), and the backend is "
             "'cpu'");
+  keops::CompileOptions loops;
+  loops.featureLoopMinDim = -1;
+  EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, loops)),
+            "feature_loop_min_dim must be >= 0");
   keops::CompileOptions bfloat;
   bfloat.dtype = "bfloat16";
   EXPECT_EQ(errorOf(keops::compile(kFormula, kAliases, bfloat)),
