@@ -48,6 +48,9 @@ def _has_gpu():
             and count.value > 0)
 
 
+config.substitutions.append(
+    ("%fake_cuda", os.path.join(config.keops_obj_root, "test", "fake-cuda")))
+
 # GPU execution tests run only where a GPU is usable.
 if _has_gpu():
     config.available_features.add("gpu")
