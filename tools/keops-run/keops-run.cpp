@@ -97,6 +97,10 @@ cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size", cl::init(256), cl::cat(category),
     cl::desc("GPU threads per block, a multiple of 32 (also the columns of "
              "a j-tile)"));
+cl::opt<int64_t> rowsPerBlock(
+    "rows-per-block", cl::init(2), cl::cat(category),
+    cl::desc("CPU: rows computed together, sharing each load of the reduced "
+             "variables"));
 cl::opt<int> device("device", cl::init(-1), cl::cat(category),
                     cl::desc("Run on this GPU only (default: all)"));
 cl::list<std::string> inputs(
@@ -246,6 +250,7 @@ int main(int argc, char **argv) {
                                               : "auto";
   options.gpuArch = gpuArch;
   options.gpuBlockSize = gpuBlockSize;
+  options.rowsPerBlock = rowsPerBlock;
 
   if (emit == Emit::Mlir) {
     mlir::DialectRegistry registry;
