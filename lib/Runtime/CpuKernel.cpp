@@ -24,9 +24,7 @@
 using keops::rt::bufferOf;
 using keops::rt::invalidArgument;
 
-namespace {
-
-const char *dtypeName(keops_rt_dtype_t dtype) {
+extern "C" const char *keops_rt_dtype_name(keops_rt_dtype_t dtype) {
   switch (dtype) {
   case KEOPS_RT_FLOAT32:
     return "float32";
@@ -39,6 +37,8 @@ const char *dtypeName(keops_rt_dtype_t dtype) {
   }
   return "unknown dtype";
 }
+
+namespace {
 
 const char *categoryName(keops_rt_category_t category) {
   return category == KEOPS_RT_CATEGORY_I   ? "i"
@@ -59,8 +59,8 @@ keops_rt_status_t checkArray(const keops_rt_array_t &array,
                              keops_rt_dtype_t dtype, int64_t rows,
                              int64_t cols) {
   if (array.dtype != dtype)
-    return invalidArgument(what + " must be " + dtypeName(dtype) + ", got " +
-                           dtypeName(array.dtype));
+    return invalidArgument(what + " must be " + keops_rt_dtype_name(dtype) + ", got " +
+                           keops_rt_dtype_name(array.dtype));
   if (array.cols != cols || (rows >= 0 && array.rows != rows))
     return invalidArgument(
         what + " must have shape (" +

@@ -93,13 +93,6 @@ keops_rt_memory_t memoryOf(const std::vector<Array> &arrays, int32_t &device) {
   return cuda ? KEOPS_RT_MEMORY_DEVICE : KEOPS_RT_MEMORY_HOST;
 }
 
-const char *dtypeName(keops_rt_dtype_t dtype) {
-  return dtype == KEOPS_RT_FLOAT32   ? "float32"
-         : dtype == KEOPS_RT_FLOAT64 ? "float64"
-         : dtype == KEOPS_RT_FLOAT16 ? "float16"
-                                     : "int64";
-}
-
 } // namespace
 
 NB_MODULE(_C, m) {
@@ -120,7 +113,7 @@ NB_MODULE(_C, m) {
                    [](const keops::Kernel &k) {
                      std::vector<std::tuple<std::string, int64_t>> result;
                      for (const keops::KernelOutput &output : k.getOutputs())
-                       result.emplace_back(dtypeName(output.dtype), output.dim);
+                       result.emplace_back(keops_rt_dtype_name(output.dtype), output.dim);
                      return result;
                    },
                    "(dtype, dim) of each result")

@@ -151,13 +151,6 @@ double elapsedMs(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-const char *dtypeName(keops_rt_dtype_t type) {
-  return type == KEOPS_RT_FLOAT32   ? "float32"
-         : type == KEOPS_RT_FLOAT64 ? "float64"
-         : type == KEOPS_RT_FLOAT16 ? "float16"
-                                    : "int64";
-}
-
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string text = "(";
   for (size_t k = 0; k < shape.size(); ++k)
@@ -346,8 +339,8 @@ int main(int argc, char **argv) {
     if (array->dtype != k.getDtype())
       return fail(llvm::formatv("--input {0}: the file holds {1} but the "
                                 "kernel is compiled for {2} (see --dtype)",
-                                name, dtypeName(array->dtype),
-                                dtypeName(k.getDtype())));
+                                name, keops_rt_dtype_name(array->dtype),
+                                keops_rt_dtype_name(k.getDtype())));
     // (rows, D); a parameter may be (D,), a variable of dimension 1 (rows,).
     const auto &shape = array->shape;
     bool isParam = variable.category == KEOPS_RT_CATEGORY_PARAM;
@@ -489,7 +482,7 @@ int main(int argc, char **argv) {
         k.getBackend());
     for (const keops_rt_array_t &output : outputs)
       llvm::outs() << llvm::formatv("  output   ({0}, {1}) {2}\n", output.rows,
-                                    output.cols, dtypeName(output.dtype));
+                                    output.cols, keops_rt_dtype_name(output.dtype));
     if (maxRelErr)
       llvm::outs() << llvm::formatv(
           "  check    max_rel_err {0:e2} on {1} rows (tolerance {2:e0}): {3}\n",

@@ -90,6 +90,9 @@ typedef enum {
   KEOPS_RT_FLOAT16 = 3, /* GPU kernels only */
 } keops_rt_dtype_t;
 
+/* "float32", "float64", "int64", "float16" (or "unknown dtype"). */
+KEOPS_RT_EXPORT const char *keops_rt_dtype_name(keops_rt_dtype_t dtype);
+
 typedef enum {
   KEOPS_RT_CATEGORY_I = 0,
   KEOPS_RT_CATEGORY_J = 1,
