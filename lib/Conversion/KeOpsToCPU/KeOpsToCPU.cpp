@@ -148,13 +148,7 @@ llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
 
 void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
                                       Value row) {
-  Block &body = reduce.getBody().front();
-  for (unsigned k = 0; k < inputs.size(); ++k) {
-    if (reduce.getCategory(k) != category)
-      continue;
-    values[body.getArgument(k)] = loadRowComponents(b, loc(), reduce, k,
-                                                     inputs[k], row, laneType);
-  }
+  loadRowVariables(b, loc(), reduce, category, inputs, row, laneType, values);
 }
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,

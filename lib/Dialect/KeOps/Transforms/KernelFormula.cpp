@@ -261,6 +261,17 @@ Components keops::loadRowComponents(OpBuilder &b, Location loc,
   return components;
 }
 
+void keops::loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
+                             Category category, llvm::ArrayRef<Value> buffers,
+                             Value row, Type laneType,
+                             llvm::DenseMap<Value, Components> &values) {
+  Block &body = reduce.getBody().front();
+  for (unsigned k = 0; k < buffers.size(); ++k)
+    if (reduce.getCategory(k) == category)
+      values[body.getArgument(k)] =
+          loadRowComponents(b, loc, reduce, k, buffers[k], row, laneType);
+}
+
 void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                          const State &state, Value row,
                          llvm::ArrayRef<Value> outputs) {

@@ -64,6 +64,13 @@ Components loadRowComponents(OpBuilder &b, Location loc, ReduceOp reduce,
                              unsigned k, Value buffer, Value row,
                              Type laneType);
 
+/// Sets `values` of the region arguments of every input of `category` to
+/// their components at `row` (null: parameters) of `buffers[k]`.
+void loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
+                      Category category, llvm::ArrayRef<Value> buffers,
+                      Value row, Type laneType,
+                      llvm::DenseMap<Value, Components> &values);
+
 /// Finalizes a width-1 `state` and stores the results of output row `row`
 /// (row-major, converted to the output element types).
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
