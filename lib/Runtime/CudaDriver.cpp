@@ -101,7 +101,7 @@ keops_rt_status_t CudaDriver::check(CUresult result,
                         (text ? std::string(" (") + text + ")" : ""));
 }
 
-keops_rt_status_t CudaDriver::useDevice(int device) const {
+keops_rt_status_t CudaDriver::device(int device, CUdevice &handle) const {
   int count = 0;
   if (keops_rt_status_t status =
           check(cuDeviceGetCount(&count), "cuDeviceGetCount"))
@@ -110,9 +110,13 @@ keops_rt_status_t CudaDriver::useDevice(int device) const {
     return invalidArgument("GPU device " + std::to_string(device) +
                            " does not exist (" + std::to_string(count) +
                            " device" + (count == 1 ? "" : "s") + ")");
+  return check(cuDeviceGet(&handle, device), "cuDeviceGet");
+}
+
+keops_rt_status_t CudaDriver::useDevice(int device) const {
   CUdevice handle;
   CUcontext context;
-  if (keops_rt_status_t status = check(cuDeviceGet(&handle, device), "cuDeviceGet"))
+  if (keops_rt_status_t status = this->device(device, handle))
     return status;
   if (keops_rt_status_t status = check(
           cuDevicePrimaryCtxRetain(&context, handle), "cuDevicePrimaryCtxRetain"))

@@ -61,6 +61,10 @@ struct CudaDriver {
   /// A status for a failed call `what`, or null when `result` is success.
   keops_rt_status_t check(CUresult result, const std::string &what) const;
 
+  /// The handle of device number `device`; an error naming the devices
+  /// there are when it does not exist.
+  keops_rt_status_t device(int device, CUdevice &handle) const;
+
   /// Makes the primary context of `device` current on this thread.
   keops_rt_status_t useDevice(int device) const;
 };

@@ -40,6 +40,15 @@ using namespace mlir::keops;
 
 namespace {
 
+/// The total dimension of the reduced variables of `reduce` (over j).
+int64_t reducedDims(ReduceOp reduce) {
+  int64_t dims = 0;
+  for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
+    if (reduce.getCategory(k) == Category::j)
+      dims += getInputDim(reduce, k);
+  return dims;
+}
+
 /// The launch geometry of one kernel.
 struct GpuTiling {
   int64_t blockSize;
@@ -135,10 +144,7 @@ llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
 }
 
 llvm::SmallVector<Type> GpuKernelEmitter::workgroupTypes() {
-  int64_t dims = 0;
-  for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
-    if (reduce.getCategory(k) == Category::j)
-      dims += getInputDim(reduce, k);
+  int64_t dims = reducedDims(reduce);
   if (!tiling.staged || dims == 0)
     return {};
   auto workgroup = gpu::AddressSpaceAttr::get(
@@ -433,11 +439,8 @@ struct ConvertKeOpsToGPUPass final
   /// The block size for `reduce`: shrunk by warps until its j-tile fits in
   /// the workgroup memory budget, else unstaged.
   GpuTiling tilingFor(ReduceOp reduce) const {
-    int64_t bytesPerColumn = 0;
-    for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
-      if (reduce.getCategory(k) == Category::j)
-        bytesPerColumn += getInputDim(reduce, k) *
-                          getFormulaElementType(reduce).getWidth() / 8;
+    int64_t bytesPerColumn =
+        reducedDims(reduce) * getFormulaElementType(reduce).getWidth() / 8;
     int64_t size = blockSize;
     while (size > 32 && size * bytesPerColumn > maxWorkgroupBytes)
       size -= 32;
