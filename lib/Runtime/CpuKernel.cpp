@@ -24,6 +24,10 @@
 using keops::rt::bufferOf;
 using keops::rt::invalidArgument;
 
+extern "C" size_t keops_rt_dtype_size(keops_rt_dtype_t dtype) {
+  return dtype == KEOPS_RT_FLOAT16 ? 2 : dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
+}
+
 extern "C" const char *keops_rt_dtype_name(keops_rt_dtype_t dtype) {
   switch (dtype) {
   case KEOPS_RT_FLOAT32:

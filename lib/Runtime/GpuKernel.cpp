@@ -131,8 +131,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     return status;
   CUdevice handle;
   int processors = 0;
-  if (keops_rt_status_t status = cuda.check(
-          cuda.cuDeviceGet(&handle, device), "cuDeviceGet"))
+  if (keops_rt_status_t status = cuda.device(device, handle))
     return status;
   if (keops_rt_status_t status = cuda.check(
           cuda.cuDeviceGetAttribute(&processors, kMultiprocessorCount, handle),
@@ -149,7 +148,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
   DeviceBuffers memory(cuda);
   keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
   if (splits > 1) {
-    size_t floatSize = dtypeSize(kernel.stateDtype);
+    size_t floatSize = keops_rt_dtype_size(kernel.stateDtype);
     CUdeviceptr f, i;
     if (keops_rt_status_t status =
             memory.allocate(splits * rows * kernel.stateFloats * floatSize, f))
@@ -257,7 +256,7 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
     return status;
   DeviceBuffers memory(cuda);
   std::vector<keops_rt_buffer_t> buffers;
-  size_t size = dtypeSize(kernel.dtype);
+  size_t size = keops_rt_dtype_size(kernel.dtype);
   for (size_t k = 0; k < kernel.categories.size(); ++k) {
     const keops_rt_array_t &array = args.inputs[k];
     bool sliced = kernel.categories[k] == kernel.rowCategory;
@@ -278,7 +277,7 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
   }
   std::vector<std::pair<CUdeviceptr, size_t>> outputs;
   for (size_t k = 0; k < kernel.outputDims.size(); ++k) {
-    size_t outSize = dtypeSize(kernel.outputDtypes[k]);
+    size_t outSize = keops_rt_dtype_size(kernel.outputDtypes[k]);
     int64_t dim = kernel.outputDims[k];
     CUdeviceptr p;
     if (keops_rt_status_t status =
@@ -430,17 +429,8 @@ keops_rt_status_t keops_rt_gpu_device_info(int32_t device, char *name,
   const CudaDriver *cuda = CudaDriver::get(reason);
   if (!cuda)
     return noGpu(reason);
-  int count = 0;
-  if (keops_rt_status_t status =
-          cuda->check(cuda->cuDeviceGetCount(&count), "cuDeviceGetCount"))
-    return status;
-  if (device < 0 || device >= count)
-    return invalidArgument("GPU device " + std::to_string(device) +
-                           " does not exist (" + std::to_string(count) +
-                           " devices)");
   CUdevice handle;
-  if (keops_rt_status_t status =
-          cuda->check(cuda->cuDeviceGet(&handle, device), "cuDeviceGet"))
+  if (keops_rt_status_t status = cuda->device(device, handle))
     return status;
   if (name && nameSize > 0)
     if (keops_rt_status_t status = cuda->check(

@@ -59,10 +59,6 @@ struct keops_rt_kernel_s {
 
 namespace keops::rt {
 
-inline size_t dtypeSize(keops_rt_dtype_t dtype) {
-  return dtype == KEOPS_RT_FLOAT16 ? 2 : dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
-}
-
 inline keops_rt_buffer_t bufferOf(void *data, int64_t size) {
   return {data, data, 0, size, 1};
 }

@@ -26,7 +26,7 @@ namespace keops::rt {
 
 StateBuffers::StateBuffers(const keops_rt_kernel_s &kernel, int64_t slots)
     : floats(std::max<int64_t>(1, slots * kernel.stateFloats) *
-             dtypeSize(kernel.stateDtype)),
+             keops_rt_dtype_size(kernel.stateDtype)),
       ints(std::max<int64_t>(1, slots * kernel.stateInts)) {}
 
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,

@@ -35,7 +35,7 @@ void transpose(const T *in, int64_t dim, int64_t begin, int64_t end,
 ReducedColumns::ReducedColumns(const keops_rt_kernel_s &kernel,
                                const keops_rt_run_args_t &args, int64_t cols)
     : kernel(kernel), args(args), cols(cols),
-      elementSize(dtypeSize(kernel.dtype)) {
+      elementSize(keops_rt_dtype_size(kernel.dtype)) {
   keops_rt_category_t colCategory = kernel.rowCategory == KEOPS_RT_CATEGORY_I
                                         ? KEOPS_RT_CATEGORY_J
                                         : KEOPS_RT_CATEGORY_I;

@@ -13,8 +13,6 @@
 
 #include "Npy.h"
 
-#include "keops/Compiler/Elements.h"
-
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -83,7 +81,7 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
     array.shape.push_back(value);
     count *= value;
   }
-  size_t bytes = static_cast<size_t>(count) * keops::elementSize(array.dtype);
+  size_t bytes = static_cast<size_t>(count) * keops_rt_dtype_size(array.dtype);
   if (data.size() - offset < bytes)
     return npyError(path, "truncated data: expected " + llvm::Twine(bytes) +
                               " bytes");
@@ -112,6 +110,6 @@ llvm::Error npy::write(const std::string &path, keops_rt_dtype_t dtype,
   out << static_cast<char>(header.size() & 0xff)
       << static_cast<char>(header.size() >> 8) << header;
   out.write(static_cast<const char *>(data),
-            rows * cols * keops::elementSize(dtype));
+            rows * cols * keops_rt_dtype_size(dtype));
   return llvm::Error::success();
 }

@@ -387,7 +387,7 @@ int main(int argc, char **argv) {
     int64_t rows = input.category == KEOPS_RT_CATEGORY_PARAM
                        ? 1
                        : rowsIJ[input.category];
-    storage[p].resize(rows * input.dim * keops::elementSize(k.getDtype()));
+    storage[p].resize(rows * input.dim * keops_rt_dtype_size(k.getDtype()));
     for (int64_t e = 0; e < rows * input.dim; ++e)
       keops::writeElement(storage[p].data(), k.getDtype(), e, uniform(rng));
     arrays.push_back({storage[p].data(), k.getDtype(), rows, input.dim});

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the element size and double-precision access of the
+// This file declares the double-precision access to the elements of the
 // runtime's dtypes (float16 through the compiler's _Float16), for the tools
 // and the float64 reference that read and write arrays element by element.
 //
@@ -16,14 +16,9 @@
 
 #include "keops/Runtime/KeOpsRuntime.h"
 
-#include <cstddef>
 #include <cstdint>
 
 namespace keops {
-
-inline size_t elementSize(keops_rt_dtype_t dtype) {
-  return dtype == KEOPS_RT_FLOAT16 ? 2 : dtype == KEOPS_RT_FLOAT32 ? 4 : 8;
-}
 
 /// Element `index` of an array of `dtype`, as a double.
 inline double readElement(const void *data, keops_rt_dtype_t dtype,

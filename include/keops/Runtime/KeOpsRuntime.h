@@ -54,6 +54,7 @@
 #ifndef KEOPS_RUNTIME_KEOPSRUNTIME_H
 #define KEOPS_RUNTIME_KEOPSRUNTIME_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -92,6 +93,9 @@ typedef enum {
 
 /* "float32", "float64", "int64", "float16" (or "unknown dtype"). */
 KEOPS_RT_EXPORT const char *keops_rt_dtype_name(keops_rt_dtype_t dtype);
+
+/* The size in bytes of one element of `dtype`. */
+KEOPS_RT_EXPORT size_t keops_rt_dtype_size(keops_rt_dtype_t dtype);
 
 typedef enum {
   KEOPS_RT_CATEGORY_I = 0,
