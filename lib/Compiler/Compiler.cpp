@@ -14,15 +14,15 @@
 //     packed entry point (and object file, stored in the disk cache)
 //     --keops_rt_kernel_create_cpu--> runtime kernel
 //   (backend gpu: --keops-lower-to-nvvm, gpu-module-to-binary--> PTX
-//     --keops_rt_kernel_create_gpu--> runtime kernel)
+//     --ptxas when found--> cubin --keops_rt_kernel_create_gpu--> runtime
+//     kernel)
+// The machine code comes from lib/Target (HostCode, NvptxCode).
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Compiler/Compiler.h"
 
 #include "DiskCache.h"
-#include "Jit.h"
-#include "Ptx.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
@@ -31,6 +31,9 @@
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 #include "keops/Pipelines/Pipelines.h"
+#include "keops/Target/HostCode.h"
+#include "keops/Target/NvptxCode.h"
+#include "keops/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -172,6 +175,20 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
   return llvm::Error::success();
 }
 
+/// The GPU architecture to compile for: options.gpuArch, else that of GPU 0,
+/// else sm_90.
+std::string targetChip(const ::keops::CompileOptions &options) {
+  if (!options.gpuArch.empty())
+    return options.gpuArch;
+  int32_t major = 0, minor = 0;
+  if (keops_rt_status_t status =
+          keops_rt_gpu_device_info(0, nullptr, 0, &major, &minor)) {
+    keops_rt_status_free(status);
+    return "sm_90";
+  }
+  return "sm_" + std::to_string(major) + std::to_string(minor);
+}
+
 /// `options` with the backend resolved ("auto": the GPU when one is usable)
 /// and, on the GPU, the architecture; an error when the GPU is asked for
 /// but there is none.
@@ -189,7 +206,7 @@ resolveTarget(const ::keops::CompileOptions &options) {
     resolved.backend = count ? "gpu" : "cpu";
   }
   if (resolved.backend == "gpu")
-    resolved.gpuArch = ::keops::detail::targetChip(options);
+    resolved.gpuArch = targetChip(options);
   if (resolved.dtype == "float16" && resolved.backend != "gpu")
     return makeError("float16 runs on the GPU only (backend 'gpu'), and " +
                      llvm::Twine(options.backend == "cpu"
@@ -198,7 +215,7 @@ resolveTarget(const ::keops::CompileOptions &options) {
   // As many lanes as the host's vector registers hold (16 f32 on AVX-512,
   // 8 on AVX2).
   if (resolved.backend == "cpu" && resolved.lanes == 0)
-    resolved.lanes = ::keops::detail::hostVectorBytes() /
+    resolved.lanes = ::keops::target::hostVectorBytes() /
                      (options.dtype == "float64" ? 8 : 4);
   return resolved;
 }
@@ -211,7 +228,8 @@ std::string optionsKey(const ::keops::CompileOptions &options) {
          std::to_string(options.featureLoopMinDim) + "|" + options.backend +
          (options.backend == "gpu"
               ? "|" + options.gpuArch + "|" +
-                    std::to_string(options.gpuBlockSize)
+                    std::to_string(options.gpuBlockSize) +
+                    (options.gpuCubin ? "|cubin" : "")
               : std::string());
 }
 
@@ -283,11 +301,16 @@ struct KernelInterface {
   /// The raw state of a row.
   mk::StateLayout state;
   keops_rt_dtype_t stateDtype = KEOPS_RT_FLOAT32;
+  /// How it is compiled (the GPU tiles come with its code).
+  std::string reduction, arch;
+  int32_t k = 0, lanes = 1, tileRows = 0, tileCols = 0;
+  keops_rt_target_t target = KEOPS_RT_TARGET_CPU;
 };
 
 /// The raw state of one row of the kernel of `reduce`: what the Accumulator
 /// of its kind holds, in the accumulator type that convert-keops-to-cpu and
-/// convert-keops-to-gpu pick (float32 for float16 formulas).
+/// convert-keops-to-gpu pick (float32 for float16 formulas); and the tiles
+/// of the CPU kernel.
 KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
                              const ::keops::CompileOptions &options) {
   MLIRContext *context = reduce.getContext();
@@ -298,6 +321,18 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
       reduce, accType, *mk::parseSumScheme(options.sumScheme));
   interface.state = mk::getStateLayout(*acc);
   interface.stateDtype = wide ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
+  if (options.backend == "gpu") {
+    interface.target = KEOPS_RT_TARGET_GPU;
+    interface.arch = options.gpuArch;
+    return interface;
+  }
+  interface.arch = ::keops::target::hostCpuName();
+  interface.lanes = static_cast<int32_t>(options.lanes);
+  int64_t vectorBytes =
+      options.lanes * (interface.dtype == KEOPS_RT_FLOAT64 ? 8 : 4);
+  interface.tileRows = static_cast<int32_t>(mk::getCpuRowsPerBlock(
+      reduce, *acc, options.rowsPerBlock, vectorBytes));
+  interface.tileCols = static_cast<int32_t>(options.tileJ);
   return interface;
 }
 
@@ -331,6 +366,8 @@ KernelInterface describeKernel(ModuleOp module,
                               : KEOPS_RT_CATEGORY_J;
   // Only a sum has a value (0) on an empty set of columns.
   interface.allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
+  interface.reduction = mk::stringifyReductionKind(reduce.getKind()).str();
+  interface.k = static_cast<int32_t>(reduce.getK().value_or(0));
   return withState(std::move(interface), reduce, options);
 }
 
@@ -371,6 +408,13 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
   desc.state_floats = static_cast<int32_t>(interface.state.floats);
   desc.state_ints = static_cast<int32_t>(interface.state.ints);
   desc.state_dtype = interface.stateDtype;
+  desc.reduction = interface.reduction.c_str();
+  desc.k = interface.k;
+  desc.target = interface.target;
+  desc.arch = interface.arch.c_str();
+  desc.lanes = interface.lanes;
+  desc.tile_rows = interface.tileRows;
+  desc.tile_cols = interface.tileCols;
   keops_rt_kernel_t *kernel = nullptr;
   keops_rt_status_t status = create(desc, &kernel);
   if (status) {
@@ -381,19 +425,33 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
   return kernel;
 }
 
-/// The PTX of a canonical module: from the on-disk cache when it holds a
-/// valid entry, else generated and stored there.
-llvm::Expected<::keops::detail::PtxCode>
-ptxCode(ModuleOp module, const std::string &canonical,
+/// Lowers a canonical module to its GPU code with the compile options.
+llvm::Expected<::keops::target::NvptxCode>
+lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options) {
+  mk::KeOpsToNVVMPipelineOptions pipeline;
+  pipeline.chip = options.gpuArch;
+  pipeline.blockSize = options.gpuBlockSize;
+  pipeline.sumScheme = options.sumScheme;
+  pipeline.doubleAccumulator = options.doubleAccumulator;
+  pipeline.featureLoopMinDim = options.featureLoopMinDim;
+  return ::keops::target::lowerToNvptx(module, pipeline, options.gpuCubin);
+}
+
+/// The GPU code of a canonical module: from the on-disk cache when it holds
+/// a valid entry, else generated and stored there.
+llvm::Expected<::keops::target::NvptxCode>
+gpuCode(ModuleOp module, const std::string &canonical,
         const ::keops::CompileOptions &options, bool &fromDisk) {
-  using namespace ::keops::detail;
+  using ::keops::detail::DiskCache;
   std::shared_ptr<const DiskCache> cache = DiskCache::current();
   std::string key;
   fromDisk = false;
   if (cache->isEnabled()) {
-    key = DiskCache::key({canonical, optionsKey(options), "ptx"});
+    bool ptxas = options.gpuCubin && !::keops::target::findPtxas().empty();
+    key = DiskCache::key({canonical, optionsKey(options),
+                          ptxas ? "nvptx+cubin" : "nvptx"});
     if (std::optional<std::string> bytes = cache->load(key)) {
-      auto code = deserialize(*bytes);
+      auto code = ::keops::target::deserialize(*bytes);
       if (code) {
         fromDisk = true;
         return code;
@@ -403,25 +461,19 @@ ptxCode(ModuleOp module, const std::string &canonical,
     }
   }
   nameKernel(module, canonical, options);
-  auto code = lowerToPtx(module, options, options.gpuArch);
+  auto code = lowerToNvptx(module, options);
   if (code && cache->isEnabled())
-    cache->store(key, serialize(*code));
+    cache->store(key, ::keops::target::serialize(*code));
   return code;
 }
 
-/// The runtime kernel of a canonical module for the resolved backend.
-llvm::Expected<keops_rt_kernel_t *>
-buildRuntimeKernel(ModuleOp module, const std::string &canonical,
-                   const ::keops::CompileOptions &options,
-                   const KernelInterface &interface, bool &fromDisk);
-
-
 /// The machine code of a canonical module: from the on-disk cache when it
 /// holds a valid entry, else lowered, JIT-compiled and stored there.
-llvm::Expected<::keops::detail::JitCode>
+llvm::Expected<::keops::target::JitCode>
 machineCode(ModuleOp module, const std::string &canonical,
             const ::keops::CompileOptions &options, bool &fromDisk) {
-  using namespace ::keops::detail;
+  using namespace ::keops::target;
+  using ::keops::detail::DiskCache;
   std::shared_ptr<const DiskCache> cache = DiskCache::current();
   const DiskCache &disk = *cache;
   std::string key;
@@ -456,13 +508,16 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                    const ::keops::CompileOptions &options,
                    const KernelInterface &interface, bool &fromDisk) {
   if (options.backend == "gpu") {
-    auto code = ptxCode(module, canonical, options, fromDisk);
+    auto code = gpuCode(module, canonical, options, fromDisk);
     if (!code)
       return code.takeError();
     keops_rt_gpu_code_t gpu{code->ptx.c_str(), code->entry.c_str(),
-                            code->blockSize};
+                            code->blockSize,   code->cubin.data(),
+                            code->cubin.size(), code->chip.c_str()};
+    KernelInterface tiled = interface;
+    tiled.tileRows = tiled.tileCols = code->blockSize;
     return makeRuntimeKernel(
-        interface, [&](const keops_rt_kernel_desc_t &desc,
+        tiled, [&](const keops_rt_kernel_desc_t &desc,
                        keops_rt_kernel_t **kernel) {
           return keops_rt_kernel_create_gpu(&desc, &gpu, kernel);
         });
@@ -660,7 +715,7 @@ buildGpuKernelBundle(const std::string &formula,
   std::string canonical;
   llvm::raw_string_ostream(canonical) << **module;
   nameKernel(**module, canonical, options);
-  auto code = detail::lowerToPtx(**module, options, options.gpuArch);
+  auto code = ::lowerToNvptx(**module, options);
   if (!code)
     return code.takeError();
   return GpuKernelBundle{interface.inputs,
@@ -671,16 +726,21 @@ buildGpuKernelBundle(const std::string &formula,
                          static_cast<int32_t>(interface.state.floats),
                          static_cast<int32_t>(interface.state.ints),
                          interface.stateDtype,
+                         interface.reduction,
+                         interface.k,
                          options.gpuArch,
                          code->entry,
                          code->ptx,
+                         code->cubin,
                          code->blockSize};
 }
 
 llvm::Expected<std::string>
 lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
            const CompileOptions &options) {
-  auto bundle = buildGpuKernelBundle(formula, aliases, options);
+  CompileOptions ptxOnly = options;
+  ptxOnly.gpuCubin = false;
+  auto bundle = buildGpuKernelBundle(formula, aliases, ptxOnly);
   if (!bundle)
     return bundle.takeError();
   return bundle->ptx;

@@ -144,6 +144,14 @@ keops::rt::makeKernel(const keops_rt_kernel_desc_t &desc,
   kernel->stateFloats = desc.state_floats;
   kernel->stateInts = desc.state_ints;
   kernel->stateDtype = desc.state_dtype;
+  kernel->reduction = desc.reduction ? desc.reduction : "";
+  kernel->k = desc.k;
+  kernel->arch = desc.arch ? desc.arch : "";
+  kernel->lanes = desc.lanes;
+  kernel->tileRows = desc.tile_rows;
+  kernel->tileCols = desc.tile_cols;
+  for (const std::string &name : kernel->inputNames)
+    kernel->inputNamePointers.push_back(name.c_str());
   return nullptr;
 }
 
@@ -154,6 +162,9 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
     void *owner, void (*release)(void *), keops_rt_kernel_t **out_kernel) {
   if (!desc || !entry || !out_kernel)
     return invalidArgument("keops_rt_kernel_create_cpu: null argument");
+  if (desc->target != KEOPS_RT_TARGET_CPU)
+    return invalidArgument("keops_rt_kernel_create_cpu: the descriptor's "
+                           "target is not the CPU");
   if (desc->dtype == KEOPS_RT_FLOAT16)
     return invalidArgument("float16 kernels run on the GPU only");
   std::unique_ptr<keops_rt_kernel_s> kernel;
@@ -167,6 +178,35 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
 }
 
 void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel) { delete kernel; }
+
+void keops_rt_kernel_describe(const keops_rt_kernel_t *kernel,
+                              keops_rt_kernel_desc_t *desc) {
+  if (!kernel || !desc)
+    return;
+  *desc = keops_rt_kernel_desc_t{};
+  desc->abi_version = KEOPS_RT_KERNEL_ABI_VERSION;
+  desc->name = kernel->name.c_str();
+  desc->dtype = kernel->dtype;
+  desc->row_category = kernel->rowCategory;
+  desc->num_inputs = static_cast<int32_t>(kernel->categories.size());
+  desc->categories = kernel->categories.data();
+  desc->dims = kernel->dims.data();
+  desc->input_names = kernel->inputNamePointers.data();
+  desc->num_outputs = static_cast<int32_t>(kernel->outputDims.size());
+  desc->output_dims = kernel->outputDims.data();
+  desc->output_dtypes = kernel->outputDtypes.data();
+  desc->allows_empty_reduction = kernel->allowsEmptyReduction;
+  desc->state_floats = kernel->stateFloats;
+  desc->state_ints = kernel->stateInts;
+  desc->state_dtype = kernel->stateDtype;
+  desc->reduction = kernel->reduction.c_str();
+  desc->k = kernel->k;
+  desc->target = kernel->gpu ? KEOPS_RT_TARGET_GPU : KEOPS_RT_TARGET_CPU;
+  desc->arch = kernel->arch.c_str();
+  desc->lanes = kernel->lanes;
+  desc->tile_rows = kernel->tileRows;
+  desc->tile_cols = kernel->tileCols;
+}
 
 void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
   *args = keops_rt_run_args_t{0,       nullptr, 0,       nullptr,

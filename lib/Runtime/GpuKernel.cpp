@@ -19,6 +19,7 @@
 #include "Status.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -39,11 +40,21 @@ keops_rt_status_t functionOn(const CudaDriver &cuda, GpuCode &code, int device,
     function = static_cast<CUfunction>(it->second);
     return nullptr;
   }
+  // The cubin when the device runs it (same major, no older minor).
+  bool cubin = false;
+  if (code.cubinMajor) {
+    int major = 0, minor = 0;
+    if (keops_rt_status_t status =
+            keops_rt_gpu_device_info(device, nullptr, 0, &major, &minor))
+      return status;
+    cubin = major == code.cubinMajor && minor >= code.cubinMinor;
+  }
   CUmodule module;
   if (keops_rt_status_t status = cuda.check(
-          cuda.cuModuleLoadData(&module, code.ptx.c_str()),
-          "loading the PTX of " + code.entry + " on GPU " +
-              std::to_string(device)))
+          cuda.cuModuleLoadData(&module, cubin ? code.cubin.data()
+                                               : code.ptx.c_str()),
+          std::string("loading the ") + (cubin ? "cubin" : "PTX") + " of " +
+              code.entry + " on GPU " + std::to_string(device)))
     return status;
   if (keops_rt_status_t status = cuda.check(
           cuda.cuModuleGetFunction(&function, module, code.entry.c_str()),
@@ -389,6 +400,19 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
                                              keops_rt_kernel_t **out_kernel) {
   if (!desc || !code || !code->ptx || !code->entry || !out_kernel)
     return invalidArgument("keops_rt_kernel_create_gpu: null argument");
+  if (desc->target != KEOPS_RT_TARGET_GPU)
+    return invalidArgument("keops_rt_kernel_create_gpu: the descriptor's "
+                           "target is not the GPU");
+  int cubinArch = 0; // XY of sm_XY
+  if (code->cubin && code->cubin_size &&
+      (!code->cubin_arch ||
+       std::sscanf(code->cubin_arch, "sm_%d", &cubinArch) != 1 ||
+       cubinArch < 10))
+    return invalidArgument("GPU code: a cubin needs its architecture as "
+                           "sm_XY, got '" +
+                           std::string(code->cubin_arch ? code->cubin_arch
+                                                        : "(null)") +
+                           "'");
   if (code->block_size < 1 || code->block_size > 1024)
     return invalidArgument("GPU block size must be in [1, 1024], got " +
                            std::to_string(code->block_size));
@@ -402,6 +426,12 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   kernel->gpu->ptx = code->ptx;
   kernel->gpu->entry = code->entry;
   kernel->gpu->blockSize = code->block_size;
+  if (cubinArch) {
+    kernel->gpu->cubin.assign(static_cast<const char *>(code->cubin),
+                              code->cubin_size);
+    kernel->gpu->cubinMajor = cubinArch / 10;
+    kernel->gpu->cubinMinor = cubinArch % 10;
+  }
   *out_kernel = kernel.release();
   return nullptr;
 }

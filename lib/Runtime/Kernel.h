@@ -27,7 +27,8 @@
 namespace keops::rt {
 /// The code of a GPU kernel and the functions loaded from it, per device.
 struct GpuCode {
-  std::string ptx, entry;
+  std::string ptx, entry, cubin;
+  int cubinMajor = 0, cubinMinor = 0; // its architecture (0: no cubin)
   int32_t blockSize;
   std::mutex mutex;
   std::map<int, void *> functions; // CUfunction by device
@@ -46,6 +47,9 @@ struct keops_rt_kernel_s {
   bool allowsEmptyReduction;
   int32_t stateFloats = 0, stateInts = 0;
   keops_rt_dtype_t stateDtype = KEOPS_RT_FLOAT32;
+  std::string reduction, arch;
+  int32_t k = 0, lanes = 0, tileRows = 0, tileCols = 0;
+  std::vector<const char *> inputNamePointers; // into inputNames
   keops_rt_cpu_entry_t entry = nullptr;
   void *owner = nullptr;
   void (*release)(void *) = nullptr;

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 """On a machine with an NVIDIA GPU, its driver and Python with NumPy (no compiler,
 MLIR or LLVM needed): loads DIR/libKeOpsRuntime.so with ctypes, creates each case's
-GPU kernel from its bundle (descriptor + PTX), runs it on the case's inputs from host
-memory (and, when torch sees the GPU, from CUDA tensors in place), and compares the
+GPU kernel from its bundle (descriptor, PTX and cubin), runs it on the case's inputs
+from host memory (from the cubin, and again from the PTX) and, when torch sees the
+GPU, from CUDA tensors in place, and compares the
 outputs with those of the CPU kernel (value outputs within a relative tolerance of the
 largest value, index outputs equal but for near-ties). Then times the benchmark
 kernels at N = M in --sizes against dense PyTorch on the same GPU. Prints one line
@@ -13,6 +14,7 @@ set), and exits with status 1 when a case fails.
 Usage: python3 scripts/gpu-check/check.py [DIR] [--sizes 10000 100000 1000000]
 """
 import argparse
+import base64
 import ctypes
 import json
 import os
@@ -52,12 +54,18 @@ class Desc(ctypes.Structure):
                 ("output_dtypes", ctypes.POINTER(ctypes.c_int)),
                 ("allows_empty_reduction", ctypes.c_int32),
                 ("state_floats", ctypes.c_int32), ("state_ints", ctypes.c_int32),
-                ("state_dtype", ctypes.c_int)]
+                ("state_dtype", ctypes.c_int), ("reduction", ctypes.c_char_p),
+                ("k", ctypes.c_int32), ("target", ctypes.c_int),
+                ("arch", ctypes.c_char_p), ("lanes", ctypes.c_int32),
+                ("tile_rows", ctypes.c_int32), ("tile_cols", ctypes.c_int32)]
 
 
 class GpuCode(ctypes.Structure):
     _fields_ = [("ptx", ctypes.c_char_p), ("entry", ctypes.c_char_p),
-                ("block_size", ctypes.c_int32)]
+                ("block_size", ctypes.c_int32), ("cubin", ctypes.c_char_p),
+                ("cubin_size", ctypes.c_size_t), ("cubin_arch", ctypes.c_char_p)]
+
+GPU_TARGET = 1
 
 
 class Runtime:
@@ -91,8 +99,9 @@ class Runtime:
                                                      ctypes.byref(minor)))
         return "%s (sm_%d%d)" % (name.value.decode(), major.value, minor.value)
 
-    def kernel(self, bundle):
-        """A GPU kernel of the runtime from a bundle (kept alive with its arrays)."""
+    def kernel(self, bundle, cubin=True):
+        """A GPU kernel of the runtime from a bundle, loaded from its cubin (when it
+        has one and `cubin`) or its PTX."""
         inputs, outputs = bundle["inputs"], bundle["outputs"]
         keep = [(ctypes.c_int * len(inputs))(*[i["category"] for i in inputs]),
                 (ctypes.c_int64 * len(inputs))(*[i["dim"] for i in inputs]),
@@ -102,9 +111,14 @@ class Runtime:
                     bundle["row_category"], len(inputs), keep[0], keep[1], None,
                     len(outputs), keep[2], keep[3],
                     int(bundle["allows_empty_reduction"]), bundle["state_floats"],
-                    bundle["state_ints"], bundle["state_dtype"])
+                    bundle["state_ints"], bundle["state_dtype"],
+                    bundle["reduction"].encode(), bundle["k"], GPU_TARGET,
+                    bundle["arch"].encode(), 1, bundle["block_size"],
+                    bundle["block_size"])
+        image = base64.b64decode(bundle["cubin"]) if cubin else b""
         code = GpuCode(bundle["ptx"].encode(), bundle["entry"].encode(),
-                       bundle["block_size"])
+                       bundle["block_size"], image or None, len(image),
+                       bundle["arch"].encode())
         handle = ctypes.c_void_p()
         self.check(self.lib.keops_rt_kernel_create_gpu(ctypes.byref(desc),
                                                        ctypes.byref(code),
@@ -189,20 +203,23 @@ def check_cases(rt, directory, torch):
         if os.path.exists(os.path.join(case, "ranges0.npy")):
             ranges = tuple(np.load(os.path.join(case, "ranges%d.npy" % k))
                            for k in range(3))
-        runs = [("host", lambda k: host_run(rt, k, bundle, inputs, ranges))]
+        runs = [("host", True, lambda k: host_run(rt, k, bundle, inputs, ranges))]
+        if bundle["cubin"]:
+            runs.append(("host, ptx", False,
+                         lambda k: host_run(rt, k, bundle, inputs, ranges)))
         if torch is not None:
-            runs.append(("cuda tensors",
+            runs.append(("cuda tensors", True,
                          lambda k: torch_run(rt, k, bundle, inputs, torch, ranges)))
-        for memory, run in runs:
+        for memory, cubin, run in runs:
             try:
-                kernel = rt.kernel(bundle)
+                kernel = rt.kernel(bundle, cubin)
                 error, mismatch = compare(bundle, run(kernel), expected)
                 ok = error <= TOLERANCE[bundle["dtype"]] and mismatch <= 0.005
                 note = "max_rel_err %.1e, index mismatches %.2f%%" % (error, 100 * mismatch)
             except RuntimeError as e:
                 ok, error, mismatch, note = False, None, None, str(e)
             failed += not ok
-            print("%-4s %-24s %-12s %s" % ("ok" if ok else "FAIL", name, memory, note))
+            print("%-4s %-24s %-13s %s" % ("ok" if ok else "FAIL", name, memory, note))
             results.append({"case": name, "memory": memory, "ok": ok,
                             "max_rel_err": error, "index_mismatch": mismatch,
                             "note": note})

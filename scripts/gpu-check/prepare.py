@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Writes DIR (default gpucheck/, ignored by git) with the runtime library
 (build/lib/libKeOpsRuntime.so: no MLIR or LLVM in it), and for every case a GPU
-kernel bundle (keops-run --emit=bundle: descriptor and PTX), its inputs and the
+kernel bundle (keops-run --emit=bundle: descriptor, PTX and cubin), its inputs and the
 outputs of the same kernel on the CPU (keops-run --backend cpu), plus the bundles of
 the benchmark formulas. Then, on the GPU machine (CUDA driver, Python with NumPy):
 

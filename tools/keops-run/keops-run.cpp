@@ -9,7 +9,7 @@
 //
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
-//             [--emit=mlir|llvm|ptx|bundle] [--size i=N] [--size j=M]
+//             [--emit=mlir|llvm|ptx|cubin|bundle] [--size i=N] [--size j=M]
 //             [--dtype float32|float64] [--backend auto|cpu|gpu]
 //             [--gpu-arch sm_XY] [--gpu-block-size B] [--device D]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
@@ -34,6 +34,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/Base64.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
@@ -49,7 +50,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Mlir, Llvm, Ptx, Bundle };
+enum class Emit { None, Mlir, Llvm, Ptx, Cubin, Bundle };
 enum class Backend { Auto, Cpu, Gpu };
 
 cl::OptionCategory category("keops-run options");
@@ -69,6 +70,9 @@ cl::opt<Emit> emit(
                           "the module lowered to the LLVM dialect (CPU)"),
                clEnumValN(Emit::Ptx, "ptx",
                           "the PTX of the GPU kernel (needs no GPU)"),
+               clEnumValN(Emit::Cubin, "cubin",
+                          "the GPU kernel assembled by ptxas (needs no GPU; "
+                          "binary, use with shell redirection)"),
                clEnumValN(Emit::Bundle, "bundle",
                           "the GPU kernel with its runtime descriptor, as "
                           "JSON (needs no GPU; scripts/gpu-check runs it)")));
@@ -97,6 +101,11 @@ cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size", cl::init(256), cl::cat(category),
     cl::desc("GPU threads per block, a multiple of 32 (also the columns of "
              "a j-tile)"));
+cl::opt<bool> gpuCubin(
+    "gpu-cubin", cl::init(true), cl::cat(category),
+    cl::desc("Assemble GPU kernels to cubins with ptxas when one is found "
+             "($KEOPS_PTXAS, the CUDA toolkit's, PATH); =false: PTX only, "
+             "compiled by the driver"));
 cl::opt<int64_t> rowsPerBlock(
     "rows-per-block", cl::init(2), cl::cat(category),
     cl::desc("CPU: rows computed together, sharing each load of the reduced "
@@ -243,6 +252,7 @@ int main(int argc, char **argv) {
                                               : "auto";
   options.gpuArch = gpuArch;
   options.gpuBlockSize = gpuBlockSize;
+  options.gpuCubin = gpuCubin;
   options.rowsPerBlock = rowsPerBlock;
 
   if (emit == Emit::Mlir) {
@@ -299,11 +309,24 @@ int main(int argc, char **argv) {
                         {"state_floats", bundle->stateFloats},
                         {"state_ints", bundle->stateInts},
                         {"state_dtype", static_cast<int64_t>(bundle->stateDtype)},
+                        {"reduction", bundle->reduction},
+                        {"k", bundle->k},
                         {"arch", bundle->arch},
                         {"entry", bundle->entry},
                         {"block_size", bundle->blockSize},
-                        {"ptx", bundle->ptx}})
+                        {"ptx", bundle->ptx},
+                        {"cubin", llvm::encodeBase64(bundle->cubin)}})
                  << "\n";
+    return 0;
+  }
+  if (emit == Emit::Cubin) {
+    auto bundle = keops::buildGpuKernelBundle(formulaText, aliasTexts, options);
+    if (!bundle)
+      return report(bundle.takeError());
+    if (bundle->cubin.empty())
+      return fail("no ptxas to assemble the kernel with: set KEOPS_PTXAS or "
+                  "CUDA_HOME, or put ptxas on PATH");
+    llvm::outs() << bundle->cubin;
     return 0;
   }
   if (emit == Emit::Ptx) {

@@ -298,6 +298,61 @@ TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
   EXPECT_EQ(message(), "");
   desc.dtype = KEOPS_RT_FLOAT16;
   EXPECT_EQ(message(), "float16 kernels run on the GPU only");
+  desc.dtype = KEOPS_RT_FLOAT32;
+  desc.target = KEOPS_RT_TARGET_GPU;
+  EXPECT_EQ(message(), "keops_rt_kernel_create_cpu: the descriptor's target "
+                       "is not the CPU");
+}
+
+/// The descriptor the runtime holds for a compiled kernel.
+keops_rt_kernel_desc_t describe(const keops::Kernel &kernel) {
+  keops_rt_kernel_desc_t desc;
+  keops_rt_kernel_describe(kernel.getRuntimeKernel(), &desc);
+  return desc;
+}
+
+TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
+  auto gaussian = keops::compile(kFormula, kAliases);
+  ASSERT_TRUE(static_cast<bool>(gaussian))
+      << llvm::toString(gaussian.takeError());
+  keops_rt_kernel_desc_t desc = describe(**gaussian);
+  EXPECT_EQ(desc.abi_version, KEOPS_RT_KERNEL_ABI_VERSION);
+  EXPECT_STREQ(desc.reduction, "sum");
+  EXPECT_EQ(desc.k, 0);
+  EXPECT_EQ(desc.target, KEOPS_RT_TARGET_CPU);
+  EXPECT_NE(std::string(desc.arch), "");
+  EXPECT_TRUE(desc.lanes == 4 || desc.lanes == 8 || desc.lanes == 16)
+      << desc.lanes; // the host's vector registers of float32
+  EXPECT_EQ(desc.tile_rows, 2); // rows_per_block: the states fit registers
+  EXPECT_EQ(desc.tile_cols, 1024);
+  ASSERT_EQ(desc.num_inputs, 4);
+  EXPECT_STREQ(desc.input_names[3], "p");
+  EXPECT_EQ(desc.dims[1], 3);
+  EXPECT_EQ(desc.categories[3], KEOPS_RT_CATEGORY_PARAM);
+  ASSERT_EQ(desc.num_outputs, 1);
+  EXPECT_EQ(desc.output_dims[0], 1);
+  EXPECT_EQ(desc.state_dtype, KEOPS_RT_FLOAT32);
+  EXPECT_GT(desc.state_floats, 0);
+
+  keops::CompileOptions options;
+  options.lanes = 4;
+  options.tileJ = 256;
+  options.rowsPerBlock = 4;
+  options.dtype = "float64";
+  auto argKMin = keops::compile("ArgKMin_Reduction(SqDist(x,y),6,0)",
+                                {"x = Vi(5)", "y = Vj(5)"}, options);
+  ASSERT_TRUE(static_cast<bool>(argKMin))
+      << llvm::toString(argKMin.takeError());
+  desc = describe(**argKMin);
+  EXPECT_STREQ(desc.reduction, "argkmin");
+  EXPECT_EQ(desc.k, 6);
+  EXPECT_EQ(desc.lanes, 4);
+  EXPECT_EQ(desc.tile_cols, 256);
+  // 4 rows of 12 state vectors and 5 components do not fit 16 registers.
+  EXPECT_EQ(desc.tile_rows, 1);
+  EXPECT_EQ(desc.output_dtypes[0], KEOPS_RT_INT64);
+  EXPECT_EQ(desc.state_dtype, KEOPS_RT_FLOAT64);
+  EXPECT_EQ(desc.state_ints, 6);
 }
 
 } // namespace

@@ -59,6 +59,10 @@ struct CompileOptions {
   std::string gpuArch;
   /// GPU threads per block (a multiple of 32), also the columns per j-tile.
   int64_t gpuBlockSize = 256;
+  /// Assemble GPU kernels to cubins with ptxas when one is found
+  /// ($KEOPS_PTXAS, else the CUDA toolkit's, else PATH); without, the
+  /// driver compiles the PTX when it loads it.
+  bool gpuCubin = true;
 };
 
 /// One variable of a kernel.
@@ -194,7 +198,10 @@ struct GpuKernelBundle {
   bool allowsEmptyReduction;
   int32_t stateFloats, stateInts;
   keops_rt_dtype_t stateDtype;
+  std::string reduction;
+  int32_t k;
   std::string arch, entry, ptx;
+  std::string cubin; // empty without ptxas (or options.gpuCubin)
   int32_t blockSize;
 };
 

@@ -13,6 +13,8 @@
 #ifndef KEOPS_CONVERSION_PASSES_H
 #define KEOPS_CONVERSION_PASSES_H
 
+#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -31,6 +33,13 @@ namespace mlir::keops {
 
 #define GEN_PASS_REGISTRATION
 #include "keops/Conversion/Passes.h.inc"
+
+/// The rows that convert-keops-to-cpu computes together for `reduce` (with
+/// accumulator `acc`) when `requested` are asked for, on vectors of
+/// `vectorBytes` bytes: `requested`, or 1 when their variables and states
+/// would not fit in the vector registers.
+int64_t getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
+                           int64_t requested, int64_t vectorBytes);
 
 } // namespace mlir::keops
 

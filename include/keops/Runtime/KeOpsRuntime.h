@@ -123,6 +123,12 @@ typedef enum {
   KEOPS_RT_MODE_RANGES = 4,   /* block-sparse, from the block table (GPU) */
 } keops_rt_mode_t;
 
+/* Where a kernel runs. */
+typedef enum {
+  KEOPS_RT_TARGET_CPU = 0,
+  KEOPS_RT_TARGET_GPU = 1, /* NVIDIA, through the CUDA driver */
+} keops_rt_target_t;
+
 /* The version of the kernel ABI below that this runtime implements. */
 #define KEOPS_RT_KERNEL_ABI_VERSION 2
 
@@ -145,6 +151,16 @@ typedef struct {
   int32_t state_floats;
   int32_t state_ints;
   keops_rt_dtype_t state_dtype; /* of the float values */
+  /* How the kernel was compiled (the runtime reports these, see
+   * keops_rt_kernel_describe; a NULL string reads as ""). */
+  const char *reduction; /* the reduction kind: "sum", "argkmin", ... */
+  int32_t k;             /* K of the kmin kinds, else 0 */
+  keops_rt_target_t target;
+  const char *arch;  /* "sm_90", or the host CPU ("x86_64 znver3") */
+  int32_t lanes;     /* CPU: columns per vector; GPU: 1 */
+  int32_t tile_rows; /* CPU: rows per block; GPU: threads per block */
+  int32_t tile_cols; /* columns per j-tile (of the block sum, of the
+                        workgroup-memory staging) */
 } keops_rt_kernel_desc_t;
 
 typedef struct keops_rt_kernel_s keops_rt_kernel_t;
@@ -180,16 +196,27 @@ typedef struct {
   const char *ptx;    /* NUL-terminated PTX text */
   const char *entry;  /* the kernel's symbol in it */
   int32_t block_size; /* threads per block */
+  /* Optional (NULL, 0): the PTX assembled by ptxas for cubin_arch (sm_XY). */
+  const void *cubin;
+  size_t cubin_size;
+  const char *cubin_arch;
 } keops_rt_gpu_code_t;
 
-/* Copies the code; the module is loaded on each device at its first run.
- * Fails with KEOPS_RT_NO_GPU when there is no usable GPU. */
+/* Copies the code; the module is loaded on each device at its first run:
+ * the cubin on devices it runs on (compute capability X.Z with Z >= Y),
+ * else the PTX, which the driver compiles. Fails with KEOPS_RT_NO_GPU when
+ * there is no usable GPU. */
 KEOPS_RT_EXPORT keops_rt_status_t
 keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
                            const keops_rt_gpu_code_t *code,
                            keops_rt_kernel_t **out_kernel);
 
 KEOPS_RT_EXPORT void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel);
+
+/* The descriptor of `kernel` (for a GPU kernel: target GPU). Its pointers
+ * stay valid while the kernel lives. */
+KEOPS_RT_EXPORT void keops_rt_kernel_describe(const keops_rt_kernel_t *kernel,
+                                              keops_rt_kernel_desc_t *desc);
 
 /* The number of CUDA devices; KEOPS_RT_NO_GPU (with the reason: no driver,
  * the toolkit's stub library, no device) when there is none. */

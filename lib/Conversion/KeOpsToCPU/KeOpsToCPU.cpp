@@ -413,29 +413,29 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
 // Pass
 //===----------------------------------------------------------------------===//
 
+// Rows share the column loads only while their variables and accumulator
+// states stay in vector registers (32 with 64-byte vectors, 16 otherwise);
+// beyond that, one row at a time: the block would spill anyway, and register
+// allocation of wide blocks is what makes compilation slow (argKmin with
+// K=10: 250 ms instead of 360 ms to compile, and no slower).
+int64_t mlir::keops::getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
+                                        int64_t requested,
+                                        int64_t vectorBytes) {
+  int64_t registers = vectorBytes >= 64 ? 32 : 16;
+  Category rowCategory =
+      reduce.getAxis() == Axis::j ? Category::i : Category::j;
+  int64_t perRow = static_cast<int64_t>(acc.stateTypes(1).size());
+  for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
+    if (reduce.getCategory(k) == rowCategory)
+      perRow += getInputDim(reduce, k);
+  return perRow * requested > registers ? 1 : requested;
+}
+
 namespace {
 
 struct ConvertKeOpsToCPUPass final
     : keops::impl::ConvertKeOpsToCPUPassBase<ConvertKeOpsToCPUPass> {
   using Base::Base;
-
-  /// Rows share the column loads only while their variables and
-  /// accumulator states stay in vector registers (32 with 64-byte vectors,
-  /// 16 otherwise); beyond that, one row at a time: the block would spill
-  /// anyway, and register allocation of wide blocks is what makes
-  /// compilation slow (argKmin with K=10: 250 ms instead of 360 ms to
-  /// compile, and no slower).
-  int64_t effectiveRowsPerBlock(ReduceOp reduce, Accumulator &acc,
-                                int64_t vectorBytes) const {
-    int64_t registers = vectorBytes >= 64 ? 32 : 16;
-    Category rowCategory =
-        reduce.getAxis() == Axis::j ? Category::i : Category::j;
-    int64_t perRow = static_cast<int64_t>(acc.stateTypes(1).size());
-    for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
-      if (reduce.getCategory(k) == rowCategory)
-        perRow += getInputDim(reduce, k);
-    return perRow * rowsPerBlock > registers ? 1 : rowsPerBlock;
-  }
 
   void runOnOperation() override {
     func::FuncOp func = getOperation();
@@ -468,9 +468,9 @@ struct ConvertKeOpsToCPUPass final
     std::unique_ptr<Accumulator> acc =
         Accumulator::create(reduce, accType, *scheme);
     KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
-                          effectiveRowsPerBlock(reduce, *acc,
-                                                laneCount *
-                                                    elementType.getWidth() / 8),
+                          getCpuRowsPerBlock(reduce, *acc, rowsPerBlock,
+                                             laneCount *
+                                                 elementType.getWidth() / 8),
                           *scheme == SumScheme::BlockSum, accType,
                           featureLoopMinDim);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();

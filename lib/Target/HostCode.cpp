@@ -1,4 +1,4 @@
-//===- Jit.cpp - Machine code of kernels, compiled or loaded -----*- C++ -*-===//
+//===- HostCode.cpp - Host machine code of kernels --------------*- C++ -*-===//
 //
 // This file is licensed under the MIT License.
 // SPDX-License-Identifier: MIT
@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "Jit.h"
+#include "keops/Target/HostCode.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -28,7 +28,7 @@
 
 using namespace mlir;
 
-namespace keops::detail {
+namespace keops::target {
 namespace {
 
 void initializeNativeTarget() {
@@ -48,6 +48,11 @@ int64_t hostVectorBytes() {
   if (features.lookup("avx"))
     return 32;
   return 16;
+}
+
+std::string hostCpuName() {
+  llvm::StringRef triple = llvm::sys::getProcessTriple();
+  return (triple.split('-').first + " " + llvm::sys::getHostCPUName()).str();
 }
 
 std::string codeGeneratorId() {
@@ -123,4 +128,4 @@ llvm::Expected<JitCode> loadObject(llvm::StringRef object,
                  [](void *p) { delete static_cast<llvm::orc::LLJIT *>(p); }};
 }
 
-} // namespace keops::detail
+} // namespace keops::target

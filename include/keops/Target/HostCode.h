@@ -1,25 +1,26 @@
-//===- Jit.h - Machine code of kernels, compiled or loaded -------*- C++ -*-===//
+//===- HostCode.h - Host machine code of kernels ----------------*- C++ -*-===//
 //
 // This file is licensed under the MIT License.
 // SPDX-License-Identifier: MIT
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the two ways to get a kernel's machine code: JIT-compile
-// a module in the LLVM dialect (optionally keeping its object file), or load
-// an object file compiled before (from the on-disk cache).
+// This file declares the host target of KeOps-MLIR: the two ways to get a
+// kernel's machine code (JIT-compile a module in the LLVM dialect, optionally
+// keeping its object file for the disk cache or a kernel library; or load an
+// object file compiled before), and what identifies the host's code.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_LIB_COMPILER_JIT_H
-#define KEOPS_LIB_COMPILER_JIT_H
+#ifndef KEOPS_TARGET_HOSTCODE_H
+#define KEOPS_TARGET_HOSTCODE_H
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
 
-namespace keops::detail {
+namespace keops::target {
 
 /// A kernel's packed entry point and the JIT that owns its code;
 /// `release(owner)` frees the code.
@@ -44,10 +45,13 @@ llvm::Expected<JitCode> loadObject(llvm::StringRef object,
 /// AVX-512, 32 with AVX, else 16 (SSE, NEON).
 int64_t hostVectorBytes();
 
+/// The host's architecture and CPU, e.g. "x86_64 znver3".
+std::string hostCpuName();
+
 /// What identifies the code generator: the LLVM version and the host CPU
 /// with its features (an object file is only valid for the same).
 std::string codeGeneratorId();
 
-} // namespace keops::detail
+} // namespace keops::target
 
-#endif // KEOPS_LIB_COMPILER_JIT_H
+#endif // KEOPS_TARGET_HOSTCODE_H
