@@ -20,7 +20,7 @@ ALIASES = ["x=Vi(3)", "y=Vj(3)", "b=Vj(1)"]
 
 def numpy_gaussian_sum(x, y, b, block=2048):
     """Dense NumPy, blocked over rows: |x|^2 + |y|^2 - 2 x.y^T, exp, a matvec."""
-    out = np.empty((x.shape[0], 1), dtype=x.dtype)
+    out = np.empty((x.shape[0], b.shape[1]), dtype=x.dtype)
     y2 = (y * y).sum(axis=1)
     for start in range(0, x.shape[0], block):
         xb = x[start:start + block]

@@ -17,4 +17,5 @@ cd bench
 PYTHONPATH=../build/python ../.venv/bin/python block_sparse.py "$@"
 ../.venv/bin/python compile_time.py "$@"
 ../.venv/bin/python few_rows.py "$@"
+../.venv/bin/python wide_outputs.py "$@"
 ../.venv/bin/python gpu.py "$@"

@@ -317,9 +317,13 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
   bool wide = options.dtype == "float64" || options.doubleAccumulator;
   FloatType accType = wide ? FloatType(Float64Type::get(context))
                            : FloatType(Float32Type::get(context));
+  mk::OutputChunks chunks = mk::planOutputChunks(
+      reduce, options.featureLoopMinDim, mk::kOutputChunkSize);
   std::unique_ptr<mk::Accumulator> acc = mk::Accumulator::create(
-      reduce, accType, *mk::parseSumScheme(options.sumScheme));
+      reduce, accType, *mk::parseSumScheme(options.sumScheme), chunks.size);
   interface.state = mk::getStateLayout(*acc);
+  interface.state.floats *= chunks.count();
+  interface.state.ints *= chunks.count();
   interface.stateDtype = wide ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   if (options.backend == "gpu") {
     interface.target = KEOPS_RT_TARGET_GPU;

@@ -51,6 +51,20 @@ CASES["knn_d64_float32"] = ("ArgKMin_Reduction(SqDist(x,y),10,0)",
                             ["x=Vi(64)", "y=Vj(64)"], "float32", 700, 900)
 CASES["sum_d990_float32"] = ("Sum_Reduction(Exp(-SqDist(x,y)/990)*b,0)",
                              ["x=Vi(990)", "y=Vj(990)", "b=Vj(1)"], "float32", 300, 400)
+# Outputs reduced in chunks of 16 components (the last one partial).
+XYW = ["x=Vi(3)", "y=Vj(3)", "b=Vj(300)"]
+XYZ = ["x=Vi(3)", "y=Vj(3)", "z=Vj(41)"]
+XYU = ["x=Vi(3)", "y=Vj(3)", "u=Vi(41)"]
+CASES["sum_wide_out_float32"] = ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYW,
+                                 "float32", 500, 700)
+CASES["sum_wide_out_few_rows_float32"] = ("Sum_Reduction(Exp(-SqDist(x,y))*z,0)",
+                                          XYZ, "float32", 3, 30000)
+CASES["min_argmin_wide_float64"] = ("Min_ArgMin_Reduction(Abs(u-z),0)",
+                                    ["u=Vi(41)", "z=Vj(41)"], "float64", 300, 400)
+CASES["lse_weight_wide_float32"] = ("LogSumExp_Reduction(-SqDist(x,y),0,Exp(z))",
+                                    XYZ, "float32", 400, 500)
+CASES["softmax_wide_i_float32"] = ("SumSoftMaxWeight_Reduction(-SqDist(x,y),1,u)",
+                                   XYU, "float32", 300, 400)
 for name in ("sum", "min_argmin", "lse"):
     formula = CASES[name + "_float32"][0]
     CASES[name + "_float16"] = (formula, XYB, "float16", 1000, 777)

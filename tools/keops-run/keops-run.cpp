@@ -110,6 +110,11 @@ cl::opt<int64_t> rowsPerBlock(
     "rows-per-block", cl::init(2), cl::cat(category),
     cl::desc("CPU: rows computed together, sharing each load of the reduced "
              "variables"));
+cl::opt<int64_t> featureLoopMinDim(
+    "feature-loop-min-dim", cl::init(32), cl::cat(category),
+    cl::desc("Sums over at least this many components loop over them, and "
+             "outputs of as many are reduced in chunks (0: unroll every "
+             "component)"));
 cl::opt<int> device("device", cl::init(-1), cl::cat(category),
                     cl::desc("Run on this GPU only (default: all)"));
 cl::list<std::string> inputs(
@@ -254,6 +259,7 @@ int main(int argc, char **argv) {
   options.gpuBlockSize = gpuBlockSize;
   options.gpuCubin = gpuCubin;
   options.rowsPerBlock = rowsPerBlock;
+  options.featureLoopMinDim = featureLoopMinDim;
 
   if (emit == Emit::Mlir) {
     mlir::DialectRegistry registry;

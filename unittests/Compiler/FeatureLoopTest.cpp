@@ -6,12 +6,15 @@
 //===----------------------------------------------------------------------===//
 //
 // This file compiles formulas over 64-dimensional variables, whose sums of
-// components loop over the features (feature-loop-min-dim = 32), and checks
-// them against the float64 reference evaluation and against the same
-// kernels with every component unrolled (feature-loop-min-dim = 0): sums,
-// distances and scalar products of componentwise trees, a tree also used
-// outside its sum, dimension-1 and parameter leaves, reductions over i and
-// index outputs, in float32 and float64.
+// components loop over the features (feature-loop-min-dim = 32) and whose
+// wide outputs are reduced in chunks of components, and checks them against
+// the float64 reference evaluation and against the same kernels with every
+// component unrolled (feature-loop-min-dim = 0): sums, distances and scalar
+// products of componentwise trees, a tree also used outside its sum,
+// dimension-1 and parameter leaves, reductions over i and index outputs,
+// wide outputs of every chunked kind (41 components: a partial last chunk),
+// in float32 and float64; and chunked kernels whose columns are split over
+// threads or walked as block-sparse ranges (raw states per chunk).
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,7 +30,8 @@ namespace {
 
 const std::vector<std::string> kAliases = {"x = Vi(64)", "y = Vj(64)",
                                            "w = Pm(64)", "q = Pm(1)",
-                                           "b = Vj(1)"};
+                                           "b = Vj(1)",  "z = Vj(41)",
+                                           "u = Vi(41)"};
 
 /// Random inputs in [-1, 1) (b in [0.2, 1.2)) for N = 37, M = 1029.
 struct Inputs {
@@ -37,8 +41,8 @@ struct Inputs {
   Inputs() {
     std::mt19937_64 rng(3);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
-    int64_t sizes[] = {n * 64, m * 64, 64, 1, m};
-    for (int k = 0; k < 5; ++k) {
+    int64_t sizes[] = {n * 64, m * 64, 64, 1, m, m * 41, n * 41};
+    for (int k = 0; k < 7; ++k) {
       f64.emplace_back();
       f32.emplace_back();
       for (int64_t e = 0; e < sizes[k]; ++e) {
@@ -51,9 +55,9 @@ struct Inputs {
     }
   }
   std::vector<keops_rt_array_t> arrays(bool isF32) {
-    int64_t rows[] = {n, m, 1, 1, m}, cols[] = {64, 64, 64, 1, 1};
+    int64_t rows[] = {n, m, 1, 1, m, m, n}, cols[] = {64, 64, 64, 1, 1, 41, 41};
     std::vector<keops_rt_array_t> result;
-    for (int k = 0; k < 5; ++k)
+    for (int k = 0; k < 7; ++k)
       result.push_back({isF32 ? static_cast<void *>(f32[k].data())
                               : static_cast<void *>(f64[k].data()),
                         isF32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64, rows[k],
@@ -63,9 +67,10 @@ struct Inputs {
 };
 
 /// The outputs of `kernel` as doubles (indices too).
-std::vector<std::vector<double>> run(const keops::Kernel &kernel,
-                                     const std::vector<keops_rt_array_t> &in,
-                                     int64_t rows) {
+std::vector<std::vector<double>>
+run(const keops::Kernel &kernel, const std::vector<keops_rt_array_t> &in,
+    int64_t rows, int32_t threads = 0,
+    const keops::BlockSparseRanges *ranges = nullptr) {
   std::vector<std::vector<double>> values;
   std::vector<std::vector<char>> storage;
   std::vector<keops_rt_array_t> out;
@@ -73,7 +78,7 @@ std::vector<std::vector<double>> run(const keops::Kernel &kernel,
     storage.emplace_back(rows * o.dim * 8);
     out.push_back({storage.back().data(), o.dtype, rows, o.dim});
   }
-  llvm::Error error = kernel.run(in, out);
+  llvm::Error error = kernel.run(in, out, -1, -1, threads, ranges);
   EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
   for (size_t k = 0; k < out.size(); ++k) {
     values.emplace_back();
@@ -132,6 +137,40 @@ TEST_P(FeatureLoopTest, LoopsMatchReferenceAndUnrolledCode) {
   }
 }
 
+TEST(OutputChunkTest, SplitColumnsAndRangesMergeChunkStates) {
+  // 37 rows over 64 threads: the columns split, raw states merge per chunk.
+  // Two column ranges per cluster: the second resumes the first's states.
+  keops::BlockSparseRanges ranges{{0, 20, 20, 37}, {2, 4},
+                                  {0, 500, 500, 1029, 0, 300, 300, 1029}};
+  // The raw state values of a row: 3 chunks of 16 components (not 41):
+  // sums, values and indices, the maximum and 16 sums.
+  std::pair<const char *, int32_t> cases[] = {
+      {"Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)", 3 * 16},
+      {"Min_ArgMin_Reduction(Abs(u-z) + (x|y)/64, 0)", 3 * 32},
+      {"LogSumExp_Reduction(-SqDist(x,y)/64, 0, Exp(z-u))", 3 * 17}};
+  for (auto [formula, stateValues] : cases) {
+    auto kernel = keops::compile(formula, kAliases);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    keops_rt_kernel_desc_t desc;
+    keops_rt_kernel_describe((*kernel)->getRuntimeKernel(), &desc);
+    EXPECT_EQ(desc.state_floats + desc.state_ints, stateValues) << formula;
+    Inputs data;
+    auto arrays = data.arrays(true);
+    auto dense = run(**kernel, arrays, data.n, 1);
+    auto split = run(**kernel, arrays, data.n, 64);
+    auto sparse = run(**kernel, arrays, data.n, 2, &ranges);
+    for (size_t o = 0; o < dense.size(); ++o)
+      for (size_t e = 0; e < dense[o].size(); ++e) {
+        double tolerance = 1e-5 * std::max(1.0, std::fabs(dense[o][e]));
+        ASSERT_NEAR(split[o][e], dense[o][e], tolerance)
+            << formula << " split, output " << o << " element " << e;
+        ASSERT_NEAR(sparse[o][e], dense[o][e], tolerance)
+            << formula << " ranges, output " << o << " element " << e;
+      }
+  }
+}
+
 std::string paramName(const ::testing::TestParamInfo<Param> &info) {
   return std::to_string(info.index / 2) +
          (std::get<1>(info.param) ? "_f32" : "_f64");
@@ -148,7 +187,15 @@ INSTANTIATE_TEST_SUITE_P(
             "ArgMin_Reduction(SqDist(x,y), 0)",
             "KMin_ArgKMin_Reduction(Sum(Square(x-y*b)) + (x|w), 3, 1)",
             "Sum_Reduction(Exp(-SqDist(x,y)/64)*(x-y), 0)",
-            "Max_Reduction(Sum(IfElse(x-y, x, y*q)) + SqDist(x, b), 0)"),
+            "Max_Reduction(Sum(IfElse(x-y, x, y*q)) + SqDist(x, b), 0)",
+            // Chunked outputs (41 or 64 components).
+            "Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)",
+            "Sum_Reduction(z*q - u, 1)",
+            "Min_ArgMin_Reduction(Abs(u-z) + (x|y)/64, 0)",
+            "ArgMax_Reduction(u*z, 1)",
+            "Max_Reduction(Exp(x-y)*w, 0)",
+            "LogSumExp_Reduction(-SqDist(x,y)/64, 0, Exp(z-u))",
+            "SumSoftMaxWeight_Reduction(-SqDist(x,y)/64, 0, z)"),
         ::testing::Bool()),
     paramName);
 

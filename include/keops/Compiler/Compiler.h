@@ -51,7 +51,8 @@ struct CompileOptions {
   /// Rows computed together, sharing each load of the reduced variables.
   int64_t rowsPerBlock = 2;
   /// Sums over at least this many components (SqDist, scalar products,
-  /// sums of componentwise expressions) loop over them; 0: unroll.
+  /// sums of componentwise expressions) loop over them, and outputs of as
+  /// many components are reduced in chunks of 16; 0: unroll.
   int64_t featureLoopMinDim = 32;
   /// "cpu", "gpu" or "auto" (the GPU when one is usable, else the CPU).
   std::string backend = "cpu";

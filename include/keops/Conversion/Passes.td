@@ -89,7 +89,8 @@ def ConvertKeOpsToCPUPass
            /*default=*/"32",
            "Sums over at least this many components (SqDist, scalar "
            "products, sums of componentwise expressions of variables) loop "
-           "over them instead of unrolling (0: always unroll)">,
+           "over them instead of unrolling, and outputs of as many are "
+           "reduced in chunks of 16 components (0: always unroll)">,
   ];
 }
 
@@ -156,7 +157,8 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
            "Accumulate float32 sum-type reductions in float64">,
     Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
            /*default=*/"32",
-           "Sums over at least this many components loop over them (as in "
+           "Sums over at least this many components loop over them, and "
+           "outputs of as many are reduced in chunks (as in "
            "convert-keops-to-cpu; the staging of the tile too); 0: unroll">,
   ];
 }

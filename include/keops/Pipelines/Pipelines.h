@@ -32,8 +32,9 @@ struct KernelPipelineOptions : public PassPipelineOptions<Derived> {
       llvm::cl::init(false)};
   mlir::detail::PassOptions::Option<int64_t> featureLoopMinDim{
       *this, "feature-loop-min-dim",
-      llvm::cl::desc("Sums over at least this many components loop over them "
-                     "(0: unroll)"),
+      llvm::cl::desc("Sums over at least this many components loop over "
+                     "them, outputs of as many are reduced in chunks (0: "
+                     "unroll)"),
       llvm::cl::init(32)};
 };
 

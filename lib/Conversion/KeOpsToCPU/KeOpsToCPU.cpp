@@ -50,12 +50,14 @@ class KernelEmitter {
 public:
   KernelEmitter(ReduceOp reduce, Accumulator &acc, int64_t lanes,
                 int64_t tileJ, int64_t rowsPerBlock, bool blockSum,
-                FloatType accType, int64_t featureLoopMinDim)
+                FloatType accType, int64_t featureLoopMinDim,
+                OutputChunks chunks)
       : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
         rowsPerBlock(rowsPerBlock), featureLoopMinDim(featureLoopMinDim),
         blockSum(blockSum), accType(accType),
         elementType(getFormulaElementType(reduce)),
-        laneType(VectorType::get({lanes}, elementType)) {}
+        laneType(VectorType::get({lanes}, elementType)),
+        position{chunks, Value()} {}
 
   /// The kernel's argument types: 9 indices, then one flat memref per input
   /// and per result, then the raw state buffers (floats, indices).
@@ -92,11 +94,23 @@ private:
   /// computed but not stored.
   void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
                 llvm::ArrayRef<Value> inside);
+  /// The reduction of a block of rows whose variables are loaded: init,
+  /// scan the columns, finalize (of the current chunk).
+  void reduceBlock(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                   llvm::ArrayRef<Value> inside);
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
   /// Merge mode: the rows' raw states of every split, merged and finalized.
   void emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd);
+  /// Emits `body` once, or in a loop over the chunks of the output.
+  void forEachChunk(OpBuilder &b, llvm::function_ref<void(OpBuilder &)> body) {
+    keops::forEachChunk(b, loc(), position, states, body);
+  }
+  /// The chunk being computed (null: no chunks).
+  const ChunkPosition *chunk() const {
+    return position.chunks ? &position : nullptr;
+  }
 
   /// Slices row `r` of the states of a block of rows.
   State rowState(const State &block, unsigned r) {
@@ -125,6 +139,7 @@ private:
   /// The components of the row variables, for each row of the current block.
   llvm::SmallVector<llvm::DenseMap<Value, Components>> rowValues;
   llvm::SmallVector<Value> blockRows;
+  ChunkPosition position;
 };
 
 } // namespace
@@ -190,7 +205,7 @@ KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask) {
     return vector::BroadcastOp::create(b, loc(), laneType, scalar);
   };
   FeatureLoops loops{featureLoopMinDim, load};
-  return emitPairFormula(e, reduce, values, accType, &loops);
+  return emitPairFormula(e, reduce, values, accType, &loops, chunk());
 }
 
 State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
@@ -269,6 +284,12 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
+  forEachChunk(b, [&](OpBuilder &b) { reduceBlock(b, rows, inside); });
+}
+
+void KernelEmitter::reduceBlock(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                                llvm::ArrayRef<Value> inside) {
+  LaneEmitter e(b, loc(), laneType);
   State state = initBlock(e);
   if (blockSum && acc.isSumType()) {
     // Block sum: each j-tile sums from zero, then merges into the total.
@@ -344,7 +365,7 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
       },
       [&](OpBuilder &b, Location) {
         LaneEmitter e(b, loc(), laneType);
-        storeResults(e, reduce, acc, state, row, outputs);
+        storeResults(e, reduce, acc, state, row, outputs, chunk());
         scf::YieldOp::create(b, loc());
       });
 }
@@ -353,9 +374,12 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
   scf::ForOp::create(
       b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value row, ValueRange) {
-        LaneEmitter e(b, loc(), laneType);
-        storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row),
-                     row, outputs);
+        forEachChunk(b, [&](OpBuilder &b) {
+          LaneEmitter e(b, loc(), laneType);
+          storeResults(e, reduce, acc,
+                       states.mergeSplits(e, acc, splits, row), row, outputs,
+                       chunk());
+        });
         scf::YieldOp::create(b, loc());
       });
 }
@@ -375,7 +399,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   for (unsigned k = 0; k < numResults; ++k)
     outputs.push_back(entry.getArgument(9 + numInputs + k));
   states = {entry.getArgument(9 + numInputs + numResults),
-            entry.getArgument(10 + numInputs + numResults), entry.getArgument(8)};
+            entry.getArgument(10 + numInputs + numResults), entry.getArgument(8),
+            Value(), position.chunks.count()};
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -465,14 +490,16 @@ struct ConvertKeOpsToCPUPass final
     if (doubleAccumulator && elementType.isF32())
       accType = Float64Type::get(&getContext());
 
+    OutputChunks chunks =
+        planOutputChunks(reduce, featureLoopMinDim, kOutputChunkSize);
     std::unique_ptr<Accumulator> acc =
-        Accumulator::create(reduce, accType, *scheme);
+        Accumulator::create(reduce, accType, *scheme, chunks.size);
     KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
                           getCpuRowsPerBlock(reduce, *acc, rowsPerBlock,
                                              laneCount *
                                                  elementType.getWidth() / 8),
                           *scheme == SumScheme::BlockSum, accType,
-                          featureLoopMinDim);
+                          featureLoopMinDim, chunks);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
     Block *entry = new Block();
     func.getBody().push_back(entry);

@@ -60,11 +60,13 @@ struct GpuTiling {
 class GpuKernelEmitter {
 public:
   GpuKernelEmitter(ReduceOp reduce, Accumulator &acc, GpuTiling tiling,
-                   bool blockSum, FloatType accType, int64_t featureLoopMinDim)
+                   bool blockSum, FloatType accType, int64_t featureLoopMinDim,
+                   OutputChunks chunks)
       : reduce(reduce), acc(acc), tiling(tiling), blockSum(blockSum),
         featureLoopMinDim(featureLoopMinDim), accType(accType),
         elementType(getFormulaElementType(reduce)),
-        laneType(VectorType::get({1}, elementType)) {
+        laneType(VectorType::get({1}, elementType)),
+        position{chunks, Value()} {
     int64_t first = 0;
     for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
       if (reduce.getCategory(k) == Category::j) {
@@ -118,6 +120,11 @@ private:
   Value tile, loadRow;
   llvm::SmallVector<Value> inputs, outputs;
   llvm::DenseMap<Value, Components> values;
+  /// The chunk of the output being computed.
+  ChunkPosition position;
+  const ChunkPosition *chunk() const {
+    return position.chunks ? &position : nullptr;
+  }
 };
 
 } // namespace
@@ -244,7 +251,8 @@ State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
         };
         FeatureLoops loops{featureLoopMinDim, load};
         // The row variables keep their components across columns.
-        auto [f, g] = emitPairFormula(e, reduce, values, accType, &loops);
+        auto [f, g] =
+            emitPairFormula(e, reduce, values, accType, &loops, chunk());
         scf::YieldOp::create(b, loc(),
                              acc.accumulate(e, State(iterArgs), f, g, j));
       });
@@ -299,7 +307,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
     outputs.push_back(entry.getArgument(8 + numInputs + k));
   RawStates states{entry.getArgument(8 + numInputs + numResults),
                    entry.getArgument(9 + numInputs + numResults),
-                   entry.getArgument(7)};
+                   entry.getArgument(7), Value(), position.chunks.count()};
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
@@ -353,9 +361,12 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
       b, loc(), merge,
       [&](OpBuilder &b, Location) {
         scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-          LaneEmitter e(b, loc(), laneType);
-          storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row),
-                       row, outputs);
+          forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
+            LaneEmitter e(b, loc(), laneType);
+            storeResults(e, reduce, acc,
+                         states.mergeSplits(e, acc, splits, row), row, outputs,
+                         chunk());
+          });
           scf::YieldOp::create(b, loc());
         });
         scf::YieldOp::create(b, loc());
@@ -386,43 +397,47 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   // The j-loop reloads the reduced variables, the rest stays.
   llvm::DenseMap<Value, Components> rowValues = values;
 
-  LaneEmitter e(b, loc(), laneType);
-  auto columnRanges = scf::ForOp::create(
-      b, loc(), bounds.getResult(2), bounds.getResult(3), index(b, 1),
-      acc.init(e, 1),
-      [&](OpBuilder &b, Location, Value r, ValueRange running) {
-        auto span = scf::IfOp::create(b, loc(), TypeRange{indexType, indexType},
-                                      ranges, /*withElseRegion=*/true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(&span.getThenRegion().front());
-          Value base = arith::MulIOp::create(b, loc(), r, index(b, 2));
-          scf::YieldOp::create(b, loc(),
-                               ValueRange{loadIndex(b, colRanges, base, 0),
-                                          loadIndex(b, colRanges, base, 1)});
-          b.setInsertionPointToStart(&span.getElseRegion().front());
-          scf::YieldOp::create(b, loc(), ValueRange{first, colEnd});
-        }
-        scf::YieldOp::create(
-            b, loc(),
-            scanColumns(b, span.getResult(0), span.getResult(1),
-                        State(running), thread, rowValues));
-      });
-  scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-    State result(columnRanges.getResults());
-    scf::IfOp::create(
-        b, loc(), raw,
-        [&](OpBuilder &b, Location) {
-          LaneEmitter e(b, loc(), laneType);
-          states.store(e, result, split, row);
-          scf::YieldOp::create(b, loc());
-        },
-        [&](OpBuilder &b, Location) {
-          LaneEmitter e(b, loc(), laneType);
-          storeResults(e, reduce, acc, result, row, outputs);
-          scf::YieldOp::create(b, loc());
+  // Every thread runs the same chunks: the barriers stay uniform.
+  forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
+    LaneEmitter e(b, loc(), laneType);
+    auto columnRanges = scf::ForOp::create(
+        b, loc(), bounds.getResult(2), bounds.getResult(3), index(b, 1),
+        acc.init(e, 1),
+        [&](OpBuilder &b, Location, Value r, ValueRange running) {
+          auto span =
+              scf::IfOp::create(b, loc(), TypeRange{indexType, indexType},
+                                ranges, /*withElseRegion=*/true);
+          {
+            OpBuilder::InsertionGuard guard(b);
+            b.setInsertionPointToStart(&span.getThenRegion().front());
+            Value base = arith::MulIOp::create(b, loc(), r, index(b, 2));
+            scf::YieldOp::create(b, loc(),
+                                 ValueRange{loadIndex(b, colRanges, base, 0),
+                                            loadIndex(b, colRanges, base, 1)});
+            b.setInsertionPointToStart(&span.getElseRegion().front());
+            scf::YieldOp::create(b, loc(), ValueRange{first, colEnd});
+          }
+          scf::YieldOp::create(
+              b, loc(),
+              scanColumns(b, span.getResult(0), span.getResult(1),
+                          State(running), thread, rowValues));
         });
-    scf::YieldOp::create(b, loc());
+    scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
+      State result(columnRanges.getResults());
+      scf::IfOp::create(
+          b, loc(), raw,
+          [&](OpBuilder &b, Location) {
+            LaneEmitter e(b, loc(), laneType);
+            states.store(e, result, split, row);
+            scf::YieldOp::create(b, loc());
+          },
+          [&](OpBuilder &b, Location) {
+            LaneEmitter e(b, loc(), laneType);
+            storeResults(e, reduce, acc, result, row, outputs, chunk());
+            scf::YieldOp::create(b, loc());
+          });
+      scf::YieldOp::create(b, loc());
+    });
   });
 }
 
@@ -458,12 +473,14 @@ struct ConvertKeOpsToGPUPass final
       accType = Float32Type::get(&getContext());
     if (doubleAccumulator && accType.isF32())
       accType = Float64Type::get(&getContext());
+    OutputChunks chunks =
+        planOutputChunks(*reduce, featureLoopMinDim, kOutputChunkSize);
     std::unique_ptr<Accumulator> acc =
-        Accumulator::create(*reduce, accType, scheme);
+        Accumulator::create(*reduce, accType, scheme, chunks.size);
     GpuTiling tiling = tilingFor(*reduce);
     GpuKernelEmitter emitter(*reduce, *acc, tiling,
                              scheme == SumScheme::BlockSum && acc->isSumType(),
-                             accType, featureLoopMinDim);
+                             accType, featureLoopMinDim, chunks);
 
     OpBuilder b = OpBuilder::atBlockEnd(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(

@@ -145,3 +145,44 @@ func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
   }
   return %r : tensor<?x1xf32>
 }
+
+// -----
+
+// An output of 40 components is reduced in 3 chunks of 16 (the last one
+// repeats component 39): the exponential is recomputed per chunk, each chunk
+// accumulates 16 lanes vectors and stores its components; the merge mode
+// walks the chunks too. With feature-loop-min-dim=0, 40 components unrolled.
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=CHUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 feature-loop-min-dim=0}),canonicalize,cse)' | FileCheck %s --check-prefix=UNCHUNKED
+// CHUNK-LABEL: func.func @wide_output
+// CHUNK-DAG: %[[C39:.*]] = arith.constant 39 : index
+// CHUNK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHUNK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHUNK: scf.for %[[MROW:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHUNK-NEXT: scf.for %[[MC:.*]] = %c0 to %[[C3]] step %c1 {
+// CHUNK: %{{.*}}:16 = scf.for %{{.*}} = %c1 to %{{.*}} step %c1 iter_args
+// CHUNK: arith.minui %{{.*}}, %[[C39]] : index
+// CHUNK: } else {
+// CHUNK: scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %c1 {
+// CHUNK: scf.for %[[C:.*]] = %c0 to %[[C3]] step %c1 {
+// CHUNK-NEXT: %[[FIRST:.*]] = arith.muli %[[C]], %[[C16]] : index
+// CHUNK: %{{.*}}:16 = scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>,
+// CHUNK: math.exp
+// CHUNK: %[[K:.*]] = arith.minui %[[FIRST]], %[[C39]] : index
+// CHUNK: %[[AT:.*]] = arith.muli %[[K]], %{{.*}} : index
+// CHUNK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf32>
+// CHUNK: return
+// UNCHUNKED-LABEL: func.func @wide_output
+// UNCHUNKED-NOT: arith.minui %{{.*}}, %c39
+// UNCHUNKED: %{{.*}}:40 = scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>,
+func.func @wide_output(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x40xf32>) -> tensor<?x40xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x40xf32>) -> tensor<?x40xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    %w = keops.mul %e, %bj : vector<1xf32>, vector<40xf32>
+    keops.yield %w : vector<40xf32>
+  }
+  return %r : tensor<?x40xf32>
+}

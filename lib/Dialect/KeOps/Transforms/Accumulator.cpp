@@ -333,13 +333,16 @@ private:
 
 std::unique_ptr<Accumulator> Accumulator::create(ReduceOp reduce,
                                                  FloatType accType,
-                                                 SumScheme scheme) {
+                                                 SumScheme scheme,
+                                                 int64_t chunkDim) {
   auto yielded = reduce.getYield().getValues();
   auto dimOf = [](Value v) {
     return llvm::cast<VectorType>(v.getType()).getDimSize(0);
   };
   int64_t dim = dimOf(yielded[0]);
   int64_t weightDim = yielded.size() > 1 ? dimOf(yielded[1]) : 0;
+  if (chunkDim > 0)
+    (weightDim ? weightDim : dim) = chunkDim;
   using Kind = ReductionKind;
   using SES = ShiftedExpSumAccumulator;
   switch (reduce.getKind()) {

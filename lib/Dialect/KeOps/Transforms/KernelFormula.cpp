@@ -145,6 +145,59 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
   return plan;
 }
 
+/// The yielded value that chunks of the output split (null: none): the
+/// weight of the shifted-exponential kinds, the formula of the kinds whose
+/// results are componentwise in it.
+Value chunkableValue(ReduceOp reduce) {
+  auto yielded = reduce.getYield().getValues();
+  switch (reduce.getKind()) {
+  case ReductionKind::sum:
+  case ReductionKind::min:
+  case ReductionKind::argmin:
+  case ReductionKind::min_argmin:
+  case ReductionKind::max:
+  case ReductionKind::argmax:
+  case ReductionKind::max_argmax:
+    return yielded[0];
+  case ReductionKind::logsumexp:
+  case ReductionKind::sumsoftmaxweight:
+    return yielded.size() > 1 ? yielded[1] : Value();
+  default:
+    return Value();
+  }
+}
+
+/// The components of the chunk of `root` (a componentwise tree over
+/// variables, loaded with `loops.load`, and dimension-1 values of `values`).
+Components emitChunk(LaneEmitter &e, Value root,
+                     const llvm::DenseMap<Value, Components> &values,
+                     const FeatureLoops &loops, const ChunkPosition &chunk) {
+  OpBuilder &b = e.getBuilder();
+  llvm::DenseMap<Value, Components> component;
+  std::function<const Components &(Value)> valueOf =
+      [&](Value v) -> const Components & {
+    auto it = component.find(v);
+    if (it != component.end())
+      return it->second;
+    Components result;
+    if (dimOf(v) == 1) {
+      result = values.at(v);
+    } else if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
+      for (int64_t k = 0; k < chunk.chunks.size; ++k)
+        result.push_back(loops.load(b, arg.getArgNumber(),
+                                    chunk.component(b, e.getLoc(), k)));
+    } else {
+      llvm::SmallVector<Components> operands;
+      for (Value operand : v.getDefiningOp()->getOperands())
+        operands.push_back(valueOf(operand));
+      llvm::cast<FormulaOpInterface>(v.getDefiningOp())
+          .emitLanes(e, operands, result);
+    }
+    return component[v] = std::move(result);
+  };
+  return valueOf(root);
+}
+
 /// sum over d of `root` on component d of its operands, as a loop.
 Components emitFeatureLoop(LaneEmitter &e, Operation *root,
                            const llvm::DenseMap<Value, Components> &values,
@@ -193,21 +246,58 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
 
 } // namespace
 
+OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
+                                    int64_t size) {
+  Value wide = chunkableValue(reduce);
+  llvm::SmallPtrSet<Operation *, 8> tree;
+  if (minDim <= 0 || size <= 0 || !wide || dimOf(wide) < minDim ||
+      dimOf(wide) <= size || !collectTree(wide, tree))
+    return {};
+  return {dimOf(wide), size};
+}
+
+Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
+  return arith::MinUIOp::create(
+      b, loc,
+      arith::AddIOp::create(b, loc, first,
+                            arith::ConstantIndexOp::create(b, loc, k)),
+      arith::ConstantIndexOp::create(b, loc, chunks.dim - 1));
+}
+
 std::pair<Components, Components>
 keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                        llvm::DenseMap<Value, Components> &values,
-                       FloatType accType, const FeatureLoops *loops) {
+                       FloatType accType, const FeatureLoops *loops,
+                       const ChunkPosition *chunk) {
   FeatureLoopPlan plan;
   if (loops && loops->minDim > 0)
     plan = planFeatureLoops(reduce, loops->minDim);
+  // The ops of the chunked value that nothing else uses.
+  llvm::SmallPtrSet<Operation *, 8> chunkOnly;
+  Value wide = chunk ? chunkableValue(reduce) : Value();
+  if (wide) {
+    assert(loops && "chunks load their variables with loops->load");
+    collectTree(wide, chunkOnly);
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (Operation *op : llvm::to_vector(chunkOnly))
+        if (llvm::any_of(op->getUsers(), [&](Operation *user) {
+              return !chunkOnly.contains(user) &&
+                     !user->hasTrait<OpTrait::IsTerminator>();
+            }))
+          changed = chunkOnly.erase(op);
+    }
+  }
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
     if (plan.roots.contains(&op)) {
       values[op.getResult(0)] = emitFeatureLoop(e, &op, values, *loops);
       continue;
     }
-    if (plan.trees.contains(&op) && !plan.sharedTrees.contains(&op))
-      continue; // computed inside the loops only
+    if ((plan.trees.contains(&op) && !plan.sharedTrees.contains(&op)) ||
+        chunkOnly.contains(&op))
+      continue; // computed inside the loops (or the chunk) only
     llvm::SmallVector<Components> operands;
     for (Value operand : op.getOperands())
       operands.push_back(values.at(operand));
@@ -216,8 +306,11 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
     values[op.getResult(0)] = std::move(result);
   }
   auto yielded = reduce.getYield().getValues();
+  Components chunkComponents;
+  if (wide)
+    chunkComponents = emitChunk(e, wide, values, *loops, *chunk);
   auto convert = [&](Value v) {
-    Components components = values.at(v);
+    Components components = v == wide ? chunkComponents : values.at(v);
     for (Value &c : components) {
       auto type = llvm::dyn_cast<VectorType>(c.getType());
       Type target = type ? Type(VectorType::get(type.getShape(), accType))
@@ -274,21 +367,29 @@ void keops::loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
 
 void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                          const State &state, Value row,
-                         llvm::ArrayRef<Value> outputs) {
+                         llvm::ArrayRef<Value> outputs,
+                         const ChunkPosition *chunk) {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
   for (auto [result, components] :
        llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
-    Type outElement =
-        llvm::cast<RankedTensorType>(result.getType()).getElementType();
-    int64_t dim = static_cast<int64_t>(components.size());
+    auto type = llvm::cast<RankedTensorType>(result.getType());
+    Type outElement = type.getElementType();
+    int64_t dim = type.getShape().back();
     for (auto [k, component] : llvm::enumerate(components)) {
       Value scalar = vector::ExtractOp::create(b, loc, component,
                                                llvm::ArrayRef<int64_t>{0});
       if (scalar.getType() != outElement)
         scalar = arith::TruncFOp::create(b, loc, outElement, scalar);
+      Value at =
+          chunk ? arith::AddIOp::create(
+                      b, loc,
+                      arith::MulIOp::create(b, loc, row,
+                                            indexConstant(b, loc, dim)),
+                      chunk->component(b, loc, k))
+                : flatIndex(b, loc, row, dim, k);
       memref::StoreOp::create(b, loc, scalar, outputs[result.getResultNumber()],
-                              flatIndex(b, loc, row, dim, k));
+                              at);
     }
   }
 }
@@ -307,6 +408,18 @@ Value RawStates::slot(LaneEmitter &e, Value split, Value row) const {
       b, e.getLoc(), arith::MulIOp::create(b, e.getLoc(), split, slab), row);
 }
 
+Value RawStates::element(LaneEmitter &e, Value slot, int64_t perChunk,
+                         int64_t k) const {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  Value at = flatIndex(b, loc, slot, perChunk * chunks, k);
+  if (!chunk)
+    return at;
+  return arith::AddIOp::create(
+      b, loc, at,
+      arith::MulIOp::create(b, loc, chunk, indexConstant(b, loc, perChunk)));
+}
+
 void RawStates::store(LaneEmitter &e, const State &state, Value split,
                       Value row) const {
   OpBuilder &b = e.getBuilder();
@@ -322,8 +435,8 @@ void RawStates::store(LaneEmitter &e, const State &state, Value split,
         vector::ExtractOp::create(b, loc, v, llvm::ArrayRef<int64_t>{0});
     bool isFloat = llvm::isa<FloatType>(scalar.getType());
     memref::StoreOp::create(b, loc, scalar, isFloat ? floats : ints,
-                            isFloat ? flatIndex(b, loc, at, numFloats, f++)
-                                    : flatIndex(b, loc, at, numInts, i++));
+                            isFloat ? element(e, at, numFloats, f++)
+                                    : element(e, at, numInts, i++));
   }
 }
 
@@ -339,8 +452,8 @@ State RawStates::load(LaneEmitter &e, Accumulator &acc, Value split,
     bool isFloat = llvm::isa<FloatType>(getElementTypeOrSelf(type));
     Value scalar = memref::LoadOp::create(
         b, loc, isFloat ? floats : ints,
-        isFloat ? flatIndex(b, loc, at, layout.floats, f++)
-                : flatIndex(b, loc, at, layout.ints, i++));
+        isFloat ? element(e, at, layout.floats, f++)
+                : element(e, at, layout.ints, i++));
     state.push_back(vector::BroadcastOp::create(b, loc, type, scalar));
   }
   return state;
@@ -361,4 +474,23 @@ State RawStates::mergeSplits(LaneEmitter &e, Accumulator &acc, Value splits,
             acc.merge(inner, State(merged), load(inner, acc, split, row)));
       });
   return State(loop.getResults());
+}
+
+void keops::forEachChunk(OpBuilder &b, Location loc, ChunkPosition &position,
+                         RawStates &states,
+                         llvm::function_ref<void(OpBuilder &)> body) {
+  if (!position.chunks) {
+    body(b);
+    return;
+  }
+  scf::ForOp::create(
+      b, loc, indexConstant(b, loc, 0),
+      indexConstant(b, loc, position.chunks.count()), indexConstant(b, loc, 1),
+      ValueRange(), [&](OpBuilder &b, Location, Value c, ValueRange) {
+        position.first = arith::MulIOp::create(
+            b, loc, c, indexConstant(b, loc, position.chunks.size));
+        states.chunk = c;
+        body(b);
+        scf::YieldOp::create(b, loc);
+      });
 }

@@ -34,9 +34,13 @@ class Accumulator {
 public:
   virtual ~Accumulator() = default;
 
-  /// The accumulator for `reduce`, with values accumulated in `accType`.
+  /// The accumulator for `reduce`, with values accumulated in `accType`;
+  /// with `chunkDim` > 0, for a chunk of that many components of its wide
+  /// value (the weight when there is one, else the formula; see
+  /// OutputChunks).
   static std::unique_ptr<Accumulator> create(ReduceOp reduce, FloatType accType,
-                                             SumScheme scheme);
+                                             SumScheme scheme,
+                                             int64_t chunkDim = 0);
 
   /// The types of the state for W lanes.
   virtual llvm::SmallVector<Type> stateTypes(int64_t width) = 0;

@@ -49,14 +49,46 @@ struct FeatureLoops {
   llvm::function_ref<Value(OpBuilder &, unsigned k, Value d)> load;
 };
 
+/// How outputs of wide dimension are computed (KeOps's "chunks"): when the
+/// reduced value (the weight of logsumexp and sumsoftmaxweight, the formula
+/// of sum, min, max and their arg kinds) has at least `minDim` components
+/// and is a tree of componentwise ops over variables and dimension-1 values,
+/// the kernel reduces it in chunks of `size` components, one after the
+/// other, with an accumulator of `size` components
+/// (Accumulator::create(..., size)) and the dimension-1 part of the formula
+/// recomputed per chunk; so the code does not grow with the dimension. The
+/// last chunk repeats component dim - 1 (same values, same stores). The raw
+/// state of a row holds the chunks' states one after the other.
+/// The components per chunk of both kernel generators.
+constexpr int64_t kOutputChunkSize = 16;
+
+struct OutputChunks {
+  int64_t dim = 0;  // components of the reduced value; 0: no chunks
+  int64_t size = 0; // components per chunk
+  int64_t count() const { return dim ? (dim + size - 1) / size : 1; }
+  explicit operator bool() const { return dim != 0; }
+};
+OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size);
+
+/// The chunk of the output that a kernel is computing: its first component.
+struct ChunkPosition {
+  OutputChunks chunks;
+  Value first; // index
+  /// Component k of the chunk: min(first + k, dim - 1).
+  Value component(OpBuilder &b, Location loc, int64_t k) const;
+};
+
 /// Evaluates the formula of `reduce` (and its weight, when it has one) on
 /// the components in `values` (those of the region arguments, filled by the
 /// caller; the op results are added), with feature loops when `loops` is
-/// given. The results are converted to `accType`.
+/// given and, for chunked outputs, the reduced value on the components of
+/// `chunk` only (loaded with loops->load). The results are converted to
+/// `accType`.
 std::pair<Components, Components>
 emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                 llvm::DenseMap<Value, Components> &values, FloatType accType,
-                const FeatureLoops *loops = nullptr);
+                const FeatureLoops *loops = nullptr,
+                const ChunkPosition *chunk = nullptr);
 
 /// The components of input `k` of `reduce` at row `row` of its row-major
 /// `buffer` (null `row`: a parameter), each broadcast to `laneType`.
@@ -72,9 +104,11 @@ void loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
                       llvm::DenseMap<Value, Components> &values);
 
 /// Finalizes a width-1 `state` and stores the results of output row `row`
-/// (row-major, converted to the output element types).
+/// (row-major, converted to the output element types); with `chunk`, the
+/// state of that chunk into its components.
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
-                  const State &state, Value row, llvm::ArrayRef<Value> outputs);
+                  const State &state, Value row, llvm::ArrayRef<Value> outputs,
+                  const ChunkPosition *chunk = nullptr);
 
 /// The raw form of a state: its float values (of the accumulator type) and
 /// its i64 index values, per row, in two flat buffers.
@@ -85,9 +119,13 @@ StateLayout getStateLayout(Accumulator &acc);
 
 /// The raw state buffers of a kernel: the state of `row` for column split
 /// `split` sits at slot split * slab + row (floats[slot * F + k],
-/// ints[slot * I + k]).
+/// ints[slot * I + k]); with chunks, that of chunk c at
+/// floats[slot * F + c * Fc + k] (Fc = F / chunks, likewise for ints).
 struct RawStates {
   Value floats, ints, slab;
+  /// The chunk the loads and stores are for (null: no chunks), of `chunks`.
+  Value chunk;
+  int64_t chunks = 1;
 
   /// Stores a width-1 `state`.
   void store(LaneEmitter &e, const State &state, Value split, Value row) const;
@@ -99,7 +137,15 @@ struct RawStates {
 
 private:
   Value slot(LaneEmitter &e, Value split, Value row) const;
+  /// Value k of a (chunk) state of `perChunk` values at `slot`.
+  Value element(LaneEmitter &e, Value slot, int64_t perChunk, int64_t k) const;
 };
+
+/// Emits `body` once when `position` has no chunks, else in a loop over
+/// them that sets position.first and states.chunk for each.
+void forEachChunk(OpBuilder &b, Location loc, ChunkPosition &position,
+                  RawStates &states,
+                  llvm::function_ref<void(OpBuilder &)> body);
 
 } // namespace mlir::keops
 
