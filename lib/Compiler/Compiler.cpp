@@ -273,15 +273,22 @@ importCanonical(MLIRContext &context, const std::string &formula,
   return std::move(module);
 }
 
-/// Adds keops-lower-to-cpu with the compile options to `pm`.
-void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
-  mk::KeOpsToCPUPipelineOptions pipeline;
-  pipeline.lanes = options.lanes;
-  pipeline.tileJ = options.tileJ;
-  pipeline.rowsPerBlock = options.rowsPerBlock;
+/// The options both kernel pipelines take, from the compile options.
+template <typename Derived>
+void setKernelOptions(mk::KernelPipelineOptions<Derived> &pipeline,
+                      const ::keops::CompileOptions &options) {
   pipeline.sumScheme = options.sumScheme;
   pipeline.doubleAccumulator = options.doubleAccumulator;
   pipeline.featureLoopMinDim = options.featureLoopMinDim;
+}
+
+/// Adds keops-lower-to-cpu with the compile options to `pm`.
+void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
+  mk::KeOpsToCPUPipelineOptions pipeline;
+  setKernelOptions(pipeline, options);
+  pipeline.lanes = options.lanes;
+  pipeline.tileJ = options.tileJ;
+  pipeline.rowsPerBlock = options.rowsPerBlock;
   mk::buildKeOpsToCPUPipeline(pm, pipeline);
 }
 
@@ -336,7 +343,8 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
       options.lanes * (interface.dtype == KEOPS_RT_FLOAT64 ? 8 : 4);
   interface.tileRows = static_cast<int32_t>(mk::getCpuRowsPerBlock(
       reduce, *acc, options.rowsPerBlock, vectorBytes));
-  interface.tileCols = static_cast<int32_t>(options.tileJ);
+  interface.tileCols = static_cast<int32_t>(
+      mk::getCpuTileColumns(reduce, options.tileJ, options.lanes));
   return interface;
 }
 
@@ -433,11 +441,9 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
 llvm::Expected<::keops::target::NvptxCode>
 lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options) {
   mk::KeOpsToNVVMPipelineOptions pipeline;
+  setKernelOptions(pipeline, options);
   pipeline.chip = options.gpuArch;
   pipeline.blockSize = options.gpuBlockSize;
-  pipeline.sumScheme = options.sumScheme;
-  pipeline.doubleAccumulator = options.doubleAccumulator;
-  pipeline.featureLoopMinDim = options.featureLoopMinDim;
   return ::keops::target::lowerToNvptx(module, pipeline, options.gpuCubin);
 }
 

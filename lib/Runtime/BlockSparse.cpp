@@ -120,12 +120,12 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                 const Cluster &cluster = clusters[item.cluster];
                 KernelCall &call = *calls[thread];
                 if (cluster.first == cluster.last) {
-                  call(item.rowBegin, item.rowEnd, 0, 0, cols);
+                  call(item.rowBegin, item.rowEnd, 0, 0);
                   return;
                 }
                 for (int64_t r = cluster.first; r < cluster.last; ++r)
                   call(item.rowBegin, item.rowEnd, args.col_ranges[2 * r],
-                       args.col_ranges[2 * r + 1], cols,
+                       args.col_ranges[2 * r + 1],
                        r == cluster.first ? KEOPS_RT_MODE_RAW
                                           : KEOPS_RT_MODE_RESUME,
                        0, rows);

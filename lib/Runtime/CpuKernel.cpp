@@ -167,6 +167,10 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
                            "target is not the CPU");
   if (desc->dtype == KEOPS_RT_FLOAT16)
     return invalidArgument("float16 kernels run on the GPU only");
+  if (desc->lanes < 1)
+    return invalidArgument("keops_rt_kernel_create_cpu: the descriptor's "
+                           "lanes must be >= 1, got " +
+                           std::to_string(desc->lanes));
   std::unique_ptr<keops_rt_kernel_s> kernel;
   if (keops_rt_status_t status = keops::rt::makeKernel(*desc, kernel))
     return status;
@@ -286,8 +290,6 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
   if (!args->row_ranges)
     return keops::rt::runDense(*kernel, *args, rows, cols, threads,
                                std::move(buffers));
-  keops::rt::ReducedColumns columns(*kernel, *args, cols);
-  columns.transposeAll(buffers, threads);
   return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads,
                                    buffers);
 }

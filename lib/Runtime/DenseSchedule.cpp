@@ -8,13 +8,13 @@
 // This file implements the schedule of dense CPU reductions. Threads take
 // work items in order:
 //
-// - many rows: blocks of rows over every column, the reduced variables
-//   transposed once for all of them;
+// - many rows: blocks of rows over every column;
 // - few rows (fewer than kItemsPerThread per thread): blocks of up to
 //   kSplitRows rows over column splits of up to kSplitColumns columns, in
-//   raw mode; each item transposes its split into its thread's own buffer
-//   (in cache while the rows reduce it), and a second pass merges the
-//   splits' states and finalizes them.
+//   raw mode, and a second pass merges the splits' states and finalizes
+//   them.
+//
+// The kernels read the arrays as they are (each stages its j-tiles).
 //
 // A thread costs about as much to wake as reducing kPairsPerThread pairs, so
 // small problems use fewer.
@@ -55,50 +55,32 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
     threads = std::min(threads, rows);
   }
   int64_t rowBlocks = (rows + block - 1) / block;
-  ReducedColumns columns(kernel, args, cols);
+  std::vector<std::unique_ptr<KernelCall>> calls;
+  for (int64_t t = 0; t < threads; ++t)
+    calls.push_back(std::make_unique<KernelCall>(kernel, buffers));
 
   if (splits == 1) {
-    columns.transposeAll(buffers, threads);
-    std::vector<std::unique_ptr<KernelCall>> calls;
-    for (int64_t t = 0; t < threads; ++t)
-      calls.push_back(std::make_unique<KernelCall>(kernel, buffers));
     parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
       int64_t begin = item * block;
-      (*calls[thread])(begin, std::min(rows, begin + block), 0, cols, cols);
+      (*calls[thread])(begin, std::min(rows, begin + block), 0, cols);
     });
     return nullptr;
   }
 
-  // Items of one split follow each other, so that a thread often reuses the
-  // split it has transposed.
   int64_t splitColumns = (cols + splits - 1) / splits;
   StateBuffers states(kernel, splits * rows);
-  struct Worker {
-    std::unique_ptr<KernelCall> call;
-    std::vector<char> slice;
-    int64_t split = -1;
-  };
-  std::vector<Worker> workers(threads);
-  for (Worker &worker : workers) {
-    worker.call = std::make_unique<KernelCall>(kernel, buffers);
-    worker.call->useStates(states);
-  }
+  for (std::unique_ptr<KernelCall> &call : calls)
+    call->useStates(states);
   parallelFor(threads, rowBlocks * splits, [&](int64_t item, int64_t thread) {
-    Worker &worker = workers[thread];
     int64_t split = item / rowBlocks, begin = (item % rowBlocks) * block;
     int64_t colBegin = std::min(cols, split * splitColumns);
     int64_t colEnd = std::min(cols, colBegin + splitColumns);
-    if (worker.split != split) {
-      columns.transposeSlice(*worker.call, worker.slice, colBegin, colEnd);
-      worker.split = split;
-    }
-    (*worker.call)(begin, std::min(rows, begin + block), colBegin, colEnd,
-                   colEnd - colBegin, KEOPS_RT_MODE_RAW, split, rows);
+    (*calls[thread])(begin, std::min(rows, begin + block), colBegin, colEnd,
+                     KEOPS_RT_MODE_RAW, split, rows);
   });
   parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
     int64_t begin = item * block;
-    workers[thread].call->merge(begin, std::min(rows, begin + block), splits,
-                                rows);
+    calls[thread]->merge(begin, std::min(rows, begin + block), splits, rows);
   });
   return nullptr;
 }

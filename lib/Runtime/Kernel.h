@@ -74,9 +74,13 @@ struct StateBuffers {
   std::vector<int64_t> ints;
 };
 
+/// The most rows one call of a CPU kernel computes: its scratch (the lane
+/// states of the rows between j-tiles) stays within 4 MiB.
+int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel);
+
 /// The packed argument list of a kernel entry point over a set of buffers
-/// (inputs, then outputs; the state buffers are added), reused across calls
-/// by one thread.
+/// (inputs, then outputs; the state and scratch buffers are added), reused
+/// across calls by one thread.
 class KernelCall {
 public:
   KernelCall(const keops_rt_kernel_s &kernel,
@@ -84,20 +88,16 @@ public:
   KernelCall(const KernelCall &) = delete;
   KernelCall &operator=(const KernelCall &) = delete;
 
-  /// Buffer k of the call; may be rebound between calls.
-  keops_rt_buffer_t &buffer(size_t k) { return buffers[k]; }
-
   /// The raw states the Raw, Resume and Merge modes use.
   void useStates(StateBuffers &states);
 
-  /// Computes rows [rowBegin, rowEnd) over columns [colBegin, colEnd) of
-  /// reduced variables laid out with leading dimension `ld`; the raw modes
-  /// use state slots split * slab + row.
+  /// Computes rows [rowBegin, rowEnd) over columns [colBegin, colEnd) (in
+  /// calls of at most maxRowsPerCall rows); the raw modes use state slots
+  /// split * slab + row.
   void operator()(int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
-                  int64_t colEnd, int64_t ld,
+                  int64_t colEnd,
                   keops_rt_mode_t mode = KEOPS_RT_MODE_FINALIZE,
-                  int64_t split = 0,
-                  int64_t slab = 0);
+                  int64_t split = 0, int64_t slab = 0);
   /// Merges the states of `splits` slabs of `slab` rows and finalizes rows
   /// [rowBegin, rowEnd).
   void merge(int64_t rowBegin, int64_t rowEnd, int64_t splits, int64_t slab);
@@ -105,38 +105,11 @@ public:
 private:
   keops_rt_cpu_entry_t entry;
   std::vector<keops_rt_buffer_t> buffers;
+  StateBuffers scratch;
+  int64_t maxRows;
   std::vector<keops_rt_buffer_t *> pointers;
-  int64_t scalars[9] = {};
+  int64_t scalars[8] = {};
   std::vector<void *> packed;
-};
-
-/// The reduced variables of a call in the component-major layout of the CPU
-/// kernel ABI (dimension-1 variables are already in it and stay in place).
-class ReducedColumns {
-public:
-  ReducedColumns(const keops_rt_kernel_s &kernel,
-                 const keops_rt_run_args_t &args, int64_t cols);
-
-  /// Copies every column on `threads` threads into buffers owned here and
-  /// points `buffers` (inputs first) at them: ld = cols.
-  void transposeAll(std::vector<keops_rt_buffer_t> &buffers, int64_t threads);
-
-  /// Copies the columns [begin, end) into `slice` and points `call`'s input
-  /// buffers at it, so that the kernel reads column c at c with
-  /// ld = end - begin.
-  void transposeSlice(KernelCall &call, std::vector<char> &slice,
-                      int64_t begin, int64_t end) const;
-
-private:
-  void copy(size_t k, int64_t begin, int64_t end, int64_t ld, char *out) const;
-
-  const keops_rt_kernel_s &kernel;
-  const keops_rt_run_args_t &args;
-  int64_t cols;
-  size_t elementSize;
-  std::vector<size_t> wide; // reduced variables of dimension > 1
-  int64_t sliceDims = 0;    // their total dimension
-  std::vector<std::vector<char>> whole;
 };
 
 /// Runs body(item, thread) for every item of [0, count) on `threads` threads
@@ -177,9 +150,8 @@ keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
                                int64_t cols, std::vector<Cluster> &clusters);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
-/// rows over `cols` columns; `buffers` holds every input in the kernel's
-/// layout (reduced variables component-major, ld = cols) and then the
-/// outputs. Checks the ranges first.
+/// rows over `cols` columns; `buffers` holds every input as given
+/// (row-major) and then the outputs. Checks the ranges first.
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                  const keops_rt_run_args_t &args, int64_t rows,
                                  int64_t cols, int64_t threads,

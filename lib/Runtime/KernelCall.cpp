@@ -29,11 +29,29 @@ StateBuffers::StateBuffers(const keops_rt_kernel_s &kernel, int64_t slots)
              keops_rt_dtype_size(kernel.stateDtype)),
       ints(std::max<int64_t>(1, slots * kernel.stateInts)) {}
 
+int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel) {
+  constexpr int64_t kScratchBytes = 4 << 20, kMaxRows = 4096;
+  int64_t perRow = std::max<int64_t>(
+      1, kernel.lanes * (kernel.stateFloats *
+                             static_cast<int64_t>(
+                                 keops_rt_dtype_size(kernel.stateDtype)) +
+                         kernel.stateInts * 8));
+  return std::max<int64_t>(1, std::min(kMaxRows, kScratchBytes / perRow));
+}
+
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                        std::vector<keops_rt_buffer_t> buffers)
-    : entry(kernel.entry), buffers(std::move(buffers)) {
+    : entry(kernel.entry), buffers(std::move(buffers)),
+      scratch(kernel, maxRowsPerCall(kernel) * kernel.lanes),
+      maxRows(maxRowsPerCall(kernel)) {
   this->buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
   this->buffers.push_back(bufferOf(nullptr, 0)); // and indices
+  this->buffers.push_back(
+      bufferOf(scratch.floats.data(),
+               static_cast<int64_t>(scratch.floats.size() /
+                                    keops_rt_dtype_size(kernel.stateDtype))));
+  this->buffers.push_back(bufferOf(
+      scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
   for (keops_rt_buffer_t &buffer : this->buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
@@ -44,24 +62,27 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
 
 void KernelCall::useStates(StateBuffers &states) {
   size_t n = buffers.size();
-  buffers[n - 2] = bufferOf(states.floats.data(),
+  buffers[n - 4] = bufferOf(states.floats.data(),
                             static_cast<int64_t>(states.floats.size()));
-  buffers[n - 1] =
+  buffers[n - 3] =
       bufferOf(states.ints.data(), static_cast<int64_t>(states.ints.size()));
 }
 
 void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
-                            int64_t colBegin, int64_t colEnd, int64_t ld,
+                            int64_t colBegin, int64_t colEnd,
                             keops_rt_mode_t mode, int64_t split, int64_t slab) {
-  int64_t values[9] = {rowBegin, rowEnd, colBegin, colEnd, ld,
-                       static_cast<int64_t>(mode), split, 1, slab};
-  std::copy(std::begin(values), std::end(values), scalars);
-  entry(packed.data());
+  for (; rowBegin < rowEnd; rowBegin += maxRows) {
+    int64_t values[8] = {rowBegin, std::min(rowEnd, rowBegin + maxRows),
+                         colBegin, colEnd, static_cast<int64_t>(mode), split,
+                         1, slab};
+    std::copy(std::begin(values), std::end(values), scalars);
+    entry(packed.data());
+  }
 }
 
 void KernelCall::merge(int64_t rowBegin, int64_t rowEnd, int64_t splits,
                        int64_t slab) {
-  int64_t values[9] = {rowBegin, rowEnd, 0, 0, 0,
+  int64_t values[8] = {rowBegin, rowEnd, 0, 0,
                        static_cast<int64_t>(KEOPS_RT_MODE_MERGE), 0, splits,
                        slab};
   std::copy(std::begin(values), std::end(values), scalars);

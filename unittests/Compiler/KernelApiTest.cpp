@@ -282,6 +282,7 @@ TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
   desc.num_outputs = 1;
   desc.output_dims = outputDims;
   desc.output_dtypes = outputDtypes;
+  desc.lanes = 1;
   keops_rt_kernel_t *kernel = nullptr;
   auto message = [&] {
     keops_rt_status_t status =
@@ -302,6 +303,10 @@ TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
   desc.target = KEOPS_RT_TARGET_GPU;
   EXPECT_EQ(message(), "keops_rt_kernel_create_cpu: the descriptor's target "
                        "is not the CPU");
+  desc.target = KEOPS_RT_TARGET_CPU;
+  desc.lanes = 0;
+  EXPECT_EQ(message(), "keops_rt_kernel_create_cpu: the descriptor's lanes "
+                       "must be >= 1, got 0");
 }
 
 /// The descriptor the runtime holds for a compiled kernel.
@@ -345,6 +350,14 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
       << llvm::toString(argKMin.takeError());
   desc = describe(**argKMin);
   EXPECT_STREQ(desc.reduction, "argkmin");
+  auto wide = keops::compile("Sum_Reduction(Exp(-SqDist(x,y)), 0)",
+                             {"x = Vi(1000)", "y = Vj(1000)"});
+  ASSERT_TRUE(static_cast<bool>(wide)) << llvm::toString(wide.takeError());
+  keops_rt_kernel_desc_t wideDesc = describe(**wide);
+  // 4000 bytes per staged column: the j-tiles shrink to 32 KiB (8 columns),
+  // a multiple of the lanes, at least one vector.
+  int32_t lanes = wideDesc.lanes;
+  EXPECT_EQ(wideDesc.tile_cols, std::max(lanes, 8 / lanes * lanes));
   EXPECT_EQ(desc.k, 6);
   EXPECT_EQ(desc.lanes, 4);
   EXPECT_EQ(desc.tile_cols, 256);

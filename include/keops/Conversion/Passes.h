@@ -34,6 +34,11 @@ namespace mlir::keops {
 #define GEN_PASS_REGISTRATION
 #include "keops/Conversion/Passes.h.inc"
 
+/// The columns of a j-tile of convert-keops-to-cpu for `reduce`: `requested`
+/// (tile-j), fewer (a multiple of `lanes`) when the staged columns of its
+/// reduced variables would exceed 32 KiB.
+int64_t getCpuTileColumns(ReduceOp reduce, int64_t requested, int64_t lanes);
+
 /// The rows that convert-keops-to-cpu computes together for `reduce` (with
 /// accumulator `acc`) when `requested` are asked for, on vectors of
 /// `vectorBytes` bytes: `requested`, or 1 when their variables and states

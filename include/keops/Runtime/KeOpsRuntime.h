@@ -8,8 +8,8 @@
  * The runtime runs compiled kernels on host buffers. It has no MLIR or LLVM
  * dependency: a compiler (the JIT of libKeOpsCompiler, or an AOT library)
  * hands it a kernel entry point and a descriptor; the runtime checks the
- * arrays against the descriptor, lays the reduced variables out for the
- * kernel and runs it over the output rows on all cores.
+ * arrays against the descriptor and runs the kernel over the output rows on
+ * all cores, on the arrays as they are (no copy).
  *
  * Every call returns a keops_rt_status_t: NULL on success, otherwise an
  * object with a code and a message that the caller frees.
@@ -18,15 +18,18 @@
  * [row_begin, row_end) over the reduced columns [col_begin, col_end). It is
  * called as entry(args) ("packed" convention) where args[k] points to
  * argument k:
- *   args[0..8]   int64_t row_begin, row_end, col_begin, col_end, ld,
- *                        mode, split, splits, slab
- *   args[9 + k]  keops_rt_buffer_t *   input k (in position order)
+ *   args[0..7]   int64_t row_begin, row_end, col_begin, col_end, mode,
+ *                        split, splits, slab
+ *   args[8 + k]  keops_rt_buffer_t *   input k (in position order)
  *   then         keops_rt_buffer_t *   output k
  *   then         keops_rt_buffer_t *   raw states: floats, then indices
- * Layouts: variables indexed by the output row are row-major (row r,
- * component d at r * dim + d); reduced variables are component-major with
- * leading dimension ld (column c, component d at d * ld + c); parameters
- * hold their dim values; outputs are row-major, at the absolute row index.
+ *   then         keops_rt_buffer_t *   scratch: floats, then indices
+ * Layouts: every variable is row-major (row r, component d at r * dim + d;
+ * the kernel stages each j-tile of the reduced variables itself);
+ * parameters hold their dim values; outputs are row-major, at the absolute
+ * row index. The scratch holds the lane states of the rows between j-tiles:
+ * (row_end - row_begin) * lanes * state_floats values of state_dtype and as
+ * many times state_ints int64 (see desc.lanes).
  * Modes: 0 finalizes into the outputs; 1 (raw) writes each row's
  * accumulator state to slot split * slab + row of the state buffers
  * (state_floats values of state_dtype and state_ints int64 per slot);
@@ -157,7 +160,7 @@ typedef struct {
   int32_t k;             /* K of the kmin kinds, else 0 */
   keops_rt_target_t target;
   const char *arch;  /* "sm_90", or the host CPU ("x86_64 znver3") */
-  int32_t lanes;     /* CPU: columns per vector; GPU: 1 */
+  int32_t lanes;     /* CPU: columns per vector (sizes the scratch); GPU: 1 */
   int32_t tile_rows; /* CPU: rows per block; GPU: threads per block */
   int32_t tile_cols; /* columns per j-tile (of the block sum, of the
                         workgroup-memory staging) */

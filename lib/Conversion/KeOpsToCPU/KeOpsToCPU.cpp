@@ -12,9 +12,13 @@
 //     --tile--> func(row/column ranges, mode, splits, memrefs) {
 //                 if mode == merge: scf.for rows { merge the raw states of
 //                   the splits; finalize; store }
-//                 else: scf.for rows { scf.for j-tiles { scf.for lanes {
-//                   formula on vector<L x T> components; accumulate } } ;
-//                   merge lanes; finalize and store (or store raw) } }
+//                 else: scf.for j-tiles { stage the tile's reduced
+//                   variables component-major (stack buffer);
+//                   scf.for row blocks { state = first tile ? init :
+//                     scratch; scf.for lanes { formula on vector<L x T>
+//                     components; accumulate };
+//                     last tile ? merge lanes, finalize and store (or
+//                     store raw) : state -> scratch } } }
 //
 // The reduction kind only enters through its Accumulator.
 //
@@ -59,8 +63,9 @@ public:
         laneType(VectorType::get({lanes}, elementType)),
         position{chunks, Value()} {}
 
-  /// The kernel's argument types: 9 indices, then one flat memref per input
-  /// and per result, then the raw state buffers (floats, indices).
+  /// The kernel's argument types: 8 indices, then one flat memref per input
+  /// and per result, then the raw state buffers (floats, indices) and the
+  /// scratch buffers of the lane states between tiles (floats, indices).
   llvm::SmallVector<Type> argumentTypes();
   void emit(OpBuilder &b, Block &entry);
 
@@ -74,10 +79,14 @@ private:
   /// Loads component d of every variable of `category` at `row` (scalar
   /// loads, broadcast to lanes).
   void loadBroadcastRows(OpBuilder &b, Category category, Value row);
+  /// Copies the columns [tileBegin, tileEnd) of the reduced variables of
+  /// dimension > 1 into the staging buffer, component-major.
+  void stageTile(OpBuilder &b);
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
-  /// Component `d` of reduced variable `k` at columns [j, j + lanes).
+  /// Component `d` of reduced variable `k` at columns [j, j + lanes) (of
+  /// the staged tile, or in place for dimension 1).
   Value loadColumnComponent(OpBuilder &b, unsigned k, Value d, Value j,
                             Value mask);
   /// Evaluates the formula (and weight) on the current variable components
@@ -89,15 +98,23 @@ private:
   /// Accumulates the columns [begin, end) into `state`: full lanes, then a
   /// masked tail.
   State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
-  /// Computes a block of rows: the columns are loaded once per lane step
-  /// for all of them; rows whose `inside` flag is false (null: true) are
-  /// computed but not stored.
+  /// Reduces a block of rows over the current tile: the columns are loaded
+  /// once per lane step for all of them; the states start from init on the
+  /// `first` tile, else from the scratch, and on the `last` one are
+  /// finalized (rows whose `inside` flag is false, null: true, are computed
+  /// but not stored), else saved to the scratch.
   void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                llvm::ArrayRef<Value> inside);
-  /// The reduction of a block of rows whose variables are loaded: init,
-  /// scan the columns, finalize (of the current chunk).
-  void reduceBlock(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                   llvm::ArrayRef<Value> inside);
+                llvm::ArrayRef<Value> inside, Value first, Value last);
+  /// The lane states of the block's rows in the scratch, and back: row r
+  /// (from row_begin) holds its float values at floats[r * F * L + f * L]
+  /// and its indices at ints[r * I * L + i * L], F and I those of the
+  /// (chunk) state.
+  State loadScratch(OpBuilder &b);
+  void storeScratch(OpBuilder &b, const State &state);
+  /// The buffer and offset of the next value of `type` (counted by `floats`
+  /// and `ints`) of `row`'s lane state in the scratch.
+  std::pair<Value, Value> scratchSlot(OpBuilder &b, Value row, Type type,
+                                      int64_t &floats, int64_t &ints);
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
@@ -131,8 +148,14 @@ private:
   bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
-  Value colBegin, colEnd, ld, mode, split, splits;
+  Value rowBegin, colBegin, colEnd, mode, split, splits;
   RawStates states;
+  /// The staged tile: its first column, its buffer, and the first
+  /// component there of each reduced variable of dimension > 1 (-1: read in
+  /// place).
+  Value tileBegin, tileEnd, staged;
+  llvm::SmallVector<int64_t> stagedFirst;
+  Value scratchFloats, scratchInts;
   llvm::SmallVector<Value> inputs, outputs;
   /// The components of each region argument for the current pair lanes.
   llvm::DenseMap<Value, Components> values;
@@ -146,7 +169,7 @@ private:
 
 llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(9, IndexType::get(ctx));
+  llvm::SmallVector<Type> types(8, IndexType::get(ctx));
   for (Value input : reduce.getInputs())
     types.push_back(MemRefType::get(
         {ShapedType::kDynamic},
@@ -155,9 +178,11 @@ llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
     types.push_back(MemRefType::get(
         {ShapedType::kDynamic},
         llvm::cast<RankedTensorType>(result).getElementType()));
-  types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
-  types.push_back(MemRefType::get({ShapedType::kDynamic},
-                                  IntegerType::get(ctx, 64)));
+  for (int scratch = 0; scratch < 2; ++scratch) {
+    types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
+    types.push_back(MemRefType::get({ShapedType::kDynamic},
+                                    IntegerType::get(ctx, 64)));
+  }
   return types;
 }
 
@@ -168,15 +193,59 @@ void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
                                          Value j, Value mask) {
-  Value offset = arith::AddIOp::create(
-      b, loc(), arith::MulIOp::create(b, loc(), d, ld), j);
+  Value buffer = inputs[k], offset = j;
+  if (stagedFirst[k] >= 0) {
+    buffer = staged;
+    Value component =
+        arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
+    offset = arith::AddIOp::create(
+        b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
+        arith::SubIOp::create(b, loc(), j, tileBegin));
+  }
   if (!mask)
-    return vector::LoadOp::create(b, loc(), laneType, inputs[k], offset);
+    return vector::LoadOp::create(b, loc(), laneType, buffer, offset);
   Value zeros = arith::ConstantOp::create(
       b, loc(),
       DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
-  return vector::MaskedLoadOp::create(b, loc(), laneType, inputs[k], offset,
+  return vector::MaskedLoadOp::create(b, loc(), laneType, buffer, offset,
                                       mask, zeros);
+}
+
+void KernelEmitter::stageTile(OpBuilder &b) {
+  scf::ForOp::create(
+      b, loc(), tileBegin, tileEnd, index(b, 1), ValueRange(),
+      [&](OpBuilder &b, Location, Value col, ValueRange) {
+        Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
+        for (unsigned k = 0; k < inputs.size(); ++k) {
+          if (stagedFirst[k] < 0)
+            continue;
+          int64_t dim = dimOf(k);
+          Value base = arith::MulIOp::create(b, loc(), col, index(b, dim));
+          auto copy = [&, k = k](OpBuilder &b, Value d) {
+            Value from = arith::AddIOp::create(b, loc(), base, d);
+            Value value = memref::LoadOp::create(b, loc(), inputs[k], from);
+            Value component =
+                arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
+            Value to = arith::AddIOp::create(
+                b, loc(),
+                arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
+                slot);
+            memref::StoreOp::create(b, loc(), value, staged, to);
+          };
+          if (featureLoopMinDim <= 0 || dim < featureLoopMinDim) {
+            for (int64_t d = 0; d < dim; ++d)
+              copy(b, index(b, d));
+            continue;
+          }
+          scf::ForOp::create(b, loc(), index(b, 0), index(b, dim), index(b, 1),
+                             ValueRange(),
+                             [&](OpBuilder &b, Location, Value d, ValueRange) {
+                               copy(b, d);
+                               scf::YieldOp::create(b, loc());
+                             });
+        }
+        scf::YieldOp::create(b, loc());
+      });
 }
 
 void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
@@ -272,8 +341,8 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
 }
 
 void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                             llvm::ArrayRef<Value> inside) {
-  LaneEmitter e(b, loc(), laneType);
+                             llvm::ArrayRef<Value> inside, Value first,
+                             Value last) {
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
@@ -284,44 +353,81 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
-  forEachChunk(b, [&](OpBuilder &b) { reduceBlock(b, rows, inside); });
-}
-
-void KernelEmitter::reduceBlock(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                                llvm::ArrayRef<Value> inside) {
   LaneEmitter e(b, loc(), laneType);
-  State state = initBlock(e);
+  State init = initBlock(e);
+  auto start = scf::IfOp::create(
+      b, loc(), first,
+      [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc(), init); },
+      [&](OpBuilder &b, Location) {
+        scf::YieldOp::create(b, loc(), loadScratch(b));
+      });
+  State state(start.getResults());
   if (blockSum && acc.isSumType()) {
-    // Block sum: each j-tile sums from zero, then merges into the total.
-    auto tiles = scf::ForOp::create(
-        b, loc(), colBegin, colEnd, index(b, tileJ), state,
-        [&](OpBuilder &b, Location, Value t, ValueRange running) {
-          LaneEmitter e(b, loc(), laneType);
-          Value tileEnd = arith::MinUIOp::create(
-              b, loc(), arith::AddIOp::create(b, loc(), t, index(b, tileJ)),
-              colEnd);
-          State tile = scanColumns(b, t, tileEnd, initBlock(e));
-          State merged;
-          for (unsigned r = 0; r < rowValues.size(); ++r)
-            merged.append(acc.merge(e, rowState(State(running), r),
-                                    rowState(tile, r)));
-          scf::YieldOp::create(b, loc(), merged);
-        });
-    state = State(tiles.getResults());
+    // Block sum: each tile sums from zero, then merges into the total.
+    State tile = scanColumns(b, tileBegin, tileEnd, init);
+    State merged;
+    for (unsigned r = 0; r < rowValues.size(); ++r)
+      merged.append(acc.merge(e, rowState(state, r), rowState(tile, r)));
+    state = merged;
   } else {
-    state = scanColumns(b, colBegin, colEnd, state);
+    state = scanColumns(b, tileBegin, tileEnd, state);
   }
 
-  for (auto [r, row] : llvm::enumerate(rows)) {
-    if (!inside[r]) {
-      finalizeRow(b, rowState(state, r), row);
-      continue;
+  scf::IfOp::create(
+      b, loc(), last,
+      [&](OpBuilder &b, Location) {
+        for (auto [r, row] : llvm::enumerate(rows)) {
+          if (!inside[r]) {
+            finalizeRow(b, rowState(state, r), row);
+            continue;
+          }
+          scf::IfOp::create(b, loc(), inside[r],
+                            [&, r = r, row = row](OpBuilder &b, Location) {
+                              finalizeRow(b, rowState(state, r), row);
+                              scf::YieldOp::create(b, loc());
+                            });
+        }
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) {
+        storeScratch(b, state);
+        scf::YieldOp::create(b, loc());
+      });
+}
+
+std::pair<Value, Value> KernelEmitter::scratchSlot(OpBuilder &b, Value row,
+                                                  Type type, int64_t &floats,
+                                                  int64_t &ints) {
+  StateLayout layout = getStateLayout(acc);
+  bool isFloat = llvm::isa<FloatType>(getElementTypeOrSelf(type));
+  int64_t stride = (isFloat ? layout.floats : layout.ints) * lanes;
+  Value slot = arith::SubIOp::create(b, loc(), row, rowBegin);
+  Value at = arith::AddIOp::create(
+      b, loc(), arith::MulIOp::create(b, loc(), slot, index(b, stride)),
+      index(b, (isFloat ? floats++ : ints++) * lanes));
+  return {isFloat ? scratchFloats : scratchInts, at};
+}
+
+State KernelEmitter::loadScratch(OpBuilder &b) {
+  State state;
+  for (Value row : blockRows) {
+    int64_t floats = 0, ints = 0;
+    for (Type type : acc.stateTypes(lanes)) {
+      auto [buffer, at] = scratchSlot(b, row, type, floats, ints);
+      state.push_back(vector::LoadOp::create(
+          b, loc(), llvm::cast<VectorType>(type), buffer, at));
     }
-    scf::IfOp::create(b, loc(), inside[r], [&, r = r, row = row](OpBuilder &b,
-                                                                  Location) {
-      finalizeRow(b, rowState(state, r), row);
-      scf::YieldOp::create(b, loc());
-    });
+  }
+  return state;
+}
+
+void KernelEmitter::storeScratch(OpBuilder &b, const State &state) {
+  for (auto [r, row] : llvm::enumerate(blockRows)) {
+    int64_t floats = 0, ints = 0;
+    for (Value v : rowState(state, r)) {
+      auto [buffer, at] = scratchSlot(b, row, v.getType(), floats, ints);
+      vector::StoreOp::create(b, loc(), v, buffer, at);
+    }
   }
 }
 
@@ -385,22 +491,36 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
 }
 
 void KernelEmitter::emit(OpBuilder &b, Block &entry) {
-  Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
+  rowBegin = entry.getArgument(0);
+  Value rowEnd = entry.getArgument(1);
   colBegin = entry.getArgument(2);
   colEnd = entry.getArgument(3);
-  ld = entry.getArgument(4);
-  mode = entry.getArgument(5);
-  split = entry.getArgument(6);
-  splits = entry.getArgument(7);
+  mode = entry.getArgument(4);
+  split = entry.getArgument(5);
+  splits = entry.getArgument(6);
   unsigned numInputs = reduce.getInputs().size();
   for (unsigned k = 0; k < numInputs; ++k)
-    inputs.push_back(entry.getArgument(9 + k));
+    inputs.push_back(entry.getArgument(8 + k));
   unsigned numResults = reduce.getNumResults();
   for (unsigned k = 0; k < numResults; ++k)
-    outputs.push_back(entry.getArgument(9 + numInputs + k));
-  states = {entry.getArgument(9 + numInputs + numResults),
-            entry.getArgument(10 + numInputs + numResults), entry.getArgument(8),
-            Value(), position.chunks.count()};
+    outputs.push_back(entry.getArgument(8 + numInputs + k));
+  unsigned buffers = 8 + numInputs + numResults;
+  states = {entry.getArgument(buffers), entry.getArgument(buffers + 1),
+            entry.getArgument(7), Value(), position.chunks.count()};
+  scratchFloats = entry.getArgument(buffers + 2);
+  scratchInts = entry.getArgument(buffers + 3);
+
+  // The staging buffer of a tile: tileJ columns of every reduced variable
+  // of dimension > 1, component-major.
+  int64_t stagedComponents = 0;
+  for (unsigned k = 0; k < numInputs; ++k) {
+    bool wide = reduce.getCategory(k) == Category::j && dimOf(k) > 1;
+    stagedFirst.push_back(wide ? stagedComponents : -1);
+    stagedComponents += wide ? dimOf(k) : 0;
+  }
+  if (stagedComponents)
+    staged = memref::AllocaOp::create(
+        b, loc(), MemRefType::get({stagedComponents * tileJ}, elementType));
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -415,28 +535,66 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
-  // Blocks of `rowsPerBlock` rows; past the end, a block's rows repeat its
-  // first row and store nothing (one copy of the loop body serves every
-  // row count).
-  scf::ForOp::create(
-      b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
-      [&](OpBuilder &b, Location, Value row, ValueRange) {
-        llvm::SmallVector<Value> rows{row}, inside{Value()};
-        for (int64_t r = 1; r < rowsPerBlock; ++r) {
-          Value next = arith::AddIOp::create(b, loc(), row, index(b, r));
-          inside.push_back(arith::CmpIOp::create(
-              b, loc(), arith::CmpIPredicate::ult, next, rowEnd));
-          rows.push_back(
-              arith::SelectOp::create(b, loc(), inside.back(), next, row));
-        }
-        emitRows(b, rows, inside);
-        scf::YieldOp::create(b, loc());
-      });
+  // Tiles of the columns (at least one, so that an empty range finalizes
+  // the initial states); in each, blocks of `rowsPerBlock` rows: past the
+  // end, a block's rows repeat its first row and store nothing (one copy of
+  // the loop body serves every row count).
+  Value tilesEnd = arith::MaxUIOp::create(
+      b, loc(), colEnd, arith::AddIOp::create(b, loc(), colBegin, index(b, 1)));
+  forEachChunk(b, [&](OpBuilder &b) {
+    scf::ForOp::create(
+        b, loc(), colBegin, tilesEnd, index(b, tileJ), ValueRange(),
+        [&](OpBuilder &b, Location, Value t, ValueRange) {
+          tileBegin = t;
+          tileEnd = arith::MinUIOp::create(
+              b, loc(), arith::AddIOp::create(b, loc(), t, index(b, tileJ)),
+              colEnd);
+          if (staged)
+            stageTile(b);
+          Value first = arith::CmpIOp::create(
+              b, loc(), arith::CmpIPredicate::eq, t, colBegin);
+          Value last = arith::CmpIOp::create(
+              b, loc(), arith::CmpIPredicate::eq, tileEnd, colEnd);
+          scf::ForOp::create(
+              b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
+              [&](OpBuilder &b, Location, Value row, ValueRange) {
+                llvm::SmallVector<Value> rows{row}, inside{Value()};
+                for (int64_t r = 1; r < rowsPerBlock; ++r) {
+                  Value next =
+                      arith::AddIOp::create(b, loc(), row, index(b, r));
+                  inside.push_back(arith::CmpIOp::create(
+                      b, loc(), arith::CmpIPredicate::ult, next, rowEnd));
+                  rows.push_back(arith::SelectOp::create(
+                      b, loc(), inside.back(), next, row));
+                }
+                emitRows(b, rows, inside, first, last);
+                scf::YieldOp::create(b, loc());
+              });
+          scf::YieldOp::create(b, loc());
+        });
+  });
 }
 
 //===----------------------------------------------------------------------===//
 // Pass
 //===----------------------------------------------------------------------===//
+
+// A tile's staged columns stay in the L1 cache: at most 32 KiB of them.
+int64_t mlir::keops::getCpuTileColumns(ReduceOp reduce, int64_t requested,
+                                       int64_t lanes) {
+  Category columnCategory =
+      reduce.getAxis() == Axis::j ? Category::j : Category::i;
+  int64_t bytes = 0;
+  for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
+    if (reduce.getCategory(k) == columnCategory && getInputDim(reduce, k) > 1)
+      bytes += getInputDim(reduce, k) *
+               getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() /
+               8;
+  if (bytes == 0)
+    return requested;
+  int64_t fit = (32 * 1024 / bytes) / lanes * lanes;
+  return std::min(requested, std::max(lanes, fit));
+}
 
 // Rows share the column loads only while their variables and accumulator
 // states stay in vector registers (32 with 64-byte vectors, 16 otherwise);
@@ -494,7 +652,8 @@ struct ConvertKeOpsToCPUPass final
         planOutputChunks(reduce, featureLoopMinDim, kOutputChunkSize);
     std::unique_ptr<Accumulator> acc =
         Accumulator::create(reduce, accType, *scheme, chunks.size);
-    KernelEmitter emitter(reduce, *acc, laneCount, tileJ,
+    KernelEmitter emitter(reduce, *acc, laneCount,
+                          getCpuTileColumns(reduce, tileJ, laneCount),
                           getCpuRowsPerBlock(reduce, *acc, rowsPerBlock,
                                              laneCount *
                                                  elementType.getWidth() / 8),

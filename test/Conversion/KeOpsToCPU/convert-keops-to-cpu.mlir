@@ -4,19 +4,24 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 double-accumulator=1}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 rows-per-block=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
 
-// The Gaussian kernel sum: rows, j-tiles of 16 columns (block sum), lanes of
-// 4 columns, a masked tail, a pairwise merge of the lanes, one store per row
-// (or, in raw mode, of the state); the merge mode folds the raw states of
-// the splits and finalizes them.
+// The Gaussian kernel sum: j-tiles of 16 columns, each staged component-major
+// into a stack buffer (b, of dimension 1, is read in place); in a tile, the
+// rows: the lane states start from zero on the first tile, else from the
+// scratch; lanes of 4 columns, a masked tail; the tile's sum merges into the
+// total (block sum); on the last tile, a pairwise merge of the lanes and one
+// store per row (or, in raw mode, of the state), else the lane states go
+// back to the scratch. The merge mode folds the raw states of the splits and
+// finalizes them.
 
 // CHECK-LABEL: func.func @gaussian
-// CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index, %[[LD:[^:]*]]: index,
+// CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
 // CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
-// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>)
+// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %[[TF:[^:]*]]: memref<?xf32>, %[[TI:[^:]*]]: memref<?xi64>)
 // CHECK-SAME: attributes {keops.kernel, llvm.emit_c_interface}
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK: %[[TILE:.*]] = memref.alloca() : memref<48xf32>
 // CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
 // CHECK: scf.if %[[MERGE]] {
 // CHECK: scf.for %[[MROW:.*]] = %[[RB]] to %[[RE]]
@@ -27,18 +32,28 @@
 // CHECK: memref.load %[[SF]][%[[SLOT]]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[MROW]]]
 // CHECK: } else {
+// CHECK: scf.for %[[T:.*]] = %[[CB]] to %{{.*}} step %[[C16]] {
+// CHECK: %[[TEND:.*]] = arith.minui %{{.*}}, %[[CE]]
+// CHECK: scf.for %{{.*}} = %[[T]] to %[[TEND]] step %c1 {
+// CHECK: memref.load %[[Y]]
+// CHECK: memref.store %{{.*}}, %[[TILE]]
+// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %[[CB]]
+// CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[TEND]], %[[CE]]
 // CHECK: scf.for %[[ROW:.*]] = %[[RB]] to %[[RE]]
 // CHECK: memref.load %[[X]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
-// CHECK: scf.for %[[TILE:.*]] = %[[CB]] to %[[CE]] step %[[C16]] iter_args
-// CHECK: arith.minui
-// CHECK: scf.for %[[J:.*]] = %[[TILE]] to %{{.*}} step %[[C4]] iter_args
-// CHECK: vector.load %[[Y]][%[[J]]] : memref<?xf32>, vector<4xf32>
+// CHECK: scf.if %[[FIRST]] -> (vector<4xf32>) {
+// CHECK: } else {
+// CHECK: vector.load %[[TF]]
+// CHECK: scf.for %[[J:.*]] = %[[T]] to %{{.*}} step %[[C4]] iter_args(%{{.*}} = %cst)
+// CHECK: vector.load %[[TILE]]
+// CHECK: vector.load %[[B]][%[[J]]] : memref<?xf32>, vector<4xf32>
 // CHECK: math.exp %{{.*}} : vector<4xf32>
 // CHECK: scf.yield
 // CHECK: scf.if
 // CHECK: vector.create_mask
-// CHECK: vector.maskedload %[[Y]]
+// CHECK: vector.maskedload %[[TILE]]
+// CHECK: scf.if %[[LAST]] {
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]}
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [2], sizes = [2], strides = [1]}
 // CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
@@ -51,10 +66,13 @@
 // CHECK: } else {
 // CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]] : memref<?xf32>
+// CHECK: } else {
+// CHECK: vector.store %{{.*}}, %[[TF]]
 
+// Without the block sum, the lanes continue from the tile's starting state.
 // DIRECT-LABEL: func.func @gaussian
-// DIRECT-NOT: arith.minui
-// DIRECT: scf.for %{{.*}} step %c4
+// DIRECT: %[[START:.*]] = scf.if %{{.*}} -> (vector<4xf32>)
+// DIRECT: scf.for %{{.*}} step %c4 iter_args(%{{.*}} = %[[START]])
 
 // KAHAN-LABEL: func.func @gaussian
 // KAHAN: scf.for {{.*}} iter_args(%[[S:.*]] = %{{.*}}, %[[C:.*]] = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)
@@ -93,14 +111,17 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 // -----
 
 // A reduction over i swaps the roles: the j variable is read per output row
-// and the i variable in lanes. argmin keeps an i64 index per lane.
+// and the i variable, staged, in lanes. argmin keeps an i64 index per lane.
 
 // CHECK-LABEL: func.func @argmin_over_i
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xi64>
+// CHECK: %[[TILE:.*]] = memref.alloca() : memref<{{[0-9]+}}xf32>
 // CHECK: scf.for
+// CHECK: memref.load %[[X]]
+// CHECK: memref.store %{{.*}}, %[[TILE]]
 // CHECK: memref.load %[[Y]]
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<4xf32>, vector<4xi64>)
-// CHECK: vector.load %[[X]]
+// CHECK: vector.load %[[TILE]]
 // CHECK: %[[LESS:.*]] = arith.cmpf olt
 // CHECK: arith.select %[[LESS]], %{{.*}} : vector<4xi1>, vector<4xi64>
 // CHECK: memref.store %{{.*}}, %[[SI:[^\[]*]]{{.*}} : memref<?xi64>
@@ -134,7 +155,7 @@ func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1
 // LOOP-NOT: vector.load
 // LOOP: math.exp
 // UNROLL-LABEL: func.func @wide
-// UNROLL-COUNT-64: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
+// UNROLL-COUNT-64: vector.load %{{.*}} : memref<{{[0-9]+}}xf32>, vector<4xf32>
 func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
   %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
       : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x1xf32> {
@@ -149,9 +170,9 @@ func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
 // -----
 
 // An output of 40 components is reduced in 3 chunks of 16 (the last one
-// repeats component 39): the exponential is recomputed per chunk, each chunk
-// accumulates 16 lanes vectors and stores its components; the merge mode
-// walks the chunks too. With feature-loop-min-dim=0, 40 components unrolled.
+// repeats component 39), one after the other over all the tiles: the
+// exponential is recomputed per chunk, each chunk accumulates 16 lane vectors
+// and stores its components; the merge mode walks the chunks too. With feature-loop-min-dim=0, 40 components unrolled.
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=CHUNK
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 feature-loop-min-dim=0}),canonicalize,cse)' | FileCheck %s --check-prefix=UNCHUNKED
 // CHUNK-LABEL: func.func @wide_output
@@ -163,13 +184,12 @@ func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
 // CHUNK: %{{.*}}:16 = scf.for %{{.*}} = %c1 to %{{.*}} step %c1 iter_args
 // CHUNK: arith.minui %{{.*}}, %[[C39]] : index
 // CHUNK: } else {
-// CHUNK: scf.for %[[ROW:.*]] = %{{.*}} to %{{.*}} step %c1 {
 // CHUNK: scf.for %[[C:.*]] = %c0 to %[[C3]] step %c1 {
 // CHUNK-NEXT: %[[FIRST:.*]] = arith.muli %[[C]], %[[C16]] : index
 // CHUNK: %{{.*}}:16 = scf.for %{{.*}} iter_args({{.*}}) -> (vector<4xf32>,
 // CHUNK: math.exp
 // CHUNK: %[[K:.*]] = arith.minui %[[FIRST]], %[[C39]] : index
-// CHUNK: %[[AT:.*]] = arith.muli %[[K]], %{{.*}} : index
+// CHUNK: arith.addi %[[K]], %c3 : index
 // CHUNK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf32>
 // CHUNK: return
 // UNCHUNKED-LABEL: func.func @wide_output

@@ -167,25 +167,23 @@ Value chunkableValue(ReduceOp reduce) {
   }
 }
 
-/// The components of the chunk of `root` (a componentwise tree over
-/// variables, loaded with `loops.load`, and dimension-1 values of `values`).
-Components emitChunk(LaneEmitter &e, Value root,
-                     const llvm::DenseMap<Value, Components> &values,
-                     const FeatureLoops &loops, const ChunkPosition &chunk) {
-  OpBuilder &b = e.getBuilder();
-  llvm::DenseMap<Value, Components> component;
+/// The components of `root`, a tree of componentwise ops over variables
+/// (whose components `load` gives) and dimension-1 values (in `values`).
+Components
+emitComponentwise(LaneEmitter &e, Value root,
+                  const llvm::DenseMap<Value, Components> &values,
+                  llvm::function_ref<Components(unsigned argument)> load) {
+  llvm::DenseMap<Value, Components> computed;
   std::function<const Components &(Value)> valueOf =
       [&](Value v) -> const Components & {
-    auto it = component.find(v);
-    if (it != component.end())
+    auto it = computed.find(v);
+    if (it != computed.end())
       return it->second;
     Components result;
     if (dimOf(v) == 1) {
       result = values.at(v);
     } else if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
-      for (int64_t k = 0; k < chunk.chunks.size; ++k)
-        result.push_back(loops.load(b, arg.getArgNumber(),
-                                    chunk.component(b, e.getLoc(), k)));
+      result = load(arg.getArgNumber());
     } else {
       llvm::SmallVector<Components> operands;
       for (Value operand : v.getDefiningOp()->getOperands())
@@ -193,9 +191,23 @@ Components emitChunk(LaneEmitter &e, Value root,
       llvm::cast<FormulaOpInterface>(v.getDefiningOp())
           .emitLanes(e, operands, result);
     }
-    return component[v] = std::move(result);
+    return computed[v] = std::move(result);
   };
   return valueOf(root);
+}
+
+/// The components of the chunk of the componentwise tree `root`.
+Components emitChunk(LaneEmitter &e, Value root,
+                     const llvm::DenseMap<Value, Components> &values,
+                     const FeatureLoops &loops, const ChunkPosition &chunk) {
+  return emitComponentwise(e, root, values, [&](unsigned argument) {
+    Components components;
+    for (int64_t k = 0; k < chunk.chunks.size; ++k)
+      components.push_back(loops.load(e.getBuilder(), argument,
+                                       chunk.component(e.getBuilder(),
+                                                       e.getLoc(), k)));
+    return components;
+  });
 }
 
 /// sum over d of `root` on component d of its operands, as a loop.
@@ -214,29 +226,12 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
       ValueRange{e.constant(0.0)},
       [&](OpBuilder &b, Location, Value d, ValueRange sum) {
         LaneEmitter inner(b, loc, e.getLaneType());
-        llvm::DenseMap<Value, Components> component;
-        std::function<const Components &(Value)> valueOf =
-            [&](Value v) -> const Components & {
-          auto it = component.find(v);
-          if (it != component.end())
-            return it->second;
-          Components result;
-          if (dimOf(v) == 1) {
-            result = values.at(v);
-          } else if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
-            result.push_back(loops.load(b, arg.getArgNumber(), d));
-          } else {
-            llvm::SmallVector<Components> operands;
-            for (Value operand : v.getDefiningOp()->getOperands())
-              operands.push_back(valueOf(operand));
-            llvm::cast<FormulaOpInterface>(v.getDefiningOp())
-                .emitLanes(inner, operands, result);
-          }
-          return component[v] = std::move(result);
-        };
         llvm::SmallVector<Components> operands;
         for (Value operand : root->getOperands())
-          operands.push_back(valueOf(operand));
+          operands.push_back(
+              emitComponentwise(inner, operand, values, [&](unsigned argument) {
+                return Components{loops.load(b, argument, d)};
+              }));
         Components term;
         llvm::cast<FormulaOpInterface>(root).emitLanes(inner, operands, term);
         scf::YieldOp::create(b, loc, inner.add(sum[0], term[0]));
