@@ -167,10 +167,11 @@ keops_rt_status_t keops_rt_kernel_create_cpu(
                            "target is not the CPU");
   if (desc->dtype == KEOPS_RT_FLOAT16)
     return invalidArgument("float16 kernels run on the GPU only");
-  if (desc->lanes < 1)
+  if (desc->lanes < 1 || desc->tile_cols < 1)
     return invalidArgument("keops_rt_kernel_create_cpu: the descriptor's "
-                           "lanes must be >= 1, got " +
-                           std::to_string(desc->lanes));
+                           "lanes and tile_cols must be >= 1, got " +
+                           std::to_string(desc->lanes) + " and " +
+                           std::to_string(desc->tile_cols));
   std::unique_ptr<keops_rt_kernel_s> kernel;
   if (keops_rt_status_t status = keops::rt::makeKernel(*desc, kernel))
     return status;

@@ -79,8 +79,8 @@ struct StateBuffers {
 int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel);
 
 /// The packed argument list of a kernel entry point over a set of buffers
-/// (inputs, then outputs; the state and scratch buffers are added), reused
-/// across calls by one thread.
+/// (inputs, then outputs; the state, scratch and staging buffers are added),
+/// reused across calls by one thread.
 class KernelCall {
 public:
   KernelCall(const keops_rt_kernel_s &kernel,
@@ -106,6 +106,7 @@ private:
   keops_rt_cpu_entry_t entry;
   std::vector<keops_rt_buffer_t> buffers;
   StateBuffers scratch;
+  std::vector<char> tile; // the staged columns of a j-tile
   int64_t maxRows;
   std::vector<keops_rt_buffer_t *> pointers;
   int64_t scalars[8] = {};

@@ -39,10 +39,22 @@ int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel) {
   return std::max<int64_t>(1, std::min(kMaxRows, kScratchBytes / perRow));
 }
 
+/// The elements of the staging buffer of a j-tile: tile_cols columns of the
+/// reduced variables of dimension > 1.
+static int64_t stagedElements(const keops_rt_kernel_s &kernel) {
+  int64_t dims = 0;
+  for (size_t k = 0; k < kernel.categories.size(); ++k)
+    if (kernel.categories[k] != kernel.rowCategory &&
+        kernel.categories[k] != KEOPS_RT_CATEGORY_PARAM && kernel.dims[k] > 1)
+      dims += kernel.dims[k];
+  return std::max<int64_t>(1, dims * kernel.tileCols);
+}
+
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                        std::vector<keops_rt_buffer_t> buffers)
     : entry(kernel.entry), buffers(std::move(buffers)),
       scratch(kernel, maxRowsPerCall(kernel) * kernel.lanes),
+      tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
       maxRows(maxRowsPerCall(kernel)) {
   this->buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
   this->buffers.push_back(bufferOf(nullptr, 0)); // and indices
@@ -52,6 +64,7 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                                     keops_rt_dtype_size(kernel.stateDtype))));
   this->buffers.push_back(bufferOf(
       scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
+  this->buffers.push_back(bufferOf(tile.data(), stagedElements(kernel)));
   for (keops_rt_buffer_t &buffer : this->buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
@@ -62,9 +75,9 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
 
 void KernelCall::useStates(StateBuffers &states) {
   size_t n = buffers.size();
-  buffers[n - 4] = bufferOf(states.floats.data(),
+  buffers[n - 5] = bufferOf(states.floats.data(),
                             static_cast<int64_t>(states.floats.size()));
-  buffers[n - 3] =
+  buffers[n - 4] =
       bufferOf(states.ints.data(), static_cast<int64_t>(states.ints.size()));
 }
 

@@ -283,6 +283,7 @@ TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
   desc.output_dims = outputDims;
   desc.output_dtypes = outputDtypes;
   desc.lanes = 1;
+  desc.tile_cols = 1;
   keops_rt_kernel_t *kernel = nullptr;
   auto message = [&] {
     keops_rt_status_t status =
@@ -306,7 +307,7 @@ TEST(RuntimeDescriptorTest, RejectsOtherAbiVersionsAndCpuHalf) {
   desc.target = KEOPS_RT_TARGET_CPU;
   desc.lanes = 0;
   EXPECT_EQ(message(), "keops_rt_kernel_create_cpu: the descriptor's lanes "
-                       "must be >= 1, got 0");
+                       "and tile_cols must be >= 1, got 0 and 1");
 }
 
 /// The descriptor the runtime holds for a compiled kernel.
@@ -354,10 +355,9 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
                              {"x = Vi(1000)", "y = Vj(1000)"});
   ASSERT_TRUE(static_cast<bool>(wide)) << llvm::toString(wide.takeError());
   keops_rt_kernel_desc_t wideDesc = describe(**wide);
-  // 4000 bytes per staged column: the j-tiles shrink to 32 KiB (8 columns),
-  // a multiple of the lanes, at least one vector.
-  int32_t lanes = wideDesc.lanes;
-  EXPECT_EQ(wideDesc.tile_cols, std::max(lanes, 8 / lanes * lanes));
+  // 4000 bytes per staged column: the j-tiles shrink to 256 KiB (65
+  // columns), a multiple of the lanes.
+  EXPECT_EQ(wideDesc.tile_cols, 65 / wideDesc.lanes * wideDesc.lanes);
   EXPECT_EQ(desc.k, 6);
   EXPECT_EQ(desc.lanes, 4);
   EXPECT_EQ(desc.tile_cols, 256);

@@ -36,7 +36,7 @@ namespace mlir::keops {
 
 /// The columns of a j-tile of convert-keops-to-cpu for `reduce`: `requested`
 /// (tile-j), fewer (a multiple of `lanes`) when the staged columns of its
-/// reduced variables would exceed 32 KiB.
+/// reduced variables would exceed 256 KiB.
 int64_t getCpuTileColumns(ReduceOp reduce, int64_t requested, int64_t lanes);
 
 /// The rows that convert-keops-to-cpu computes together for `reduce` (with

@@ -24,12 +24,15 @@
  *   then         keops_rt_buffer_t *   output k
  *   then         keops_rt_buffer_t *   raw states: floats, then indices
  *   then         keops_rt_buffer_t *   scratch: floats, then indices
- * Layouts: every variable is row-major (row r, component d at r * dim + d;
- * the kernel stages each j-tile of the reduced variables itself);
+ *   then         keops_rt_buffer_t *   tile: the staged j-tile
+ * Layouts: every variable is row-major (row r, component d at r * dim + d);
  * parameters hold their dim values; outputs are row-major, at the absolute
  * row index. The scratch holds the lane states of the rows between j-tiles:
  * (row_end - row_begin) * lanes * state_floats values of state_dtype and as
- * many times state_ints int64 (see desc.lanes).
+ * many times state_ints int64; the tile, tile_cols columns of the reduced
+ * variables of dimension > 1 (tile_cols times their total dimension, of
+ * dtype), which the kernel copies there component-major, one tile after the
+ * other (see desc.lanes, desc.tile_cols).
  * Modes: 0 finalizes into the outputs; 1 (raw) writes each row's
  * accumulator state to slot split * slab + row of the state buffers
  * (state_floats values of state_dtype and state_ints int64 per slot);
@@ -162,8 +165,7 @@ typedef struct {
   const char *arch;  /* "sm_90", or the host CPU ("x86_64 znver3") */
   int32_t lanes;     /* CPU: columns per vector (sizes the scratch); GPU: 1 */
   int32_t tile_rows; /* CPU: rows per block; GPU: threads per block */
-  int32_t tile_cols; /* columns per j-tile (of the block sum, of the
-                        workgroup-memory staging) */
+  int32_t tile_cols; /* columns per j-tile (staged, and of the block sum) */
 } keops_rt_kernel_desc_t;
 
 typedef struct keops_rt_kernel_s keops_rt_kernel_t;

@@ -12,13 +12,14 @@
 //     --tile--> func(row/column ranges, mode, splits, memrefs) {
 //                 if mode == merge: scf.for rows { merge the raw states of
 //                   the splits; finalize; store }
-//                 else: scf.for j-tiles { stage the tile's reduced
-//                   variables component-major (stack buffer);
-//                   scf.for row blocks { state = first tile ? init :
-//                     scratch; scf.for lanes { formula on vector<L x T>
-//                     components; accumulate };
-//                     last tile ? merge lanes, finalize and store (or
-//                     store raw) : state -> scratch } } }
+//                 else: scf.for rows { scratch = init }
+//                   scf.for j-tiles { stage the tile's reduced variables
+//                     component-major (tile buffer);
+//                     scf.for row blocks { state = scratch; scf.for lanes {
+//                       formula on vector<L x T> components; accumulate };
+//                       scratch = state } }
+//                   scf.for rows { merge lanes of the scratch; finalize and
+//                     store (or store raw) } }
 //
 // The reduction kind only enters through its Accumulator.
 //
@@ -64,8 +65,9 @@ public:
         position{chunks, Value()} {}
 
   /// The kernel's argument types: 8 indices, then one flat memref per input
-  /// and per result, then the raw state buffers (floats, indices) and the
-  /// scratch buffers of the lane states between tiles (floats, indices).
+  /// and per result, then the raw state buffers (floats, indices), the
+  /// scratch buffers of the lane states between tiles (floats, indices) and
+  /// the staging buffer of a tile.
   llvm::SmallVector<Type> argumentTypes();
   void emit(OpBuilder &b, Block &entry);
 
@@ -98,13 +100,14 @@ private:
   /// Accumulates the columns [begin, end) into `state`: full lanes, then a
   /// masked tail.
   State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
-  /// Reduces a block of rows over the current tile: the columns are loaded
-  /// once per lane step for all of them; the states start from init on the
-  /// `first` tile, else from the scratch, and on the `last` one are
-  /// finalized (rows whose `inside` flag is false, null: true, are computed
-  /// but not stored), else saved to the scratch.
-  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                llvm::ArrayRef<Value> inside, Value first, Value last);
+  /// Reduces a block of rows over the current tile, from their lane states
+  /// in the scratch and back: the columns are loaded once per lane step for
+  /// all of them (a block's rows past the end repeat its first row: same
+  /// values, same slot).
+  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
+  /// Runs `body` for each row of [row_begin, rowEnd) as a block of one row.
+  void forEachRow(OpBuilder &b, Value rowEnd,
+                  llvm::function_ref<void(OpBuilder &)> body);
   /// The lane states of the block's rows in the scratch, and back: row r
   /// (from row_begin) holds its float values at floats[r * F * L + f * L]
   /// and its indices at ints[r * I * L + i * L], F and I those of the
@@ -183,6 +186,7 @@ llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
     types.push_back(MemRefType::get({ShapedType::kDynamic},
                                     IntegerType::get(ctx, 64)));
   }
+  types.push_back(MemRefType::get({ShapedType::kDynamic}, elementType));
   return types;
 }
 
@@ -340,9 +344,7 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
   return State(tail.getResults());
 }
 
-void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                             llvm::ArrayRef<Value> inside, Value first,
-                             Value last) {
+void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
@@ -354,17 +356,10 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
   LaneEmitter e(b, loc(), laneType);
-  State init = initBlock(e);
-  auto start = scf::IfOp::create(
-      b, loc(), first,
-      [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc(), init); },
-      [&](OpBuilder &b, Location) {
-        scf::YieldOp::create(b, loc(), loadScratch(b));
-      });
-  State state(start.getResults());
+  State state = loadScratch(b);
   if (blockSum && acc.isSumType()) {
     // Block sum: each tile sums from zero, then merges into the total.
-    State tile = scanColumns(b, tileBegin, tileEnd, init);
+    State tile = scanColumns(b, tileBegin, tileEnd, initBlock(e));
     State merged;
     for (unsigned r = 0; r < rowValues.size(); ++r)
       merged.append(acc.merge(e, rowState(state, r), rowState(tile, r)));
@@ -372,27 +367,19 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
   } else {
     state = scanColumns(b, tileBegin, tileEnd, state);
   }
+  storeScratch(b, state);
+}
 
-  scf::IfOp::create(
-      b, loc(), last,
-      [&](OpBuilder &b, Location) {
-        for (auto [r, row] : llvm::enumerate(rows)) {
-          if (!inside[r]) {
-            finalizeRow(b, rowState(state, r), row);
-            continue;
-          }
-          scf::IfOp::create(b, loc(), inside[r],
-                            [&, r = r, row = row](OpBuilder &b, Location) {
-                              finalizeRow(b, rowState(state, r), row);
-                              scf::YieldOp::create(b, loc());
-                            });
-        }
-        scf::YieldOp::create(b, loc());
-      },
-      [&](OpBuilder &b, Location) {
-        storeScratch(b, state);
-        scf::YieldOp::create(b, loc());
-      });
+void KernelEmitter::forEachRow(OpBuilder &b, Value rowEnd,
+                               llvm::function_ref<void(OpBuilder &)> body) {
+  scf::ForOp::create(b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
+                     [&](OpBuilder &b, Location, Value row, ValueRange) {
+                       rowValues.clear();
+                       rowValues.resize(1);
+                       blockRows.assign(1, row);
+                       body(b);
+                       scf::YieldOp::create(b, loc());
+                     });
 }
 
 std::pair<Value, Value> KernelEmitter::scratchSlot(OpBuilder &b, Value row,
@@ -510,8 +497,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   scratchFloats = entry.getArgument(buffers + 2);
   scratchInts = entry.getArgument(buffers + 3);
 
-  // The staging buffer of a tile: tileJ columns of every reduced variable
-  // of dimension > 1, component-major.
+  // The staging buffer of a tile (the last argument): tileJ columns of
+  // every reduced variable of dimension > 1, component-major.
   int64_t stagedComponents = 0;
   for (unsigned k = 0; k < numInputs; ++k) {
     bool wide = reduce.getCategory(k) == Category::j && dimOf(k) > 1;
@@ -519,8 +506,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     stagedComponents += wide ? dimOf(k) : 0;
   }
   if (stagedComponents)
-    staged = memref::AllocaOp::create(
-        b, loc(), MemRefType::get({stagedComponents * tileJ}, elementType));
+    staged = entry.getArgument(buffers + 4);
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -535,15 +521,17 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
-  // Tiles of the columns (at least one, so that an empty range finalizes
-  // the initial states); in each, blocks of `rowsPerBlock` rows: past the
-  // end, a block's rows repeat its first row and store nothing (one copy of
-  // the loop body serves every row count).
-  Value tilesEnd = arith::MaxUIOp::create(
-      b, loc(), colEnd, arith::AddIOp::create(b, loc(), colBegin, index(b, 1)));
+  // The rows' lane states start from init in the scratch, every tile
+  // reduces them there (blocks of `rowsPerBlock` rows: one copy of the loop
+  // body serves every row count), and a last pass finalizes them. No branch
+  // depends on the tile, so LLVM has no loop to unswitch.
   forEachChunk(b, [&](OpBuilder &b) {
+    forEachRow(b, rowEnd, [&](OpBuilder &b) {
+      LaneEmitter e(b, loc(), laneType);
+      storeScratch(b, initBlock(e));
+    });
     scf::ForOp::create(
-        b, loc(), colBegin, tilesEnd, index(b, tileJ), ValueRange(),
+        b, loc(), colBegin, colEnd, index(b, tileJ), ValueRange(),
         [&](OpBuilder &b, Location, Value t, ValueRange) {
           tileBegin = t;
           tileEnd = arith::MinUIOp::create(
@@ -551,27 +539,26 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
               colEnd);
           if (staged)
             stageTile(b);
-          Value first = arith::CmpIOp::create(
-              b, loc(), arith::CmpIPredicate::eq, t, colBegin);
-          Value last = arith::CmpIOp::create(
-              b, loc(), arith::CmpIPredicate::eq, tileEnd, colEnd);
           scf::ForOp::create(
               b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
               [&](OpBuilder &b, Location, Value row, ValueRange) {
-                llvm::SmallVector<Value> rows{row}, inside{Value()};
+                llvm::SmallVector<Value> rows{row};
                 for (int64_t r = 1; r < rowsPerBlock; ++r) {
                   Value next =
                       arith::AddIOp::create(b, loc(), row, index(b, r));
-                  inside.push_back(arith::CmpIOp::create(
-                      b, loc(), arith::CmpIPredicate::ult, next, rowEnd));
-                  rows.push_back(arith::SelectOp::create(
-                      b, loc(), inside.back(), next, row));
+                  Value inside = arith::CmpIOp::create(
+                      b, loc(), arith::CmpIPredicate::ult, next, rowEnd);
+                  rows.push_back(
+                      arith::SelectOp::create(b, loc(), inside, next, row));
                 }
-                emitRows(b, rows, inside, first, last);
+                emitRows(b, rows);
                 scf::YieldOp::create(b, loc());
               });
           scf::YieldOp::create(b, loc());
         });
+    forEachRow(b, rowEnd, [&](OpBuilder &b) {
+      finalizeRow(b, loadScratch(b), blockRows.front());
+    });
   });
 }
 
@@ -579,7 +566,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
 // Pass
 //===----------------------------------------------------------------------===//
 
-// A tile's staged columns stay in the L1 cache: at most 32 KiB of them.
+// A tile's staged columns stay in the L2 cache: at most 256 KiB of them.
+// The runtime allocates the staging buffer (see getCpuTileColumns).
 int64_t mlir::keops::getCpuTileColumns(ReduceOp reduce, int64_t requested,
                                        int64_t lanes) {
   Category columnCategory =
@@ -592,7 +580,7 @@ int64_t mlir::keops::getCpuTileColumns(ReduceOp reduce, int64_t requested,
                8;
   if (bytes == 0)
     return requested;
-  int64_t fit = (32 * 1024 / bytes) / lanes * lanes;
+  int64_t fit = (256 * 1024 / bytes) / lanes * lanes;
   return std::min(requested, std::max(lanes, fit));
 }
 

@@ -4,24 +4,25 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 double-accumulator=1}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 rows-per-block=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
 
-// The Gaussian kernel sum: j-tiles of 16 columns, each staged component-major
-// into a stack buffer (b, of dimension 1, is read in place); in a tile, the
-// rows: the lane states start from zero on the first tile, else from the
-// scratch; lanes of 4 columns, a masked tail; the tile's sum merges into the
-// total (block sum); on the last tile, a pairwise merge of the lanes and one
-// store per row (or, in raw mode, of the state), else the lane states go
-// back to the scratch. The merge mode folds the raw states of the splits and
-// finalizes them.
+// The Gaussian kernel sum: the rows' lane states start from zero in the
+// scratch; j-tiles of 16 columns, each staged component-major into the tile
+// buffer (b, of dimension 1, is read in place); in a tile, each row's state
+// comes from the scratch, lanes of 4 columns and a masked tail sum the tile
+// from zero (block sum), the sum merges into the state, which goes back to
+// the scratch; a last pass merges each row's lanes pairwise and stores the
+// result (or, in raw mode, the state). The merge mode folds the raw states
+// of the splits and finalizes them.
 
 // CHECK-LABEL: func.func @gaussian
 // CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
 // CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
-// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %[[TF:[^:]*]]: memref<?xf32>, %[[TI:[^:]*]]: memref<?xi64>)
+// CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %[[TF:[^:]*]]: memref<?xf32>, %[[TI:[^:]*]]: memref<?xi64>,
+// CHECK-SAME: %[[TILE:[^:]*]]: memref<?xf32>)
 // CHECK-SAME: attributes {keops.kernel, llvm.emit_c_interface}
 // CHECK-DAG: %[[C4:.*]] = arith.constant 4 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
-// CHECK: %[[TILE:.*]] = memref.alloca() : memref<48xf32>
+// CHECK-DAG: %[[ZERO:.*]] = arith.constant dense<0.000000e+00> : vector<4xf32>
 // CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
 // CHECK: scf.if %[[MERGE]] {
 // CHECK: scf.for %[[MROW:.*]] = %[[RB]] to %[[RE]]
@@ -32,20 +33,18 @@
 // CHECK: memref.load %[[SF]][%[[SLOT]]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[MROW]]]
 // CHECK: } else {
-// CHECK: scf.for %[[T:.*]] = %[[CB]] to %{{.*}} step %[[C16]] {
+// CHECK: scf.for %{{.*}} = %[[RB]] to %[[RE]] step %c1 {
+// CHECK: vector.store %[[ZERO]], %[[TF]]
+// CHECK: scf.for %[[T:.*]] = %[[CB]] to %[[CE]] step %[[C16]] {
 // CHECK: %[[TEND:.*]] = arith.minui %{{.*}}, %[[CE]]
 // CHECK: scf.for %{{.*}} = %[[T]] to %[[TEND]] step %c1 {
 // CHECK: memref.load %[[Y]]
 // CHECK: memref.store %{{.*}}, %[[TILE]]
-// CHECK: %[[FIRST:.*]] = arith.cmpi eq, %[[T]], %[[CB]]
-// CHECK: %[[LAST:.*]] = arith.cmpi eq, %[[TEND]], %[[CE]]
 // CHECK: scf.for %[[ROW:.*]] = %[[RB]] to %[[RE]]
 // CHECK: memref.load %[[X]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
-// CHECK: scf.if %[[FIRST]] -> (vector<4xf32>) {
-// CHECK: } else {
-// CHECK: vector.load %[[TF]]
-// CHECK: scf.for %[[J:.*]] = %[[T]] to %{{.*}} step %[[C4]] iter_args(%{{.*}} = %cst)
+// CHECK: %[[STATE:.*]] = vector.load %[[TF]]
+// CHECK: scf.for %[[J:.*]] = %[[T]] to %{{.*}} step %[[C4]] iter_args(%{{.*}} = %[[ZERO]])
 // CHECK: vector.load %[[TILE]]
 // CHECK: vector.load %[[B]][%[[J]]] : memref<?xf32>, vector<4xf32>
 // CHECK: math.exp %{{.*}} : vector<4xf32>
@@ -53,7 +52,10 @@
 // CHECK: scf.if
 // CHECK: vector.create_mask
 // CHECK: vector.maskedload %[[TILE]]
-// CHECK: scf.if %[[LAST]] {
+// CHECK: %[[SUM:.*]] = arith.addf %[[STATE]], %{{.*}} : vector<4xf32>
+// CHECK: vector.store %[[SUM]], %[[TF]]
+// CHECK: scf.for %[[FROW:.*]] = %[[RB]] to %[[RE]] step %c1 {
+// CHECK: vector.load %[[TF]]
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [0], sizes = [2], strides = [1]}
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [2], sizes = [2], strides = [1]}
 // CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
@@ -65,13 +67,11 @@
 // CHECK: memref.store %{{.*}}, %[[SF]]
 // CHECK: } else {
 // CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]] : memref<?xf32>
-// CHECK: } else {
-// CHECK: vector.store %{{.*}}, %[[TF]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[FROW]]] : memref<?xf32>
 
-// Without the block sum, the lanes continue from the tile's starting state.
+// Without the block sum, the lanes continue from the row's state.
 // DIRECT-LABEL: func.func @gaussian
-// DIRECT: %[[START:.*]] = scf.if %{{.*}} -> (vector<4xf32>)
+// DIRECT: %[[START:.*]] = vector.load
 // DIRECT: scf.for %{{.*}} step %c4 iter_args(%{{.*}} = %[[START]])
 
 // KAHAN-LABEL: func.func @gaussian
@@ -115,7 +115,7 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 
 // CHECK-LABEL: func.func @argmin_over_i
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xi64>
-// CHECK: %[[TILE:.*]] = memref.alloca() : memref<{{[0-9]+}}xf32>
+// CHECK-SAME: %[[TILE:[^:]*]]: memref<?xf32>)
 // CHECK: scf.for
 // CHECK: memref.load %[[X]]
 // CHECK: memref.store %{{.*}}, %[[TILE]]
@@ -155,7 +155,7 @@ func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1
 // LOOP-NOT: vector.load
 // LOOP: math.exp
 // UNROLL-LABEL: func.func @wide
-// UNROLL-COUNT-64: vector.load %{{.*}} : memref<{{[0-9]+}}xf32>, vector<4xf32>
+// UNROLL-COUNT-64: vector.load %{{.*}} : memref<?xf32>, vector<4xf32>
 func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
   %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
       : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x1xf32> {
