@@ -85,9 +85,7 @@ keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
 
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                  const keops_rt_run_args_t &args, int64_t rows,
-                                 int64_t cols,
-                                 int64_t threads,
-                                 const std::vector<keops_rt_buffer_t> &buffers) {
+                                 int64_t cols, int64_t threads) {
   std::vector<Cluster> clusters;
   if (keops_rt_status_t status = makeClusters(args, rows, cols, clusters))
     return status;
@@ -111,7 +109,7 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
   StateBuffers states(kernel, rows);
   std::vector<std::unique_ptr<KernelCall>> calls;
   for (int64_t t = 0; t < threads; ++t) {
-    calls.push_back(std::make_unique<KernelCall>(kernel, buffers));
+    calls.push_back(std::make_unique<KernelCall>(kernel, args));
     calls.back()->useStates(states);
   }
   parallelFor(threads, static_cast<int64_t>(items.size()),

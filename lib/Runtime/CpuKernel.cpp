@@ -73,6 +73,11 @@ keops_rt_status_t checkArray(const keops_rt_array_t &array,
         ", " + std::to_string(array.cols) + ")");
   if (array.rows < 0)
     return invalidArgument(what + " has a negative number of rows");
+  if (array.row_stride != 0 && array.row_stride < array.cols)
+    return invalidArgument(what + " has a row stride of " +
+                           std::to_string(array.row_stride) +
+                           " elements, fewer than its " +
+                           std::to_string(array.cols) + " columns");
   if (!array.data && array.rows * array.cols > 0)
     return invalidArgument(what + " has a null data pointer");
   return nullptr;
@@ -280,19 +285,9 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
   int64_t threads = args->num_threads > 0
                         ? args->num_threads
                         : std::max(1u, std::thread::hardware_concurrency());
-  std::vector<keops_rt_buffer_t> buffers;
-  for (size_t k = 0; k < numInputs; ++k)
-    buffers.push_back(bufferOf(args->inputs[k].data,
-                               args->inputs[k].rows * args->inputs[k].cols));
-  for (size_t k = 0; k < kernel->outputDims.size(); ++k)
-    buffers.push_back(bufferOf(args->outputs[k].data,
-                               args->outputs[k].rows * args->outputs[k].cols));
-
   if (!args->row_ranges)
-    return keops::rt::runDense(*kernel, *args, rows, cols, threads,
-                               std::move(buffers));
-  return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads,
-                                   buffers);
+    return keops::rt::runDense(*kernel, *args, rows, cols, threads);
+  return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads);
 }
 
 } // extern "C"

@@ -31,8 +31,7 @@ namespace keops::rt {
 
 keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
                            const keops_rt_run_args_t &args, int64_t rows,
-                           int64_t cols, int64_t threads,
-                           std::vector<keops_rt_buffer_t> buffers) {
+                           int64_t cols, int64_t threads) {
   constexpr int64_t kPairsPerThread = 1 << 15;
   constexpr int64_t kItemsPerThread = 8;
   constexpr int64_t kMinSplitColumns = 4096;
@@ -57,7 +56,7 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
   int64_t rowBlocks = (rows + block - 1) / block;
   std::vector<std::unique_ptr<KernelCall>> calls;
   for (int64_t t = 0; t < threads; ++t)
-    calls.push_back(std::make_unique<KernelCall>(kernel, buffers));
+    calls.push_back(std::make_unique<KernelCall>(kernel, args));
 
   if (splits == 1) {
     parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {

@@ -94,6 +94,14 @@ void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
                                              elements * static_cast<int64_t>(size)));
 }
 
+/// The arrays of a launch on the current device: the row strides of the
+/// inputs and outputs, then the device buffers (inputs, outputs, and the
+/// state and block-sparse tables).
+struct DeviceArrays {
+  std::vector<int64_t> strides;
+  std::vector<keops_rt_buffer_t> buffers;
+};
+
 /// The launch of one kernel mode on the current device.
 struct Launch {
   int64_t rowBegin, rowEnd, cols;
@@ -102,14 +110,16 @@ struct Launch {
 
 keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel,
                          CUfunction function, const Launch &what,
-                         std::vector<keops_rt_buffer_t> buffers) {
+                         DeviceArrays arrays) {
   int64_t scalars[8] = {what.rowBegin, what.rowEnd, 0,          what.cols,
                         what.mode,     what.splits, what.splitColumns,
                         what.slab};
   std::vector<void *> params;
   for (int64_t &scalar : scalars)
     params.push_back(&scalar);
-  for (keops_rt_buffer_t &buffer : buffers) {
+  for (int64_t &stride : arrays.strides)
+    params.push_back(&stride);
+  for (keops_rt_buffer_t &buffer : arrays.buffers) {
     params.push_back(&buffer.allocated);
     params.push_back(&buffer.aligned);
     params.push_back(&buffer.offset);
@@ -128,14 +138,14 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
 }
 
 /// Reduces rows [rowBegin, rowEnd) over [0, cols) on the current device
-/// `device`; `buffers` holds the device addresses (inputs, then outputs),
+/// `device`; `arrays` holds the device addresses (inputs, then outputs),
 /// each one valid at the absolute row indices the kernel uses. When the rows
 /// fill few blocks, the columns are split over a second grid dimension
 /// (raw states, then a merge).
 keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
                                  const keops_rt_kernel_s &kernel, int device,
                                  int64_t rowBegin, int64_t rowEnd, int64_t cols,
-                                 std::vector<keops_rt_buffer_t> buffers) {
+                                 DeviceArrays arrays) {
   CUfunction function;
   if (keops_rt_status_t status =
           functionOn(cuda, *kernel.gpu, device, function))
@@ -173,13 +183,13 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     floats = {fBase, fBase, 0, splits * rows * kernel.stateFloats, 1};
     ints = {iBase, iBase, 0, splits * rows * kernel.stateInts, 1};
   }
-  buffers.push_back(floats);
-  buffers.push_back(ints);
-  buffers.push_back(bufferOf(nullptr, 0)); // no block-sparse tables
-  buffers.push_back(bufferOf(nullptr, 0));
+  arrays.buffers.push_back(floats);
+  arrays.buffers.push_back(ints);
+  arrays.buffers.push_back(bufferOf(nullptr, 0)); // no block-sparse tables
+  arrays.buffers.push_back(bufferOf(nullptr, 0));
   if (splits == 1) {
     if (keops_rt_status_t status = launch(
-            cuda, kernel, function, {rowBegin, rowEnd, cols}, buffers))
+            cuda, kernel, function, {rowBegin, rowEnd, cols}, arrays))
       return status;
   } else {
     int64_t splitColumns = (cols + splits - 1) / splits;
@@ -188,10 +198,10 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     Launch merge{rowBegin, rowEnd, cols, KEOPS_RT_MODE_MERGE, splits,
                  splitColumns, rows};
     if (keops_rt_status_t status =
-            launch(cuda, kernel, function, raw, buffers))
+            launch(cuda, kernel, function, raw, arrays))
       return status;
     if (keops_rt_status_t status =
-            launch(cuda, kernel, function, merge, buffers))
+            launch(cuda, kernel, function, merge, arrays))
       return status;
   }
   return cuda.check(cuda.cuStreamSynchronize(nullptr),
@@ -207,7 +217,7 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
                                        const keops_rt_run_args_t &args,
                                        const std::vector<Cluster> &clusters,
                                        int64_t cols,
-                                       std::vector<keops_rt_buffer_t> buffers) {
+                                       DeviceArrays arrays) {
   CUfunction function;
   if (keops_rt_status_t status =
           functionOn(cuda, *kernel.gpu, device, function))
@@ -239,18 +249,18 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
             cuda.cuMemcpyHtoD(ranges, args.col_ranges, rangeBytes),
             "copying the block-sparse tables to the GPU"))
       return status;
-  buffers.push_back(bufferOf(nullptr, 0)); // no raw states
-  buffers.push_back(bufferOf(nullptr, 0));
-  buffers.push_back(bufferOf(reinterpret_cast<void *>(table),
+  arrays.buffers.push_back(bufferOf(nullptr, 0)); // no raw states
+  arrays.buffers.push_back(bufferOf(nullptr, 0));
+  arrays.buffers.push_back(bufferOf(reinterpret_cast<void *>(table),
                              static_cast<int64_t>(blocks.size())));
-  buffers.push_back(bufferOf(reinterpret_cast<void *>(ranges),
+  arrays.buffers.push_back(bufferOf(reinterpret_cast<void *>(ranges),
                              2 * args.num_col_ranges));
   // One block per table row: rows below are the launch's grid only.
   int64_t numBlocks = static_cast<int64_t>(blocks.size() / 4);
   Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols,
                 KEOPS_RT_MODE_RANGES};
   if (keops_rt_status_t status =
-          launch(cuda, kernel, function, sparse, buffers))
+          launch(cuda, kernel, function, sparse, arrays))
     return status;
   return cuda.check(cuda.cuStreamSynchronize(nullptr),
                     "running " + kernel.gpu->entry);
@@ -266,25 +276,28 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
   if (keops_rt_status_t status = cuda.useDevice(device))
     return status;
   DeviceBuffers memory(cuda);
-  std::vector<keops_rt_buffer_t> buffers;
+  DeviceArrays arrays;
   size_t size = keops_rt_dtype_size(kernel.dtype);
   for (size_t k = 0; k < kernel.categories.size(); ++k) {
     const keops_rt_array_t &array = args.inputs[k];
+    int64_t stride = rowStride(array);
     bool sliced = kernel.categories[k] == kernel.rowCategory;
-    int64_t first = sliced ? rowBegin * array.cols : 0;
-    int64_t count = sliced ? (rowEnd - rowBegin) * array.cols
-                           : array.rows * array.cols;
+    int64_t firstRow = sliced ? rowBegin : 0;
+    int64_t rows = sliced ? rowEnd - rowBegin : array.rows;
+    // Up to the end of the last row (the gaps between rows go too).
+    int64_t count = rows ? (rows - 1) * stride + array.cols : 0;
     CUdeviceptr p;
     if (keops_rt_status_t status = memory.allocate(count * size, p))
       return status;
     if (keops_rt_status_t status = cuda.check(
             cuda.cuMemcpyHtoD(p, static_cast<const char *>(array.data) +
-                                     first * size,
+                                     firstRow * stride * size,
                               count * size),
             "copying an input to the GPU"))
       return status;
-    void *base = shifted(p, -first, size);
-    buffers.push_back({base, base, 0, array.rows * array.cols, 1});
+    void *base = shifted(p, -firstRow * stride, size);
+    arrays.strides.push_back(stride);
+    arrays.buffers.push_back({base, base, 0, (firstRow + rows) * stride, 1});
   }
   std::vector<std::pair<CUdeviceptr, size_t>> outputs;
   for (size_t k = 0; k < kernel.outputDims.size(); ++k) {
@@ -295,24 +308,33 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
             memory.allocate((rowEnd - rowBegin) * dim * outSize, p))
       return status;
     void *base = shifted(p, -rowBegin * dim, outSize);
-    buffers.push_back({base, base, 0, args.outputs[k].rows * dim, 1});
+    arrays.strides.push_back(dim);
+    arrays.buffers.push_back({base, base, 0, args.outputs[k].rows * dim, 1});
     outputs.push_back({p, outSize});
   }
   if (keops_rt_status_t status =
           clusters ? reduceRangesOnDevice(cuda, kernel, device, args, *clusters,
-                                          cols, buffers)
+                                          cols, arrays)
                    : reduceOnDevice(cuda, kernel, device, rowBegin, rowEnd,
-                                    cols, buffers))
+                                    cols, arrays))
     return status;
+  // The outputs come back contiguous, then go to their rows.
   for (size_t k = 0; k < outputs.size(); ++k) {
-    int64_t dim = kernel.outputDims[k];
+    int64_t dim = kernel.outputDims[k], stride = rowStride(args.outputs[k]);
     auto [p, outSize] = outputs[k];
+    char *to = static_cast<char *>(args.outputs[k].data) +
+               rowBegin * stride * outSize;
+    std::vector<char> rows;
+    if (stride != dim)
+      rows.resize((rowEnd - rowBegin) * dim * outSize);
     if (keops_rt_status_t status = cuda.check(
-            cuda.cuMemcpyDtoH(static_cast<char *>(args.outputs[k].data) +
-                                  rowBegin * dim * outSize,
-                              p, (rowEnd - rowBegin) * dim * outSize),
+            cuda.cuMemcpyDtoH(stride == dim ? to : rows.data(), p,
+                              (rowEnd - rowBegin) * dim * outSize),
             "copying an output from the GPU"))
       return status;
+    for (int64_t r = 0; stride != dim && r < rowEnd - rowBegin; ++r)
+      std::memcpy(to + r * stride * outSize, rows.data() + r * dim * outSize,
+                  dim * outSize);
   }
   return nullptr;
 }
@@ -339,17 +361,19 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
     int device = args.device_id >= 0 ? args.device_id : 0;
     if (keops_rt_status_t status = cuda->useDevice(device))
       return status;
-    std::vector<keops_rt_buffer_t> buffers;
-    for (int32_t k = 0; k < args.num_inputs; ++k)
-      buffers.push_back(bufferOf(args.inputs[k].data,
-                                 args.inputs[k].rows * args.inputs[k].cols));
-    for (int32_t k = 0; k < args.num_outputs; ++k)
-      buffers.push_back(bufferOf(args.outputs[k].data,
-                                 args.outputs[k].rows * args.outputs[k].cols));
+    DeviceArrays arrays;
+    for (int32_t k = 0; k < args.num_inputs + args.num_outputs; ++k) {
+      const keops_rt_array_t &array =
+          k < args.num_inputs ? args.inputs[k]
+                              : args.outputs[k - args.num_inputs];
+      arrays.strides.push_back(rowStride(array));
+      arrays.buffers.push_back(
+          bufferOf(array.data, array.rows * rowStride(array)));
+    }
     if (args.row_ranges)
       return reduceRangesOnDevice(*cuda, kernel, device, args, clusters, cols,
-                                  buffers);
-    return reduceOnDevice(*cuda, kernel, device, 0, rows, cols, buffers);
+                                  arrays);
+    return reduceOnDevice(*cuda, kernel, device, 0, rows, cols, arrays);
   }
 
   std::vector<int> devices;

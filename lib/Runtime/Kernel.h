@@ -78,13 +78,15 @@ struct StateBuffers {
 /// states of the rows between j-tiles) stays within 4 MiB.
 int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel);
 
-/// The packed argument list of a kernel entry point over a set of buffers
-/// (inputs, then outputs; the state, scratch and staging buffers are added),
-/// reused across calls by one thread.
+/// The elements from a row of `array` to the next.
+int64_t rowStride(const keops_rt_array_t &array);
+
+/// The packed argument list of a CPU kernel entry point over the arrays of
+/// a run (with their row strides) and the state, scratch and staging
+/// buffers, reused across calls by one thread.
 class KernelCall {
 public:
-  KernelCall(const keops_rt_kernel_s &kernel,
-             std::vector<keops_rt_buffer_t> buffers);
+  KernelCall(const keops_rt_kernel_s &kernel, const keops_rt_run_args_t &args);
   KernelCall(const KernelCall &) = delete;
   KernelCall &operator=(const KernelCall &) = delete;
 
@@ -104,12 +106,12 @@ public:
 
 private:
   keops_rt_cpu_entry_t entry;
-  std::vector<keops_rt_buffer_t> buffers;
   StateBuffers scratch;
   std::vector<char> tile; // the staged columns of a j-tile
   int64_t maxRows;
+  std::vector<int64_t> scalars; // 8 indices, then the row strides
+  std::vector<keops_rt_buffer_t> buffers;
   std::vector<keops_rt_buffer_t *> pointers;
-  int64_t scalars[8] = {};
   std::vector<void *> packed;
 };
 
@@ -130,12 +132,10 @@ keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
                          int64_t cols);
 
 /// Runs a dense reduction of `rows` output rows over `cols` columns on the
-/// CPU; `buffers` holds every input as given (row-major) and then the
-/// outputs.
+/// CPU.
 keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
                            const keops_rt_run_args_t &args, int64_t rows,
-                           int64_t cols, int64_t threads,
-                           std::vector<keops_rt_buffer_t> buffers);
+                           int64_t cols, int64_t threads);
 
 /// Output rows [rowBegin, rowEnd) reduced over the column ranges
 /// [first, last) of a block-sparse reduction.
@@ -151,12 +151,10 @@ keops_rt_status_t makeClusters(const keops_rt_run_args_t &args, int64_t rows,
                                int64_t cols, std::vector<Cluster> &clusters);
 
 /// Runs a block-sparse reduction (args->row_ranges not NULL) of `rows` output
-/// rows over `cols` columns; `buffers` holds every input as given
-/// (row-major) and then the outputs. Checks the ranges first.
+/// rows over `cols` columns. Checks the ranges first.
 keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                  const keops_rt_run_args_t &args, int64_t rows,
-                                 int64_t cols, int64_t threads,
-                                 const std::vector<keops_rt_buffer_t> &buffers);
+                                 int64_t cols, int64_t threads);
 
 } // namespace keops::rt
 

@@ -40,32 +40,51 @@ int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel) {
 }
 
 /// The elements of the staging buffer of a j-tile: tile_cols columns of the
-/// reduced variables of dimension > 1.
+/// reduced variables.
 static int64_t stagedElements(const keops_rt_kernel_s &kernel) {
   int64_t dims = 0;
   for (size_t k = 0; k < kernel.categories.size(); ++k)
     if (kernel.categories[k] != kernel.rowCategory &&
-        kernel.categories[k] != KEOPS_RT_CATEGORY_PARAM && kernel.dims[k] > 1)
+        kernel.categories[k] != KEOPS_RT_CATEGORY_PARAM)
       dims += kernel.dims[k];
   return std::max<int64_t>(1, dims * kernel.tileCols);
 }
 
+int64_t rowStride(const keops_rt_array_t &array) {
+  return array.row_stride ? array.row_stride : array.cols;
+}
+
+/// The buffer of `array`: its elements up to the end of its last row.
+static keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
+  return bufferOf(array.data,
+                  array.rows ? (array.rows - 1) * rowStride(array) + array.cols
+                             : 0);
+}
+
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
-                       std::vector<keops_rt_buffer_t> buffers)
-    : entry(kernel.entry), buffers(std::move(buffers)),
+                       const keops_rt_run_args_t &args)
+    : entry(kernel.entry),
       scratch(kernel, maxRowsPerCall(kernel) * kernel.lanes),
       tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
-      maxRows(maxRowsPerCall(kernel)) {
-  this->buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
-  this->buffers.push_back(bufferOf(nullptr, 0)); // and indices
-  this->buffers.push_back(
+      maxRows(maxRowsPerCall(kernel)), scalars(8) {
+  for (int32_t k = 0; k < args.num_inputs; ++k) {
+    scalars.push_back(rowStride(args.inputs[k]));
+    buffers.push_back(arrayBuffer(args.inputs[k]));
+  }
+  for (int32_t k = 0; k < args.num_outputs; ++k) {
+    scalars.push_back(rowStride(args.outputs[k]));
+    buffers.push_back(arrayBuffer(args.outputs[k]));
+  }
+  buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
+  buffers.push_back(bufferOf(nullptr, 0)); // and indices
+  buffers.push_back(
       bufferOf(scratch.floats.data(),
                static_cast<int64_t>(scratch.floats.size() /
                                     keops_rt_dtype_size(kernel.stateDtype))));
-  this->buffers.push_back(bufferOf(
-      scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
-  this->buffers.push_back(bufferOf(tile.data(), stagedElements(kernel)));
-  for (keops_rt_buffer_t &buffer : this->buffers)
+  buffers.push_back(
+      bufferOf(scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
+  buffers.push_back(bufferOf(tile.data(), stagedElements(kernel)));
+  for (keops_rt_buffer_t &buffer : buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
     packed.push_back(&scalar);
@@ -88,7 +107,7 @@ void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
     int64_t values[8] = {rowBegin, std::min(rowEnd, rowBegin + maxRows),
                          colBegin, colEnd, static_cast<int64_t>(mode), split,
                          1, slab};
-    std::copy(std::begin(values), std::end(values), scalars);
+    std::copy(std::begin(values), std::end(values), scalars.begin());
     entry(packed.data());
   }
 }
@@ -98,7 +117,7 @@ void KernelCall::merge(int64_t rowBegin, int64_t rowEnd, int64_t splits,
   int64_t values[8] = {rowBegin, rowEnd, 0, 0,
                        static_cast<int64_t>(KEOPS_RT_MODE_MERGE), 0, splits,
                        slab};
-  std::copy(std::begin(values), std::end(values), scalars);
+  std::copy(std::begin(values), std::end(values), scalars.begin());
   entry(packed.data());
 }
 

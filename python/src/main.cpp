@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 //
 // This file implements the extension module keops._C with nanobind: compile
-// a formula into a kernel (cached by the C++ API) and run it on C-contiguous
+// a formula into a kernel (cached by the C++ API) and run it on row-major
 // CPU arrays (NumPy arrays or PyTorch tensors through DLPack), with the GIL
 // released. Errors become ValueError with the compiler's or runtime's
 // message.
@@ -27,8 +27,8 @@ namespace nb = nanobind;
 
 namespace {
 
-/// A C-contiguous array in host memory or on a CUDA device.
-using Array = nb::ndarray<nb::c_contig>;
+/// An array in host memory or on a CUDA device (rows with unit stride).
+using Array = nb::ndarray<>;
 using IndexArray =
     nb::ndarray<const int64_t, nb::ndim<1>, nb::device::cpu, nb::c_contig>;
 using RangeArrays = std::tuple<IndexArray, IndexArray, IndexArray>;
@@ -57,13 +57,24 @@ keops_rt_dtype_t dtypeOf(const Array &array, const char *what) {
           .c_str());
 }
 
-/// A 2-D view (rows, cols) of a contiguous array of rank 1 or 2.
+/// The runtime's view of a 2-D array whose rows are contiguous (a slice of
+/// columns is fine: its row stride goes to the kernel, nothing is copied).
 keops_rt_array_t view(Array &array, const char *what) {
   if (array.ndim() != 2)
     throw nb::value_error((std::string(what) + " must be 2-D").c_str());
-  return {array.data(), dtypeOf(array, what),
-          static_cast<int64_t>(array.shape(0)),
-          static_cast<int64_t>(array.shape(1))};
+  int64_t rows = static_cast<int64_t>(array.shape(0));
+  int64_t cols = static_cast<int64_t>(array.shape(1));
+  // Strides are in elements; those of unit dimensions do not matter.
+  int64_t rowStride = rows > 1 ? array.stride(0) : cols;
+  if ((cols > 1 && array.stride(1) != 1) || rowStride < cols)
+    throw nb::value_error(
+        (std::string(what) + " must have contiguous rows (strides (" +
+         std::to_string(array.stride(0)) + ", " +
+         std::to_string(array.stride(1)) + ") elements for shape (" +
+         std::to_string(rows) + ", " + std::to_string(cols) +
+         ")): make it contiguous first")
+            .c_str());
+  return {array.data(), dtypeOf(array, what), rows, cols, rowStride};
 }
 
 /// Where all the arrays of a call live: host memory, or one CUDA device
@@ -161,7 +172,8 @@ NB_MODULE(_C, m) {
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,
           nb::arg("rows_j") = -1, nb::arg("ranges") = nb::none(),
           nb::arg("device_id") = -1,
-          "Computes the outputs (2-D, C-contiguous) from the inputs; ranges "
+          "Computes the outputs (2-D, rows contiguous) from the inputs (2-D, "
+          "rows contiguous, any row stride); ranges "
           "= (row_ranges, slices, col_ranges), flat int64 arrays, makes the "
           "reduction block-sparse. GPU kernels take host arrays (rows split "
           "over every GPU, or on device_id) or arrays on one CUDA device.");

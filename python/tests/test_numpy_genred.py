@@ -150,3 +150,24 @@ def test_batch_dimensions_broadcast():
             np.testing.assert_allclose(result[i, j], np.exp(-p[i, j, 0] * d) @ b[j])
     with pytest.raises(ValueError, match="do not broadcast"):
         routine(x, RNG.random((3, 20, 3)), b, p)
+
+
+def test_column_slices_are_read_in_place():
+    """Views whose rows are contiguous (column slices, any row stride) give
+    the contiguous results; other layouts (transposes, steps) are copied."""
+    wide_x, wide_y = RNG.random((40, 7)), RNG.random((50, 5))
+    x, y, b = wide_x[:, 2:5], wide_y[:, 1:4], wide_y[:, 3:5]
+    assert not x.flags.c_contiguous and x.strides == (56, 8)
+    gauss = Genred("Exp(-p*SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1,
+                   dtype="float64")
+    expected = gauss(np.ascontiguousarray(x), np.ascontiguousarray(y),
+                     np.ascontiguousarray(b), P)
+    np.testing.assert_allclose(gauss(x, y, b, P), expected, rtol=1e-13)
+    stepped = np.asfortranarray(RNG.random((50, 3)))  # columns contiguous
+    np.testing.assert_allclose(gauss(x, stepped, b, P),
+                               gauss(np.ascontiguousarray(x), np.ascontiguousarray(stepped),
+                                     np.ascontiguousarray(b), P), rtol=1e-13)
+    out = np.full((40, 4), -1.0)
+    gauss(x, y, b, P, out=out[:, 1:3])
+    np.testing.assert_allclose(out[:, 1:3], expected, rtol=1e-13)
+    assert (out[:, 0] == -1).all() and (out[:, 3] == -1).all()

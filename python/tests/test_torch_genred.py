@@ -170,3 +170,17 @@ def test_torch_func_forward_mode_jvp_jacfwd_hessian():
     torch.testing.assert_close(
         torch.func.hessian(lambda t: (GAUSS(t, y, b, p) ** 2).sum())(small),
         torch.func.hessian(lambda t: (dense_gauss(t, y, b, p) ** 2).sum())(small))
+
+
+def test_column_slices_are_read_in_place():
+    """Tensors whose rows are contiguous (column slices) give the results of
+    contiguous ones; transposed tensors are copied."""
+    torch.manual_seed(1)
+    wide_x, wide_y = torch.rand(20, 6, dtype=torch.float64), torch.rand(30, 5, dtype=torch.float64)
+    x, y, b, p = wide_x[:, 1:4], wide_y[:, :3], wide_y[:, 4:5], torch.tensor([0.7], dtype=torch.float64)
+    assert not x.is_contiguous() and x.stride() == (6, 1)
+    expected = GAUSS(x.contiguous(), y.contiguous(), b.contiguous(), p)
+    torch.testing.assert_close(GAUSS(x, y, b, p), expected)
+    transposed = torch.rand(3, 30, dtype=torch.float64).t()
+    torch.testing.assert_close(GAUSS(x, transposed, b, p),
+                               GAUSS(x.contiguous(), transposed.contiguous(), b, p))

@@ -3,8 +3,8 @@
 """On a machine with an NVIDIA GPU, its driver and Python with NumPy (no compiler,
 MLIR or LLVM needed): loads DIR/libKeOpsRuntime.so with ctypes, creates each case's
 GPU kernel from its bundle (descriptor, PTX and cubin), runs it on the case's inputs
-from host memory (from the cubin, and again from the PTX) and, when torch sees the
-GPU, from CUDA tensors in place, and compares the
+from host memory (from the cubin, again from the PTX, and on column slices of wider
+arrays) and, when torch sees the GPU, from CUDA tensors in place, and compares the
 outputs with those of the CPU kernel (value outputs within a relative tolerance of the
 largest value, index outputs equal but for near-ties). Then times the benchmark
 kernels at N = M in --sizes against dense PyTorch on the same GPU. Prints one line
@@ -30,7 +30,8 @@ HOST, DEVICE = 0, 1
 
 class Array(ctypes.Structure):
     _fields_ = [("data", ctypes.c_void_p), ("dtype", ctypes.c_int),
-                ("rows", ctypes.c_int64), ("cols", ctypes.c_int64)]
+                ("rows", ctypes.c_int64), ("cols", ctypes.c_int64),
+                ("row_stride", ctypes.c_int64)]
 
 
 class RunArgs(ctypes.Structure):
@@ -147,14 +148,18 @@ def code_of(array):
     return {np.dtype(v): k for k, v in DTYPES.items()}[array.dtype]
 
 
-def host_run(rt, kernel, bundle, inputs, ranges=None):
+def host_run(rt, kernel, bundle, inputs, ranges=None, pad=0):
+    """Runs on host arrays; with `pad`, every array is the column slice of a
+    wider one (row stride cols + pad), read and written in place."""
     rows = inputs[[i["category"] for i in bundle["inputs"]].index(bundle["row_category"])
                   ].shape[0]
-    outputs = [np.empty((rows, o["dim"]), dtype=DTYPES[o["dtype"]])
+    wide = [np.pad(a, ((0, 0), (0, pad))) for a in inputs]
+    outputs = [np.zeros((rows, o["dim"] + pad), dtype=DTYPES[o["dtype"]])
                for o in bundle["outputs"]]
-    rt.run(kernel, [(a.ctypes.data, code_of(a), *a.shape) for a in inputs],
-           [(o.ctypes.data, code_of(o), *o.shape) for o in outputs], ranges=ranges)
-    return outputs
+    spans = [(a, a.shape[1] - pad) for a in wide + outputs]
+    arrays = [(a.ctypes.data, code_of(a), a.shape[0], cols, a.shape[1]) for a, cols in spans]
+    rt.run(kernel, arrays[:len(wide)], arrays[len(wide):], ranges=ranges)
+    return [o[:, :o.shape[1] - pad] for o in outputs]
 
 
 def torch_run(rt, kernel, bundle, inputs, torch, ranges=None):
@@ -207,6 +212,8 @@ def check_cases(rt, directory, torch):
         if bundle["cubin"]:
             runs.append(("host, ptx", False,
                          lambda k: host_run(rt, k, bundle, inputs, ranges)))
+        runs.append(("host, strided", True,
+                     lambda k: host_run(rt, k, bundle, inputs, ranges, pad=2)))
         if torch is not None:
             runs.append(("cuda tensors", True,
                          lambda k: torch_run(rt, k, bundle, inputs, torch, ranges)))

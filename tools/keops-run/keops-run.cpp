@@ -410,7 +410,7 @@ int main(int argc, char **argv) {
     if (files[p]) {
       storage[p] = std::move(files[p]->bytes);
       arrays.push_back({storage[p].data(), files[p]->dtype,
-                        files[p]->shape[0], files[p]->shape[1]});
+                        files[p]->shape[0], files[p]->shape[1], 0});
       continue;
     }
     int64_t rows = input.category == KEOPS_RT_CATEGORY_PARAM
@@ -419,7 +419,7 @@ int main(int argc, char **argv) {
     storage[p].resize(rows * input.dim * keops_rt_dtype_size(k.getDtype()));
     for (int64_t e = 0; e < rows * input.dim; ++e)
       keops::writeElement(storage[p].data(), k.getDtype(), e, uniform(rng));
-    arrays.push_back({storage[p].data(), k.getDtype(), rows, input.dim});
+    arrays.push_back({storage[p].data(), k.getDtype(), rows, input.dim, 0});
   }
 
   bool rowsAreI = k.getRowCategory() == KEOPS_RT_CATEGORY_I;
@@ -430,7 +430,7 @@ int main(int argc, char **argv) {
   for (const keops::KernelOutput &output : k.getOutputs()) {
     outputStorage.emplace_back(rows * output.dim * 8);
     outputs.push_back({outputStorage.back().data(), output.dtype, rows,
-                       output.dim});
+                       output.dim, 0});
   }
 
   std::vector<double> times;

@@ -61,7 +61,7 @@ struct Inputs {
       result.push_back({isF32 ? static_cast<void *>(f32[k].data())
                               : static_cast<void *>(f64[k].data()),
                         isF32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64, rows[k],
-                        cols[k]});
+                        cols[k], 0});
     return result;
   }
 };
@@ -76,7 +76,7 @@ run(const keops::Kernel &kernel, const std::vector<keops_rt_array_t> &in,
   std::vector<keops_rt_array_t> out;
   for (const keops::KernelOutput &o : kernel.getOutputs()) {
     storage.emplace_back(rows * o.dim * 8);
-    out.push_back({storage.back().data(), o.dtype, rows, o.dim});
+    out.push_back({storage.back().data(), o.dtype, rows, o.dim, 0});
   }
   llvm::Error error = kernel.run(in, out, -1, -1, threads, ranges);
   EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));

@@ -96,9 +96,9 @@ struct GaussData {
         e = uniform(rng);
   }
   std::vector<keops_rt_array_t> inputs() {
-    return {{x.data(), KEOPS_RT_FLOAT32, n, 3},
-            {y.data(), KEOPS_RT_FLOAT32, m, 3},
-            {b.data(), KEOPS_RT_FLOAT32, m, 1}};
+    return {{x.data(), KEOPS_RT_FLOAT32, n, 3, 0},
+            {y.data(), KEOPS_RT_FLOAT32, m, 3, 0},
+            {b.data(), KEOPS_RT_FLOAT32, m, 1, 0}};
   }
   std::vector<float> run(const std::string &backend, int32_t device) {
     keops::CompileOptions options;
@@ -109,7 +109,7 @@ struct GaussData {
     if (!kernel)
       return a;
     EXPECT_EQ((*kernel)->getBackend(), backend);
-    llvm::Error error = (*kernel)->run(inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1}},
+    llvm::Error error = (*kernel)->run(inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1, 0}},
                                        -1, -1, 0, nullptr,
                                        KEOPS_RT_MEMORY_HOST, device);
     EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
@@ -137,7 +137,7 @@ TEST(GpuTest, HostMemoryOnlyForCpuKernels) {
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   std::vector<float> a(10);
   llvm::Error error = (*kernel)->run(data.inputs(),
-                                     {{a.data(), KEOPS_RT_FLOAT32, 10, 1}}, -1,
+                                     {{a.data(), KEOPS_RT_FLOAT32, 10, 1, 0}}, -1,
                                      -1, 0, nullptr, KEOPS_RT_MEMORY_DEVICE);
   ASSERT_TRUE(static_cast<bool>(error));
   EXPECT_EQ(llvm::toString(std::move(error)),

@@ -44,13 +44,13 @@ protected:
 
   /// Valid arrays for N = 4, M = 5.
   std::vector<keops_rt_array_t> inputs() {
-    return {{x.data(), KEOPS_RT_FLOAT32, 4, 3},
-            {y.data(), KEOPS_RT_FLOAT32, 5, 3},
-            {b.data(), KEOPS_RT_FLOAT32, 5, 1},
-            {p.data(), KEOPS_RT_FLOAT32, 1, 2}};
+    return {{x.data(), KEOPS_RT_FLOAT32, 4, 3, 0},
+            {y.data(), KEOPS_RT_FLOAT32, 5, 3, 0},
+            {b.data(), KEOPS_RT_FLOAT32, 5, 1, 0},
+            {p.data(), KEOPS_RT_FLOAT32, 1, 2, 0}};
   }
   std::vector<keops_rt_array_t> outputs() {
-    return {{out.data(), KEOPS_RT_FLOAT32, 4, 1}};
+    return {{out.data(), KEOPS_RT_FLOAT32, 4, 1, 0}};
   }
 
   std::shared_ptr<const keops::Kernel> kernel;
@@ -178,7 +178,7 @@ TEST_F(KernelApiTest, EmptyAxes) {
   auto argmin = keops::compile("ArgMin_Reduction(SqDist(x,y), 0)", kAliases);
   ASSERT_TRUE(static_cast<bool>(argmin));
   std::vector<int64_t> indices(4);
-  EXPECT_EQ(errorOf((*argmin)->run(in, {{indices.data(), KEOPS_RT_INT64, 4, 1}})),
+  EXPECT_EQ(errorOf((*argmin)->run(in, {{indices.data(), KEOPS_RT_INT64, 4, 1, 0}})),
             "keops_kernel reduces over j but that axis has 0 rows: this "
             "reduction has no value on an empty set");
 }
@@ -205,10 +205,10 @@ TEST(RowBlockTest, BlocksOfRowsGiveTheSameResults) {
       std::vector<double> out(9 * dim);
       std::vector<int64_t> outIndices(9 * dim);
       llvm::Error error = (*kernel)->run(
-          {{x.data(), KEOPS_RT_FLOAT64, 9, 3}, {y.data(), KEOPS_RT_FLOAT64, 11, 3}},
+          {{x.data(), KEOPS_RT_FLOAT64, 9, 3, 0}, {y.data(), KEOPS_RT_FLOAT64, 11, 3, 0}},
           {{indices ? static_cast<void *>(outIndices.data())
                     : static_cast<void *>(out.data()),
-            (*kernel)->getOutputs()[0].dtype, 9, dim}});
+            (*kernel)->getOutputs()[0].dtype, 9, dim, 0}});
       ASSERT_FALSE(static_cast<bool>(error));
       if (indices)
         out.assign(outIndices.begin(), outIndices.end());
@@ -221,6 +221,102 @@ TEST(RowBlockTest, BlocksOfRowsGiveTheSameResults) {
   }
 }
 
+TEST(RowStrideTest, StridedArraysGiveTheSameResults) {
+  // x: columns 1-3 of a (N, 5) array, y: columns 0-2 of (M, 4), b: column 1
+  // of (M, 2); the outputs go to columns 1.. of wider arrays. Many rows,
+  // few rows (split columns) and block-sparse ranges read them in place.
+  const int64_t n = 37, m = 3001;
+  std::vector<double> wideX(n * 5), wideY(m * 4), wideB(m * 2);
+  for (size_t k = 0; k < wideX.size(); ++k)
+    wideX[k] = std::sin(0.37 * k);
+  for (size_t k = 0; k < wideY.size(); ++k)
+    wideY[k] = std::cos(0.11 * k);
+  for (size_t k = 0; k < wideB.size(); ++k)
+    wideB[k] = 1.5 + std::sin(0.05 * k);
+  std::vector<double> x, y, b;
+  for (int64_t r = 0; r < n; ++r)
+    x.insert(x.end(), &wideX[r * 5 + 1], &wideX[r * 5 + 4]);
+  for (int64_t r = 0; r < m; ++r) {
+    y.insert(y.end(), &wideY[r * 4], &wideY[r * 4 + 3]);
+    b.push_back(wideB[r * 2 + 1]);
+  }
+  keops::BlockSparseRanges ranges{{0, 20, 20, n}, {2, 3},
+                                  {0, 1000, 1000, m, 500, 2500}};
+  keops::CompileOptions options;
+  options.dtype = "float64";
+  for (const char *formula : {"Sum_Reduction(Exp(-SqDist(x,y))*b*(x-y), 0)",
+                              "ArgKMin_Reduction(SqDist(x,y)*b, 3, 0)",
+                              "Sum_Reduction(Exp(-SqDist(x,y))*b, 1)"}) {
+    auto kernel = keops::compile(formula, {"x = Vi(3)", "y = Vj(3)",
+                                           "b = Vj(1)"}, options);
+    ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+    const keops::KernelOutput &output = (*kernel)->getOutputs()[0];
+    int64_t rows = (*kernel)->getRowCategory() == KEOPS_RT_CATEGORY_I ? n : m;
+    int64_t dim = output.dim, stride = dim + 2;
+    auto run = [&](bool strided, int32_t threads,
+                   const keops::BlockSparseRanges *blocks) {
+      std::vector<double> out(rows * stride, -7.0);
+      std::vector<keops_rt_array_t> in =
+          strided ? std::vector<keops_rt_array_t>{
+                        {&wideX[1], KEOPS_RT_FLOAT64, n, 3, 5},
+                        {&wideY[0], KEOPS_RT_FLOAT64, m, 3, 4},
+                        {&wideB[1], KEOPS_RT_FLOAT64, m, 1, 2}}
+                  : std::vector<keops_rt_array_t>{
+                        {x.data(), KEOPS_RT_FLOAT64, n, 3, 0},
+                        {y.data(), KEOPS_RT_FLOAT64, m, 3, 0},
+                        {b.data(), KEOPS_RT_FLOAT64, m, 1, 0}};
+      llvm::Error error = (*kernel)->run(
+          in, {{&out[1], output.dtype, rows, dim, strided ? stride : 0}}, -1,
+          -1, threads, blocks);
+      EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+      // The row-major values, read back with the stride used.
+      std::vector<double> values;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t d = 0; d < dim; ++d) {
+          double *at = &out[1 + (strided ? r * stride : r * dim) + d];
+          values.push_back(output.dtype == KEOPS_RT_INT64
+                               ? static_cast<double>(
+                                     *reinterpret_cast<int64_t *>(at))
+                               : *at);
+        }
+      return values;
+    };
+    for (auto [threads, blocks] :
+         {std::pair<int32_t, const keops::BlockSparseRanges *>{2, nullptr},
+          {64, nullptr}, {2, &ranges}}) {
+      if (blocks && rows != n)
+        continue;
+      std::vector<double> expected = run(false, threads, blocks);
+      std::vector<double> got = run(true, threads, blocks);
+      for (size_t k = 0; k < expected.size(); ++k)
+        ASSERT_NEAR(got[k], expected[k], 1e-12 * (1 + std::fabs(expected[k])))
+            << formula << " threads " << threads << " element " << k;
+    }
+    // The columns between the strided rows stay as they were.
+    std::vector<double> out(rows * stride, -7.0);
+    ASSERT_FALSE(static_cast<bool>((*kernel)->run(
+        {{&wideX[1], KEOPS_RT_FLOAT64, n, 3, 5},
+         {&wideY[0], KEOPS_RT_FLOAT64, m, 3, 4},
+         {&wideB[1], KEOPS_RT_FLOAT64, m, 1, 2}},
+        {{&out[1], output.dtype, rows, dim, stride}})));
+    for (int64_t r = 0; r < rows; ++r) {
+      EXPECT_EQ(out[r * stride], -7.0);
+      if (r + 1 < rows)
+        EXPECT_EQ(out[r * stride + 1 + dim], -7.0);
+    }
+  }
+}
+
+TEST(RowStrideTest, RejectsStridesShorterThanRows) {
+  auto kernel = keops::compile("Sum_Reduction(x, 0)", {"x = Vi(3)"});
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<float> x(12), out(12);
+  EXPECT_EQ(errorOf((*kernel)->run({{x.data(), KEOPS_RT_FLOAT32, 4, 3, 2}},
+                                   {{out.data(), KEOPS_RT_FLOAT32, 4, 3, 0}})),
+            "input 0 ('x') (category i) has a row stride of 2 elements, fewer "
+            "than its 3 columns");
+}
+
 /// sum_j 0.1f over M = 2^22 columns on `threads` threads (the columns of
 /// the one row are split over them), relative error against float64.
 double sumError(const keops::CompileOptions &options, int32_t threads = 1) {
@@ -231,8 +327,8 @@ double sumError(const keops::CompileOptions &options, int32_t threads = 1) {
   const int64_t m = int64_t(1) << 22;
   std::vector<float> b(m, 0.1f);
   float out = 0;
-  llvm::Error error = (*kernel)->run({{b.data(), KEOPS_RT_FLOAT32, m, 1}},
-                                     {{&out, KEOPS_RT_FLOAT32, 1, 1}}, -1, -1,
+  llvm::Error error = (*kernel)->run({{b.data(), KEOPS_RT_FLOAT32, m, 1, 0}},
+                                     {{&out, KEOPS_RT_FLOAT32, 1, 1, 0}}, -1, -1,
                                      threads);
   EXPECT_FALSE(static_cast<bool>(error));
   llvm::consumeError(std::move(error));

@@ -54,14 +54,14 @@ TEST_P(OpCodegenTest, KernelMatchesReference) {
     inputs.push_back({f32 ? static_cast<void *>(data32[k].data())
                           : static_cast<void *>(data64[k].data()),
                       f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64, rows[k],
-                      cols[k]});
+                      cols[k], 0});
   int64_t dim = (*kernel)->getOutputs()[0].dim;
   std::vector<double> out64(n * dim);
   std::vector<float> out32(n * dim);
   llvm::Error error = (*kernel)->run(
       inputs, {{f32 ? static_cast<void *>(out32.data())
                     : static_cast<void *>(out64.data()),
-                f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64, n, dim}});
+                f32 ? KEOPS_RT_FLOAT32 : KEOPS_RT_FLOAT64, n, dim, 0}});
   ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
 
   auto reference = keops::ReferenceEvaluator::create(**kernel, inputs, n, m);

@@ -43,7 +43,7 @@ struct Problem {
     int64_t rows[] = {n, m, m, 1}, cols[] = {3, 3, 2, 1};
     std::vector<keops_rt_array_t> result;
     for (int k = 0; k < 4; ++k)
-      result.push_back({data[k].data(), KEOPS_RT_FLOAT64, rows[k], cols[k]});
+      result.push_back({data[k].data(), KEOPS_RT_FLOAT64, rows[k], cols[k], 0});
     return result;
   }
 };
@@ -63,7 +63,7 @@ std::vector<double> run(const keops::Kernel &kernel,
       data = (indices.emplace_back(size), indices.back().data());
     else
       data = (values.emplace_back(size), values.back().data());
-    outputs.push_back({data, output.dtype, rows, output.dim});
+    outputs.push_back({data, output.dtype, rows, output.dim, 0});
   }
   llvm::Error error = kernel.run(inputs, outputs);
   EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
@@ -106,23 +106,23 @@ TEST_P(ReductionGradientTest, MatchesFiniteDifferencesOfTheForward) {
         << llvm::toString(gradient.takeError());
     ASSERT_TRUE(gradient->gradient);
     std::vector<keops_rt_array_t> inputs = problem.arrays();
-    inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, outRows, outDim});
+    inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, outRows, outDim, 0});
     if (gradient->needsForwardOutput)
-      inputs.push_back({output.data(), KEOPS_RT_FLOAT64, outRows, outDim});
+      inputs.push_back({output.data(), KEOPS_RT_FLOAT64, outRows, outDim, 0});
     std::vector<double> logSumExp, indices, columns;
     if (gradient->logSumExp) {
       logSumExp = run(*gradient->logSumExp, problem.arrays(), outRows);
-      inputs.push_back({logSumExp.data(), KEOPS_RT_FLOAT64, outRows, 1});
+      inputs.push_back({logSumExp.data(), KEOPS_RT_FLOAT64, outRows, 1, 0});
     }
     if (gradient->indices) {
       indices = run(*gradient->indices, problem.arrays(), outRows);
-      inputs.push_back({indices.data(), KEOPS_RT_FLOAT64, outRows, outDim});
+      inputs.push_back({indices.data(), KEOPS_RT_FLOAT64, outRows, outDim, 0});
     }
     if (gradient->needsColumnIndex) {
       int64_t count = axis == 0 ? problem.m : problem.n;
       for (int64_t c = 0; c < count; ++c)
         columns.push_back(static_cast<double>(c));
-      inputs.push_back({columns.data(), KEOPS_RT_FLOAT64, count, 1});
+      inputs.push_back({columns.data(), KEOPS_RT_FLOAT64, count, 1, 0});
     }
     const keops::Kernel &kernel = *gradient->gradient;
     bool rowsAreI = kernel.getRowCategory() == KEOPS_RT_CATEGORY_I;
@@ -222,8 +222,8 @@ TEST(ReductionGradient, GradOfReductionInFormulas) {
     for (int64_t k = 0; k < problem.n; ++k)
       eta.push_back(std::cos(0.7 * k));
     auto inputs = problem.arrays();
-    inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, problem.n, 1});
-    inputs.push_back({output.data(), KEOPS_RT_FLOAT64, problem.n, 1});
+    inputs.push_back({eta.data(), KEOPS_RT_FLOAT64, problem.n, 1, 0});
+    inputs.push_back({output.data(), KEOPS_RT_FLOAT64, problem.n, 1, 0});
     auto kernel = keops::compile(formula, aliases, options);
     ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
     int64_t rows = (*kernel)->getRowCategory() == KEOPS_RT_CATEGORY_I

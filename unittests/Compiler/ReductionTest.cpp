@@ -238,7 +238,7 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
                      int64_t rows, int64_t cols) {
       return keops_rt_array_t{f32 ? static_cast<void *>(v32.data())
                                   : static_cast<void *>(v.data()),
-                              dtype, rows, cols};
+                              dtype, rows, cols, 0};
     };
     std::vector<keops_rt_array_t> inputs = {
         array(data.x, data.x32, n, 3), array(data.y, data.y32, m, 3),
@@ -258,7 +258,7 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
         pointer = (out32[o].resize(size), out32[o].data());
       else
         pointer = (out64[o].resize(size), out64[o].data());
-      outputs.push_back({pointer, outputsInfo[o].dtype, rows, outputsInfo[o].dim});
+      outputs.push_back({pointer, outputsInfo[o].dtype, rows, outputsInfo[o].dim, 0});
     }
     llvm::Error error = (*kernel)->run(inputs, outputs, -1, -1, /*numThreads=*/4);
     ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));

@@ -20,19 +20,22 @@
  * argument k:
  *   args[0..7]   int64_t row_begin, row_end, col_begin, col_end, mode,
  *                        split, splits, slab
- *   args[8 + k]  keops_rt_buffer_t *   input k (in position order)
+ *   args[8 + k]  int64_t               row stride of input k, then of
+ *                                      output k
+ *   then         keops_rt_buffer_t *   input k (in position order)
  *   then         keops_rt_buffer_t *   output k
  *   then         keops_rt_buffer_t *   raw states: floats, then indices
  *   then         keops_rt_buffer_t *   scratch: floats, then indices
  *   then         keops_rt_buffer_t *   tile: the staged j-tile
- * Layouts: every variable is row-major (row r, component d at r * dim + d);
- * parameters hold their dim values; outputs are row-major, at the absolute
- * row index. The scratch holds the lane states of the rows between j-tiles:
- * (row_end - row_begin) * lanes * state_floats values of state_dtype and as
- * many times state_ints int64; the tile, tile_cols columns of the reduced
- * variables of dimension > 1 (tile_cols times their total dimension, of
- * dtype), which the kernel copies there component-major, one tile after the
- * other (see desc.lanes, desc.tile_cols).
+ * Layouts: every variable is row-major with its row stride (row r,
+ * component d at r * stride + d); parameters hold their dim values;
+ * outputs likewise, at the absolute row index. The scratch holds the lane
+ * states of the rows between j-tiles: (row_end - row_begin) * lanes *
+ * state_floats values of state_dtype and as many times state_ints int64;
+ * the tile, tile_cols columns of the reduced variables (tile_cols times
+ * their total dimension, of dtype), which the kernel copies there
+ * component-major, one tile after the other (see desc.lanes,
+ * desc.tile_cols).
  * Modes: 0 finalizes into the outputs; 1 (raw) writes each row's
  * accumulator state to slot split * slab + row of the state buffers
  * (state_floats values of state_dtype and state_ints int64 per slot);
@@ -184,11 +187,12 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
  * row_begin + b * block_size + t. Its parameters are
  *   int64_t row_begin, row_end, col_begin, col_end, mode, splits,
  *           split_columns, slab
+ *   int64_t the row strides of the inputs, then of the outputs
  *   then, for every input, every output, the two raw state buffers
  *   (floats, indices) and the two block-sparse tables, the five fields of a
  *   keops_rt_buffer_t (allocated, aligned, offset = 0, size, stride = 1)
- * and every variable is row-major (row r, component d at r * dim + d), so
- * the arrays go to the device as they are. Modes: 0 finalizes (Y = 1);
+ * and every variable is row-major with its row stride (row r, component d
+ * at r * stride + d), so the arrays go to the device as they are. Modes: 0 finalizes (Y = 1);
  * 1 (raw, Y = splits) reduces over the columns
  * [col_begin + y * split_columns, ... + split_columns) and stores the state
  * at slot y * slab + row; 2 (merge, Y = 1) merges the slots of the splits
@@ -237,12 +241,14 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_gpu_device_info(
  * Running
  *===----------------------------------------------------------------------===*/
 
-/* A row-major, contiguous array: rows x cols (parameters: 1 x dim). */
+/* A row-major array: rows x cols (parameters: 1 x dim), element (r, c) at
+ * data[r * row_stride + c]. */
 typedef struct {
   void *data;
   keops_rt_dtype_t dtype;
   int64_t rows;
   int64_t cols;
+  int64_t row_stride; /* elements from a row to the next; 0: cols */
 } keops_rt_array_t;
 
 typedef enum {

@@ -64,8 +64,9 @@ public:
         laneType(VectorType::get({lanes}, elementType)),
         position{chunks, Value()} {}
 
-  /// The kernel's argument types: 8 indices, then one flat memref per input
-  /// and per result, then the raw state buffers (floats, indices), the
+  /// The kernel's argument types: 8 indices, the row strides and flat
+  /// memrefs of the inputs and results (KernelArrays), then the raw state
+  /// buffers (floats, indices), the
   /// scratch buffers of the lane states between tiles (floats, indices) and
   /// the staging buffer of a tile.
   llvm::SmallVector<Type> argumentTypes();
@@ -81,14 +82,15 @@ private:
   /// Loads component d of every variable of `category` at `row` (scalar
   /// loads, broadcast to lanes).
   void loadBroadcastRows(OpBuilder &b, Category category, Value row);
-  /// Copies the columns [tileBegin, tileEnd) of the reduced variables of
-  /// dimension > 1 into the staging buffer, component-major.
+  /// Copies the columns [tileBegin, tileEnd) of the reduced variables (rows
+  /// of their arrays, with their row strides) into the staging buffer,
+  /// component-major.
   void stageTile(OpBuilder &b);
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
-  /// Component `d` of reduced variable `k` at columns [j, j + lanes) (of
-  /// the staged tile, or in place for dimension 1).
+  /// Component `d` of reduced variable `k` at columns [j, j + lanes) of the
+  /// staged tile.
   Value loadColumnComponent(OpBuilder &b, unsigned k, Value d, Value j,
                             Value mask);
   /// Evaluates the formula (and weight) on the current variable components
@@ -154,12 +156,11 @@ private:
   Value rowBegin, colBegin, colEnd, mode, split, splits;
   RawStates states;
   /// The staged tile: its first column, its buffer, and the first
-  /// component there of each reduced variable of dimension > 1 (-1: read in
-  /// place).
+  /// component there of each reduced variable (-1: not reduced).
   Value tileBegin, tileEnd, staged;
   llvm::SmallVector<int64_t> stagedFirst;
   Value scratchFloats, scratchInts;
-  llvm::SmallVector<Value> inputs, outputs;
+  KernelArrays arrays;
   /// The components of each region argument for the current pair lanes.
   llvm::DenseMap<Value, Components> values;
   /// The components of the row variables, for each row of the current block.
@@ -173,14 +174,7 @@ private:
 llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
   llvm::SmallVector<Type> types(8, IndexType::get(ctx));
-  for (Value input : reduce.getInputs())
-    types.push_back(MemRefType::get(
-        {ShapedType::kDynamic},
-        llvm::cast<RankedTensorType>(input.getType()).getElementType()));
-  for (Type result : reduce.getResultTypes())
-    types.push_back(MemRefType::get(
-        {ShapedType::kDynamic},
-        llvm::cast<RankedTensorType>(result).getElementType()));
+  types.append(KernelArrays::argumentTypes(reduce));
   for (int scratch = 0; scratch < 2; ++scratch) {
     types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
     types.push_back(MemRefType::get({ShapedType::kDynamic},
@@ -192,20 +186,16 @@ llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
 
 void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
                                       Value row) {
-  loadRowVariables(b, loc(), reduce, category, inputs, row, laneType, values);
+  loadRowVariables(b, loc(), reduce, category, arrays, row, laneType, values);
 }
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
                                          Value j, Value mask) {
-  Value buffer = inputs[k], offset = j;
-  if (stagedFirst[k] >= 0) {
-    buffer = staged;
-    Value component =
-        arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
-    offset = arith::AddIOp::create(
-        b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
-        arith::SubIOp::create(b, loc(), j, tileBegin));
-  }
+  Value component = arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
+  Value offset = arith::AddIOp::create(
+      b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
+      arith::SubIOp::create(b, loc(), j, tileBegin));
+  Value buffer = staged;
   if (!mask)
     return vector::LoadOp::create(b, loc(), laneType, buffer, offset);
   Value zeros = arith::ConstantOp::create(
@@ -220,14 +210,14 @@ void KernelEmitter::stageTile(OpBuilder &b) {
       b, loc(), tileBegin, tileEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value col, ValueRange) {
         Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
-        for (unsigned k = 0; k < inputs.size(); ++k) {
+        for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
           if (stagedFirst[k] < 0)
             continue;
           int64_t dim = dimOf(k);
-          Value base = arith::MulIOp::create(b, loc(), col, index(b, dim));
           auto copy = [&, k = k](OpBuilder &b, Value d) {
-            Value from = arith::AddIOp::create(b, loc(), base, d);
-            Value value = memref::LoadOp::create(b, loc(), inputs[k], from);
+            Value from = arrays.inputOffset(b, loc(), k, col, d);
+            Value value =
+                memref::LoadOp::create(b, loc(), arrays.inputs[k], from);
             Value component =
                 arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
             Value to = arith::AddIOp::create(
@@ -254,7 +244,7 @@ void KernelEmitter::stageTile(OpBuilder &b) {
 
 void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
   Block &body = reduce.getBody().front();
-  for (unsigned k = 0; k < inputs.size(); ++k) {
+  for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
     if (reduce.getCategory(k) != Category::j)
       continue;
     Components &components = values[body.getArgument(k)];
@@ -269,12 +259,9 @@ KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask) {
   auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
     if (reduce.getCategory(k) == Category::j)
       return loadColumnComponent(b, k, d, j, mask);
-    Value offset = d;
-    if (reduce.getCategory(k) == Category::i)
-      offset = arith::AddIOp::create(
-          b, loc(), arith::MulIOp::create(b, loc(), row, index(b, dimOf(k))),
-          d);
-    Value scalar = memref::LoadOp::create(b, loc(), inputs[k], offset);
+    Value offset = arrays.inputOffset(
+        b, loc(), k, reduce.getCategory(k) == Category::i ? row : Value(), d);
+    Value scalar = memref::LoadOp::create(b, loc(), arrays.inputs[k], offset);
     return vector::BroadcastOp::create(b, loc(), laneType, scalar);
   };
   FeatureLoops loops{featureLoopMinDim, load};
@@ -351,7 +338,7 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
   blockRows.assign(rows.begin(), rows.end());
   for (auto [r, row] : llvm::enumerate(rows)) {
     loadBroadcastRows(b, Category::i, row);
-    for (unsigned k = 0; k < inputs.size(); ++k)
+    for (unsigned k = 0; k < arrays.inputs.size(); ++k)
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
@@ -458,7 +445,7 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
       },
       [&](OpBuilder &b, Location) {
         LaneEmitter e(b, loc(), laneType);
-        storeResults(e, reduce, acc, state, row, outputs, chunk());
+        storeResults(e, reduce, acc, state, row, arrays, chunk());
         scf::YieldOp::create(b, loc());
       });
 }
@@ -470,7 +457,7 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
         forEachChunk(b, [&](OpBuilder &b) {
           LaneEmitter e(b, loc(), laneType);
           storeResults(e, reduce, acc,
-                       states.mergeSplits(e, acc, splits, row), row, outputs,
+                       states.mergeSplits(e, acc, splits, row), row, arrays,
                        chunk());
         });
         scf::YieldOp::create(b, loc());
@@ -486,24 +473,21 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   split = entry.getArgument(5);
   splits = entry.getArgument(6);
   unsigned numInputs = reduce.getInputs().size();
-  for (unsigned k = 0; k < numInputs; ++k)
-    inputs.push_back(entry.getArgument(8 + k));
   unsigned numResults = reduce.getNumResults();
-  for (unsigned k = 0; k < numResults; ++k)
-    outputs.push_back(entry.getArgument(8 + numInputs + k));
-  unsigned buffers = 8 + numInputs + numResults;
+  arrays = KernelArrays::fromArguments(entry, 8, numInputs, numResults);
+  unsigned buffers = 8 + 2 * (numInputs + numResults);
   states = {entry.getArgument(buffers), entry.getArgument(buffers + 1),
             entry.getArgument(7), Value(), position.chunks.count()};
   scratchFloats = entry.getArgument(buffers + 2);
   scratchInts = entry.getArgument(buffers + 3);
 
   // The staging buffer of a tile (the last argument): tileJ columns of
-  // every reduced variable of dimension > 1, component-major.
+  // every reduced variable, component-major.
   int64_t stagedComponents = 0;
   for (unsigned k = 0; k < numInputs; ++k) {
-    bool wide = reduce.getCategory(k) == Category::j && dimOf(k) > 1;
-    stagedFirst.push_back(wide ? stagedComponents : -1);
-    stagedComponents += wide ? dimOf(k) : 0;
+    bool reduced = reduce.getCategory(k) == Category::j;
+    stagedFirst.push_back(reduced ? stagedComponents : -1);
+    stagedComponents += reduced ? dimOf(k) : 0;
   }
   if (stagedComponents)
     staged = entry.getArgument(buffers + 4);
@@ -574,7 +558,7 @@ int64_t mlir::keops::getCpuTileColumns(ReduceOp reduce, int64_t requested,
       reduce.getAxis() == Axis::j ? Category::j : Category::i;
   int64_t bytes = 0;
   for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
-    if (reduce.getCategory(k) == columnCategory && getInputDim(reduce, k) > 1)
+    if (reduce.getCategory(k) == columnCategory)
       bytes += getInputDim(reduce, k) *
                getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() /
                8;

@@ -75,9 +75,9 @@ public:
       }
   }
 
-  /// Argument types: 8 indices, then one flat memref per input and result,
-  /// then the raw state buffers (floats, indices) and the block-sparse
-  /// tables (blocks, column ranges).
+  /// Argument types: 8 indices, the row strides and flat memrefs of the
+  /// inputs and results (KernelArrays), then the raw state buffers (floats,
+  /// indices) and the block-sparse tables (blocks, column ranges).
   llvm::SmallVector<Type> argumentTypes();
   /// The workgroup buffer of the j-tile (none when not staged).
   llvm::SmallVector<Type> workgroupTypes();
@@ -118,7 +118,7 @@ private:
   /// (input, first component in the tile) of each reduced variable.
   llvm::SmallVector<std::pair<unsigned, int64_t>> tileFirst;
   Value tile, loadRow;
-  llvm::SmallVector<Value> inputs, outputs;
+  KernelArrays arrays;
   llvm::DenseMap<Value, Components> values;
   /// The chunk of the output being computed.
   ChunkPosition position;
@@ -132,14 +132,7 @@ private:
 llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
   llvm::SmallVector<Type> types(8, IndexType::get(ctx));
-  auto flat = [](Type tensor) {
-    return MemRefType::get({ShapedType::kDynamic},
-                           llvm::cast<RankedTensorType>(tensor).getElementType());
-  };
-  for (Value input : reduce.getInputs())
-    types.push_back(flat(input.getType()));
-  for (Type result : reduce.getResultTypes())
-    types.push_back(flat(result));
+  types.append(KernelArrays::argumentTypes(reduce));
   auto indices = MemRefType::get({ShapedType::kDynamic},
                                  IntegerType::get(ctx, 64));
   types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
@@ -161,19 +154,13 @@ llvm::SmallVector<Type> GpuKernelEmitter::workgroupTypes() {
 }
 
 void GpuKernelEmitter::loadRows(OpBuilder &b, Category category, Value row) {
-  loadRowVariables(b, loc(), reduce, category, inputs, row, laneType, values);
+  loadRowVariables(b, loc(), reduce, category, arrays, row, laneType, values);
 }
 
 Value GpuKernelEmitter::rowComponent(OpBuilder &b, unsigned k, Value row,
                                      Value d) {
-  Value offset = d;
-  if (row)
-    offset = arith::AddIOp::create(
-        b, loc(),
-        arith::MulIOp::create(b, loc(), row,
-                              index(b, getInputDim(reduce, k))),
-        d);
-  return memref::LoadOp::create(b, loc(), inputs[k], offset);
+  return memref::LoadOp::create(b, loc(), arrays.inputs[k],
+                                arrays.inputOffset(b, loc(), k, row, d));
 }
 
 Value GpuKernelEmitter::tileOffset(OpBuilder &b, unsigned k, Value d,
@@ -300,19 +287,16 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Value mode = entry.getArgument(4), splits = entry.getArgument(5);
   Value splitColumns = entry.getArgument(6);
   unsigned numInputs = reduce.getInputs().size();
-  for (unsigned k = 0; k < numInputs; ++k)
-    inputs.push_back(entry.getArgument(8 + k));
   unsigned numResults = reduce.getNumResults();
-  for (unsigned k = 0; k < numResults; ++k)
-    outputs.push_back(entry.getArgument(8 + numInputs + k));
-  RawStates states{entry.getArgument(8 + numInputs + numResults),
-                   entry.getArgument(9 + numInputs + numResults),
+  arrays = KernelArrays::fromArguments(entry, 8, numInputs, numResults);
+  unsigned buffers = 8 + 2 * (numInputs + numResults);
+  RawStates states{entry.getArgument(buffers), entry.getArgument(buffers + 1),
                    entry.getArgument(7), Value(), position.chunks.count()};
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
-  Value blockTable = entry.getArgument(10 + numInputs + numResults);
-  Value colRanges = entry.getArgument(11 + numInputs + numResults);
+  Value blockTable = entry.getArgument(buffers + 2);
+  Value colRanges = entry.getArgument(buffers + 3);
   Value blockSize = index(b, tiling.blockSize);
   Value thread = gpu::ThreadIdOp::create(b, loc(), gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, loc(), gpu::Dimension::x);
@@ -364,7 +348,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
             LaneEmitter e(b, loc(), laneType);
             storeResults(e, reduce, acc,
-                         states.mergeSplits(e, acc, splits, row), row, outputs,
+                         states.mergeSplits(e, acc, splits, row), row, arrays,
                          chunk());
           });
           scf::YieldOp::create(b, loc());
@@ -433,7 +417,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           },
           [&](OpBuilder &b, Location) {
             LaneEmitter e(b, loc(), laneType);
-            storeResults(e, reduce, acc, result, row, outputs, chunk());
+            storeResults(e, reduce, acc, result, row, arrays, chunk());
             scf::YieldOp::create(b, loc());
           });
       scf::YieldOp::create(b, loc());

@@ -19,6 +19,17 @@ __all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "V
            "generic_argkmin"]
 
 
+def _rows_contiguous(array):
+    """`array` (2-D) itself when its rows are contiguous (a slice of columns,
+    any row stride: the kernel reads it in place), else a contiguous copy."""
+    rows, cols = array.shape
+    size = array.itemsize
+    rows_ok = cols <= 1 or array.strides[1] == size
+    stride_ok = rows <= 1 or (array.strides[0] % size == 0
+                              and array.strides[0] >= cols * size)
+    return array if rows_ok and stride_ok else np.ascontiguousarray(array)
+
+
 class Genred(GenredBase):
     def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
         genred = self.with_call_options(backend, device_id, ranges)
@@ -34,7 +45,7 @@ class Genred(GenredBase):
         dtype = self.dtype_name([a.dtype for a in arrays])
         kernel = self.kernel(dtype)
         shapes, rows = self.shapes_2d(kernel, [a.shape for a in arrays])
-        inputs = [np.ascontiguousarray(a.reshape(s)) for a, s in zip(arrays, shapes)]
+        inputs = [_rows_contiguous(a.reshape(s)) for a, s in zip(arrays, shapes)]
         output_rows = rows[kernel.row_category]
         outputs = [np.empty((output_rows, dim), dtype=out_dtype)
                    for out_dtype, dim in kernel.outputs]

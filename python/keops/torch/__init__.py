@@ -26,6 +26,15 @@ DTYPES = {"float16": torch.float16, "float32": torch.float32,
           "float64": torch.float64, "int64": torch.int64}
 
 
+def _rows_contiguous(tensor):
+    """`tensor` (2-D) itself when its rows are contiguous (a slice of columns,
+    any row stride: the kernel reads it in place), else a contiguous copy."""
+    rows, cols = tensor.shape
+    if (cols <= 1 or tensor.stride(1) == 1) and (rows <= 1 or tensor.stride(0) >= cols):
+        return tensor
+    return tensor.contiguous()
+
+
 class Genred(GenredBase):
     def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
         genred = self.with_call_options(backend, device_id, ranges)
@@ -58,7 +67,7 @@ class Genred(GenredBase):
         dtype = self.dtype_name([a.dtype for a in args])
         kernel = self.kernel(dtype)
         shapes, rows = self.shapes_2d(kernel, [a.shape for a in args])
-        inputs = [a.detach().reshape(s).contiguous() for a, s in zip(args, shapes)]
+        inputs = [_rows_contiguous(a.detach().reshape(s)) for a, s in zip(args, shapes)]
         output_rows = rows[kernel.row_category]
         # CUDA tensors are used in place: the outputs go on their device.
         device = inputs[0].device if inputs else torch.device("cpu")

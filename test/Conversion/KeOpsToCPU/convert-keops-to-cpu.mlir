@@ -6,7 +6,7 @@
 
 // The Gaussian kernel sum: the rows' lane states start from zero in the
 // scratch; j-tiles of 16 columns, each staged component-major into the tile
-// buffer (b, of dimension 1, is read in place); in a tile, each row's state
+// buffer (the rows of y and b, with their row strides); in a tile, each row's state
 // comes from the scratch, lanes of 4 columns and a masked tail sum the tile
 // from zero (block sum), the sum merges into the state, which goes back to
 // the scratch; a last pass merges each row's lanes pairwise and stores the
@@ -16,6 +16,7 @@
 // CHECK-LABEL: func.func @gaussian
 // CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
 // CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[SX:[^:]*]]: index, %[[SY:[^:]*]]: index, %[[SB:[^:]*]]: index, %[[SOUT:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %[[TF:[^:]*]]: memref<?xf32>, %[[TI:[^:]*]]: memref<?xi64>,
 // CHECK-SAME: %[[TILE:[^:]*]]: memref<?xf32>)
@@ -31,22 +32,25 @@
 // CHECK: %[[BASE:.*]] = arith.muli %[[S]], %[[SLAB]]
 // CHECK: %[[SLOT:.*]] = arith.addi %[[BASE]], %[[MROW]]
 // CHECK: memref.load %[[SF]][%[[SLOT]]]
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[MROW]]]
+// CHECK: %[[MAT:.*]] = arith.muli %[[MROW]], %[[SOUT]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[MAT]]]
 // CHECK: } else {
 // CHECK: scf.for %{{.*}} = %[[RB]] to %[[RE]] step %c1 {
 // CHECK: vector.store %[[ZERO]], %[[TF]]
 // CHECK: scf.for %[[T:.*]] = %[[CB]] to %[[CE]] step %[[C16]] {
 // CHECK: %[[TEND:.*]] = arith.minui %{{.*}}, %[[CE]]
-// CHECK: scf.for %{{.*}} = %[[T]] to %[[TEND]] step %c1 {
-// CHECK: memref.load %[[Y]]
+// CHECK: scf.for %[[COL:.*]] = %[[T]] to %[[TEND]] step %c1 {
+// CHECK: %[[YROW:.*]] = arith.muli %[[COL]], %[[SY]]
+// CHECK: memref.load %[[Y]][%[[YROW]]]
+// CHECK: memref.store %{{.*}}, %[[TILE]]
+// CHECK: memref.load %[[B]]
 // CHECK: memref.store %{{.*}}, %[[TILE]]
 // CHECK: scf.for %[[ROW:.*]] = %[[RB]] to %[[RE]]
 // CHECK: memref.load %[[X]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<4xf32>
 // CHECK: %[[STATE:.*]] = vector.load %[[TF]]
 // CHECK: scf.for %[[J:.*]] = %[[T]] to %{{.*}} step %[[C4]] iter_args(%{{.*}} = %[[ZERO]])
-// CHECK: vector.load %[[TILE]]
-// CHECK: vector.load %[[B]][%[[J]]] : memref<?xf32>, vector<4xf32>
+// CHECK-COUNT-4: vector.load %[[TILE]]
 // CHECK: math.exp %{{.*}} : vector<4xf32>
 // CHECK: scf.yield
 // CHECK: scf.if
@@ -67,7 +71,8 @@
 // CHECK: memref.store %{{.*}}, %[[SF]]
 // CHECK: } else {
 // CHECK: vector.extract %{{.*}}[0] : f32 from vector<1xf32>
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[FROW]]] : memref<?xf32>
+// CHECK: %[[AT:.*]] = arith.muli %[[FROW]], %[[SOUT]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[AT]]] : memref<?xf32>
 
 // Without the block sum, the lanes continue from the row's state.
 // DIRECT-LABEL: func.func @gaussian

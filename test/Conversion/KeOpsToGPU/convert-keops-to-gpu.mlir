@@ -12,6 +12,7 @@
 // CHECK: gpu.module @keops_kernels
 // CHECK: gpu.func @gaussian(%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
 // CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SPLITCOLS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[SX:[^:]*]]: index, %[[SY:[^:]*]]: index, %[[SB:[^:]*]]: index, %[[SOUT:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>,
 // CHECK-SAME: %[[BLOCKS:[^:]*]]: memref<?xi64>, %[[COLRANGES:[^:]*]]: memref<?xi64>)
@@ -37,7 +38,8 @@
 // CHECK: scf.if %[[ACTIVE]] {
 // CHECK: memref.load %[[SF]][%[[ROW]]]
 // CHECK: scf.for %{{.*}} = %c1 to %[[SPLITS]]
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]]
+// CHECK: %[[MAT:.*]] = arith.muli %[[ROW]], %[[SOUT]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[MAT]]]
 // CHECK: } else {
 // Otherwise, in raw mode, block (x, y) takes split y of the columns.
 // CHECK: %[[SPLIT:.*]] = gpu.block_id y
@@ -55,7 +57,8 @@
 // CHECK: scf.if
 // CHECK: memref.load %[[Y]]
 // CHECK: memref.store %{{.*}}, %[[TILE]][%[[T]]]
-// CHECK: memref.load %[[B]][%[[COL]]]
+// CHECK: %[[BROW:.*]] = arith.muli %[[COL]], %[[SB]]
+// CHECK: memref.load %[[B]][%[[BROW]]]
 // CHECK: gpu.barrier
 // CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %cst) -> (vector<1xf32>)
 // CHECK: memref.load %[[TILE]]
@@ -67,7 +70,8 @@
 // CHECK: scf.if %[[RAW]]
 // CHECK: memref.store %{{.*}}, %[[SF]]
 // CHECK: } else {
-// CHECK: memref.store %{{.*}}, %[[OUT]][%[[ROW]]]
+// CHECK: %[[AT:.*]] = arith.muli %[[ROW]], %[[SOUT]]
+// CHECK: memref.store %{{.*}}, %[[OUT]][%[[AT]]]
 // CHECK: gpu.return
 
 // Without room in workgroup memory, the columns come from global memory.
@@ -99,7 +103,7 @@ func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32
 
 // argmin over i: the roles swap (y is the row variable, x is staged) and the
 // index output is stored as i64.
-// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:[^:]*]]: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>)
+// CHECK: gpu.func @nearest(%{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: index, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xf64>, %[[IDX:[^:]*]]: memref<?xi64>, %{{.*}}: memref<?xf64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>, %{{.*}}: memref<?xi64>)
 // CHECK-SAME: workgroup(%{{.*}} : memref<128xf64, #gpu.address_space<workgroup>>)
 // CHECK: gpu.barrier
 // CHECK: } else {

@@ -332,59 +332,101 @@ static Value flatIndex(OpBuilder &b, Location loc, Value base, int64_t stride,
       indexConstant(b, loc, k));
 }
 
+KernelArrays KernelArrays::fromArguments(Block &entry, unsigned first,
+                                         unsigned numInputs,
+                                         unsigned numOutputs) {
+  KernelArrays arrays;
+  unsigned next = first;
+  for (unsigned k = 0; k < numInputs; ++k)
+    arrays.inputStrides.push_back(entry.getArgument(next++));
+  for (unsigned k = 0; k < numOutputs; ++k)
+    arrays.outputStrides.push_back(entry.getArgument(next++));
+  for (unsigned k = 0; k < numInputs; ++k)
+    arrays.inputs.push_back(entry.getArgument(next++));
+  for (unsigned k = 0; k < numOutputs; ++k)
+    arrays.outputs.push_back(entry.getArgument(next++));
+  return arrays;
+}
+
+llvm::SmallVector<Type> KernelArrays::argumentTypes(ReduceOp reduce) {
+  MLIRContext *ctx = reduce.getContext();
+  llvm::SmallVector<Type> types(
+      reduce.getInputs().size() + reduce.getNumResults(), IndexType::get(ctx));
+  auto flat = [](Type tensor) {
+    return MemRefType::get({ShapedType::kDynamic},
+                           llvm::cast<RankedTensorType>(tensor).getElementType());
+  };
+  for (Value input : reduce.getInputs())
+    types.push_back(flat(input.getType()));
+  for (Type result : reduce.getResultTypes())
+    types.push_back(flat(result));
+  return types;
+}
+
+/// row * stride + d (null row: d).
+static Value rowOffset(OpBuilder &b, Location loc, Value stride, Value row,
+                       Value d) {
+  if (!row)
+    return d;
+  return arith::AddIOp::create(b, loc,
+                               arith::MulIOp::create(b, loc, row, stride), d);
+}
+
+Value KernelArrays::inputOffset(OpBuilder &b, Location loc, unsigned k,
+                                Value row, Value d) const {
+  return rowOffset(b, loc, inputStrides[k], row, d);
+}
+
+Value KernelArrays::outputOffset(OpBuilder &b, Location loc, unsigned k,
+                                 Value row, Value d) const {
+  return rowOffset(b, loc, outputStrides[k], row, d);
+}
+
 Components keops::loadRowComponents(OpBuilder &b, Location loc,
-                                    ReduceOp reduce, unsigned k, Value buffer,
-                                    Value row, Type laneType) {
-  int64_t dim = getInputDim(reduce, k);
-  Value base = row ? arith::MulIOp::create(b, loc, row,
-                                           indexConstant(b, loc, dim))
-                   : indexConstant(b, loc, 0);
+                                    ReduceOp reduce, unsigned k,
+                                    const KernelArrays &arrays, Value row,
+                                    Type laneType) {
   Components components;
-  for (int64_t d = 0; d < dim; ++d) {
+  for (int64_t d = 0, e = getInputDim(reduce, k); d < e; ++d) {
     Value offset =
-        arith::AddIOp::create(b, loc, base, indexConstant(b, loc, d));
-    Value scalar = memref::LoadOp::create(b, loc, buffer, offset);
+        arrays.inputOffset(b, loc, k, row, indexConstant(b, loc, d));
+    Value scalar = memref::LoadOp::create(b, loc, arrays.inputs[k], offset);
     components.push_back(vector::BroadcastOp::create(b, loc, laneType, scalar));
   }
   return components;
 }
 
 void keops::loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
-                             Category category, llvm::ArrayRef<Value> buffers,
+                             Category category, const KernelArrays &arrays,
                              Value row, Type laneType,
                              llvm::DenseMap<Value, Components> &values) {
   Block &body = reduce.getBody().front();
-  for (unsigned k = 0; k < buffers.size(); ++k)
+  for (unsigned k = 0; k < arrays.inputs.size(); ++k)
     if (reduce.getCategory(k) == category)
       values[body.getArgument(k)] =
-          loadRowComponents(b, loc, reduce, k, buffers[k], row, laneType);
+          loadRowComponents(b, loc, reduce, k, arrays, row, laneType);
 }
 
 void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                          const State &state, Value row,
-                         llvm::ArrayRef<Value> outputs,
+                         const KernelArrays &arrays,
                          const ChunkPosition *chunk) {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
   for (auto [result, components] :
        llvm::zip_equal(reduce.getResults(), acc.finalize(e, state))) {
-    auto type = llvm::cast<RankedTensorType>(result.getType());
-    Type outElement = type.getElementType();
-    int64_t dim = type.getShape().back();
+    Type outElement =
+        llvm::cast<RankedTensorType>(result.getType()).getElementType();
+    unsigned n = result.getResultNumber();
     for (auto [k, component] : llvm::enumerate(components)) {
       Value scalar = vector::ExtractOp::create(b, loc, component,
                                                llvm::ArrayRef<int64_t>{0});
       if (scalar.getType() != outElement)
         scalar = arith::TruncFOp::create(b, loc, outElement, scalar);
-      Value at =
-          chunk ? arith::AddIOp::create(
-                      b, loc,
-                      arith::MulIOp::create(b, loc, row,
-                                            indexConstant(b, loc, dim)),
-                      chunk->component(b, loc, k))
-                : flatIndex(b, loc, row, dim, k);
-      memref::StoreOp::create(b, loc, scalar, outputs[result.getResultNumber()],
-                              at);
+      Value d = chunk ? chunk->component(b, loc, k)
+                      : indexConstant(b, loc, static_cast<int64_t>(k));
+      memref::StoreOp::create(b, loc, scalar, arrays.outputs[n],
+                              arrays.outputOffset(b, loc, n, row, d));
     }
   }
 }

@@ -90,24 +90,47 @@ emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                 const FeatureLoops *loops = nullptr,
                 const ChunkPosition *chunk = nullptr);
 
-/// The components of input `k` of `reduce` at row `row` of its row-major
-/// `buffer` (null `row`: a parameter), each broadcast to `laneType`.
+/// The arrays of a kernel: flat memrefs of its inputs and outputs, and
+/// their row strides (index arguments): element d of row r is at
+/// r * stride + d. Both kernel generators take, after their 8 index
+/// arguments, the strides of the inputs, those of the outputs, then the
+/// inputs and the outputs.
+struct KernelArrays {
+  llvm::SmallVector<Value> inputs, outputs, inputStrides, outputStrides;
+
+  /// The arrays of a kernel whose strides start at argument `first`.
+  static KernelArrays fromArguments(Block &entry, unsigned first,
+                                    unsigned numInputs, unsigned numOutputs);
+  /// The argument types of the strides and arrays of `reduce` (inputs of
+  /// the formula's element types, outputs of the results').
+  static llvm::SmallVector<Type> argumentTypes(ReduceOp reduce);
+  /// Where element `d` of row `row` of input `k` is (null row: a parameter,
+  /// at d).
+  Value inputOffset(OpBuilder &b, Location loc, unsigned k, Value row,
+                    Value d) const;
+  /// Where element `d` of row `row` of output `k` is.
+  Value outputOffset(OpBuilder &b, Location loc, unsigned k, Value row,
+                     Value d) const;
+};
+
+/// The components of input `k` of `reduce` at row `row` (null: a
+/// parameter), each broadcast to `laneType`.
 Components loadRowComponents(OpBuilder &b, Location loc, ReduceOp reduce,
-                             unsigned k, Value buffer, Value row,
+                             unsigned k, const KernelArrays &arrays, Value row,
                              Type laneType);
 
 /// Sets `values` of the region arguments of every input of `category` to
-/// their components at `row` (null: parameters) of `buffers[k]`.
+/// their components at `row` (null: parameters).
 void loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
-                      Category category, llvm::ArrayRef<Value> buffers,
-                      Value row, Type laneType,
+                      Category category, const KernelArrays &arrays, Value row,
+                      Type laneType,
                       llvm::DenseMap<Value, Components> &values);
 
 /// Finalizes a width-1 `state` and stores the results of output row `row`
-/// (row-major, converted to the output element types); with `chunk`, the
-/// state of that chunk into its components.
+/// (converted to the output element types); with `chunk`, the state of
+/// that chunk into its components.
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
-                  const State &state, Value row, llvm::ArrayRef<Value> outputs,
+                  const State &state, Value row, const KernelArrays &arrays,
                   const ChunkPosition *chunk = nullptr);
 
 /// The raw form of a state: its float values (of the accumulator type) and
