@@ -10,8 +10,9 @@
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
 //             [--emit=mlir|llvm|ptx|cubin|bundle] [--size i=N] [--size j=M]
-//             [--dtype float32|float64] [--backend auto|cpu|gpu]
-//             [--gpu-arch sm_XY] [--gpu-block-size B] [--device D]
+//             [--dtype float32|float64|float16] [--backend auto|cpu|gpu]
+//             [--feature-loop-min-dim D] [--gpu-arch sm_XY]
+//             [--gpu-block-size B] [--gpu-cubin=false] [--device D]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
 //             [--repeat R] [--check] [--tolerance T] [--json]
 //

@@ -66,9 +66,8 @@ public:
 
   /// The kernel's argument types: 8 indices, the row strides and flat
   /// memrefs of the inputs and results (KernelArrays), then the raw state
-  /// buffers (floats, indices), the
-  /// scratch buffers of the lane states between tiles (floats, indices) and
-  /// the staging buffer of a tile.
+  /// buffers (floats, indices), the scratch buffers of the lane states
+  /// between tiles (floats, indices) and the staging buffer of a tile.
   llvm::SmallVector<Type> argumentTypes();
   void emit(OpBuilder &b, Block &entry);
 
@@ -86,6 +85,16 @@ private:
   /// of their arrays, with their row strides) into the staging buffer,
   /// component-major.
   void stageTile(OpBuilder &b);
+  /// Whether reduced variable `k` is staged component by component (not in
+  /// a loop over its components).
+  bool isNarrow(unsigned k);
+  /// Stages the columns [begin, end) of the narrow (or the wide) reduced
+  /// variables one by one.
+  void stageColumns(OpBuilder &b, Value begin, Value end, bool narrow);
+  /// Stages the columns [col, col + lanes) of the narrow reduced variables,
+  /// whose rows are contiguous: one vector load each, then a shuffle per
+  /// component.
+  void stageContiguousLanes(OpBuilder &b, Value col);
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
@@ -191,7 +200,8 @@ void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
                                          Value j, Value mask) {
-  Value component = arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
+  Value component =
+      arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
   Value offset = arith::AddIOp::create(
       b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
       arith::SubIOp::create(b, loc(), j, tileBegin));
@@ -205,15 +215,19 @@ Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
                                       mask, zeros);
 }
 
-void KernelEmitter::stageTile(OpBuilder &b) {
+bool KernelEmitter::isNarrow(unsigned k) {
+  return featureLoopMinDim <= 0 || dimOf(k) < featureLoopMinDim;
+}
+
+void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
+                                 bool narrow) {
   scf::ForOp::create(
-      b, loc(), tileBegin, tileEnd, index(b, 1), ValueRange(),
+      b, loc(), begin, end, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value col, ValueRange) {
         Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
         for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
-          if (stagedFirst[k] < 0)
+          if (stagedFirst[k] < 0 || isNarrow(k) != narrow)
             continue;
-          int64_t dim = dimOf(k);
           auto copy = [&, k = k](OpBuilder &b, Value d) {
             Value from = arrays.inputOffset(b, loc(), k, col, d);
             Value value =
@@ -226,13 +240,13 @@ void KernelEmitter::stageTile(OpBuilder &b) {
                 slot);
             memref::StoreOp::create(b, loc(), value, staged, to);
           };
-          if (featureLoopMinDim <= 0 || dim < featureLoopMinDim) {
-            for (int64_t d = 0; d < dim; ++d)
+          if (narrow) {
+            for (int64_t d = 0; d < dimOf(k); ++d)
               copy(b, index(b, d));
             continue;
           }
-          scf::ForOp::create(b, loc(), index(b, 0), index(b, dim), index(b, 1),
-                             ValueRange(),
+          scf::ForOp::create(b, loc(), index(b, 0), index(b, dimOf(k)),
+                             index(b, 1), ValueRange(),
                              [&](OpBuilder &b, Location, Value d, ValueRange) {
                                copy(b, d);
                                scf::YieldOp::create(b, loc());
@@ -240,6 +254,67 @@ void KernelEmitter::stageTile(OpBuilder &b) {
         }
         scf::YieldOp::create(b, loc());
       });
+}
+
+void KernelEmitter::stageContiguousLanes(OpBuilder &b, Value col) {
+  Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
+  for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
+    if (stagedFirst[k] < 0 || !isNarrow(k))
+      continue;
+    int64_t dim = dimOf(k);
+    Value first = arith::MulIOp::create(b, loc(), col, index(b, dim));
+    Value rows = vector::LoadOp::create(
+        b, loc(), VectorType::get({dim * lanes}, elementType),
+        arrays.inputs[k], first);
+    for (int64_t d = 0; d < dim; ++d) {
+      llvm::SmallVector<int64_t> picks;
+      for (int64_t l = 0; l < lanes; ++l)
+        picks.push_back(d + l * dim);
+      Value component =
+          dim == 1 ? rows
+                   : Value(vector::ShuffleOp::create(b, loc(), rows, rows,
+                                                     picks));
+      Value to = arith::AddIOp::create(
+          b, loc(), index(b, (stagedFirst[k] + d) * tileJ), slot);
+      vector::StoreOp::create(b, loc(), component, staged, to);
+    }
+  }
+}
+
+void KernelEmitter::stageTile(OpBuilder &b) {
+  stageColumns(b, tileBegin, tileEnd, /*narrow=*/false);
+  // Narrow variables whose rows are contiguous (row stride = dim): lanes of
+  // columns at once, deinterleaved by shuffles; otherwise column by column.
+  Value contiguous;
+  for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
+    if (stagedFirst[k] < 0 || !isNarrow(k))
+      continue;
+    Value packed = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
+                                         arrays.inputStrides[k],
+                                         index(b, dimOf(k)));
+    contiguous = contiguous
+                     ? Value(arith::AndIOp::create(b, loc(), contiguous, packed))
+                     : packed;
+  }
+  if (!contiguous)
+    return;
+  // Whole lanes of columns by vectors when contiguous, the rest one by one
+  // (no branch: the vector loop is empty otherwise).
+  Value count = arith::SubIOp::create(b, loc(), tileEnd, tileBegin);
+  Value full = arith::AddIOp::create(
+      b, loc(), tileBegin,
+      arith::MulIOp::create(
+          b, loc(), arith::DivUIOp::create(b, loc(), count, index(b, lanes)),
+          index(b, lanes)));
+  Value vectorEnd =
+      arith::SelectOp::create(b, loc(), contiguous, full, tileBegin);
+  scf::ForOp::create(b, loc(), tileBegin, vectorEnd, index(b, lanes),
+                     ValueRange(),
+                     [&](OpBuilder &b, Location, Value col, ValueRange) {
+                       stageContiguousLanes(b, col);
+                       scf::YieldOp::create(b, loc());
+                     });
+  stageColumns(b, vectorEnd, tileEnd, /*narrow=*/true);
 }
 
 void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {

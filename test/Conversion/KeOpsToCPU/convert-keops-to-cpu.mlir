@@ -39,7 +39,21 @@
 // CHECK: vector.store %[[ZERO]], %[[TF]]
 // CHECK: scf.for %[[T:.*]] = %[[CB]] to %[[CE]] step %[[C16]] {
 // CHECK: %[[TEND:.*]] = arith.minui %{{.*}}, %[[CE]]
-// CHECK: scf.for %[[COL:.*]] = %[[T]] to %[[TEND]] step %c1 {
+// Contiguous rows (strides 3 and 1) stage 4 columns at a time: one vector
+// load of 12 values of y, a shuffle per component, and b as it is; the
+// other columns (or all of them, when strided) one by one.
+// CHECK: %[[YPACKED:.*]] = arith.cmpi eq, %[[SY]], %c3
+// CHECK: %[[BPACKED:.*]] = arith.cmpi eq, %[[SB]], %c1
+// CHECK: %[[PACKED:.*]] = arith.andi %[[YPACKED]], %[[BPACKED]]
+// CHECK: %[[VEND:.*]] = arith.select %[[PACKED]], %{{.*}}, %[[T]]
+// CHECK: scf.for %{{.*}} = %[[T]] to %[[VEND]] step %[[C4]] {
+// CHECK: %[[YS:.*]] = vector.load %[[Y]][%{{.*}}] : memref<?xf32>, vector<12xf32>
+// CHECK: vector.shuffle %[[YS]], %[[YS]] [0, 3, 6, 9]
+// CHECK: vector.store %{{.*}}, %[[TILE]]
+// CHECK: vector.shuffle %[[YS]], %[[YS]] [1, 4, 7, 10]
+// CHECK: vector.shuffle %[[YS]], %[[YS]] [2, 5, 8, 11]
+// CHECK: vector.load %[[B]]
+// CHECK: scf.for %[[COL:.*]] = %[[VEND]] to %[[TEND]] step %c1 {
 // CHECK: %[[YROW:.*]] = arith.muli %[[COL]], %[[SY]]
 // CHECK: memref.load %[[Y]][%[[YROW]]]
 // CHECK: memref.store %{{.*}}, %[[TILE]]
@@ -76,8 +90,9 @@
 
 // Without the block sum, the lanes continue from the row's state.
 // DIRECT-LABEL: func.func @gaussian
-// DIRECT: %[[START:.*]] = vector.load
-// DIRECT: scf.for %{{.*}} step %c4 iter_args(%{{.*}} = %[[START]])
+// DIRECT-SAME: %[[DTF:[^:]*]]: memref<?xf32>, %{{[^:]*}}: memref<?xi64>, %{{[^:]*}}: memref<?xf32>)
+// DIRECT: %[[START:.*]] = vector.load %[[DTF]]
+// DIRECT-NEXT: scf.for %{{.*}} step %c4 iter_args(%{{.*}} = %[[START]])
 
 // KAHAN-LABEL: func.func @gaussian
 // KAHAN: scf.for {{.*}} iter_args(%[[S:.*]] = %{{.*}}, %[[C:.*]] = %{{.*}}) -> (vector<4xf32>, vector<4xf32>)

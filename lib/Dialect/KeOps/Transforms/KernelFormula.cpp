@@ -353,8 +353,8 @@ llvm::SmallVector<Type> KernelArrays::argumentTypes(ReduceOp reduce) {
   llvm::SmallVector<Type> types(
       reduce.getInputs().size() + reduce.getNumResults(), IndexType::get(ctx));
   auto flat = [](Type tensor) {
-    return MemRefType::get({ShapedType::kDynamic},
-                           llvm::cast<RankedTensorType>(tensor).getElementType());
+    Type element = llvm::cast<RankedTensorType>(tensor).getElementType();
+    return MemRefType::get({ShapedType::kDynamic}, element);
   };
   for (Value input : reduce.getInputs())
     types.push_back(flat(input.getType()));
