@@ -51,8 +51,10 @@ int64_t hostVectorBytes() {
 }
 
 std::string hostCpuName() {
-  llvm::StringRef triple = llvm::sys::getProcessTriple();
-  return (triple.split('-').first + " " + llvm::sys::getHostCPUName()).str();
+  std::string triple = llvm::sys::getProcessTriple();
+  return (llvm::StringRef(triple).split('-').first + " " +
+          llvm::sys::getHostCPUName())
+      .str();
 }
 
 std::string codeGeneratorId() {

@@ -133,6 +133,26 @@ NB_MODULE(_C, m) {
                      return static_cast<int>(k.getRowCategory());
                    },
                    "the category indexing output rows: 0 (i) or 1 (j)")
+      .def_prop_ro(
+          "compiled_as",
+          [](const keops::Kernel &k) {
+            keops_rt_kernel_desc_t desc;
+            keops_rt_kernel_describe(k.getRuntimeKernel(), &desc);
+            nb::dict info;
+            info["reduction"] = desc.reduction;
+            info["k"] = desc.k;
+            info["target"] = desc.target == KEOPS_RT_TARGET_GPU ? "gpu" : "cpu";
+            info["arch"] = desc.arch;
+            info["lanes"] = desc.lanes;
+            info["tile_rows"] = desc.tile_rows;
+            info["tile_cols"] = desc.tile_cols;
+            info["state_floats"] = desc.state_floats;
+            info["state_ints"] = desc.state_ints;
+            return info;
+          },
+          "how the kernel was compiled (its runtime descriptor): reduction, "
+          "k, target, arch, lanes, tile_rows, tile_cols, state_floats, "
+          "state_ints")
       .def_prop_ro("compile_ms", &keops::Kernel::getCompileMs)
       .def_prop_ro("backend", &keops::Kernel::getBackend,
                    "'cpu' or 'gpu': where the kernel runs")

@@ -171,3 +171,13 @@ def test_column_slices_are_read_in_place():
     gauss(x, y, b, P, out=out[:, 1:3])
     np.testing.assert_allclose(out[:, 1:3], expected, rtol=1e-13)
     assert (out[:, 0] == -1).all() and (out[:, 3] == -1).all()
+
+
+def test_kernels_report_how_they_were_compiled():
+    """The runtime descriptor of a compiled kernel: kind, K, target, tiles."""
+    knn = Genred("SqDist(x,y)", ALIASES, reduction_op="ArgKMin", axis=1, opt_arg=4)
+    info = knn.kernel("float32").compiled_as
+    assert (info["reduction"], info["k"], info["target"]) == ("argkmin", 4, "cpu")
+    assert info["lanes"] in (4, 8, 16) and info["arch"]
+    assert info["tile_cols"] == 1024 and info["tile_rows"] >= 1
+    assert (info["state_floats"], info["state_ints"]) == (4, 4)

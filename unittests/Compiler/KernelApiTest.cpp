@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 
 namespace {
@@ -422,7 +423,11 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
   EXPECT_STREQ(desc.reduction, "sum");
   EXPECT_EQ(desc.k, 0);
   EXPECT_EQ(desc.target, KEOPS_RT_TARGET_CPU);
-  EXPECT_NE(std::string(desc.arch), "");
+  // "<architecture> <cpu>", e.g. "x86_64 znver3".
+  std::string arch = desc.arch;
+  EXPECT_NE(arch.find(' '), std::string::npos) << arch;
+  EXPECT_TRUE(llvm::all_of(arch, [](char c) { return std::isprint(c); }))
+      << arch;
   EXPECT_TRUE(desc.lanes == 4 || desc.lanes == 8 || desc.lanes == 16)
       << desc.lanes; // the host's vector registers of float32
   EXPECT_EQ(desc.tile_rows, 2); // rows_per_block: the states fit registers
