@@ -85,6 +85,9 @@ private:
   /// of their arrays, with their row strides) into the staging buffer,
   /// component-major.
   void stageTile(OpBuilder &b);
+  /// Where component `d` of reduced variable `k` at column `col` of the
+  /// current tile is in the staging buffer.
+  Value stagedOffset(OpBuilder &b, unsigned k, Value d, Value col);
   /// Whether reduced variable `k` is staged component by component (not in
   /// a loop over its components).
   bool isNarrow(unsigned k);
@@ -198,20 +201,24 @@ void KernelEmitter::loadBroadcastRows(OpBuilder &b, Category category,
   loadRowVariables(b, loc(), reduce, category, arrays, row, laneType, values);
 }
 
-Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
-                                         Value j, Value mask) {
+Value KernelEmitter::stagedOffset(OpBuilder &b, unsigned k, Value d,
+                                  Value col) {
   Value component =
       arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
-  Value offset = arith::AddIOp::create(
+  return arith::AddIOp::create(
       b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
-      arith::SubIOp::create(b, loc(), j, tileBegin));
-  Value buffer = staged;
+      arith::SubIOp::create(b, loc(), col, tileBegin));
+}
+
+Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
+                                         Value j, Value mask) {
+  Value offset = stagedOffset(b, k, d, j);
   if (!mask)
-    return vector::LoadOp::create(b, loc(), laneType, buffer, offset);
+    return vector::LoadOp::create(b, loc(), laneType, staged, offset);
   Value zeros = arith::ConstantOp::create(
       b, loc(),
       DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
-  return vector::MaskedLoadOp::create(b, loc(), laneType, buffer, offset,
+  return vector::MaskedLoadOp::create(b, loc(), laneType, staged, offset,
                                       mask, zeros);
 }
 
@@ -224,7 +231,6 @@ void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
   scf::ForOp::create(
       b, loc(), begin, end, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value col, ValueRange) {
-        Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
         for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
           if (stagedFirst[k] < 0 || isNarrow(k) != narrow)
             continue;
@@ -232,13 +238,8 @@ void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
             Value from = arrays.inputOffset(b, loc(), k, col, d);
             Value value =
                 memref::LoadOp::create(b, loc(), arrays.inputs[k], from);
-            Value component =
-                arith::AddIOp::create(b, loc(), d, index(b, stagedFirst[k]));
-            Value to = arith::AddIOp::create(
-                b, loc(),
-                arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
-                slot);
-            memref::StoreOp::create(b, loc(), value, staged, to);
+            memref::StoreOp::create(b, loc(), value, staged,
+                                    stagedOffset(b, k, d, col));
           };
           if (narrow) {
             for (int64_t d = 0; d < dimOf(k); ++d)
@@ -257,7 +258,6 @@ void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
 }
 
 void KernelEmitter::stageContiguousLanes(OpBuilder &b, Value col) {
-  Value slot = arith::SubIOp::create(b, loc(), col, tileBegin);
   for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
     if (stagedFirst[k] < 0 || !isNarrow(k))
       continue;
@@ -274,9 +274,8 @@ void KernelEmitter::stageContiguousLanes(OpBuilder &b, Value col) {
           dim == 1 ? rows
                    : Value(vector::ShuffleOp::create(b, loc(), rows, rows,
                                                      picks));
-      Value to = arith::AddIOp::create(
-          b, loc(), index(b, (stagedFirst[k] + d) * tileJ), slot);
-      vector::StoreOp::create(b, loc(), component, staged, to);
+      vector::StoreOp::create(b, loc(), component, staged,
+                              stagedOffset(b, k, index(b, d), col));
     }
   }
 }
