@@ -367,8 +367,7 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
           k < args.num_inputs ? args.inputs[k]
                               : args.outputs[k - args.num_inputs];
       arrays.strides.push_back(rowStride(array));
-      arrays.buffers.push_back(
-          bufferOf(array.data, array.rows * rowStride(array)));
+      arrays.buffers.push_back(arrayBuffer(array));
     }
     if (args.row_ranges)
       return reduceRangesOnDevice(*cuda, kernel, device, args, clusters, cols,

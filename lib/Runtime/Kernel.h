@@ -81,6 +81,9 @@ int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel);
 /// The elements from a row of `array` to the next.
 int64_t rowStride(const keops_rt_array_t &array);
 
+/// The buffer of `array`: its elements up to the end of its last row.
+keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array);
+
 /// The packed argument list of a CPU kernel entry point over the arrays of
 /// a run (with their row strides) and the state, scratch and staging
 /// buffers, reused across calls by one thread.
@@ -106,9 +109,9 @@ public:
 
 private:
   keops_rt_cpu_entry_t entry;
+  int64_t maxRows;
   StateBuffers scratch;
   std::vector<char> tile; // the staged columns of a j-tile
-  int64_t maxRows;
   std::vector<int64_t> scalars; // 8 indices, then the row strides
   std::vector<keops_rt_buffer_t> buffers;
   std::vector<keops_rt_buffer_t *> pointers;

@@ -54,8 +54,7 @@ int64_t rowStride(const keops_rt_array_t &array) {
   return array.row_stride ? array.row_stride : array.cols;
 }
 
-/// The buffer of `array`: its elements up to the end of its last row.
-static keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
+keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
   return bufferOf(array.data,
                   array.rows ? (array.rows - 1) * rowStride(array) + array.cols
                              : 0);
@@ -63,10 +62,10 @@ static keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
 
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                        const keops_rt_run_args_t &args)
-    : entry(kernel.entry),
-      scratch(kernel, maxRowsPerCall(kernel) * kernel.lanes),
+    : entry(kernel.entry), maxRows(maxRowsPerCall(kernel)),
+      scratch(kernel, maxRows * kernel.lanes),
       tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
-      maxRows(maxRowsPerCall(kernel)), scalars(8) {
+      scalars(8) {
   for (int32_t k = 0; k < args.num_inputs; ++k) {
     scalars.push_back(rowStride(args.inputs[k]));
     buffers.push_back(arrayBuffer(args.inputs[k]));
@@ -83,7 +82,9 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                                     keops_rt_dtype_size(kernel.stateDtype))));
   buffers.push_back(
       bufferOf(scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
-  buffers.push_back(bufferOf(tile.data(), stagedElements(kernel)));
+  buffers.push_back(bufferOf(
+      tile.data(), static_cast<int64_t>(tile.size() /
+                                        keops_rt_dtype_size(kernel.dtype))));
   for (keops_rt_buffer_t &buffer : buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
