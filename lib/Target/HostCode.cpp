@@ -13,13 +13,14 @@
 
 #include "keops/Target/HostCode.h"
 
+#include "TemporaryFile.h"
+
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/TargetParser/Host.h"
@@ -92,16 +93,14 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
     return entry.takeError();
   if (object) {
     // ExecutionEngine only dumps its object to a file.
-    llvm::SmallString<128> path;
-    if (std::error_code error =
-            llvm::sys::fs::createTemporaryFile("keops-kernel", "o", path))
-      return llvm::errorCodeToError(error);
-    (*engine)->dumpToObjectFile(path);
-    auto buffer = llvm::MemoryBuffer::getFile(path);
-    llvm::sys::fs::remove(path);
-    if (!buffer)
-      return llvm::errorCodeToError(buffer.getError());
-    *object = (*buffer)->getBuffer().str();
+    TemporaryFile file("o");
+    if (file.error)
+      return llvm::errorCodeToError(file.error);
+    (*engine)->dumpToObjectFile(file.path);
+    auto bytes = readFile(file.path);
+    if (!bytes)
+      return bytes.takeError();
+    *object = std::move(*bytes);
   }
   return JitCode{*entry, engine->release(),
                  [](void *p) { delete static_cast<ExecutionEngine *>(p); }};

@@ -19,12 +19,13 @@
 
 #include "keops/Target/NvptxCode.h"
 
+#include "TemporaryFile.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 
@@ -37,24 +38,6 @@ namespace {
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-/// A temporary file removed at scope exit.
-struct TemporaryFile {
-  explicit TemporaryFile(llvm::StringRef suffix) {
-    error = llvm::sys::fs::createTemporaryFile("keops-kernel", suffix, path);
-  }
-  ~TemporaryFile() { llvm::sys::fs::remove(path); }
-  llvm::SmallString<128> path;
-  std::error_code error;
-};
-
-llvm::Expected<std::string> readFile(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
-    return llvm::errorCodeToError(buffer.getError());
-  return (*buffer)->getBuffer().str();
 }
 
 } // namespace
