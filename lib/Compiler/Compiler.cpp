@@ -339,8 +339,8 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
   }
   interface.arch = ::keops::target::hostCpuName();
   interface.lanes = static_cast<int32_t>(options.lanes);
-  int64_t vectorBytes =
-      options.lanes * (interface.dtype == KEOPS_RT_FLOAT64 ? 8 : 4);
+  int64_t vectorBytes = options.lanes * static_cast<int64_t>(
+                                           keops_rt_dtype_size(interface.dtype));
   interface.tileRows = static_cast<int32_t>(mk::getCpuRowsPerBlock(
       reduce, *acc, options.rowsPerBlock, vectorBytes));
   interface.tileCols = static_cast<int32_t>(

@@ -95,6 +95,10 @@ int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
       .back();
 }
 
+static Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
 namespace {
 
 int64_t dimOf(Value v) {
@@ -220,10 +224,8 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
   for (Value v : root->getOperands())
     dim = std::max(dim, dimOf(v));
   auto loop = scf::ForOp::create(
-      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
-      arith::ConstantIndexOp::create(b, loc, dim),
-      arith::ConstantIndexOp::create(b, loc, 1),
-      ValueRange{e.constant(0.0)},
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, dim),
+      indexConstant(b, loc, 1), ValueRange{e.constant(0.0)},
       [&](OpBuilder &b, Location, Value d, ValueRange sum) {
         LaneEmitter inner(b, loc, e.getLaneType());
         llvm::SmallVector<Components> operands;
@@ -253,10 +255,8 @@ OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
 
 Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
   return arith::MinUIOp::create(
-      b, loc,
-      arith::AddIOp::create(b, loc, first,
-                            arith::ConstantIndexOp::create(b, loc, k)),
-      arith::ConstantIndexOp::create(b, loc, chunks.dim - 1));
+      b, loc, arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k)),
+      indexConstant(b, loc, chunks.dim - 1));
 }
 
 std::pair<Components, Components>
@@ -317,10 +317,6 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
   };
   return {convert(yielded[0]),
           yielded.size() > 1 ? convert(yielded[1]) : Components()};
-}
-
-static Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
 }
 
 /// base * stride + k.

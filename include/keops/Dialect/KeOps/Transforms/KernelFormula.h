@@ -49,6 +49,9 @@ struct FeatureLoops {
   llvm::function_ref<Value(OpBuilder &, unsigned k, Value d)> load;
 };
 
+/// The components per chunk of both kernel generators.
+constexpr int64_t kOutputChunkSize = 16;
+
 /// How outputs of wide dimension are computed (KeOps's "chunks"): when the
 /// reduced value (the weight of logsumexp and sumsoftmaxweight, the formula
 /// of sum, min, max and their arg kinds) has at least `minDim` components
@@ -59,9 +62,6 @@ struct FeatureLoops {
 /// recomputed per chunk; so the code does not grow with the dimension. The
 /// last chunk repeats component dim - 1 (same values, same stores). The raw
 /// state of a row holds the chunks' states one after the other.
-/// The components per chunk of both kernel generators.
-constexpr int64_t kOutputChunkSize = 16;
-
 struct OutputChunks {
   int64_t dim = 0;  // components of the reduced value; 0: no chunks
   int64_t size = 0; // components per chunk
