@@ -181,3 +181,15 @@ def test_kernels_report_how_they_were_compiled():
     assert info["lanes"] in (4, 8, 16) and info["arch"]
     assert info["tile_cols"] == 1024 and info["tile_rows"] >= 1
     assert (info["state_floats"], info["state_ints"]) == (4, 4)
+
+
+def test_kernels_reject_arrays_whose_rows_are_not_contiguous():
+    """The extension reads rows in place: a transposed array is an error that
+    names the strides (the Genred wrappers copy such arrays first)."""
+    gauss = Genred("Exp(-p*SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1,
+                   dtype="float64")
+    kernel = gauss.kernel("float64")
+    out = np.empty((40, 2))
+    with pytest.raises(ValueError, match=r"an input must have contiguous rows "
+                                         r"\(strides \(1, 40\) elements"):
+        kernel.run([np.asfortranarray(X), Y, B, P.reshape(1, 1)], [out])
