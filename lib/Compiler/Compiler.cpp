@@ -73,24 +73,21 @@ Kernel::Kernel(std::string imported, std::vector<KernelInput> inputs,
 Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
 
 llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
-                               const std::vector<keops_rt_array_t> &outputArrays,
-                               int64_t rowsI, int64_t rowsJ,
-                               int32_t numThreads,
-                               const BlockSparseRanges *ranges,
-                               keops_rt_memory_t memory,
-                               int32_t deviceId) const {
+                        const std::vector<keops_rt_array_t> &outputArrays,
+                        const RunOptions &options) const {
   keops_rt_run_args_t args;
   keops_rt_run_args_initialize(&args);
   args.num_inputs = static_cast<int32_t>(inputArrays.size());
   args.inputs = inputArrays.data();
   args.num_outputs = static_cast<int32_t>(outputArrays.size());
   args.outputs = outputArrays.data();
-  args.rows_i = rowsI;
-  args.rows_j = rowsJ;
-  args.num_threads = numThreads;
-  args.memory = memory;
-  args.device_id = deviceId;
-  if (ranges) {
+  args.rows_i = options.rowsI;
+  args.rows_j = options.rowsJ;
+  args.num_threads = options.numThreads;
+  args.memory = options.memory;
+  args.device_id = options.deviceId;
+  args.stream = options.stream;
+  if (const BlockSparseRanges *ranges = options.ranges) {
     if (ranges->rowRanges.size() % 2 || ranges->colRanges.size() % 2 ||
         ranges->slices.size() * 2 != ranges->rowRanges.size())
       return makeError("block-sparse ranges: expected (n, 2) row ranges, n "

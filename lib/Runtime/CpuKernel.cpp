@@ -222,7 +222,7 @@ void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
   *args = keops_rt_run_args_t{0,       nullptr, 0,       nullptr,
                                -1,      -1,      0,       0,
                                nullptr, nullptr, 0,       nullptr,
-                               KEOPS_RT_MEMORY_HOST, -1};
+                               KEOPS_RT_MEMORY_HOST, -1, nullptr};
 }
 
 keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
@@ -273,6 +273,10 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
     return invalidArgument(kernel->name +
                            " is a CPU kernel: its arrays must be in host "
                            "memory, not on a GPU");
+  if (args->stream && args->memory != KEOPS_RT_MEMORY_DEVICE)
+    return invalidArgument(kernel->name +
+                           ": a CUDA stream is for arrays on a GPU; host "
+                           "arrays take none");
   if (rows == 0)
     return nullptr;
   if (!args->row_ranges && cols == 0 && !kernel->allowsEmptyReduction)

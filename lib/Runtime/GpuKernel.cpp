@@ -109,8 +109,8 @@ struct Launch {
 };
 
 keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel,
-                         CUfunction function, const Launch &what,
-                         DeviceArrays arrays) {
+                         CUfunction function, CUstream stream,
+                         const Launch &what, DeviceArrays arrays) {
   int64_t scalars[8] = {what.rowBegin, what.rowEnd, 0,          what.cols,
                         what.mode,     what.splits, what.splitColumns,
                         what.slab};
@@ -132,19 +132,20 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
       what.mode == KEOPS_RT_MODE_RAW ? static_cast<unsigned>(what.splits) : 1;
   return cuda.check(
       cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), gridY, 1,
-                          static_cast<unsigned>(block), 1, 1, 0, nullptr,
+                          static_cast<unsigned>(block), 1, 1, 0, stream,
                           params.data(), nullptr),
       "launching " + kernel.gpu->entry);
 }
 
 /// Reduces rows [rowBegin, rowEnd) over [0, cols) on the current device
-/// `device`; `arrays` holds the device addresses (inputs, then outputs),
-/// each one valid at the absolute row indices the kernel uses. When the rows
-/// fill few blocks, the columns are split over a second grid dimension
-/// (raw states, then a merge).
+/// `device`, on `stream`; `arrays` holds the device addresses (inputs, then
+/// outputs), each one valid at the absolute row indices the kernel uses.
+/// When the rows fill few blocks, the columns are split over a second grid
+/// dimension (raw states, then a merge).
 keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
                                  const keops_rt_kernel_s &kernel, int device,
-                                 int64_t rowBegin, int64_t rowEnd, int64_t cols,
+                                 CUstream stream, int64_t rowBegin,
+                                 int64_t rowEnd, int64_t cols,
                                  DeviceArrays arrays) {
   CUfunction function;
   if (keops_rt_status_t status =
@@ -188,8 +189,8 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
   arrays.buffers.push_back(bufferOf(nullptr, 0)); // no block-sparse tables
   arrays.buffers.push_back(bufferOf(nullptr, 0));
   if (splits == 1) {
-    if (keops_rt_status_t status = launch(
-            cuda, kernel, function, {rowBegin, rowEnd, cols}, arrays))
+    if (keops_rt_status_t status = launch(cuda, kernel, function, stream,
+                                          {rowBegin, rowEnd, cols}, arrays))
       return status;
   } else {
     int64_t splitColumns = (cols + splits - 1) / splits;
@@ -198,22 +199,23 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     Launch merge{rowBegin, rowEnd, cols, KEOPS_RT_MODE_MERGE, splits,
                  splitColumns, rows};
     if (keops_rt_status_t status =
-            launch(cuda, kernel, function, raw, arrays))
+            launch(cuda, kernel, function, stream, raw, arrays))
       return status;
     if (keops_rt_status_t status =
-            launch(cuda, kernel, function, merge, arrays))
+            launch(cuda, kernel, function, stream, merge, arrays))
       return status;
   }
-  return cuda.check(cuda.cuStreamSynchronize(nullptr),
+  return cuda.check(cuda.cuStreamSynchronize(stream),
                     "running " + kernel.gpu->entry);
 }
 
-/// A block-sparse reduction of every row on the current device `device`:
-/// one block per run of at most block-size rows of a cluster, which walks
-/// the cluster's column ranges (mode 4, the tables in device memory).
+/// A block-sparse reduction of every row on the current device `device`,
+/// on `stream`: one block per run of at most block-size rows of a cluster,
+/// which walks the cluster's column ranges (mode 4, the tables in device
+/// memory).
 keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
                                        const keops_rt_kernel_s &kernel,
-                                       int device,
+                                       int device, CUstream stream,
                                        const keops_rt_run_args_t &args,
                                        const std::vector<Cluster> &clusters,
                                        int64_t cols,
@@ -260,9 +262,9 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
   Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols,
                 KEOPS_RT_MODE_RANGES};
   if (keops_rt_status_t status =
-          launch(cuda, kernel, function, sparse, arrays))
+          launch(cuda, kernel, function, stream, sparse, arrays))
     return status;
-  return cuda.check(cuda.cuStreamSynchronize(nullptr),
+  return cuda.check(cuda.cuStreamSynchronize(stream),
                     "running " + kernel.gpu->entry);
 }
 
@@ -313,10 +315,10 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
     outputs.push_back({p, outSize});
   }
   if (keops_rt_status_t status =
-          clusters ? reduceRangesOnDevice(cuda, kernel, device, args, *clusters,
-                                          cols, arrays)
-                   : reduceOnDevice(cuda, kernel, device, rowBegin, rowEnd,
-                                    cols, arrays))
+          clusters ? reduceRangesOnDevice(cuda, kernel, device, nullptr, args,
+                                          *clusters, cols, arrays)
+                   : reduceOnDevice(cuda, kernel, device, nullptr, rowBegin,
+                                    rowEnd, cols, arrays))
     return status;
   // The outputs come back contiguous, then go to their rows.
   for (size_t k = 0; k < outputs.size(); ++k) {
@@ -369,10 +371,11 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
       arrays.strides.push_back(rowStride(array));
       arrays.buffers.push_back(arrayBuffer(array));
     }
+    auto stream = static_cast<CUstream>(args.stream);
     if (args.row_ranges)
-      return reduceRangesOnDevice(*cuda, kernel, device, args, clusters, cols,
-                                  arrays);
-    return reduceOnDevice(*cuda, kernel, device, 0, rows, cols, arrays);
+      return reduceRangesOnDevice(*cuda, kernel, device, stream, args, clusters,
+                                  cols, arrays);
+    return reduceOnDevice(*cuda, kernel, device, stream, 0, rows, cols, arrays);
   }
 
   std::vector<int> devices;

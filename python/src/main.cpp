@@ -165,7 +165,8 @@ NB_MODULE(_C, m) {
           "run",
           [](const keops::Kernel &k, std::vector<Array> inputs,
              std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ,
-             std::optional<RangeArrays> ranges, int32_t deviceId) {
+             std::optional<RangeArrays> ranges, int32_t deviceId,
+             uintptr_t stream) {
             std::vector<Array> all(inputs);
             all.insert(all.end(), outputs.begin(), outputs.end());
             int32_t device = deviceId;
@@ -180,23 +181,31 @@ NB_MODULE(_C, m) {
               blocks = keops::BlockSparseRanges{
                   toVector(std::get<0>(*ranges)), toVector(std::get<1>(*ranges)),
                   toVector(std::get<2>(*ranges))};
+            keops::RunOptions options;
+            options.rowsI = rowsI;
+            options.rowsJ = rowsJ;
+            options.ranges = blocks ? &*blocks : nullptr;
+            options.memory = memory;
+            options.deviceId = device;
+            options.stream = reinterpret_cast<void *>(stream);
             llvm::Error error = llvm::Error::success();
             {
               nb::gil_scoped_release release;
-              error = k.run(in, out, rowsI, rowsJ, 0,
-                            blocks ? &*blocks : nullptr, memory, device);
+              error = k.run(in, out, options);
             }
             if (error)
               raise(std::move(error));
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,
           nb::arg("rows_j") = -1, nb::arg("ranges") = nb::none(),
-          nb::arg("device_id") = -1,
+          nb::arg("device_id") = -1, nb::arg("stream") = 0,
           "Computes the outputs (2-D, rows contiguous) from the inputs (2-D, "
           "rows contiguous, any row stride); ranges "
           "= (row_ranges, slices, col_ranges), flat int64 arrays, makes the "
           "reduction block-sparse. GPU kernels take host arrays (rows split "
-          "over every GPU, or on device_id) or arrays on one CUDA device.");
+          "over every GPU, or on device_id) or arrays on one CUDA device, launched "
+          "on `stream` (a CUstream handle, such as torch's "
+          "current_stream().cuda_stream; 0: the default stream).");
 
   m.def("cache_directory", &keops::getDiskCacheDirectory,
         "The directory of the on-disk kernel cache ('' when disabled).");

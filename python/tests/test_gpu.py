@@ -105,6 +105,22 @@ def test_torch_cuda_tensors_are_used_in_place_and_differentiate():
         torch.testing.assert_close(g, r)
 
 
+def test_torch_cuda_tensors_on_a_side_stream():
+    """The reduction queues on torch's current stream, after the copies that
+    made its inputs there (they are not waited for on the host)."""
+    torch = _torch_cuda()
+    from keops.torch import Genred as TorchGenred
+    routine = TorchGenred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+    host = [torch.from_numpy(a).pin_memory() for a in data(20000, 30000)]
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        x, y, b = (t.cuda(non_blocking=True) for t in host)
+        ours = routine(x, y, b).cpu()
+    x, y, b = (t.double() for t in host)
+    ref = torch.exp(-((x[:2000, None] - y[None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours[:2000].double(), ref, rtol=1e-4, atol=1e-6)
+
+
 def test_torch_rejects_mixed_devices():
     torch = _torch_cuda()
     from keops.torch import Genred as TorchGenred

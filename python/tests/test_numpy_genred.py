@@ -193,3 +193,17 @@ def test_kernels_reject_arrays_whose_rows_are_not_contiguous():
     with pytest.raises(ValueError, match=r"an input must have contiguous rows "
                                          r"\(strides \(1, 40\) elements"):
         kernel.run([np.asfortranarray(X), Y, B, P.reshape(1, 1)], [out])
+
+
+def test_kernels_take_a_stream_for_gpu_arrays_only():
+    """A CUDA stream orders the launches of device arrays; host arrays given
+    one are an error that says so."""
+    gauss = Genred("Exp(-p*SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1,
+                   dtype="float64")
+    kernel = gauss.kernel("float64")
+    out = np.empty((40, 2))
+    with pytest.raises(ValueError, match="a CUDA stream is for arrays on a GPU; "
+                                         "host arrays take none"):
+        kernel.run([X, Y, B, P.reshape(1, 1)], [out], stream=1)
+    kernel.run([X, Y, B, P.reshape(1, 1)], [out], stream=0)
+    np.testing.assert_allclose(out, gauss(X, Y, B, P), rtol=1e-12)

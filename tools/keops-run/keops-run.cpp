@@ -434,12 +434,14 @@ int main(int argc, char **argv) {
                        output.dim, 0});
   }
 
+  keops::RunOptions runOptions;
+  runOptions.rowsI = rowsIJ[0];
+  runOptions.rowsJ = rowsIJ[1];
+  runOptions.deviceId = device;
   std::vector<double> times;
   for (unsigned r = 0; r < repeat; ++r) {
     auto start = std::chrono::steady_clock::now();
-    if (llvm::Error error = k.run(arrays, outputs, rowsIJ[0], rowsIJ[1],
-                                  /*numThreads=*/0, /*ranges=*/nullptr,
-                                  KEOPS_RT_MEMORY_HOST, device))
+    if (llvm::Error error = k.run(arrays, outputs, runOptions))
       return fail(llvm::toString(std::move(error)));
     times.push_back(elapsedMs(start));
   }

@@ -78,7 +78,10 @@ run(const keops::Kernel &kernel, const std::vector<keops_rt_array_t> &in,
     storage.emplace_back(rows * o.dim * 8);
     out.push_back({storage.back().data(), o.dtype, rows, o.dim, 0});
   }
-  llvm::Error error = kernel.run(in, out, -1, -1, threads, ranges);
+  keops::RunOptions options;
+  options.numThreads = threads;
+  options.ranges = ranges;
+  llvm::Error error = kernel.run(in, out, options);
   EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
   for (size_t k = 0; k < out.size(); ++k) {
     values.emplace_back();

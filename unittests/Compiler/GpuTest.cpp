@@ -109,9 +109,10 @@ struct GaussData {
     if (!kernel)
       return a;
     EXPECT_EQ((*kernel)->getBackend(), backend);
-    llvm::Error error = (*kernel)->run(inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1, 0}},
-                                       -1, -1, 0, nullptr,
-                                       KEOPS_RT_MEMORY_HOST, device);
+    keops::RunOptions run;
+    run.deviceId = device;
+    llvm::Error error = (*kernel)->run(
+        inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1, 0}}, run);
     EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
     return a;
   }
@@ -136,9 +137,10 @@ TEST(GpuTest, HostMemoryOnlyForCpuKernels) {
   auto kernel = keops::compile(kGauss, kAliases, options);
   ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
   std::vector<float> a(10);
-  llvm::Error error = (*kernel)->run(data.inputs(),
-                                     {{a.data(), KEOPS_RT_FLOAT32, 10, 1, 0}}, -1,
-                                     -1, 0, nullptr, KEOPS_RT_MEMORY_DEVICE);
+  keops::RunOptions onDevice;
+  onDevice.memory = KEOPS_RT_MEMORY_DEVICE;
+  llvm::Error error = (*kernel)->run(
+      data.inputs(), {{a.data(), KEOPS_RT_FLOAT32, 10, 1, 0}}, onDevice);
   ASSERT_TRUE(static_cast<bool>(error));
   EXPECT_EQ(llvm::toString(std::move(error)),
             "keops_kernel is a CPU kernel: its arrays must be in host memory, "

@@ -266,9 +266,12 @@ TEST(RowStrideTest, StridedArraysGiveTheSameResults) {
                         {x.data(), KEOPS_RT_FLOAT64, n, 3, 0},
                         {y.data(), KEOPS_RT_FLOAT64, m, 3, 0},
                         {b.data(), KEOPS_RT_FLOAT64, m, 1, 0}};
+      keops::RunOptions options;
+      options.numThreads = threads;
+      options.ranges = blocks;
       llvm::Error error = (*kernel)->run(
-          in, {{&out[1], output.dtype, rows, dim, strided ? stride : 0}}, -1,
-          -1, threads, blocks);
+          in, {{&out[1], output.dtype, rows, dim, strided ? stride : 0}},
+          options);
       EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
       // The row-major values, read back with the stride used.
       std::vector<double> values;
@@ -328,9 +331,10 @@ double sumError(const keops::CompileOptions &options, int32_t threads = 1) {
   const int64_t m = int64_t(1) << 22;
   std::vector<float> b(m, 0.1f);
   float out = 0;
+  keops::RunOptions run;
+  run.numThreads = threads;
   llvm::Error error = (*kernel)->run({{b.data(), KEOPS_RT_FLOAT32, m, 1, 0}},
-                                     {{&out, KEOPS_RT_FLOAT32, 1, 1, 0}}, -1, -1,
-                                     threads);
+                                     {{&out, KEOPS_RT_FLOAT32, 1, 1, 0}}, run);
   EXPECT_FALSE(static_cast<bool>(error));
   llvm::consumeError(std::move(error));
   double exact = static_cast<double>(m) * static_cast<double>(0.1f);

@@ -260,7 +260,9 @@ TEST_P(ReductionTest, MatchesDenseFloat64Reference) {
         pointer = (out64[o].resize(size), out64[o].data());
       outputs.push_back({pointer, outputsInfo[o].dtype, rows, outputsInfo[o].dim, 0});
     }
-    llvm::Error error = (*kernel)->run(inputs, outputs, -1, -1, /*numThreads=*/4);
+    keops::RunOptions options;
+    options.numThreads = 4;
+    llvm::Error error = (*kernel)->run(inputs, outputs, options);
     ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
 
     for (int64_t r = 0; r < rows; ++r) {

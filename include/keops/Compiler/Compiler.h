@@ -89,6 +89,23 @@ struct BlockSparseRanges {
 /// Where a kernel's machine code came from.
 enum class KernelSource { Compiled, DiskCache };
 
+/// How a kernel runs (the fields of keops_rt_run_args_t beyond the arrays).
+struct RunOptions {
+  /// Rows of the i and j axes; -1 infers them from the inputs.
+  int64_t rowsI = -1, rowsJ = -1;
+  /// CPU threads; 0: one per core.
+  int32_t numThreads = 0;
+  /// Makes the reduction block-sparse (optional).
+  const BlockSparseRanges *ranges = nullptr;
+  /// GPU kernels take host arrays or, with KEOPS_RT_MEMORY_DEVICE, CUDA
+  /// device pointers on `deviceId` (-1: host arrays split over every GPU,
+  /// device arrays on 0), launched on `stream` (a CUstream; null: the
+  /// default stream).
+  keops_rt_memory_t memory = KEOPS_RT_MEMORY_HOST;
+  int32_t deviceId = -1;
+  void *stream = nullptr;
+};
+
 /// A compiled kernel; shared, immutable and safe to run from many threads.
 class Kernel {
 public:
@@ -116,17 +133,10 @@ public:
   /// "cpu" or "gpu": where the kernel runs.
   const std::string &getBackend() const { return backend; }
 
-  /// Runs the kernel; rowsI/rowsJ = -1 infers them from the inputs;
-  /// `ranges` (optional) makes the reduction block-sparse. GPU kernels take
-  /// host arrays or, with KEOPS_RT_MEMORY_DEVICE, CUDA device pointers on
-  /// `deviceId` (-1: host arrays split over every GPU, device arrays on 0).
+  /// Runs the kernel (see RunOptions).
   llvm::Error run(const std::vector<keops_rt_array_t> &inputs,
                   const std::vector<keops_rt_array_t> &outputs,
-                  int64_t rowsI = -1, int64_t rowsJ = -1,
-                  int32_t numThreads = 0,
-                  const BlockSparseRanges *ranges = nullptr,
-                  keops_rt_memory_t memory = KEOPS_RT_MEMORY_HOST,
-                  int32_t deviceId = -1) const;
+                  const RunOptions &options = {}) const;
 
 private:
   std::string imported;

@@ -287,6 +287,11 @@ typedef struct {
    * device 0). */
   keops_rt_memory_t memory;
   int32_t device_id;
+  /* GPU kernels on device arrays: the CUstream the launches go on, after
+   * the work already queued there (a torch tensor's current stream); NULL
+   * (the default): the legacy default stream. The run returns when they are
+   * done. Host arrays take no stream. */
+  void *stream;
 } keops_rt_run_args_t;
 
 KEOPS_RT_EXPORT void keops_rt_run_args_initialize(keops_rt_run_args_t *args);

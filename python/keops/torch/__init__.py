@@ -35,6 +35,14 @@ def _rows_contiguous(tensor):
     return tensor.contiguous()
 
 
+def _stream_of(device):
+    """The CUDA stream torch queues work on for `device` (0: host memory), so
+    that a reduction runs after the kernels that computed its inputs."""
+    if device.type != "cuda":
+        return 0
+    return torch.cuda.current_stream(device).cuda_stream
+
+
 class Genred(GenredBase):
     def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
         genred = self.with_call_options(backend, device_id, ranges)
@@ -75,7 +83,7 @@ class Genred(GenredBase):
                                device=device)
                    for out_dtype, dim in kernel.outputs]
         kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel),
-                   self.device_id)
+                   self.device_id, _stream_of(device))
         return kernel, outputs
 
     def backward_genred(self, signature, position):

@@ -1,31 +1,66 @@
 /* fake_cuda.c - A stand-in libcuda.so.1 for the tests of the runtime's
- * driver loading: cuInit returns $FAKE_CUDA_INIT (default 34, what the CUDA
- * toolkit's stub library returns) and there is no device. With
- * $FAKE_CUDA_DEVICE=XY, cuInit succeeds and there is one device of compute
- * capability X.Y whose memory is host memory and which refuses every module
- * image (CUDA error 200), so that a test sees which image the runtime chose.
+ * driver loading and GPU scheduling.
+ * - By default cuInit returns $FAKE_CUDA_INIT (default 34, what the CUDA
+ *   toolkit's stub library returns) and there is no device.
+ * - With $FAKE_CUDA_DEVICE=XY, cuInit succeeds and there are
+ *   $FAKE_CUDA_DEVICES (default 1) devices of compute capability X.Y and
+ *   $FAKE_CUDA_SMS (default 1) multiprocessors, whose memory is host
+ *   memory. They refuse every module image (CUDA error 200), so that a test
+ *   sees which image the runtime chose,
+ * - unless $FAKE_CUDA_LOG names a file: then images load, and every module
+ *   load, launch and stream synchronization is appended to it as a line
+ *   (the launch with its grid, block, stream and the 8 index arguments of
+ *   the kernel ABI), so that a test sees how the runtime schedules a run.
+ *   Launches compute nothing.
  * SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef int CUresult;
 
-static int device_arch(void) {
-  const char *value = getenv("FAKE_CUDA_DEVICE");
-  return value ? atoi(value) : 0;
+static int env_int(const char *name, int fallback) {
+  const char *value = getenv(name);
+  return value ? atoi(value) : fallback;
+}
+static int device_arch(void) { return env_int("FAKE_CUDA_DEVICE", 0); }
+
+/* The device of the current context (contexts are device + 1). */
+static __thread int current_device = -1;
+
+/* Appends one line to $FAKE_CUDA_LOG (one write: lines of concurrent
+ * threads do not mix). */
+static void log_line(const char *format, ...) {
+  const char *path = getenv("FAKE_CUDA_LOG");
+  char line[512];
+  va_list args;
+  int fd, length;
+  if (!path)
+    return;
+  va_start(args, format);
+  length = vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd < 0)
+    return;
+  if (write(fd, line, (size_t)length) != length)
+    abort();
+  close(fd);
 }
 
 CUresult cuInit(unsigned flags) {
-  const char *value = getenv("FAKE_CUDA_INIT");
   (void)flags;
   if (device_arch())
     return 0;
-  return value ? atoi(value) : 34;
+  return env_int("FAKE_CUDA_INIT", 34);
 }
 CUresult cuDeviceGetCount(int *count) {
-  *count = device_arch() ? 1 : 0;
+  *count = device_arch() ? env_int("FAKE_CUDA_DEVICES", 1) : 0;
   return 0;
 }
 CUresult cuGetErrorString(CUresult result, const char **text) {
@@ -45,25 +80,34 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
   (void)device;
   *value = attribute == 75   ? device_arch() / 10 /* major */
            : attribute == 76 ? device_arch() % 10 /* minor */
+           : attribute == 16 ? env_int("FAKE_CUDA_SMS", 1)
                              : 1;
   return 0;
 }
 CUresult cuDevicePrimaryCtxRetain(void **context, int device) {
-  (void)device;
-  *context = (void *)1;
+  *context = (void *)(intptr_t)(device + 1);
   return 0;
 }
 CUresult cuCtxSetCurrent(void *context) {
-  (void)context;
+  current_device = (int)(intptr_t)context - 1;
   return 0;
 }
 CUresult cuModuleLoadData(void **module, const void *image) {
+  if (!getenv("FAKE_CUDA_LOG"))
+    return 200;
+  log_line("load device=%d image=%s\n", current_device,
+           memcmp(image, "\177ELF", 4) == 0 ? "cubin" : "ptx");
+  *module = (void *)1;
+  return 0;
+}
+CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   (void)module;
-  (void)image;
-  return 200;
+  (void)name;
+  *function = (void *)1;
+  return 0;
 }
 CUresult cuMemAlloc_v2(uintptr_t *pointer, size_t bytes) {
-  *pointer = (uintptr_t)malloc(bytes);
+  *pointer = (uintptr_t)calloc(1, bytes);
   return 0;
 }
 CUresult cuMemFree_v2(uintptr_t pointer) {
@@ -78,9 +122,31 @@ CUresult cuMemcpyDtoH_v2(void *to, uintptr_t from, size_t bytes) {
   memcpy(to, (const void *)from, bytes);
   return 0;
 }
-/* Resolved by the loader, never reached: every module image is refused. */
-CUresult cuModuleGetFunction(void) { return 100; }
-CUresult cuLaunchKernel(void) { return 100; }
+CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
+                        unsigned gridZ, unsigned blockX, unsigned blockY,
+                        unsigned blockZ, unsigned sharedBytes, void *stream,
+                        void **params, void **extra) {
+  int64_t index[8];
+  int k;
+  (void)function;
+  (void)blockY;
+  (void)blockZ;
+  (void)sharedBytes;
+  (void)extra;
+  for (k = 0; k < 8; ++k)
+    index[k] = *(const int64_t *)params[k];
+  log_line("launch device=%d grid=%u,%u,%u block=%u stream=%p rows=[%lld,%lld) "
+           "cols=[%lld,%lld) mode=%lld splits=%lld split_columns=%lld "
+           "slab=%lld\n",
+           current_device, gridX, gridY, gridZ, blockX, stream,
+           (long long)index[0], (long long)index[1], (long long)index[2],
+           (long long)index[3], (long long)index[4], (long long)index[5],
+           (long long)index[6], (long long)index[7]);
+  return 0;
+}
 #ifndef FAKE_CUDA_INCOMPLETE
-CUresult cuStreamSynchronize(void) { return 0; }
+CUresult cuStreamSynchronize(void *stream) {
+  log_line("sync device=%d stream=%p\n", current_device, stream);
+  return 0;
+}
 #endif
