@@ -434,14 +434,21 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
   return kernel;
 }
 
-/// Lowers a canonical module to its GPU code with the compile options.
+/// The ptxas that assembles the cubins of `options` ("": PTX only).
+std::string ptxasFor(const ::keops::CompileOptions &options) {
+  return options.gpuCubin ? ::keops::target::findPtxas() : std::string();
+}
+
+/// Lowers a canonical module to its GPU code with the compile options and
+/// `ptxas` (see ptxasFor).
 llvm::Expected<::keops::target::NvptxCode>
-lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options) {
+lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options,
+             llvm::StringRef ptxas) {
   mk::KeOpsToNVVMPipelineOptions pipeline;
   setKernelOptions(pipeline, options);
   pipeline.chip = options.gpuArch;
   pipeline.blockSize = options.gpuBlockSize;
-  return ::keops::target::lowerToNvptx(module, pipeline, options.gpuCubin);
+  return ::keops::target::lowerToNvptx(module, pipeline, ptxas);
 }
 
 /// The GPU code of a canonical module: from the on-disk cache when it holds
@@ -453,10 +460,10 @@ gpuCode(ModuleOp module, const std::string &canonical,
   std::shared_ptr<const DiskCache> cache = DiskCache::current();
   std::string key;
   fromDisk = false;
+  std::string ptxas = ptxasFor(options);
   if (cache->isEnabled()) {
-    bool ptxas = options.gpuCubin && !::keops::target::findPtxas().empty();
     key = DiskCache::key({canonical, optionsKey(options),
-                          ptxas ? "nvptx+cubin" : "nvptx"});
+                          ptxas.empty() ? "nvptx" : "nvptx+cubin"});
     if (std::optional<std::string> bytes = cache->load(key)) {
       auto code = ::keops::target::deserialize(*bytes);
       if (code) {
@@ -468,7 +475,7 @@ gpuCode(ModuleOp module, const std::string &canonical,
     }
   }
   nameKernel(module, canonical, options);
-  auto code = lowerToNvptx(module, options);
+  auto code = lowerToNvptx(module, options, ptxas);
   if (code && cache->isEnabled())
     cache->store(key, ::keops::target::serialize(*code));
   return code;
@@ -722,7 +729,7 @@ buildGpuKernelBundle(const std::string &formula,
   std::string canonical;
   llvm::raw_string_ostream(canonical) << **module;
   nameKernel(**module, canonical, options);
-  auto code = ::lowerToNvptx(**module, options);
+  auto code = ::lowerToNvptx(**module, options, ptxasFor(options));
   if (!code)
     return code.takeError();
   return GpuKernelBundle{interface.inputs,

@@ -108,7 +108,7 @@ llvm::Expected<std::string> assembleCubin(llvm::StringRef ptxas,
 llvm::Expected<NvptxCode>
 lowerToNvptx(ModuleOp module,
              const mlir::keops::KeOpsToNVVMPipelineOptions &options,
-             bool cubin) {
+             llvm::StringRef ptxas) {
   PassManager pm(module->getContext());
   mlir::keops::buildKeOpsToNVVMPipeline(pm, options);
   if (failed(pm.run(module)))
@@ -141,9 +141,6 @@ lowerToNvptx(ModuleOp module,
   if (code.ptx.find(".extern .func __nv_") != std::string::npos)
     return makeError("this formula needs libdevice (float64 math functions "
                      "on the GPU): set CUDA_HOME to a CUDA toolkit");
-  if (!cubin)
-    return code;
-  std::string ptxas = findPtxas();
   if (ptxas.empty())
     return code;
   auto assembled = assembleCubin(ptxas, code.ptx, code.chip);

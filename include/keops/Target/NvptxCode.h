@@ -32,11 +32,11 @@ struct NvptxCode {
 };
 
 /// Lowers `module` (one keops.reduce function) to PTX for `options.chip`;
-/// with `cubin`, also assembles it with ptxas when one is found.
+/// with a `ptxas` (see findPtxas; "": none), also assembles the cubin.
 llvm::Expected<NvptxCode>
 lowerToNvptx(mlir::ModuleOp module,
              const mlir::keops::KeOpsToNVVMPipelineOptions &options,
-             bool cubin);
+             llvm::StringRef ptxas);
 
 /// The CUDA toolkit whose libdevice and ptxas the target uses: $CUDA_HOME,
 /// $CUDA_PATH, $CUDA_ROOT, else /usr/local/cuda when it holds libdevice
