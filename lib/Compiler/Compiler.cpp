@@ -165,6 +165,10 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
     return makeError("gpu_block_size must be a multiple of 32 in [32, 1024], "
                      "got " +
                      llvm::Twine(options.gpuBlockSize));
+  if (options.gpuRowsPerThread < 0 || options.gpuRowsPerThread > 16)
+    return makeError("gpu_rows_per_thread must be in [0, 16] (0: automatic), "
+                     "got " +
+                     llvm::Twine(options.gpuRowsPerThread));
   if (!options.gpuArch.empty() &&
       !llvm::StringRef(options.gpuArch).starts_with("sm_"))
     return makeError("gpu_arch must look like sm_90, got '" +
@@ -225,7 +229,8 @@ std::string optionsKey(const ::keops::CompileOptions &options) {
          std::to_string(options.featureLoopMinDim) + "|" + options.backend +
          (options.backend == "gpu"
               ? "|" + options.gpuArch + "|" +
-                    std::to_string(options.gpuBlockSize) +
+                    std::to_string(options.gpuBlockSize) + "|" +
+                    std::to_string(options.gpuRowsPerThread) +
                     (options.gpuCubin ? "|cubin" : "")
               : std::string());
 }
@@ -448,6 +453,7 @@ lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options,
   setKernelOptions(pipeline, options);
   pipeline.chip = options.gpuArch;
   pipeline.blockSize = options.gpuBlockSize;
+  pipeline.rowsPerThread = options.gpuRowsPerThread;
   return ::keops::target::lowerToNvptx(module, pipeline, ptxas);
 }
 
@@ -525,11 +531,13 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
     auto code = gpuCode(module, canonical, options, fromDisk);
     if (!code)
       return code.takeError();
-    keops_rt_gpu_code_t gpu{code->ptx.c_str(), code->entry.c_str(),
-                            code->blockSize,   code->cubin.data(),
-                            code->cubin.size(), code->chip.c_str()};
+    keops_rt_gpu_code_t gpu{code->ptx.c_str(),  code->entry.c_str(),
+                            code->blockSize,    code->cubin.data(),
+                            code->cubin.size(), code->chip.c_str(),
+                            code->rowsPerThread};
     KernelInterface tiled = interface;
-    tiled.tileRows = tiled.tileCols = code->blockSize;
+    tiled.tileRows = code->blockSize * code->rowsPerThread;
+    tiled.tileCols = code->blockSize;
     return makeRuntimeKernel(
         tiled, [&](const keops_rt_kernel_desc_t &desc,
                        keops_rt_kernel_t **kernel) {
@@ -746,7 +754,8 @@ buildGpuKernelBundle(const std::string &formula,
                          code->entry,
                          code->ptx,
                          code->cubin,
-                         code->blockSize};
+                         code->blockSize,
+                         code->rowsPerThread};
 }
 
 llvm::Expected<std::string>

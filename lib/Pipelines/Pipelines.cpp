@@ -82,6 +82,7 @@ void keops::buildKeOpsToNVVMPipeline(
     OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
   ConvertKeOpsToGPUPassOptions conversion;
   conversion.blockSize = options.blockSize;
+  conversion.rowsPerThread = options.rowsPerThread;
   conversion.sumScheme = options.sumScheme;
   conversion.doubleAccumulator = options.doubleAccumulator;
   conversion.featureLoopMinDim = options.featureLoopMinDim;

@@ -126,13 +126,14 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
     params.push_back(&buffer.size);
     params.push_back(&buffer.stride);
   }
-  int64_t block = kernel.gpu->blockSize;
-  int64_t blocks = (what.rowEnd - what.rowBegin + block - 1) / block;
+  int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
+  int64_t blocks = (what.rowEnd - what.rowBegin + rowsPerBlock - 1) / rowsPerBlock;
   unsigned gridY =
       what.mode == KEOPS_RT_MODE_RAW ? static_cast<unsigned>(what.splits) : 1;
   return cuda.check(
       cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), gridY, 1,
-                          static_cast<unsigned>(block), 1, 1, 0, stream,
+                          static_cast<unsigned>(kernel.gpu->blockSize), 1, 1,
+                          0, stream,
                           params.data(), nullptr),
       "launching " + kernel.gpu->entry);
 }
@@ -159,14 +160,15 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
           cuda.cuDeviceGetAttribute(&processors, kMultiprocessorCount, handle),
           "cuDeviceGetAttribute"))
     return status;
-  int64_t block = kernel.gpu->blockSize, rows = rowEnd - rowBegin;
-  int64_t rowBlocks = (rows + block - 1) / block;
+  int64_t rows = rowEnd - rowBegin;
+  int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
+  int64_t rowBlocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
   int64_t splits = 1;
   // Each split keeps at least 4 tiles of columns.
   if (kernel.stateFloats + kernel.stateInts > 0 && rowBlocks < 2 * processors)
     splits = std::max<int64_t>(
         1, std::min((4 * processors + rowBlocks - 1) / rowBlocks,
-                    cols / (4 * block)));
+                    cols / (4 * kernel.gpu->blockSize)));
   DeviceBuffers memory(cuda);
   keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
   if (splits > 1) {
@@ -210,7 +212,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
 }
 
 /// A block-sparse reduction of every row on the current device `device`,
-/// on `stream`: one block per run of at most block-size rows of a cluster,
+/// on `stream`: one block per run of at most rowsPerBlock rows of a cluster,
 /// which walks the cluster's column ranges (mode 4, the tables in device
 /// memory).
 keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
@@ -224,13 +226,13 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
   if (keops_rt_status_t status =
           functionOn(cuda, *kernel.gpu, device, function))
     return status;
+  int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
   std::vector<int64_t> blocks;
   for (const Cluster &cluster : clusters)
     for (int64_t begin = cluster.rowBegin; begin < cluster.rowEnd;
-         begin += kernel.gpu->blockSize)
+         begin += rowsPerBlock)
       blocks.insert(blocks.end(),
-                    {begin,
-                     std::min(cluster.rowEnd, begin + kernel.gpu->blockSize),
+                    {begin, std::min(cluster.rowEnd, begin + rowsPerBlock),
                      cluster.first, cluster.last});
   if (blocks.empty())
     return nullptr;
@@ -259,8 +261,7 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
                              2 * args.num_col_ranges));
   // One block per table row: rows below are the launch's grid only.
   int64_t numBlocks = static_cast<int64_t>(blocks.size() / 4);
-  Launch sparse{0, numBlocks * kernel.gpu->blockSize, cols,
-                KEOPS_RT_MODE_RANGES};
+  Launch sparse{0, numBlocks * rowsPerBlock, cols, KEOPS_RT_MODE_RANGES};
   if (keops_rt_status_t status =
           launch(cuda, kernel, function, stream, sparse, arrays))
     return status;
@@ -341,6 +342,94 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
   return nullptr;
 }
 
+/// The rows of host arrays that one device reduces: [rowBegin, rowEnd), and,
+/// block-sparse, the clusters (or parts of clusters) that cover them.
+struct HostSlice {
+  int64_t rowBegin = 0, rowEnd = 0;
+  std::vector<Cluster> clusters;
+};
+
+/// `rows` dense rows in `count` equal slices.
+std::vector<HostSlice> denseSlices(int64_t rows, size_t count) {
+  int64_t parts = static_cast<int64_t>(count);
+  int64_t share = (rows + parts - 1) / parts;
+  std::vector<HostSlice> slices(count);
+  for (size_t n = 0; n < count; ++n) {
+    slices[n].rowBegin = std::min<int64_t>(rows, n * share);
+    slices[n].rowEnd = std::min<int64_t>(rows, slices[n].rowBegin + share);
+  }
+  return slices;
+}
+
+/// The clusters of a block-sparse run in `count` slices of consecutive rows
+/// with about the same number of pairs each (a row without column ranges
+/// counts as one pair); a cluster cut between two slices keeps its column
+/// ranges in both.
+std::vector<HostSlice> sparseSlices(std::vector<Cluster> clusters,
+                                    const int64_t *colRanges, size_t count) {
+  std::sort(clusters.begin(), clusters.end(),
+            [](const Cluster &a, const Cluster &b) {
+              return a.rowBegin < b.rowBegin;
+            });
+  auto pairsPerRow = [&](const Cluster &cluster) {
+    int64_t columns = 0;
+    for (int64_t r = cluster.first; r < cluster.last; ++r)
+      columns += colRanges[2 * r + 1] - colRanges[2 * r];
+    return std::max<int64_t>(1, columns);
+  };
+  int64_t total = 0;
+  for (const Cluster &cluster : clusters)
+    total += (cluster.rowEnd - cluster.rowBegin) * pairsPerRow(cluster);
+  // The pairs of slices [0, n].
+  int64_t parts = static_cast<int64_t>(count);
+  auto quota = [&](size_t n) -> int64_t {
+    return (total * static_cast<int64_t>(n + 1) + parts - 1) / parts;
+  };
+  std::vector<HostSlice> slices(count);
+  size_t n = 0;
+  int64_t done = 0;
+  for (const Cluster &cluster : clusters) {
+    int64_t weight = pairsPerRow(cluster);
+    for (int64_t begin = cluster.rowBegin; begin < cluster.rowEnd;) {
+      while (n + 1 < count && done >= quota(n))
+        ++n;
+      int64_t take = cluster.rowEnd - begin;
+      if (n + 1 < count)
+        take = std::min(take, (quota(n) - done + weight - 1) / weight);
+      HostSlice &slice = slices[n];
+      if (slice.clusters.empty())
+        slice.rowBegin = begin;
+      slice.rowEnd = begin + take;
+      slice.clusters.push_back({begin, begin + take, cluster.first,
+                                cluster.last});
+      done += take * weight;
+      begin += take;
+    }
+  }
+  return slices;
+}
+
+/// The devices that a run on host arrays of `rows` output rows uses:
+/// args.device_id, else every GPU that gets at least 16 blocks of rows.
+keops_rt_status_t hostDevices(const CudaDriver &cuda,
+                              const keops_rt_kernel_s &kernel,
+                              const keops_rt_run_args_t &args, int64_t rows,
+                              std::vector<int> &devices) {
+  if (args.device_id >= 0) {
+    devices.push_back(args.device_id);
+    return nullptr;
+  }
+  int count = 0;
+  if (keops_rt_status_t status =
+          cuda.check(cuda.cuDeviceGetCount(&count), "cuDeviceGetCount"))
+    return status;
+  int64_t useful =
+      std::max<int64_t>(1, rows / (kernel.gpu->rowsPerBlock() * 16));
+  for (int d = 0; d < std::min<int64_t>(count, useful); ++d)
+    devices.push_back(d);
+  return nullptr;
+}
+
 } // namespace
 
 keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
@@ -355,10 +444,6 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
   if (args.row_ranges)
     if (keops_rt_status_t status = makeClusters(args, rows, cols, clusters))
       return status;
-  if (args.row_ranges && args.memory == KEOPS_RT_MEMORY_HOST) {
-    int device = args.device_id >= 0 ? args.device_id : 0;
-    return runHostSlice(*cuda, kernel, args, device, 0, rows, cols, &clusters);
-  }
   if (args.memory == KEOPS_RT_MEMORY_DEVICE) {
     int device = args.device_id >= 0 ? args.device_id : 0;
     if (keops_rt_status_t status = cuda->useDevice(device))
@@ -378,27 +463,22 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
     return reduceOnDevice(*cuda, kernel, device, stream, 0, rows, cols, arrays);
   }
 
+  // Host arrays: a slice of the rows per device, one host thread each.
   std::vector<int> devices;
-  if (args.device_id >= 0) {
-    devices.push_back(args.device_id);
-  } else {
-    int count = 0;
-    if (keops_rt_status_t status =
-            cuda->check(cuda->cuDeviceGetCount(&count), "cuDeviceGetCount"))
-      return status;
-    // A device gets at least a few blocks of rows.
-    int64_t useful = std::max<int64_t>(1, rows / (kernel.gpu->blockSize * 16));
-    for (int d = 0; d < std::min<int64_t>(count, useful); ++d)
-      devices.push_back(d);
-  }
-  int64_t share = (rows + devices.size() - 1) / devices.size();
+  if (keops_rt_status_t status =
+          hostDevices(*cuda, kernel, args, rows, devices))
+    return status;
+  std::vector<HostSlice> slices =
+      args.row_ranges
+          ? sparseSlices(std::move(clusters), args.col_ranges, devices.size())
+          : denseSlices(rows, devices.size());
   std::vector<keops_rt_status_t> statuses(devices.size(), nullptr);
   auto runSlice = [&](size_t n) {
-    int64_t begin = std::min<int64_t>(rows, n * share);
-    int64_t end = std::min<int64_t>(rows, begin + share);
-    if (begin < end)
-      statuses[n] = runHostSlice(*cuda, kernel, args, devices[n], begin, end,
-                                 cols);
+    const HostSlice &slice = slices[n];
+    if (slice.rowBegin < slice.rowEnd)
+      statuses[n] = runHostSlice(*cuda, kernel, args, devices[n],
+                                 slice.rowBegin, slice.rowEnd, cols,
+                                 args.row_ranges ? &slice.clusters : nullptr);
   };
   if (devices.size() == 1) {
     runSlice(0);
@@ -442,6 +522,9 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   if (code->block_size < 1 || code->block_size > 1024)
     return invalidArgument("GPU block size must be in [1, 1024], got " +
                            std::to_string(code->block_size));
+  if (code->rows_per_thread < 0 || code->rows_per_thread > 64)
+    return invalidArgument("GPU rows per thread must be in [0, 64], got " +
+                           std::to_string(code->rows_per_thread));
   std::string reason;
   if (!CudaDriver::get(reason))
     return noGpu(reason);
@@ -452,6 +535,7 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   kernel->gpu->ptx = code->ptx;
   kernel->gpu->entry = code->entry;
   kernel->gpu->blockSize = code->block_size;
+  kernel->gpu->rowsPerThread = std::max(1, code->rows_per_thread);
   if (cubinArch) {
     kernel->gpu->cubin.assign(static_cast<const char *>(code->cubin),
                               code->cubin_size);

@@ -30,6 +30,11 @@ struct GpuCode {
   std::string ptx, entry, cubin;
   int cubinMajor = 0, cubinMinor = 0; // its architecture (0: no cubin)
   int32_t blockSize;
+  int32_t rowsPerThread = 1;
+  /// The rows of a block of threads.
+  int64_t rowsPerBlock() const {
+    return static_cast<int64_t>(blockSize) * rowsPerThread;
+  }
   std::mutex mutex;
   std::map<int, void *> functions; // CUfunction by device
 };

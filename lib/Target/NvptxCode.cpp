@@ -21,6 +21,7 @@
 
 #include "TemporaryFile.h"
 
+#include "keops/Conversion/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -123,8 +124,11 @@ lowerToNvptx(ModuleOp module,
     if (auto size = function->getAttrOfType<DenseI32ArrayAttr>(
             "gpu.known_block_size"))
       code.blockSize = size[0];
+    if (auto rows = function->getAttrOfType<IntegerAttr>(
+            mlir::keops::kRowsPerThreadAttr))
+      code.rowsPerThread = rows.getInt();
   });
-  if (code.entry.empty() || code.blockSize <= 0)
+  if (code.entry.empty() || code.blockSize <= 0 || code.rowsPerThread <= 0)
     return makeError("internal error: no GPU kernel after lowering");
 
   PassManager binary(module->getContext());
@@ -151,25 +155,27 @@ lowerToNvptx(ModuleOp module,
 }
 
 std::string serialize(const NvptxCode &code) {
-  return std::to_string(code.blockSize) + "\n" + code.chip + "\n" +
+  return std::to_string(code.blockSize) + "\n" +
+         std::to_string(code.rowsPerThread) + "\n" + code.chip + "\n" +
          code.entry + "\n" + std::to_string(code.ptx.size()) + "\n" +
          code.ptx + code.cubin;
 }
 
 llvm::Expected<NvptxCode> deserialize(llvm::StringRef bytes) {
   NvptxCode code;
-  llvm::SmallVector<llvm::StringRef, 5> fields;
-  bytes.split(fields, '\n', /*MaxSplit=*/4);
+  llvm::SmallVector<llvm::StringRef, 6> fields;
+  bytes.split(fields, '\n', /*MaxSplit=*/5);
   size_t ptxSize = 0;
-  if (fields.size() != 5 || fields[0].getAsInteger(10, code.blockSize) ||
-      fields[1].empty() || fields[2].empty() ||
-      fields[3].getAsInteger(10, ptxSize) || ptxSize == 0 ||
-      ptxSize > fields[4].size())
+  if (fields.size() != 6 || fields[0].getAsInteger(10, code.blockSize) ||
+      fields[1].getAsInteger(10, code.rowsPerThread) ||
+      code.rowsPerThread <= 0 || fields[2].empty() || fields[3].empty() ||
+      fields[4].getAsInteger(10, ptxSize) || ptxSize == 0 ||
+      ptxSize > fields[5].size())
     return makeError("malformed GPU kernel cache entry");
-  code.chip = fields[1].str();
-  code.entry = fields[2].str();
-  code.ptx = fields[4].take_front(ptxSize).str();
-  code.cubin = fields[4].drop_front(ptxSize).str();
+  code.chip = fields[2].str();
+  code.entry = fields[3].str();
+  code.ptx = fields[5].take_front(ptxSize).str();
+  code.cubin = fields[5].drop_front(ptxSize).str();
   return code;
 }
 

@@ -65,7 +65,8 @@ class Desc(ctypes.Structure):
 class GpuCode(ctypes.Structure):
     _fields_ = [("ptx", ctypes.c_char_p), ("entry", ctypes.c_char_p),
                 ("block_size", ctypes.c_int32), ("cubin", ctypes.c_char_p),
-                ("cubin_size", ctypes.c_size_t), ("cubin_arch", ctypes.c_char_p)]
+                ("cubin_size", ctypes.c_size_t), ("cubin_arch", ctypes.c_char_p),
+                ("rows_per_thread", ctypes.c_int32)]
 
 GPU_TARGET = 1
 
@@ -115,12 +116,13 @@ class Runtime:
                     int(bundle["allows_empty_reduction"]), bundle["state_floats"],
                     bundle["state_ints"], bundle["state_dtype"],
                     bundle["reduction"].encode(), bundle["k"], GPU_TARGET,
-                    bundle["arch"].encode(), 1, bundle["block_size"],
+                    bundle["arch"].encode(), 1,
+                    bundle["block_size"] * bundle["rows_per_thread"],
                     bundle["block_size"])
         image = base64.b64decode(bundle["cubin"]) if cubin else b""
         code = GpuCode(bundle["ptx"].encode(), bundle["entry"].encode(),
                        bundle["block_size"], image or None, len(image),
-                       bundle["arch"].encode())
+                       bundle["arch"].encode(), bundle["rows_per_thread"])
         handle = ctypes.c_void_p()
         self.check(self.lib.keops_rt_kernel_create_gpu(ctypes.byref(desc),
                                                        ctypes.byref(code),

@@ -23,7 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KEOPS_RUN = os.path.join(ROOT, "build", "bin", "keops-run")
 XYB = ["x=Vi(3)", "y=Vj(3)", "b=Vj(1)"]
 
-# name: (formula, aliases, dtype, rows of i, rows of j)
+# name: (formula, aliases, dtype, rows of i, rows of j[, keops-run options of
+# the bundle])
 CASES = {}
 for dtype in ("float32", "float64"):
     for name, formula in [
@@ -68,14 +69,26 @@ CASES["softmax_wide_i_float32"] = ("SumSoftMaxWeight_Reduction(-SqDist(x,y),1,u)
 for name in ("sum", "min_argmin", "lse"):
     formula = CASES[name + "_float32"][0]
     CASES[name + "_float16"] = (formula, XYB, "float16", 1000, 777)
+# Rows per thread given (the others are automatic): one, and three (rows of
+# a block past the end in each of them), on one row-block and on split columns.
+for rows_per_thread in (1, 3):
+    for name in ("sum_float32", "argkmin_i_float64", "lse_weight_float32",
+                 "sum_few_rows_float32", "kmin_few_rows_float64"):
+        CASES["%s_r%d" % (name, rows_per_thread)] = CASES[name] + (
+            ["--gpu-rows-per-thread", str(rows_per_thread)],)
 
 # Block-sparse cases: (formula, reduction_op, opt_arg) on clustered 2-D points.
 SPARSE = {"sparse_sum": ("Exp(-SqDist(x,y)*20)*b", "Sum", None),
           "sparse_argkmin": ("SqDist(x,y)", "ArgKMin", 3),
           "sparse_lse": ("-SqDist(x,y)*20", "LogSumExp", None)}
 
+# name: (formula, aliases[, keops-run options of the bundle])
 BENCH = {"gaussian_sum": ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB),
+         "gaussian_sum_r1": ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB,
+                             ["--gpu-rows-per-thread", "1"]),
          "logsumexp": ("LogSumExp_Reduction(-SqDist(x,y),0)", XYB),
+         "logsumexp_r1": ("LogSumExp_Reduction(-SqDist(x,y),0)", XYB,
+                          ["--gpu-rows-per-thread", "1"]),
          "knn_d3": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(3)", "y=Vj(3)"]),
          "knn_d64": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(64)", "y=Vj(64)"])}
 
@@ -89,9 +102,9 @@ def alias_args(aliases):
     return [a for alias in aliases for a in ("--alias", alias)]
 
 
-def bundle(formula, aliases, dtype, arch):
+def bundle(formula, aliases, dtype, arch, options=()):
     return json.loads(keops_run("--formula", formula, *alias_args(aliases), "--dtype",
-                                dtype, "--emit=bundle", "--gpu-arch", arch))
+                                dtype, "--emit=bundle", "--gpu-arch", arch, *options))
 
 
 def write_sparse_cases(directory, arch, rng):
@@ -138,10 +151,10 @@ def main():
     os.makedirs(os.path.join(args.dir, "cases"))
     shutil.copy(os.path.join(ROOT, "build", "lib", "libKeOpsRuntime.so"), args.dir)
     rng = np.random.default_rng(0)
-    for name, (formula, aliases, dtype, n, m) in CASES.items():
+    for name, (formula, aliases, dtype, n, m, *options) in CASES.items():
         case = os.path.join(args.dir, "cases", name)
         os.makedirs(case)
-        kernel = bundle(formula, aliases, dtype, args.arch)
+        kernel = bundle(formula, aliases, dtype, args.arch, *options)
         with open(os.path.join(case, "bundle.json"), "w") as f:
             json.dump(kernel, f)
         # The CPU reference runs in float32 on the float16-rounded inputs.
@@ -163,9 +176,9 @@ def main():
             os.remove(os.path.join(case, "cpu_in%d.npy" % k))
     write_sparse_cases(args.dir, args.arch, rng)
     os.makedirs(os.path.join(args.dir, "bench"))
-    for name, (formula, aliases) in BENCH.items():
+    for name, (formula, aliases, *options) in BENCH.items():
         with open(os.path.join(args.dir, "bench", name + ".json"), "w") as f:
-            json.dump(bundle(formula, aliases, "float32", args.arch), f)
+            json.dump(bundle(formula, aliases, "float32", args.arch, *options), f)
     size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(args.dir)
                for f in fs)
     print("wrote %d cases and %d benchmark kernels to %s (%.1f MB)" % (

@@ -12,7 +12,8 @@
 //             [--emit=mlir|llvm|ptx|cubin|bundle] [--size i=N] [--size j=M]
 //             [--dtype float32|float64|float16] [--backend auto|cpu|gpu]
 //             [--feature-loop-min-dim D] [--gpu-arch sm_XY]
-//             [--gpu-block-size B] [--gpu-cubin=false] [--device D]
+//             [--gpu-block-size B] [--gpu-rows-per-thread R]
+//             [--gpu-cubin=false] [--device D]
 //             [--input NAME=file.npy]... [--output file.npy] [--seed S]
 //             [--repeat R] [--check] [--tolerance T] [--json]
 //
@@ -102,6 +103,10 @@ cl::opt<int64_t> gpuBlockSize(
     "gpu-block-size", cl::init(256), cl::cat(category),
     cl::desc("GPU threads per block, a multiple of 32 (also the columns of "
              "a j-tile)"));
+cl::opt<int64_t> gpuRowsPerThread(
+    "gpu-rows-per-thread", cl::init(0), cl::cat(category),
+    cl::desc("Rows each GPU thread computes, in [1, 16] (default 0: as many, "
+             "up to 4, as fit in the registers)"));
 cl::opt<bool> gpuCubin(
     "gpu-cubin", cl::init(true), cl::cat(category),
     cl::desc("Assemble GPU kernels to cubins with ptxas when one is found "
@@ -258,6 +263,7 @@ int main(int argc, char **argv) {
                                               : "auto";
   options.gpuArch = gpuArch;
   options.gpuBlockSize = gpuBlockSize;
+  options.gpuRowsPerThread = gpuRowsPerThread;
   options.gpuCubin = gpuCubin;
   options.rowsPerBlock = rowsPerBlock;
   options.featureLoopMinDim = featureLoopMinDim;
@@ -321,6 +327,7 @@ int main(int argc, char **argv) {
                         {"arch", bundle->arch},
                         {"entry", bundle->entry},
                         {"block_size", bundle->blockSize},
+                        {"rows_per_thread", bundle->rowsPerThread},
                         {"ptx", bundle->ptx},
                         {"cubin", llvm::encodeBase64(bundle->cubin)}})
                  << "\n";

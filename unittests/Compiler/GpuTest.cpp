@@ -57,6 +57,43 @@ TEST(GpuTest, BadGpuOptionsAreRejected) {
   ASSERT_FALSE(static_cast<bool>(ptx));
   EXPECT_EQ(llvm::toString(ptx.takeError()),
             "gpu_arch must look like sm_90, got '90'");
+  options.gpuArch = "sm_90";
+  options.gpuRowsPerThread = 17;
+  ptx = keops::lowerToPtx(kGauss, kAliases, options);
+  ASSERT_FALSE(static_cast<bool>(ptx));
+  EXPECT_EQ(llvm::toString(ptx.takeError()),
+            "gpu_rows_per_thread must be in [0, 16] (0: automatic), got 17");
+}
+
+TEST(GpuTest, RowsPerThreadWhereTheyFitTheRegisters) {
+  keops::CompileOptions options;
+  options.gpuCubin = false;
+  // The formula, its aliases, the rows per thread asked for (0: automatic)
+  // and those expected.
+  struct Case {
+    const char *formula;
+    std::vector<std::string> aliases;
+    int64_t requested, expected;
+  };
+  for (const Case &c : std::vector<Case>{
+           // 3 components of x and 2 sum states (the block sum): 4 rows.
+           {kGauss, kAliases, 0, 4},
+           {kGauss, kAliases, 3, 3},
+           // kmin K=3 over i: 3 components, 3 values and their indices
+           // (2 registers each), 12 registers a row.
+           {"KMin_Reduction(SqDist(x,y),3,1)", {"x = Vj(3)", "y = Vi(3)"},
+            0, 2},
+           // argkmin K=10: 10 values and 10 indices of 2 registers.
+           {"ArgKMin_Reduction(SqDist(x,y),10,0)", {"x = Vi(3)", "y = Vj(3)"},
+            0, 1},
+           // A 16-component output chunk (32 registers with the block sum).
+           {kGauss, {"x = Vi(3)", "y = Vj(3)", "b = Vj(40)"}, 0, 1}}) {
+    options.gpuRowsPerThread = c.requested;
+    auto bundle = keops::buildGpuKernelBundle(c.formula, c.aliases, options);
+    ASSERT_TRUE(static_cast<bool>(bundle)) << llvm::toString(bundle.takeError());
+    EXPECT_EQ(bundle->rowsPerThread, c.expected) << c.formula;
+    EXPECT_EQ(bundle->blockSize, 256) << c.formula;
+  }
 }
 
 TEST(GpuTest, NoGpuIsAClearError) {
@@ -100,7 +137,8 @@ struct GaussData {
             {y.data(), KEOPS_RT_FLOAT32, m, 3, 0},
             {b.data(), KEOPS_RT_FLOAT32, m, 1, 0}};
   }
-  std::vector<float> run(const std::string &backend, int32_t device) {
+  std::vector<float> run(const std::string &backend, int32_t device,
+                         const keops::BlockSparseRanges *ranges = nullptr) {
     keops::CompileOptions options;
     options.backend = backend;
     auto kernel = keops::compile(kGauss, kAliases, options);
@@ -111,6 +149,7 @@ struct GaussData {
     EXPECT_EQ((*kernel)->getBackend(), backend);
     keops::RunOptions run;
     run.deviceId = device;
+    run.ranges = ranges;
     llvm::Error error = (*kernel)->run(
         inputs(), {{a.data(), KEOPS_RT_FLOAT32, n, 1, 0}}, run);
     EXPECT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
@@ -125,6 +164,23 @@ TEST(GpuTest, GpuAgreesWithCpuOnEveryDeviceSplit) {
   std::vector<float> cpu = data.run("cpu", -1);
   for (int32_t device : {-1, 0}) {
     std::vector<float> gpu = data.run("gpu", device);
+    for (int64_t r = 0; r < data.n; ++r)
+      ASSERT_NEAR(gpu[r], cpu[r], 1e-4 * std::max(1.0f, std::fabs(cpu[r])))
+          << "row " << r << " device " << device;
+  }
+}
+
+TEST(GpuTest, BlockSparseAgreesWithCpuOnEveryDeviceSplit) {
+  if (!haveGpu())
+    GTEST_SKIP() << "no GPU";
+  // Two clusters with ranges (the first one cut between devices when there
+  // are several) and rows without any.
+  GaussData data(200000, 3001);
+  keops::BlockSparseRanges ranges{
+      {0, 70000, 70000, 120000}, {1, 3}, {0, 1000, 500, 1500, 2900, 3001}};
+  std::vector<float> cpu = data.run("cpu", -1, &ranges);
+  for (int32_t device : {-1, 0}) {
+    std::vector<float> gpu = data.run("gpu", device, &ranges);
     for (int64_t r = 0; r < data.n; ++r)
       ASSERT_NEAR(gpu[r], cpu[r], 1e-4 * std::max(1.0f, std::fabs(cpu[r])))
           << "row " << r << " device " << device;

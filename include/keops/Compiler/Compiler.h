@@ -60,6 +60,9 @@ struct CompileOptions {
   std::string gpuArch;
   /// GPU threads per block (a multiple of 32), also the columns per j-tile.
   int64_t gpuBlockSize = 256;
+  /// Rows each GPU thread computes (register blocking); 0: as many (up to
+  /// 4) as fit in the registers.
+  int64_t gpuRowsPerThread = 0;
   /// Assemble GPU kernels to cubins with ptxas when one is found
   /// ($KEOPS_PTXAS, else the CUDA toolkit's, else PATH); without, the
   /// driver compiles the PTX when it loads it.
@@ -213,7 +216,7 @@ struct GpuKernelBundle {
   int32_t k;
   std::string arch, entry, ptx;
   std::string cubin; // empty without ptxas (or options.gpuCubin)
-  int32_t blockSize;
+  int32_t blockSize, rowsPerThread;
 };
 
 /// The GPU kernel of a formula, as a bundle (options.gpuArch, default

@@ -46,6 +46,10 @@ int64_t getCpuTileColumns(ReduceOp reduce, int64_t requested, int64_t lanes);
 int64_t getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
                            int64_t requested, int64_t vectorBytes);
 
+/// The attribute of a convert-keops-to-gpu kernel (i32) that tells the
+/// rows each of its threads computes; the launch covers B * R rows a block.
+constexpr llvm::StringLiteral kRowsPerThreadAttr = "keops.rows_per_thread";
+
 } // namespace mlir::keops
 
 #endif // KEOPS_CONVERSION_PASSES_H

@@ -102,13 +102,14 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     `gpu.module @keops_kernels`. A reduction over i is first rewritten as a
     reduction over j.
 
-    One thread computes one output row: thread `t` of block `b` owns row
-    `row_begin + b * block-size + t`. The columns [col_begin, col_end) are
-    scanned in j-tiles of `block-size` columns: the threads of a block load
-    the reduced variables of a tile cooperatively into workgroup memory
-    (component-major, so that every thread reads the same address), meet at
-    a `gpu.barrier`, and fold the tile into their accumulator state in
-    registers. The block sum restarts each tile from zero and merges it into
+    A thread computes R output rows (`rows-per-thread`): thread `t` of
+    block `b` owns the rows `row_begin + b * B * R + r * B + t` for r < R
+    (B = `block-size`). The columns [col_begin, col_end) are scanned in
+    j-tiles of B columns: the threads of a block load the reduced variables
+    of a tile cooperatively into workgroup memory (component-major, so that
+    every thread reads the same address), meet at a `gpu.barrier`, and fold
+    each column of the tile into the accumulator states of their R rows, in
+    registers: one read of a column serves R pairs. The block sum restarts each tile from zero and merges it into
     the total. Rows past `row_end` take part in the loads but store nothing.
     When the reduced variables of a tile would exceed `max-workgroup-bytes`,
     the block size shrinks (down to 32 threads); beyond that, the threads
@@ -124,13 +125,14 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
                   %state_floats: memref<?xA>, %state_ints: memref<?xi64>,
                   %block_table: memref<?xi64>, %col_ranges: memref<?xi64>)
           workgroup(%tile: memref<(B * Dj) x T, #gpu.address_space<workgroup>>)
-          kernel attributes {known_block_size = array<i32: B, 1, 1>, keops.kernel}
+          kernel attributes {known_block_size = array<i32: B, 1, 1>,
+                             keops.kernel, keops.rows_per_thread = R : i32}
     }
     ```
     Every variable and output is row-major (row r, component d at r * D + d);
     parameters hold their D values; outputs use the absolute row index. The
-    runtime launches ceil((row_end - row_begin) / B) x Y blocks of B
-    threads. `mode` (keops_rt_mode_t): 0 finalizes; 1 (raw, Y = splits)
+    runtime launches ceil((row_end - row_begin) / (B * R)) x Y blocks of
+    B threads. `mode` (keops_rt_mode_t): 0 finalizes; 1 (raw, Y = splits)
     reduces over column split y (`split_columns` columns) and stores the
     states at slot y * slab + row; 2 (merge) merges the slots of the splits
     and finalizes; 4 (block-sparse) takes block b's rows and column ranges
@@ -146,6 +148,9 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block (a multiple of 32), also the columns per j-tile">,
+    Option<"rowsPerThread", "rows-per-thread", "int64_t", /*default=*/"0",
+           "Rows each thread computes (0: automatic, up to 4 while the "
+           "rows' variables and accumulator states fit in 32 registers)">,
     Option<"maxWorkgroupBytes", "max-workgroup-bytes", "int64_t",
            /*default=*/"49152",
            "Workgroup memory a block may use for its j-tile">,

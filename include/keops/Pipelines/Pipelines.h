@@ -74,6 +74,10 @@ struct KeOpsToNVVMPipelineOptions
       *this, "block-size",
       llvm::cl::desc("Threads per block, also the columns per j-tile"),
       llvm::cl::init(256)};
+  PassOptions::Option<int64_t> rowsPerThread{
+      *this, "rows-per-thread",
+      llvm::cl::desc("Rows each thread computes (0: automatic)"),
+      llvm::cl::init(0)};
 };
 
 /// keops.reduce functions -> gpu.module of NVVM kernels with an NVVM target

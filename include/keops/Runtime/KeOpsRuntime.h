@@ -167,7 +167,7 @@ typedef struct {
   keops_rt_target_t target;
   const char *arch;  /* "sm_90", or the host CPU ("x86_64 znver3") */
   int32_t lanes;     /* CPU: columns per vector (sizes the scratch); GPU: 1 */
-  int32_t tile_rows; /* CPU: rows per block; GPU: threads per block */
+  int32_t tile_rows; /* rows per block (GPU: threads x rows per thread) */
   int32_t tile_cols; /* columns per j-tile (staged, and of the block sum) */
 } keops_rt_kernel_desc_t;
 
@@ -182,9 +182,10 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
 /* GPU kernels (NVIDIA, through the CUDA driver loaded at run time).
  *
  * Kernel ABI (GPU). `entry` is a kernel of `ptx` launched with
- * ceil((row_end - row_begin) / block_size) x Y blocks of block_size
- * threads; thread t of block (b, y) computes row
- * row_begin + b * block_size + t. Its parameters are
+ * ceil((row_end - row_begin) / (block_size * rows_per_thread)) x Y blocks
+ * of block_size threads; thread t of block (b, y) computes the rows
+ * row_begin + (b * rows_per_thread + r) * block_size + t for
+ * r < rows_per_thread. Its parameters are
  *   int64_t row_begin, row_end, col_begin, col_end, mode, splits,
  *           split_columns, slab
  *   int64_t the row strides of the inputs, then of the outputs
@@ -197,6 +198,7 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
  * [col_begin + y * split_columns, ... + split_columns) and stores the state
  * at slot y * slab + row; 2 (merge, Y = 1) merges the slots of the splits
  * and finalizes; 4 (block-sparse) takes block b's rows [t[4b], t[4b+1])
+ * (at most block_size * rows_per_thread of them)
  * and column ranges [t[4b+2], t[4b+3]) from the block table t (the int64
  * buffer after the states) and walks those [begin, end) pairs of the column
  * ranges table (the next one). The runtime splits the columns when the rows
@@ -209,6 +211,7 @@ typedef struct {
   const void *cubin;
   size_t cubin_size;
   const char *cubin_arch;
+  int32_t rows_per_thread; /* rows each thread computes (0 reads as 1) */
 } keops_rt_gpu_code_t;
 
 /* Copies the code; the module is loaded on each device at its first run:

@@ -24,11 +24,12 @@
 
 namespace keops::target {
 
-/// A GPU kernel: its PTX, the cubin of `chip` (empty: none), its symbol
-/// and the threads per block it was generated for.
+/// A GPU kernel: its PTX, the cubin of `chip` (empty: none), its symbol,
+/// the threads per block it was generated for and the rows each of them
+/// computes.
 struct NvptxCode {
   std::string chip, ptx, cubin, entry;
-  int32_t blockSize = 0;
+  int32_t blockSize = 0, rowsPerThread = 0;
 };
 
 /// Lowers `module` (one keops.reduce function) to PTX for `options.chip`;

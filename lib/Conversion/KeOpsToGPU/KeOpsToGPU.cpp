@@ -10,12 +10,16 @@
 //   func @f(tensors) { keops.reduce over j }
 //     --> gpu.module @keops_kernels { gpu.func @f(ranges, memrefs)
 //           workgroup(tile) kernel {
-//           row = row_begin + block_id * B + thread_id
+//           rows r < R: row_r = row_begin + block_id * B * R + r * B + thread_id
 //           for j-tiles of B columns {
 //             tile[d * B + t] = y[(j0 + t) * D + d]; barrier
-//             for each column of the tile: accumulate(F(x_row, tile[.., c]))
+//             for each column of the tile, for each r:
+//               state_r = accumulate(state_r, F(x_row_r, tile[.., c]))
 //             barrier }
-//           if row < row_end: store finalize(state) } }
+//           for each r: if row_r < row_end: store finalize(state_r) } }
+//
+// A thread keeps R rows ("register blocking"): each column it reads from
+// the tile serves R pairs.
 //
 // Formula components are vector<1xT> values, so the ops' emitLanes and the
 // Accumulator of the kind are the same code as on the CPU.
@@ -52,9 +56,27 @@ int64_t reducedDims(ReduceOp reduce) {
 /// The launch geometry of one kernel.
 struct GpuTiling {
   int64_t blockSize;
+  /// Rows each thread computes (R): a block covers B * R rows.
+  int64_t rowsPerThread;
   /// Whether the j-tile goes through workgroup memory.
   bool staged;
 };
+
+/// The values of a state per row, one after the other, as one list (what
+/// the loops carry) and back.
+State flatten(llvm::ArrayRef<State> rows) {
+  State all;
+  for (const State &row : rows)
+    all.append(row.begin(), row.end());
+  return all;
+}
+llvm::SmallVector<State> unflatten(ValueRange all, int64_t rows) {
+  int64_t perRow = static_cast<int64_t>(all.size()) / rows;
+  llvm::SmallVector<State> states;
+  for (int64_t r = 0; r < rows; ++r)
+    states.push_back(State(all.slice(r * perRow, perRow)));
+  return states;
+}
 
 /// Emits the body of the GPU kernel of one keops.reduce (over j).
 class GpuKernelEmitter {
@@ -88,8 +110,6 @@ private:
   Value index(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc(), value);
   }
-  /// Components of every variable of `category` at `row` (row-major).
-  void loadRows(OpBuilder &b, Category category, Value row);
   /// Component `d` of input `k` at `row` of its row-major buffer (null
   /// `row`: a parameter).
   Value rowComponent(OpBuilder &b, unsigned k, Value row, Value d);
@@ -100,13 +120,19 @@ private:
   /// Components of the reduced variables at column `col` (tile slot
   /// `slot` when staged).
   void loadColumn(OpBuilder &b, Value col, Value slot);
-  /// Accumulates the columns [begin, end) (tile slots from 0) into `state`.
-  State scanTile(OpBuilder &b, Value begin, Value end, const State &state);
+  /// Accumulates the columns [begin, end) (tile slots from 0) into the
+  /// states of the thread's rows.
+  llvm::SmallVector<State> scanTile(OpBuilder &b, Value begin, Value end,
+                                    llvm::ArrayRef<State> states);
   /// Accumulates the columns [begin, end) in j-tiles (staged, between
-  /// barriers) into `state`.
-  State scanColumns(OpBuilder &b, Value begin, Value end, const State &state,
-                    Value thread,
-                    const llvm::DenseMap<Value, Components> &rowValues);
+  /// barriers) into the states of the thread's rows.
+  llvm::SmallVector<State> scanColumns(OpBuilder &b, Value begin, Value end,
+                                       llvm::ArrayRef<State> states,
+                                       Value thread);
+  /// The neutral state of each of the thread's rows.
+  llvm::SmallVector<State> initRows(LaneEmitter &e) {
+    return llvm::SmallVector<State>(tiling.rowsPerThread, acc.init(e, 1));
+  }
 
   ReduceOp reduce;
   Accumulator &acc;
@@ -117,8 +143,14 @@ private:
   VectorType laneType;
   /// (input, first component in the tile) of each reduced variable.
   llvm::SmallVector<std::pair<unsigned, int64_t>> tileFirst;
-  Value tile, loadRow;
+  Value tile;
+  /// Per row of the thread: the row its variables are read from (the
+  /// block's first row when past the end), and the components of the
+  /// parameters and of its variables.
+  llvm::SmallVector<Value> loadRows;
+  llvm::SmallVector<llvm::DenseMap<Value, Components>> rowValues;
   KernelArrays arrays;
+  /// The components of the reduced variables at the current column.
   llvm::DenseMap<Value, Components> values;
   /// The chunk of the output being computed.
   ChunkPosition position;
@@ -151,10 +183,6 @@ llvm::SmallVector<Type> GpuKernelEmitter::workgroupTypes() {
       reduce.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
   return {MemRefType::get({tiling.blockSize * dims}, elementType,
                           MemRefLayoutAttrInterface(), workgroup)};
-}
-
-void GpuKernelEmitter::loadRows(OpBuilder &b, Category category, Value row) {
-  loadRowVariables(b, loc(), reduce, category, arrays, row, laneType, values);
 }
 
 Value GpuKernelEmitter::rowComponent(OpBuilder &b, unsigned k, Value row,
@@ -196,7 +224,8 @@ void GpuKernelEmitter::stageColumn(OpBuilder &b, Value col, Value slot) {
 
 void GpuKernelEmitter::loadColumn(OpBuilder &b, Value col, Value slot) {
   if (!tile) {
-    loadRows(b, Category::j, col);
+    loadRowVariables(b, loc(), reduce, Category::j, arrays, col, laneType,
+                     values);
     return;
   }
   Block &body = reduce.getBody().front();
@@ -212,10 +241,11 @@ void GpuKernelEmitter::loadColumn(OpBuilder &b, Value col, Value slot) {
   }
 }
 
-State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
-                                 const State &state) {
+llvm::SmallVector<State>
+GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
+                           llvm::ArrayRef<State> states) {
   auto loop = scf::ForOp::create(
-      b, loc(), begin, end, index(b, 1), state,
+      b, loc(), begin, end, index(b, 1), flatten(states),
       [&](OpBuilder &b, Location, Value col, ValueRange iterArgs) {
         LaneEmitter e(b, loc(), laneType);
         Value slot = arith::SubIOp::create(b, loc(), col, begin);
@@ -223,36 +253,48 @@ State GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
         Value j = vector::BroadcastOp::create(
             b, loc(), VectorType::get({1}, b.getI64Type()),
             arith::IndexCastOp::create(b, loc(), b.getI64Type(), col));
-        auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
-          Category category = reduce.getCategory(k);
-          Value scalar =
-              category == Category::j && tile
-                  ? Value(memref::LoadOp::create(b, loc(), tile,
-                                                 tileOffset(b, k, d, slot)))
-                  : rowComponent(b, k,
-                                 category == Category::i   ? loadRow
-                                 : category == Category::j ? col
-                                                           : Value(),
-                                 d);
-          return vector::BroadcastOp::create(b, loc(), laneType, scalar);
-        };
-        FeatureLoops loops{featureLoopMinDim, load};
-        // The row variables keep their components across columns.
-        auto [f, g] =
-            emitPairFormula(e, reduce, values, accType, &loops, chunk());
-        scf::YieldOp::create(b, loc(),
-                             acc.accumulate(e, State(iterArgs), f, g, j));
+        llvm::SmallVector<State> running =
+            unflatten(iterArgs, tiling.rowsPerThread);
+        Block &body = reduce.getBody().front();
+        State next;
+        for (int64_t r = 0; r < tiling.rowsPerThread; ++r) {
+          auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
+            Category category = reduce.getCategory(k);
+            Value scalar =
+                category == Category::j && tile
+                    ? Value(memref::LoadOp::create(b, loc(), tile,
+                                                   tileOffset(b, k, d, slot)))
+                    : rowComponent(b, k,
+                                   category == Category::i   ? loadRows[r]
+                                   : category == Category::j ? col
+                                                             : Value(),
+                                   d);
+            return vector::BroadcastOp::create(b, loc(), laneType, scalar);
+          };
+          FeatureLoops loops{featureLoopMinDim, load};
+          // The row's variables keep their components across columns; the
+          // column's are shared by the rows (CSE merges what only they
+          // feed).
+          llvm::DenseMap<Value, Components> pair = rowValues[r];
+          for (auto [k, first] : tileFirst)
+            pair[body.getArgument(k)] = values[body.getArgument(k)];
+          auto [f, g] =
+              emitPairFormula(e, reduce, pair, accType, &loops, chunk());
+          State accumulated = acc.accumulate(e, running[r], f, g, j);
+          next.append(accumulated.begin(), accumulated.end());
+        }
+        scf::YieldOp::create(b, loc(), next);
       });
-  return State(loop.getResults());
+  return unflatten(loop.getResults(), tiling.rowsPerThread);
 }
 
-State GpuKernelEmitter::scanColumns(
-    OpBuilder &b, Value begin, Value end, const State &state, Value thread,
-    const llvm::DenseMap<Value, Components> &rowValues) {
+llvm::SmallVector<State>
+GpuKernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
+                              llvm::ArrayRef<State> states, Value thread) {
   Value blockSize = index(b, tiling.blockSize);
   auto tiles = scf::ForOp::create(
-      b, loc(), begin, end, blockSize, state,
-      [&](OpBuilder &b, Location, Value tileBegin, ValueRange running) {
+      b, loc(), begin, end, blockSize, flatten(states),
+      [&](OpBuilder &b, Location, Value tileBegin, ValueRange iterArgs) {
         LaneEmitter e(b, loc(), laneType);
         Value tileEnd = arith::MinUIOp::create(
             b, loc(), arith::AddIOp::create(b, loc(), tileBegin, blockSize),
@@ -267,16 +309,18 @@ State GpuKernelEmitter::scanColumns(
           });
           gpu::BarrierOp::create(b, loc());
         }
-        values = rowValues;
-        State start = blockSum ? acc.init(e, 1) : State(running);
-        State scanned = scanTile(b, tileBegin, tileEnd, start);
-        State next = blockSum ? acc.merge(e, State(running), scanned)
-                              : scanned;
+        llvm::SmallVector<State> running =
+            unflatten(iterArgs, tiling.rowsPerThread);
+        llvm::SmallVector<State> scanned =
+            scanTile(b, tileBegin, tileEnd, blockSum ? initRows(e) : running);
+        if (blockSum)
+          for (int64_t r = 0; r < tiling.rowsPerThread; ++r)
+            scanned[r] = acc.merge(e, running[r], scanned[r]);
         if (tile)
           gpu::BarrierOp::create(b, loc());
-        scf::YieldOp::create(b, loc(), next);
+        scf::YieldOp::create(b, loc(), flatten(scanned));
       });
-  return State(tiles.getResults());
+  return unflatten(tiles.getResults(), tiling.rowsPerThread);
 }
 
 void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
@@ -297,6 +341,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
 
   Value blockTable = entry.getArgument(buffers + 2);
   Value colRanges = entry.getArgument(buffers + 3);
+  int64_t rowsPerThread = tiling.rowsPerThread;
   Value blockSize = index(b, tiling.blockSize);
   Value thread = gpu::ThreadIdOp::create(b, loc(), gpu::Dimension::x);
   Value block = gpu::BlockIdOp::create(b, loc(), gpu::Dimension::x);
@@ -306,7 +351,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   };
   Value ranges = isMode(KEOPS_RT_MODE_RANGES);
   // The block's rows and column ranges: from the block table when
-  // block-sparse, else rows [row_begin + block * B, ...) over one range.
+  // block-sparse, else rows [row_begin + block * B * R, ...) over one range.
   Type indexType = b.getIndexType();
   auto loadIndex = [&](OpBuilder &b, Value table, Value base, int64_t k) {
     Value offset = arith::AddIOp::create(b, loc(), base, index(b, k));
@@ -328,31 +373,47 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
     b.setInsertionPointToStart(&bounds.getElseRegion().front());
     Value firstRow = arith::AddIOp::create(
         b, loc(), rowBegin,
-        arith::MulIOp::create(b, loc(), block, blockSize));
+        arith::MulIOp::create(
+            b, loc(), block, index(b, tiling.blockSize * rowsPerThread)));
     scf::YieldOp::create(b, loc(), ValueRange{firstRow, rowEnd, index(b, 0),
                                               index(b, 1)});
   }
-  Value blockFirstRow = bounds.getResult(0);
-  Value row = arith::AddIOp::create(b, loc(), blockFirstRow, thread);
-  // Rows past the end read the block's first row and store nothing: every
-  // thread of the block must reach the barriers.
-  Value active = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
-                                       row, bounds.getResult(1));
+  Value blockFirstRow = bounds.getResult(0), blockRowEnd = bounds.getResult(1);
+  // Row r of the thread: the block's first row + r * B + thread, so that
+  // the threads of a warp read consecutive rows.
+  auto rowOf = [&](OpBuilder &b, Value r) {
+    return arith::AddIOp::create(
+        b, loc(), blockFirstRow,
+        arith::AddIOp::create(b, loc(),
+                              arith::MulIOp::create(b, loc(), r, blockSize),
+                              thread));
+  };
+  auto isActive = [&](OpBuilder &b, Value row) {
+    return arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult, row,
+                                 blockRowEnd);
+  };
   Value merge = isMode(KEOPS_RT_MODE_MERGE), raw = isMode(KEOPS_RT_MODE_RAW);
 
-  // Merge mode: each thread merges its row's states of every split.
+  // Merge mode: each thread merges the states of every split of its rows.
   auto modes = scf::IfOp::create(
       b, loc(), merge,
       [&](OpBuilder &b, Location) {
-        scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-          forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
-            LaneEmitter e(b, loc(), laneType);
-            storeResults(e, reduce, acc,
-                         states.mergeSplits(e, acc, splits, row), row, arrays,
-                         chunk());
-          });
-          scf::YieldOp::create(b, loc());
-        });
+        scf::ForOp::create(
+            b, loc(), index(b, 0), index(b, rowsPerThread), index(b, 1),
+            ValueRange(), [&](OpBuilder &b, Location, Value r, ValueRange) {
+              Value row = rowOf(b, r);
+              scf::IfOp::create(
+                  b, loc(), isActive(b, row), [&](OpBuilder &b, Location) {
+                    forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
+                      LaneEmitter e(b, loc(), laneType);
+                      storeResults(e, reduce, acc,
+                                   states.mergeSplits(e, acc, splits, row),
+                                   row, arrays, chunk());
+                    });
+                    scf::YieldOp::create(b, loc());
+                  });
+              scf::YieldOp::create(b, loc());
+            });
         scf::YieldOp::create(b, loc());
       },
       [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc()); });
@@ -375,18 +436,28 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           colEnd),
       colEnd);
 
-  loadRow = arith::SelectOp::create(b, loc(), active, row, blockFirstRow);
-  loadRows(b, Category::param, Value());
-  loadRows(b, Category::i, loadRow);
-  // The j-loop reloads the reduced variables, the rest stays.
-  llvm::DenseMap<Value, Components> rowValues = values;
+  // Rows past the end read the block's first row and store nothing: every
+  // thread of the block must reach the barriers.
+  llvm::SmallVector<Value> rows, active;
+  llvm::DenseMap<Value, Components> parameters;
+  loadRowVariables(b, loc(), reduce, Category::param, arrays, Value(),
+                   laneType, parameters);
+  for (int64_t r = 0; r < rowsPerThread; ++r) {
+    rows.push_back(rowOf(b, index(b, r)));
+    active.push_back(isActive(b, rows.back()));
+    loadRows.push_back(arith::SelectOp::create(b, loc(), active.back(),
+                                               rows.back(), blockFirstRow));
+    rowValues.push_back(parameters);
+    loadRowVariables(b, loc(), reduce, Category::i, arrays, loadRows.back(),
+                     laneType, rowValues.back());
+  }
 
   // Every thread runs the same chunks: the barriers stay uniform.
   forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
     LaneEmitter e(b, loc(), laneType);
     auto columnRanges = scf::ForOp::create(
         b, loc(), bounds.getResult(2), bounds.getResult(3), index(b, 1),
-        acc.init(e, 1),
+        flatten(initRows(e)),
         [&](OpBuilder &b, Location, Value r, ValueRange running) {
           auto span =
               scf::IfOp::create(b, loc(), TypeRange{indexType, indexType},
@@ -403,25 +474,28 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           }
           scf::YieldOp::create(
               b, loc(),
-              scanColumns(b, span.getResult(0), span.getResult(1),
-                          State(running), thread, rowValues));
+              flatten(scanColumns(b, span.getResult(0), span.getResult(1),
+                                  unflatten(running, rowsPerThread), thread)));
         });
-    scf::IfOp::create(b, loc(), active, [&](OpBuilder &b, Location) {
-      State result(columnRanges.getResults());
-      scf::IfOp::create(
-          b, loc(), raw,
-          [&](OpBuilder &b, Location) {
-            LaneEmitter e(b, loc(), laneType);
-            states.store(e, result, split, row);
-            scf::YieldOp::create(b, loc());
-          },
-          [&](OpBuilder &b, Location) {
-            LaneEmitter e(b, loc(), laneType);
-            storeResults(e, reduce, acc, result, row, arrays, chunk());
-            scf::YieldOp::create(b, loc());
-          });
-      scf::YieldOp::create(b, loc());
-    });
+    llvm::SmallVector<State> results =
+        unflatten(columnRanges.getResults(), rowsPerThread);
+    for (int64_t r = 0; r < rowsPerThread; ++r)
+      scf::IfOp::create(b, loc(), active[r], [&](OpBuilder &b, Location) {
+        scf::IfOp::create(
+            b, loc(), raw,
+            [&](OpBuilder &b, Location) {
+              LaneEmitter e(b, loc(), laneType);
+              states.store(e, results[r], split, rows[r]);
+              scf::YieldOp::create(b, loc());
+            },
+            [&](OpBuilder &b, Location) {
+              LaneEmitter e(b, loc(), laneType);
+              storeResults(e, reduce, acc, results[r], rows[r], arrays,
+                           chunk());
+              scf::YieldOp::create(b, loc());
+            });
+        scf::YieldOp::create(b, loc());
+      });
   });
 }
 
@@ -435,15 +509,46 @@ struct ConvertKeOpsToGPUPass final
     : keops::impl::ConvertKeOpsToGPUPassBase<ConvertKeOpsToGPUPass> {
   using Base::Base;
 
-  /// The block size for `reduce`: shrunk by warps until its j-tile fits in
-  /// the workgroup memory budget, else unstaged.
-  GpuTiling tilingFor(ReduceOp reduce) const {
+  /// The tiling of `reduce`: the block size shrunk by warps until its
+  /// j-tile fits in the workgroup memory budget (else unstaged), and the
+  /// rows per thread.
+  GpuTiling tilingFor(ReduceOp reduce, Accumulator &acc, bool blockSum) const {
     int64_t bytesPerColumn =
         reducedDims(reduce) * getFormulaElementType(reduce).getWidth() / 8;
     int64_t size = blockSize;
     while (size > 32 && size * bytesPerColumn > maxWorkgroupBytes)
       size -= 32;
-    return {size, size * bytesPerColumn <= maxWorkgroupBytes};
+    return {size,
+            rowsPerThread ? rowsPerThread
+                          : autoRowsPerThread(reduce, acc, blockSum),
+            size * bytesPerColumn <= maxWorkgroupBytes};
+  }
+
+  /// Rows per thread where they pay: as many (up to 4) as keep the
+  /// registers of the thread's rows within kRowRegisters, counting the
+  /// components of a row's variables (not those its feature loops reload)
+  /// and its accumulator state (twice with the block sum).
+  int64_t autoRowsPerThread(ReduceOp reduce, Accumulator &acc,
+                            bool blockSum) const {
+    constexpr int64_t kRowRegisters = 32, kMaxRows = 4;
+    auto registers = [](Type type) {
+      return std::max<int64_t>(
+          1, getElementTypeOrSelf(type).getIntOrFloatBitWidth() / 32);
+    };
+    int64_t perRow = 0;
+    Type element = getFormulaElementType(reduce);
+    for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k) {
+      int64_t dim = getInputDim(reduce, k);
+      if (reduce.getCategory(k) == Category::i &&
+          (featureLoopMinDim <= 0 || dim < featureLoopMinDim))
+        perRow += dim * registers(element);
+    }
+    for (Type type : acc.stateTypes(1))
+      perRow += (blockSum ? 2 : 1) * registers(type);
+    int64_t rows = 1;
+    while (rows < kMaxRows && 2 * rows * perRow <= kRowRegisters)
+      rows *= 2;
+    return rows;
   }
 
   LogicalResult convert(func::FuncOp func, SumScheme scheme,
@@ -461,10 +566,10 @@ struct ConvertKeOpsToGPUPass final
         planOutputChunks(*reduce, featureLoopMinDim, kOutputChunkSize);
     std::unique_ptr<Accumulator> acc =
         Accumulator::create(*reduce, accType, scheme, chunks.size);
-    GpuTiling tiling = tilingFor(*reduce);
-    GpuKernelEmitter emitter(*reduce, *acc, tiling,
-                             scheme == SumScheme::BlockSum && acc->isSumType(),
-                             accType, featureLoopMinDim, chunks);
+    bool blockSum = scheme == SumScheme::BlockSum && acc->isSumType();
+    GpuTiling tiling = tilingFor(*reduce, *acc, blockSum);
+    GpuKernelEmitter emitter(*reduce, *acc, tiling, blockSum, accType,
+                             featureLoopMinDim, chunks);
 
     OpBuilder b = OpBuilder::atBlockEnd(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(
@@ -475,6 +580,8 @@ struct ConvertKeOpsToGPUPass final
     kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
         {static_cast<int32_t>(tiling.blockSize), 1, 1}));
     kernel->setAttr("keops.kernel", b.getUnitAttr());
+    kernel->setAttr(kRowsPerThreadAttr,
+                    b.getI32IntegerAttr(tiling.rowsPerThread));
     OpBuilder body = OpBuilder::atBlockBegin(&kernel.getBody().front());
     emitter.emit(body, kernel);
     gpu::ReturnOp::create(body, func.getLoc());
@@ -491,6 +598,10 @@ struct ConvertKeOpsToGPUPass final
     }
     if (blockSize < 32 || blockSize % 32 || blockSize > 1024) {
       module.emitOpError("block-size must be a multiple of 32 in [32, 1024]");
+      return signalPassFailure();
+    }
+    if (rowsPerThread < 0 || rowsPerThread > 16) {
+      module.emitOpError("rows-per-thread must be in [0, 16] (0: automatic)");
       return signalPassFailure();
     }
     llvm::SmallVector<func::FuncOp> functions;

@@ -1,7 +1,10 @@
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64},canonicalize,cse)' | FileCheck %s
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 max-workgroup-bytes=64},canonicalize,cse)' | FileCheck %s --check-prefix=UNSTAGED
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=256 max-workgroup-bytes=2048},canonicalize,cse)' | FileCheck %s --check-prefix=SHRUNK
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 sum-scheme=direct_sum},canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 rows-per-thread=1},canonicalize,cse)' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 max-workgroup-bytes=64 rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=256 max-workgroup-bytes=2048 rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=SHRUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 sum-scheme=direct_sum rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 rows-per-thread=2},canonicalize,cse)' | FileCheck %s --check-prefix=ROWS
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64},canonicalize,cse)' | FileCheck %s --check-prefix=AUTO
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{rows-per-thread=17})' 2>&1 | FileCheck %s --check-prefix=BADROWS
 
 // The Gaussian kernel sum: one thread per row, j-tiles of 64 columns staged
 // component-major in workgroup memory (4 components x 64 columns), a
@@ -17,7 +20,7 @@
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>,
 // CHECK-SAME: %[[BLOCKS:[^:]*]]: memref<?xi64>, %[[COLRANGES:[^:]*]]: memref<?xi64>)
 // CHECK-SAME: workgroup(%[[TILE:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
-// CHECK-SAME: kernel attributes {keops.kernel, known_block_size = array<i32: 64, 1, 1>}
+// CHECK-SAME: kernel attributes {keops.kernel, keops.rows_per_thread = 1 : i32, known_block_size = array<i32: 64, 1, 1>}
 // CHECK: %[[T:.*]] = gpu.thread_id x
 // CHECK: %[[BID:.*]] = gpu.block_id x
 // Block-sparse (mode 4): the block's rows and column ranges from its table
@@ -29,16 +32,16 @@
 // CHECK: %[[OFFSET:.*]] = arith.muli %[[BID]], %c64
 // CHECK: %[[FIRSTROW:.*]] = arith.addi %[[RB]], %[[OFFSET]]
 // CHECK: scf.yield %[[FIRSTROW]], %[[RE]], %c0, %c1
-// CHECK: %[[ROW:.*]] = arith.addi %[[BOUNDS]]#0, %[[T]]
-// CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[BOUNDS]]#1
 // CHECK: %[[MERGE:.*]] = arith.cmpi eq, %[[MODE]], %c2
 // CHECK: %[[RAW:.*]] = arith.cmpi eq, %[[MODE]], %c1
 // Merge mode: the states of the splits of each row, merged and finalized.
 // CHECK: scf.if %[[MERGE]] {
-// CHECK: scf.if %[[ACTIVE]] {
-// CHECK: memref.load %[[SF]][%[[ROW]]]
+// CHECK: %[[MROW:.*]] = arith.addi %[[BOUNDS]]#0, %[[T]]
+// CHECK: %[[MACTIVE:.*]] = arith.cmpi ult, %[[MROW]], %[[BOUNDS]]#1
+// CHECK: scf.if %[[MACTIVE]] {
+// CHECK: memref.load %[[SF]][%[[MROW]]]
 // CHECK: scf.for %{{.*}} = %c1 to %[[SPLITS]]
-// CHECK: %[[MAT:.*]] = arith.muli %[[ROW]], %[[SOUT]]
+// CHECK: %[[MAT:.*]] = arith.muli %[[MROW]], %[[SOUT]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[MAT]]]
 // CHECK: } else {
 // Otherwise, in raw mode, block (x, y) takes split y of the columns.
@@ -46,6 +49,8 @@
 // CHECK: arith.muli %[[SPLIT]], %[[SPLITCOLS]]
 // CHECK: %[[FIRST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CB]]
 // CHECK: %[[LAST:.*]] = arith.select %[[RAW]], %{{.*}}, %[[CE]]
+// CHECK: %[[ROW:.*]] = arith.addi %[[BOUNDS]]#0, %[[T]]
+// CHECK: %[[ACTIVE:.*]] = arith.cmpi ult, %[[ROW]], %[[BOUNDS]]#1
 // CHECK: %[[LOADROW:.*]] = arith.select %[[ACTIVE]], %[[ROW]], %[[BOUNDS]]#0
 // CHECK: memref.load %[[X]]
 // CHECK: scf.for %[[R:.*]] = %[[BOUNDS]]#2 to %[[BOUNDS]]#3 step %c1 iter_args
@@ -73,6 +78,53 @@
 // CHECK: %[[AT:.*]] = arith.muli %[[ROW]], %[[SOUT]]
 // CHECK: memref.store %{{.*}}, %[[OUT]][%[[AT]]]
 // CHECK: gpu.return
+
+// Two rows per thread: a block covers 128 rows, thread t owns rows
+// first + t and first + 64 + t (each read from the block's first row when
+// past the end), merge mode loops over both, each column of the tile is
+// read once for both rows' states, and each row stores its own result.
+// ROWS-LABEL: gpu.func @gaussian
+// ROWS-SAME: keops.rows_per_thread = 2 : i32, known_block_size = array<i32: 64, 1, 1>
+// ROWS: %[[T:.*]] = gpu.thread_id x
+// ROWS: arith.muli %{{.*}}, %c128
+// ROWS: scf.if %{{.*}} {
+// ROWS: scf.for %{{.*}} = %c0 to %c2 step %c1 {
+// ROWS: } else {
+// ROWS: %[[ROW0:.*]] = arith.addi %[[FIRST:.*]]#0, %[[T]]
+// ROWS: %[[ACTIVE0:.*]] = arith.cmpi ult, %[[ROW0]], %[[FIRST]]#1
+// ROWS: arith.select %[[ACTIVE0]], %[[ROW0]], %[[FIRST]]#0
+// ROWS: %[[T64:.*]] = arith.addi %[[T]], %c64
+// ROWS: %[[ROW1:.*]] = arith.addi %[[FIRST]]#0, %[[T64]]
+// ROWS: %[[ACTIVE1:.*]] = arith.cmpi ult, %[[ROW1]], %[[FIRST]]#1
+// ROWS: arith.select %[[ACTIVE1]], %[[ROW1]], %[[FIRST]]#0
+// ROWS: scf.for {{.*}} iter_args(%{{.*}} = %cst, %{{.*}} = %cst) -> (vector<1xf32>, vector<1xf32>)
+// ROWS: gpu.barrier
+// ROWS: scf.for {{.*}} iter_args(%{{.*}} = %cst, %{{.*}} = %cst) -> (vector<1xf32>, vector<1xf32>)
+// ROWS-COUNT-4: memref.load %{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>
+// ROWS-NOT: memref.load
+// ROWS: math.exp
+// ROWS-NOT: memref.load
+// ROWS: math.exp
+// ROWS-NOT: memref.load
+// ROWS: scf.yield %{{.*}}, %{{.*}} : vector<1xf32>, vector<1xf32>
+// ROWS: gpu.barrier
+// ROWS: scf.if %[[ACTIVE0]] {
+// ROWS: arith.muli %[[ROW0]]
+// ROWS: scf.if %[[ACTIVE1]] {
+// ROWS: arith.muli %[[ROW1]]
+// ROWS: gpu.return
+
+// Automatic rows per thread: 4 for the Gaussian sum (3 components of x and
+// 2 sum states a row), the f64 argmin over i (2 x 2 + 2 + 2 registers) and
+// the 64-feature distance (its loop reloads x).
+// AUTO-LABEL: gpu.func @gaussian
+// AUTO-SAME: keops.rows_per_thread = 4 : i32
+// AUTO-LABEL: gpu.func @nearest
+// AUTO-SAME: keops.rows_per_thread = 4 : i32
+// AUTO-LABEL: gpu.func @wide
+// AUTO-SAME: keops.rows_per_thread = 4 : i32
+
+// BADROWS: rows-per-thread must be in [0, 16] (0: automatic)
 
 // Without room in workgroup memory, the columns come from global memory.
 // UNSTAGED: gpu.func @gaussian

@@ -3,12 +3,14 @@
  * memory is host memory and whose launches compute nothing):
  *
  *   run_fake_gpu ROWS COLS host|device DEVICE_ID STREAM dense|sparse
+ *                [ROWS_PER_THREAD]
  *
  * reduces the rows of x (i, dim 3) over the columns of y (j, dim 3) and
  * b (j, dim 1) with a sum kernel of one float of state; STREAM is a
  * CUstream handle (0: none); "sparse" reduces rows [0, 300) over columns
- * [0, 100) and rows [300, 400) over [100, 200) and [300, 400). Prints "ok"
- * or the runtime's error.
+ * [0, 100) and rows [300, 400) over [100, 200) and [300, 400); the kernel's
+ * blocks of 256 threads compute ROWS_PER_THREAD rows each (default 1).
+ * Prints "ok" or the runtime's error.
  * SPDX-License-Identifier: MIT */
 #include "keops/Runtime/KeOpsRuntime.h"
 
@@ -17,11 +19,12 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-  if (argc != 7) {
+  if (argc != 7 && argc != 8) {
     fprintf(stderr, "usage: %s ROWS COLS host|device DEVICE_ID STREAM "
-                    "dense|sparse\n", argv[0]);
+                    "dense|sparse [ROWS_PER_THREAD]\n", argv[0]);
     return 2;
   }
+  int32_t rowsPerThread = argc == 8 ? atoi(argv[7]) : 1;
   int64_t rows = atoll(argv[1]), cols = atoll(argv[2]);
   const keops_rt_category_t categories[3] = {
       KEOPS_RT_CATEGORY_I, KEOPS_RT_CATEGORY_J, KEOPS_RT_CATEGORY_J};
@@ -46,13 +49,14 @@ int main(int argc, char **argv) {
   desc.target = KEOPS_RT_TARGET_GPU;
   desc.arch = "sm_90";
   desc.lanes = 1;
-  desc.tile_rows = 256;
+  desc.tile_rows = 256 * rowsPerThread;
   desc.tile_cols = 256;
   keops_rt_gpu_code_t code;
   memset(&code, 0, sizeof code);
   code.ptx = "// fake";
   code.entry = "fake_gaussian";
   code.block_size = 256;
+  code.rows_per_thread = rowsPerThread;
 
   keops_rt_kernel_t *kernel = NULL;
   keops_rt_status_t status = keops_rt_kernel_create_gpu(&desc, &code, &kernel);
