@@ -52,5 +52,17 @@ config.substitutions.append(
     ("%fake_cuda", os.path.join(config.keops_obj_root, "test", "fake-cuda")))
 
 # GPU execution tests run only where a GPU is usable.
+# The GPU execution tests (%gpu_env before the command) run on the GPU where
+# there is one, else on the GPU emulation: the compiler gives host kernels
+# that the fake driver runs, one host thread per GPU thread, on 2 devices of
+# 4 multiprocessors (include/keops/Target/GpuEmulation.h).
 if _has_gpu():
     config.available_features.add("gpu")
+    config.substitutions.append(("%gpu_env", ""))
+else:
+    config.available_features.add("gpu-emulation")
+    config.substitutions.append(("%gpu_env", " ".join([
+        "env", "LD_LIBRARY_PATH=" + os.path.join(config.keops_obj_root, "test",
+                                                 "fake-cuda", "stub"),
+        "FAKE_CUDA_DEVICE=90", "FAKE_CUDA_DEVICES=2", "FAKE_CUDA_SMS=4",
+        "KEOPS_GPU_EMULATION=1"])))

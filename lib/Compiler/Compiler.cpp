@@ -31,9 +31,10 @@
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 #include "keops/Pipelines/Pipelines.h"
+#include "keops/Conversion/Passes.h"
+#include "keops/Target/GpuEmulation.h"
 #include "keops/Target/HostCode.h"
 #include "keops/Target/NvptxCode.h"
-#include "keops/Conversion/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -231,6 +232,8 @@ std::string optionsKey(const ::keops::CompileOptions &options) {
               ? "|" + options.gpuArch + "|" +
                     std::to_string(options.gpuBlockSize) + "|" +
                     std::to_string(options.gpuRowsPerThread) +
+                    (::keops::target::gpuEmulationRequested() ? "|emulated"
+                                                              : "") +
                     (options.gpuCubin ? "|cubin" : "")
               : std::string());
 }
@@ -445,20 +448,25 @@ std::string ptxasFor(const ::keops::CompileOptions &options) {
 }
 
 /// Lowers a canonical module to its GPU code with the compile options and
-/// `ptxas` (see ptxasFor).
+/// `ptxas` (see ptxasFor); with `emulated`, to a host kernel of the GPU
+/// emulation instead, which only this process can run.
 llvm::Expected<::keops::target::NvptxCode>
 lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options,
-             llvm::StringRef ptxas) {
+             llvm::StringRef ptxas, bool emulated = false) {
   mk::KeOpsToNVVMPipelineOptions pipeline;
   setKernelOptions(pipeline, options);
   pipeline.chip = options.gpuArch;
   pipeline.blockSize = options.gpuBlockSize;
   pipeline.rowsPerThread = options.gpuRowsPerThread;
+  if (emulated)
+    return ::keops::target::emulateOnHost(module, pipeline);
   return ::keops::target::lowerToNvptx(module, pipeline, ptxas);
 }
 
-/// The GPU code of a canonical module: from the on-disk cache when it holds
-/// a valid entry, else generated and stored there.
+/// The GPU code of a canonical module for this process to run: from the
+/// on-disk cache when it holds a valid entry, else generated and stored
+/// there; under the GPU emulation, host kernels (not cached: their code
+/// stays in the process).
 llvm::Expected<::keops::target::NvptxCode>
 gpuCode(ModuleOp module, const std::string &canonical,
         const ::keops::CompileOptions &options, bool &fromDisk) {
@@ -467,7 +475,9 @@ gpuCode(ModuleOp module, const std::string &canonical,
   std::string key;
   fromDisk = false;
   std::string ptxas = ptxasFor(options);
-  if (cache->isEnabled()) {
+  bool emulated = ::keops::target::gpuEmulationRequested();
+  bool cached = cache->isEnabled() && !emulated;
+  if (cached) {
     key = DiskCache::key({canonical, optionsKey(options),
                           ptxas.empty() ? "nvptx" : "nvptx+cubin"});
     if (std::optional<std::string> bytes = cache->load(key)) {
@@ -481,8 +491,8 @@ gpuCode(ModuleOp module, const std::string &canonical,
     }
   }
   nameKernel(module, canonical, options);
-  auto code = lowerToNvptx(module, options, ptxas);
-  if (code && cache->isEnabled())
+  auto code = lowerToNvptx(module, options, ptxas, emulated);
+  if (code && cached)
     cache->store(key, ::keops::target::serialize(*code));
   return code;
 }

@@ -15,6 +15,8 @@
 //     --canonicalize, cse, licm, convert-keops-math-to-nvvm, scf to cf,
 //       convert-gpu-to-nvvm--> NVVM kernels --nvvm-attach-target-->
 //     (gpu-module-to-binary: PTX or cubin)
+//   the same kernels --convert-gpu-kernels-to-host--> host functions called
+//     once per thread --(as for the CPU)--> llvm dialect (GPU emulation)
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,26 +44,22 @@
 
 using namespace mlir;
 
-void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
-                                    const KeOpsToCPUPipelineOptions &options) {
-  ConvertKeOpsToCPUPassOptions tiling;
-  tiling.lanes = options.lanes;
-  tiling.tileJ = options.tileJ;
-  tiling.rowsPerBlock = options.rowsPerBlock;
-  tiling.sumScheme = options.sumScheme;
-  tiling.doubleAccumulator = options.doubleAccumulator;
-  tiling.featureLoopMinDim = options.featureLoopMinDim;
-  pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(tiling));
+namespace {
+
+/// The cleanup after a kernel generator, on the ops nested in `pm`.
+void addKernelCleanup(OpPassManager &pm) {
   // Bottom-up: the tiled loops carry one iter_arg per component and row, and
   // the top-down worklist revisits them superlinearly (30x slower at D=100).
   pm.addPass(createCanonicalizerPass(
       GreedyRewriteConfig().setUseTopDownTraversal(false)));
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
-  pm.addPass(createKeOpsApproximateMathPass());
+}
+
+/// Host functions of scf/vector/arith/math/memref (on a module) down to the
+/// LLVM dialect, with polynomial f32 math.
+void addHostLowering(OpPassManager &pm) {
+  pm.addPass(keops::createKeOpsApproximateMathPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 
@@ -78,23 +76,45 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-void keops::buildKeOpsToNVVMPipeline(
-    OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
-  ConvertKeOpsToGPUPassOptions conversion;
+/// keops.reduce functions -> gpu.module of cleaned-up kernels.
+void addGpuKernels(OpPassManager &pm,
+                   const keops::KeOpsToNVVMPipelineOptions &options) {
+  keops::ConvertKeOpsToGPUPassOptions conversion;
   conversion.blockSize = options.blockSize;
   conversion.rowsPerThread = options.rowsPerThread;
   conversion.sumScheme = options.sumScheme;
   conversion.doubleAccumulator = options.doubleAccumulator;
   conversion.featureLoopMinDim = options.featureLoopMinDim;
+  pm.addNestedPass<func::FuncOp>(keops::createKeOpsAutodiffPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(keops::createConvertKeOpsToGPUPass(conversion));
+  addKernelCleanup(pm.nest<gpu::GPUModuleOp>());
+}
+
+} // namespace
+
+void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
+                                    const KeOpsToCPUPipelineOptions &options) {
+  ConvertKeOpsToCPUPassOptions tiling;
+  tiling.lanes = options.lanes;
+  tiling.tileJ = options.tileJ;
+  tiling.rowsPerBlock = options.rowsPerBlock;
+  tiling.sumScheme = options.sumScheme;
+  tiling.doubleAccumulator = options.doubleAccumulator;
+  tiling.featureLoopMinDim = options.featureLoopMinDim;
   pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(createConvertKeOpsToGPUPass(conversion));
+  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(tiling));
+  addKernelCleanup(pm);
+  addHostLowering(pm);
+}
+
+void keops::buildKeOpsToNVVMPipeline(
+    OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
+  addGpuKernels(pm, options);
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
-  kernels.addPass(createCanonicalizerPass(
-      GreedyRewriteConfig().setUseTopDownTraversal(false)));
-  kernels.addPass(createCSEPass());
-  kernels.addPass(createLoopInvariantCodeMotionPass());
   kernels.addPass(createConvertKeOpsMathToNVVMPass());
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createSCFToControlFlowPass());
@@ -109,6 +129,13 @@ void keops::buildKeOpsToNVVMPipeline(
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+void keops::buildKeOpsGpuEmulationPipeline(
+    OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
+  addGpuKernels(pm, options);
+  pm.addPass(keops::createConvertGpuKernelsToHostPass());
+  addHostLowering(pm);
+}
+
 void keops::registerKeOpsPipelines() {
   PassPipelineRegistration<KeOpsToCPUPipelineOptions>(
       "keops-lower-to-cpu",
@@ -120,4 +147,10 @@ void keops::registerKeOpsPipelines() {
       "Lower keops reductions to NVVM GPU kernels (one thread per row, "
       "j-tiles in workgroup memory) with an NVVM target attached",
       buildKeOpsToNVVMPipeline);
+  PassPipelineRegistration<KeOpsToNVVMPipelineOptions>(
+      "keops-lower-to-gpu-emulation",
+      "Lower keops reductions to the GPU kernels of keops-lower-to-nvvm as "
+      "host functions in the LLVM dialect, called once per GPU thread (the "
+      "GPU emulation of the tests)",
+      buildKeOpsGpuEmulationPipeline);
 }

@@ -70,7 +70,7 @@ std::string codeGeneratorId() {
 }
 
 llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
-                                  std::string *object) {
+                                  std::string *object, bool cInterface) {
   initializeNativeTarget();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!builder)
@@ -88,7 +88,8 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
                                         std::move(*targetMachine));
   if (!engine)
     return engine.takeError();
-  auto entry = (*engine)->lookupPacked(("_mlir_ciface_" + name).str());
+  auto entry = (*engine)->lookupPacked(
+      ((cInterface ? "_mlir_ciface_" : "") + name).str());
   if (!entry)
     return entry.takeError();
   if (object) {

@@ -50,6 +50,11 @@ int64_t getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
 /// rows each of its threads computes; the launch covers B * R rows a block.
 constexpr llvm::StringLiteral kRowsPerThreadAttr = "keops.rows_per_thread";
 
+/// The attributes of a convert-gpu-kernels-to-host function: the threads of
+/// a block (i32) and the bytes of its workgroup buffers (i64).
+constexpr llvm::StringLiteral kBlockSizeAttr = "keops.block_size";
+constexpr llvm::StringLiteral kWorkgroupBytesAttr = "keops.workgroup_bytes";
+
 } // namespace mlir::keops
 
 #endif // KEOPS_CONVERSION_PASSES_H

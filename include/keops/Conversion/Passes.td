@@ -187,4 +187,33 @@ def ConvertKeOpsMathToNVVMPass
   ];
 }
 
+def ConvertGpuKernelsToHostPass
+    : Pass<"convert-gpu-kernels-to-host", "::mlir::ModuleOp"> {
+  let summary = "Make GPU kernels host functions called once per thread";
+  let description = [{
+    Replaces every `gpu.func` kernel of the `gpu.module`s by a `func.func`
+    of the same name in the module, called once per GPU thread:
+
+    ```
+    func.func @f(%barrier: () -> (), %block_x: index, %block_y: index,
+                 %thread_x: index, %workgroup: memref<N x T>, ...,
+                 <the kernel's arguments>)
+    ```
+
+    `gpu.thread_id x`, `gpu.block_id x` and `gpu.block_id y` become the
+    arguments (the other dimensions 0), `gpu.barrier` a call of `%barrier`,
+    and the workgroup buffers plain memrefs; the function keeps the
+    `keops.*` attributes of the kernel and gets `keops.block_size` (i32,
+    from `known_block_size`) and `keops.workgroup_bytes` (i64, of all its
+    buffers). Whoever calls it runs the
+    threads of a block concurrently with one workgroup buffer per block and
+    a barrier that waits for all of them: the GPU kernels then run on the
+    host (the GPU emulation of the tests). Kernels with private memory, or
+    other gpu ops, are errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // KEOPS_CONVERSION_PASSES_TD

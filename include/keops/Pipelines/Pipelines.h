@@ -85,7 +85,14 @@ struct KeOpsToNVVMPipelineOptions
 void buildKeOpsToNVVMPipeline(OpPassManager &pm,
                               const KeOpsToNVVMPipelineOptions &options);
 
-/// Registers the named pipelines (keops-lower-to-cpu).
+/// keops.reduce functions -> the kernels of buildKeOpsToNVVMPipeline as host
+/// functions in the LLVM dialect, called once per GPU thread (see
+/// convert-gpu-kernels-to-host); the chip options are not used.
+void buildKeOpsGpuEmulationPipeline(OpPassManager &pm,
+                                    const KeOpsToNVVMPipelineOptions &options);
+
+/// Registers the named pipelines (keops-lower-to-cpu, keops-lower-to-nvvm,
+/// keops-lower-to-gpu-emulation).
 void registerKeOpsPipelines();
 
 } // namespace keops

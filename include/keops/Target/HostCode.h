@@ -31,10 +31,12 @@ struct JitCode {
 };
 
 /// JIT-compiles `module` (LLVM dialect, host target, O3) whose kernel
-/// function is `name`; when `object` is not null, also returns the object
-/// file of the code.
+/// function is `name`, entered through its C interface (memref descriptors
+/// by pointer) or, without `cInterface`, with its arguments as they are
+/// (memrefs as their 5 fields); when `object` is not null, also returns the
+/// object file of the code.
 llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, llvm::StringRef name,
-                                  std::string *object);
+                                  std::string *object, bool cInterface = true);
 
 /// Links an object file returned by jitModule for kernel `name` into a new
 /// JIT.

@@ -11,15 +11,24 @@
  *   load, launch and stream synchronization is appended to it as a line
  *   (the launch with its grid, block, stream and the 8 index arguments of
  *   the kernel ABI), so that a test sees how the runtime schedules a run.
- *   Launches compute nothing.
+ *   Launches compute nothing,
+ * - except those of the host kernels of the GPU emulation
+ *   ($KEOPS_GPU_EMULATION=1 in the compiling process: the image text
+ *   "keops-host-kernel ENTRY PARAMETERS WORKGROUP_BYTES", see
+ *   include/keops/Target/GpuEmulation.h), which every device loads: a
+ *   launch runs its blocks one after the other (launches one at a time),
+ *   each with one fiber per GPU thread and a workgroup buffer of its own,
+ *   as a GPU would.
  * SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 typedef int CUresult;
@@ -92,7 +101,33 @@ CUresult cuCtxSetCurrent(void *context) {
   current_device = (int)(intptr_t)context - 1;
   return 0;
 }
+/* A kernel of the GPU emulation: its packed entry (arguments through
+ * pointers: the barrier function, block x, block y, thread x, the 5 fields
+ * of the workgroup buffer when it has bytes, then the kernel's parameters). */
+typedef struct {
+  void (*entry)(void **);
+  int parameters;
+  long long workgroup_bytes;
+} host_kernel_t;
+
+static const char host_kernel_prefix[] = "keops-host-kernel ";
+
 CUresult cuModuleLoadData(void **module, const void *image) {
+  host_kernel_t *kernel;
+  unsigned long long entry;
+  if (strncmp(image, host_kernel_prefix, sizeof host_kernel_prefix - 1) == 0) {
+    kernel = calloc(1, sizeof *kernel);
+    if (sscanf((const char *)image + sizeof host_kernel_prefix - 1,
+               "%llu %d %lld", &entry, &kernel->parameters,
+               &kernel->workgroup_bytes) != 3) {
+      free(kernel);
+      return 200;
+    }
+    kernel->entry = (void (*)(void **))(uintptr_t)entry;
+    log_line("load device=%d image=host\n", current_device);
+    *module = kernel; /* never unloaded, like the runtime's modules */
+    return 0;
+  }
   if (!getenv("FAKE_CUDA_LOG"))
     return 200;
   log_line("load device=%d image=%s\n", current_device,
@@ -101,9 +136,8 @@ CUresult cuModuleLoadData(void **module, const void *image) {
   return 0;
 }
 CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
-  (void)module;
   (void)name;
-  *function = (void *)1;
+  *function = module;
   return 0;
 }
 CUresult cuMemAlloc_v2(uintptr_t *pointer, size_t bytes) {
@@ -122,6 +156,98 @@ CUresult cuMemcpyDtoH_v2(void *to, uintptr_t from, size_t bytes) {
   memcpy(to, (const void *)from, bytes);
   return 0;
 }
+/* The GPU threads of the block being emulated, as fibers on the launching
+ * host thread: the scheduler resumes each in turn until it reaches the next
+ * barrier (or returns), so that no thread passes a barrier before all have
+ * reached it, as on a GPU (whose kernels reach every barrier uniformly). */
+typedef struct {
+  ucontext_t context;
+  const host_kernel_t *kernel;
+  void **params;
+  int64_t block_x, block_y, thread_x;
+  char *workgroup;
+  int done;
+} host_thread_t;
+
+static pthread_mutex_t launch_lock = PTHREAD_MUTEX_INITIALIZER;
+static ucontext_t scheduler;
+static host_thread_t *running;
+
+static void block_barrier(void) { swapcontext(&running->context, &scheduler); }
+
+static void run_host_thread(void) {
+  host_thread_t *thread = running;
+  const host_kernel_t *kernel = thread->kernel;
+  void (*barrier)(void) = block_barrier;
+  int64_t offset = 0, size = kernel->workgroup_bytes, stride = 1;
+  void **args = malloc((size_t)(kernel->parameters + 9) * sizeof(void *));
+  int n = 0, k;
+  args[n++] = &barrier;
+  args[n++] = &thread->block_x;
+  args[n++] = &thread->block_y;
+  args[n++] = &thread->thread_x;
+  if (kernel->workgroup_bytes) {
+    args[n++] = &thread->workgroup;
+    args[n++] = &thread->workgroup;
+    args[n++] = &offset;
+    args[n++] = &size;
+    args[n++] = &stride;
+  }
+  for (k = 0; k < kernel->parameters; ++k)
+    args[n++] = thread->params[k];
+  kernel->entry(args);
+  free(args);
+  thread->done = 1; /* back to the scheduler (uc_link) */
+}
+
+enum { kFiberStack = 512 << 10 };
+
+/* Runs the blocks of a launch one after the other (launches one at a time),
+ * each as `threads` fibers sharing a workgroup buffer. */
+static CUresult run_host_kernel(const host_kernel_t *kernel, unsigned gridX,
+                                unsigned gridY, unsigned threads,
+                                void **params) {
+  host_thread_t *fibers = calloc(threads, sizeof *fibers);
+  char *stacks = malloc((size_t)threads * kFiberStack);
+  char *workgroup = malloc((size_t)kernel->workgroup_bytes + 1);
+  unsigned x, y, t, alive;
+  pthread_mutex_lock(&launch_lock);
+  for (y = 0; y < gridY; ++y)
+    for (x = 0; x < gridX; ++x) {
+      memset(workgroup, 0, (size_t)kernel->workgroup_bytes + 1);
+      for (t = 0; t < threads; ++t) {
+        host_thread_t *fiber = &fibers[t];
+        fiber->kernel = kernel;
+        fiber->params = params;
+        fiber->block_x = x;
+        fiber->block_y = y;
+        fiber->thread_x = t;
+        fiber->workgroup = workgroup;
+        fiber->done = 0;
+        getcontext(&fiber->context);
+        fiber->context.uc_stack.ss_sp = stacks + (size_t)t * kFiberStack;
+        fiber->context.uc_stack.ss_size = kFiberStack;
+        fiber->context.uc_link = &scheduler;
+        makecontext(&fiber->context, run_host_thread, 0);
+      }
+      do {
+        alive = 0;
+        for (t = 0; t < threads; ++t) {
+          if (fibers[t].done)
+            continue;
+          running = &fibers[t];
+          swapcontext(&scheduler, &fibers[t].context);
+          alive += !fibers[t].done;
+        }
+      } while (alive);
+    }
+  pthread_mutex_unlock(&launch_lock);
+  free(workgroup);
+  free(stacks);
+  free(fibers);
+  return 0;
+}
+
 CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
                         unsigned gridZ, unsigned blockX, unsigned blockY,
                         unsigned blockZ, unsigned sharedBytes, void *stream,
@@ -142,6 +268,8 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
            (long long)index[0], (long long)index[1], (long long)index[2],
            (long long)index[3], (long long)index[4], (long long)index[5],
            (long long)index[6], (long long)index[7]);
+  if (function != (void *)1)
+    return run_host_kernel(function, gridX, gridY, blockX, params);
   return 0;
 }
 #ifndef FAKE_CUDA_INCOMPLETE
