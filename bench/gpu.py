@@ -3,7 +3,8 @@
 """Times, on the GPU, the Gaussian kernel sum a_i = sum_j exp(-|x_i - y_j|^2) b_j
 (D=3, float32, N = M in --sizes), the logsumexp of -|x_i - y_j|^2 and the K=10
 nearest neighbours (argKmin, D=3 and D=64) with keops-run --backend gpu (host
-arrays: the times include the copies to and from the device), with keops.torch
+arrays: the times include the copies to and from the device; once more with one
+row per thread, to show what the register blocking gives), with keops.torch
 on CUDA tensors (used in place), with dense PyTorch on CUDA computed in row
 blocks, and with pykeops when it is importable. Writes
 bench/results/gpu_<card>.{md,json} with the card's name. Without a GPU it says
@@ -97,6 +98,9 @@ def main():
                 report, _ = keops_run(tmp, formula, aliases, arrays, args.repeat,
                                       ["--backend", "gpu"])
                 keops_s = report["run_ms"] / 1e3
+                one_row, _ = keops_run(tmp, formula, aliases, arrays, args.repeat,
+                                       ["--backend", "gpu", "--gpu-rows-per-thread", "1"])
+                one_row_s = one_row["run_ms"] / 1e3
                 tensors = [torch.from_numpy(a).cuda() for a in arrays.values()]
                 in_place_s = time_keops_torch(torch, formula, aliases, tensors,
                                               args.repeat)
@@ -109,18 +113,21 @@ def main():
                 pykeops_s = time_pykeops(formula, aliases, list(arrays.values()),
                                          args.repeat)
                 rows.append({"case": name, "n": n, "keops_mlir_s": keops_s,
+                             "keops_mlir_one_row_per_thread_s": one_row_s,
                              "keops_mlir_torch_cuda_s": in_place_s,
                              "keops_mlir_compile_ms": report["compile_ms"],
                              "pairs_per_s": report["pairs_per_s"],
                              "torch_dense_s": torch_s, "pykeops_s": pykeops_s})
                 fmt = lambda v: "%.4f" % v if v else "n/a"  # noqa: E731
-                lines.append("| %s | %d | %s | %s | %.2e | %.0f | %s | %s | %s | %s |" % (
-                    name, n, fmt(keops_s), fmt(in_place_s), n * n / in_place_s,
+                lines.append("| %s | %d | %s | %s | %s | %.2e | %.0f | %s | %s | %s | %s |" % (
+                    name, n, fmt(keops_s), fmt(one_row_s), fmt(in_place_s),
+                    n * n / in_place_s,
                     report["compile_ms"], fmt(torch_s), fmt(pykeops_s),
                     ratio(torch_s, in_place_s), ratio(pykeops_s, in_place_s)))
     slug = re.sub(r"[^a-z0-9]+", "_", card.lower()).strip("_")
     write_results("gpu_" + slug, "GPU reductions, float32, N = M",
                   ["case", "N", "keops-run (s, with copies)",
+                   "keops-run, 1 row/thread (s)",
                    "keops.torch CUDA (s)", "pairs/s", "compile (ms)",
                    "torch dense (s)", "pykeops (s)", "vs torch", "vs pykeops"],
                   rows, lines, args.repeat, device=card)

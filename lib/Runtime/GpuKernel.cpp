@@ -50,11 +50,17 @@ keops_rt_status_t functionOn(const CudaDriver &cuda, GpuCode &code, int device,
     cubin = major == code.cubinMajor && minor >= code.cubinMinor;
   }
   CUmodule module;
+  // The host kernels of the GPU emulation only load in its stand-in driver.
+  bool emulated = code.ptx.rfind("keops-host-kernel ", 0) == 0;
   if (keops_rt_status_t status = cuda.check(
           cuda.cuModuleLoadData(&module, cubin ? code.cubin.data()
                                                : code.ptx.c_str()),
-          std::string("loading the ") + (cubin ? "cubin" : "PTX") + " of " +
-              code.entry + " on GPU " + std::to_string(device)))
+          std::string("loading the ") +
+              (cubin ? "cubin" : emulated ? "host kernel" : "PTX") + " of " +
+              code.entry + " on GPU " + std::to_string(device) +
+              (emulated ? " (KEOPS_GPU_EMULATION is set: its kernels run in "
+                          "the emulating driver of the tests only)"
+                        : "")))
     return status;
   if (keops_rt_status_t status = cuda.check(
           cuda.cuModuleGetFunction(&function, module, code.entry.c_str()),
