@@ -82,6 +82,42 @@ def test_numpy_on_gpu_matches_dense(dtype, reduction_op, formula, k, device_id):
         np.testing.assert_allclose(ours, ref, rtol=1e-4 if dtype == "float32" else 1e-10)
 
 
+@needs_gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("reduction_op, formula, k", [
+    ("Sum", "Exp(-SqDist(x,y))*b", None),
+    ("LogSumExp", "-SqDist(x,y)", None),
+    ("ArgKMin", "SqDist(x,y)", 4),
+])
+def test_block_sparse_on_gpu_matches_masked_dense(dtype, reduction_op, formula, k):
+    """ranges= on the GPU (the block table of each device) equal the dense
+    reduction over the kept blocks only, as on the CPU."""
+    import keops.numpy.cluster as npc
+    rng = np.random.default_rng(3)
+    x, y = rng.random((3000, 2)), rng.random((2000, 2))
+    x, x_labels = npc.sort_clusters(x, npc.grid_cluster(x, 0.2))
+    y, y_labels = npc.sort_clusters(y, npc.grid_cluster(y, 0.2))
+    ranges_i, centroids_i, _ = npc.cluster_ranges_centroids(x, x_labels)
+    ranges_j, centroids_j, _ = npc.cluster_ranges_centroids(y, y_labels)
+    keep = ((centroids_i[:, None] - centroids_j[None]) ** 2).sum(-1) < 0.3 ** 2
+    ranges = npc.from_matrix(ranges_i, ranges_j, keep)
+    mask = keep[x_labels][:, y_labels]
+    b = rng.random((2000, 1))
+    aliases = ["x = Vi(2)", "y = Vj(2)", "b = Vj(1)"]
+    routine = Genred(formula, aliases, reduction_op=reduction_op, axis=1, opt_arg=k)
+    ours = routine(*(a.astype(dtype) for a in (x, y, b)), backend="GPU", ranges=ranges)
+    d = np.where(mask, ((x[:, None] - y[None]) ** 2).sum(-1), np.inf)
+    rows = mask.any(1)
+    if reduction_op == "Sum":
+        ref = np.exp(-d) @ b
+    elif reduction_op == "LogSumExp":
+        ref = np.log(np.exp(-d).sum(1, keepdims=True))
+    else:
+        np.testing.assert_array_equal(ours[rows], np.argsort(d, 1, kind="stable")[rows, :4])
+        return
+    np.testing.assert_allclose(ours[rows], ref[rows], rtol=1e-4 if dtype == "float32" else 1e-10)
+
+
 def _torch_cuda():
     torch = pytest.importorskip("torch")
     if not (keops.config.gpu_available and torch.cuda.is_available()):
