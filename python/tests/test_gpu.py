@@ -118,6 +118,20 @@ def test_block_sparse_on_gpu_matches_masked_dense(dtype, reduction_op, formula, 
     np.testing.assert_allclose(ours[rows], ref[rows], rtol=1e-4 if dtype == "float32" else 1e-10)
 
 
+@needs_gpu
+def test_column_slices_on_gpu_are_read_and_written_in_place():
+    """Host column slices go to the GPU with their row strides, and the rows
+    of a strided output are written between the other columns."""
+    rng = np.random.default_rng(4)
+    wide_x, wide_y = rng.random((1500, 7)), rng.random((1200, 5))
+    x, y, b = wide_x[:, 2:5], wide_y[:, 1:4], wide_y[:, 3:4]
+    out = np.full((1500, 3), -1.0)
+    Genred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)(x, y, b, backend="GPU",
+                                                   out=out[:, 1:2])
+    np.testing.assert_allclose(out[:, 1:2], dense("Sum", x, y, b), rtol=1e-10)
+    assert (out[:, 0] == -1).all() and (out[:, 2] == -1).all()
+
+
 def _torch_cuda():
     torch = pytest.importorskip("torch")
     if not (keops.config.gpu_available and torch.cuda.is_available()):
