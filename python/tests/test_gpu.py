@@ -256,3 +256,47 @@ def test_gpu_check_bundle_reaches_the_runtime():
     out = check.host_run(rt, rt.kernel(bundle), bundle, [x, y, b])[0]
     np.testing.assert_allclose(out, dense("Sum", *(a.astype(np.float64) for a in (x, y, b))),
                                rtol=1e-4)
+
+
+def test_gpu_check_launches_what_the_bundle_says(tmp_path):
+    """scripts/gpu-check/check.py through the stand-in CUDA driver of the
+    tests, which logs launches and computes nothing: its ctypes structures
+    reach the runtime as the C API lays them out (the rows per thread of the
+    bundle set the grid; strided host arrays, a stream-less run)."""
+    import json
+    import subprocess
+    import sys
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    bundle = subprocess.run(
+        [os.path.join(root, "build", "bin", "keops-run"), "--formula",
+         "Sum_Reduction(Exp(-SqDist(x,y))*b,0)", "--alias", "x=Vi(3)", "--alias",
+         "y=Vj(3)", "--alias", "b=Vj(1)", "--emit=bundle", "--gpu-rows-per-thread", "3"],
+        check=True, capture_output=True, text=True,
+        env={k: v for k, v in os.environ.items() if k != "KEOPS_GPU_EMULATION"}).stdout
+    (tmp_path / "bundle.json").write_text(bundle)
+    assert json.loads(bundle)["rows_per_thread"] == 3
+    script = """
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+import check
+bundle = json.load(open(sys.argv[2]))
+rt = check.Runtime(sys.argv[3])
+kernel = rt.kernel(bundle, cubin=False)
+rng = np.random.default_rng(0)
+inputs = [rng.random((n, d), dtype=np.float32) for n, d in ((2000, 3), (777, 3), (777, 1))]
+check.host_run(rt, kernel, bundle, inputs, pad=2)
+"""
+    log = tmp_path / "cuda.log"
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.join(root, "build", "test", "fake-cuda", "stub"),
+               FAKE_CUDA_DEVICE="90", FAKE_CUDA_DEVICES="1", FAKE_CUDA_SMS="1",
+               FAKE_CUDA_LOG=str(log))
+    subprocess.run([sys.executable, "-c", script, os.path.join(root, "scripts", "gpu-check"),
+                    str(tmp_path / "bundle.json"),
+                    os.path.join(root, "build", "lib", "libKeOpsRuntime.so")],
+                   check=True, env=env)
+    lines = log.read_text().splitlines()
+    # 2000 rows in blocks of 256 x 3 rows: 3 blocks, on one device.
+    assert lines[0] == "load device=0 image=ptx"
+    assert lines[1].startswith("launch device=0 grid=3,1,1 block=256 stream=(nil) "
+                               "rows=[0,2000) cols=[0,777) mode=0")
