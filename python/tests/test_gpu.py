@@ -92,17 +92,9 @@ def test_numpy_on_gpu_matches_dense(dtype, reduction_op, formula, k, device_id):
 def test_block_sparse_on_gpu_matches_masked_dense(dtype, reduction_op, formula, k):
     """ranges= on the GPU (the block table of each device) equal the dense
     reduction over the kept blocks only, as on the CPU."""
-    import keops.numpy.cluster as npc
-    rng = np.random.default_rng(3)
-    x, y = rng.random((3000, 2)), rng.random((2000, 2))
-    x, x_labels = npc.sort_clusters(x, npc.grid_cluster(x, 0.2))
-    y, y_labels = npc.sort_clusters(y, npc.grid_cluster(y, 0.2))
-    ranges_i, centroids_i, _ = npc.cluster_ranges_centroids(x, x_labels)
-    ranges_j, centroids_j, _ = npc.cluster_ranges_centroids(y, y_labels)
-    keep = ((centroids_i[:, None] - centroids_j[None]) ** 2).sum(-1) < 0.3 ** 2
-    ranges = npc.from_matrix(ranges_i, ranges_j, keep)
-    mask = keep[x_labels][:, y_labels]
-    b = rng.random((2000, 1))
+    from test_block_sparse import clustered
+    x, y, ranges, mask = clustered(seed=3, m=3000, n=2000, cutoff=0.3)
+    b = np.random.default_rng(3).random((2000, 1))
     aliases = ["x = Vi(2)", "y = Vj(2)", "b = Vj(1)"]
     routine = Genred(formula, aliases, reduction_op=reduction_op, axis=1, opt_arg=k)
     ours = routine(*(a.astype(dtype) for a in (x, y, b)), backend="GPU", ranges=ranges)
