@@ -170,11 +170,13 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
   int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
   int64_t rowBlocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
   int64_t splits = 1;
-  // Each split keeps at least 4 tiles of columns.
+  // About 4 blocks per multiprocessor, each split keeping at least one tile
+  // of columns (blocks of several rows per thread are few: a split of fewer
+  // tiles keeps the device busy at mid sizes, N = M = 1e4).
   if (kernel.stateFloats + kernel.stateInts > 0 && rowBlocks < 2 * processors)
     splits = std::max<int64_t>(
         1, std::min((4 * processors + rowBlocks - 1) / rowBlocks,
-                    cols / (4 * kernel.gpu->blockSize)));
+                    cols / kernel.gpu->blockSize));
   DeviceBuffers memory(cuda);
   keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
   if (splits > 1) {
