@@ -7,9 +7,10 @@ from host memory (from the cubin, again from the PTX, and on column slices of wi
 arrays) and, when torch sees the GPU, from CUDA tensors in place, and compares the
 outputs with those of the CPU kernel (value outputs within a relative tolerance of the
 largest value, index outputs equal but for near-ties). Then times the benchmark
-kernels at N = M in --sizes against dense PyTorch on the same GPU. Prints one line
-per case and a table, writes DIR/results.json (and $OUT/results.json when $OUT is
-set), and exits with status 1 when a case fails.
+kernels at N = M in --sizes against dense PyTorch on the same GPU (also when a
+case fails). Prints one line per case and a table, writes DIR/results.json (and
+$OUT/results.json when $OUT is set) after the checks and again after the timings,
+and exits with status 1 when a case fails.
 
 Usage: python3 scripts/gpu-check/check.py [DIR] [--sizes 10000 100000 1000000]
 """
@@ -331,13 +332,20 @@ def main():
         return 2
     print("GPU:", device)
     results, failed = check_cases(rt, args.dir, torch)
-    timings = bench(rt, args.dir, args.sizes, torch) if not failed else []
-    report = {"gpu": device, "cases": results, "bench": timings}
-    for folder in (args.dir, os.environ.get("OUT")):
-        if folder:
-            with open(os.path.join(folder, "results.json"), "w") as f:
-                json.dump(report, f, indent=2)
+    report = {"gpu": device, "cases": results, "bench": []}
+
+    def write():
+        for folder in (args.dir, os.environ.get("OUT")):
+            if folder:
+                with open(os.path.join(folder, "results.json"), "w") as f:
+                    json.dump(report, f, indent=2)
+
+    # The checks are kept even if a benchmark fails; a failed check does not
+    # stop the timings (a device session is short).
+    write()
     print("%d of %d runs failed" % (failed, len(results)))
+    report["bench"] = bench(rt, args.dir, args.sizes, torch)
+    write()
     return 1 if failed else 0
 
 
