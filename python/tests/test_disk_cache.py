@@ -8,7 +8,9 @@ import sys
 SCRIPT = """
 import json, numpy as np
 from keops.numpy import Genred
-routine = Genred("Exp(-SqDist(x,y))*b", ["x=Vi(3)", "y=Vj(3)", "b=Vj(2)"], axis=1)
+# On the CPU (the cache file is its object code) wherever a GPU is.
+routine = Genred("Exp(-SqDist(x,y))*b", ["x=Vi(3)", "y=Vj(3)", "b=Vj(2)"],
+                 axis=1).with_call_options(backend="CPU")
 rng = np.random.default_rng(0)
 x, y, b = rng.random((40, 3)), rng.random((30, 3)), rng.random((30, 2))
 kernel = routine.kernel("float64")

@@ -175,7 +175,8 @@ def test_column_slices_are_read_in_place():
 
 def test_kernels_report_how_they_were_compiled():
     """The runtime descriptor of a compiled kernel: kind, K, target, tiles."""
-    knn = Genred("SqDist(x,y)", ALIASES, reduction_op="ArgKMin", axis=1, opt_arg=4)
+    knn = Genred("SqDist(x,y)", ALIASES, reduction_op="ArgKMin", axis=1,
+                 opt_arg=4).with_call_options(backend="CPU")
     info = knn.kernel("float32").compiled_as
     assert (info["reduction"], info["k"], info["target"]) == ("argkmin", 4, "cpu")
     assert info["lanes"] in (4, 8, 16) and info["arch"]
