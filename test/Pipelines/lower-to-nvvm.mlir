@@ -1,5 +1,6 @@
 // RUN: keops-opt %s --keops-lower-to-nvvm | FileCheck %s --check-prefix=NVVM
 // RUN: keops-opt %s --keops-lower-to-nvvm='chip=sm_80 block-size=128' --gpu-module-to-binary=format=isa | FileCheck %s --check-prefix=PTX
+// RUN: keops-opt %s --keops-lower-to-gpu-emulation='block-size=128' | FileCheck %s --check-prefix=HOST
 
 // keops-lower-to-nvvm: an NVVM kernel with a target attached, no libdevice
 // call in f32; gpu-module-to-binary then emits its PTX.
@@ -23,6 +24,16 @@
 // PTX-SAME: bar.sync
 // PTX-SAME: ex2.approx.ftz.f32
 // PTX-NOT: __nv_
+
+// keops-lower-to-gpu-emulation: the same kernel as a host function in the
+// LLVM dialect: the barrier function, block x, block y, thread x, the
+// workgroup buffer's 5 fields, then the kernel's parameters; barriers are
+// calls of the first argument.
+// HOST-NOT: gpu.
+// HOST: llvm.func @gaussian(%[[BARRIER:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
+// HOST-SAME: attributes {keops.block_size = 128 : i32, keops.kernel, keops.rows_per_thread = 4 : i32, keops.workgroup_bytes = 2048 : i64}
+// HOST: llvm.call %[[BARRIER]]() : !llvm.ptr, () -> ()
+// HOST-NOT: gpu.
 func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {
   %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
       : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
