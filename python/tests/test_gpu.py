@@ -111,6 +111,18 @@ def test_block_sparse_on_gpu_matches_masked_dense(dtype, reduction_op, formula, 
 
 
 @needs_gpu
+def test_block_sparse_wide_outputs_on_gpu():
+    """Outputs reduced in chunks of 16 components, block-sparse, on the GPU."""
+    from test_block_sparse import clustered
+    x, y, ranges, mask = clustered(seed=5, m=3000, n=2000, cutoff=0.3)
+    b = np.random.default_rng(1).random((2000, 40))
+    out = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(2)", "y = Vj(2)", "b = Vj(40)"],
+                 axis=1)(x, y, b, backend="GPU", ranges=ranges)
+    k = np.exp(-((x[:, None] - y[None]) ** 2).sum(-1)) * mask
+    np.testing.assert_allclose(out, k @ b, rtol=1e-10, atol=1e-12)
+
+
+@needs_gpu
 def test_column_slices_on_gpu_are_read_and_written_in_place():
     """Host column slices go to the GPU with their row strides, and the rows
     of a strided output are written between the other columns."""
