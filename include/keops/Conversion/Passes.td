@@ -208,8 +208,8 @@ def ConvertGpuKernelsToHostPass
     buffers). Whoever calls it runs the
     threads of a block concurrently with one workgroup buffer per block and
     a barrier that waits for all of them: the GPU kernels then run on the
-    host (the GPU emulation of the tests). Kernels with private memory, or
-    other gpu ops, are errors.
+    host (the GPU emulation of the tests). Kernels with private memory or
+    several workgroup buffers, and other gpu ops, are errors.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect"

@@ -12,6 +12,8 @@
 //     --> func.func @f(%barrier: () -> (), %block_x, %block_y,
 //                      %thread_x: index, %tile: memref<..>, args) { body }
 //
+// (at most one workgroup buffer)
+//
 // with gpu.thread_id x, gpu.block_id x/y replaced by the arguments (the
 // other dimensions by 0) and gpu.barrier by a call of %barrier. A caller
 // that runs the threads of a block concurrently, with one workgroup buffer
@@ -38,6 +40,9 @@ LogicalResult convertKernel(gpu::GPUFuncOp kernel, ModuleOp module) {
   if (!kernel.getPrivateAttributions().empty())
     return kernel.emitOpError("has private memory attributions, which the "
                               "host form does not take");
+  if (kernel.getWorkgroupAttributions().size() > 1)
+    return kernel.emitOpError("has several workgroup buffers: the host form "
+                              "takes one");
   MLIRContext *ctx = kernel.getContext();
   Location loc = kernel.getLoc();
   Type index = IndexType::get(ctx);
@@ -58,7 +63,7 @@ LogicalResult convertKernel(gpu::GPUFuncOp kernel, ModuleOp module) {
     if (attribute.getName().strref().starts_with("keops."))
       function->setAttr(attribute.getName(), attribute.getValue());
   // What the caller needs to know: the threads of a block and the bytes of
-  // the workgroup buffers.
+  // the workgroup buffer.
   if (std::optional<llvm::ArrayRef<int32_t>> size = kernel.getKnownBlockSize())
     function->setAttr(keops::kBlockSizeAttr,
                       b.getI32IntegerAttr(size->front()));
@@ -121,13 +126,14 @@ struct ConvertGpuKernelsToHostPass final
     ModuleOp module = getOperation();
     for (auto gpuModule :
          llvm::make_early_inc_range(module.getOps<gpu::GPUModuleOp>())) {
-      for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>())
-        if (!kernel.isKernel() || failed(convertKernel(kernel, module))) {
-          if (!kernel.isKernel())
-            kernel.emitOpError("is not a kernel: only kernels have a host "
-                               "form");
+      for (auto kernel : gpuModule.getOps<gpu::GPUFuncOp>()) {
+        if (!kernel.isKernel()) {
+          kernel.emitOpError("is not a kernel: only kernels have a host form");
           return signalPassFailure();
         }
+        if (failed(convertKernel(kernel, module)))
+          return signalPassFailure();
+      }
       gpuModule.erase();
     }
     module->removeAttr(gpu::GPUDialect::getContainerModuleAttrName());

@@ -49,3 +49,27 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @keops_kernels {
+    // expected-error @below {{has several workgroup buffers: the host form takes one}}
+    gpu.func @w(%out: memref<?xf32>)
+        workgroup(%a: memref<4xf32, #gpu.address_space<workgroup>>,
+                  %b: memref<4xf32, #gpu.address_space<workgroup>>) kernel {
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  gpu.module @keops_kernels {
+    // expected-error @below {{is not a kernel: only kernels have a host form}}
+    gpu.func @f(%out: memref<?xf32>) {
+      gpu.return
+    }
+  }
+}
