@@ -7,8 +7,10 @@
 //
 // This file tests what the GPU backend does everywhere (PTX needs no GPU;
 // without one, the GPU backend fails with KEOPS_RT_NO_GPU and auto falls
-// back to the CPU) and, where a GPU is usable, that it agrees with the CPU
-// on one GPU and split over all of them.
+// back to the CPU) and, where a GPU is usable (or emulated), that it agrees
+// with the CPU on one GPU and split over all of them, dense and
+// block-sparse, and on random sizes, block sizes, rows per thread and
+// ranges.
 // ReductionTest checks every kind against a float64 reference.
 //
 //===----------------------------------------------------------------------===//
@@ -184,6 +186,112 @@ TEST(GpuTest, BlockSparseAgreesWithCpuOnEveryDeviceSplit) {
     for (int64_t r = 0; r < data.n; ++r)
       ASSERT_NEAR(gpu[r], cpu[r], 1e-4 * std::max(1.0f, std::fabs(cpu[r])))
           << "row " << r << " device " << device;
+  }
+}
+
+/// One random schedule of RandomSchedulesAgreeWithTheCpu.
+struct RandomRun {
+  std::mt19937 &rng;
+  int64_t below(int64_t n) { return static_cast<int64_t>(rng() % n); }
+  /// Mostly up to `large`, sometimes a few (partial blocks and tiles).
+  int64_t size(int64_t large) { return 1 + (below(4) ? below(large) : below(5)); }
+  std::vector<double> values(int64_t count) {
+    std::uniform_real_distribution<double> uniform(0, 1);
+    std::vector<double> v(count);
+    for (double &e : v)
+      e = uniform(rng);
+    return v;
+  }
+  /// 1 to 3 clusters of rows (the rows between them in none), each over 0
+  /// to 2 column ranges.
+  keops::BlockSparseRanges ranges(int64_t rows, int64_t cols) {
+    keops::BlockSparseRanges r;
+    int64_t begin = below(rows);
+    for (int64_t c = 0, n = 1 + below(3); c < n && begin < rows; ++c) {
+      int64_t end = begin + 1 + below(rows - begin);
+      r.rowRanges.insert(r.rowRanges.end(), {begin, end});
+      for (int64_t k = 0, m = below(3); k < m; ++k) {
+        int64_t first = below(cols);
+        r.colRanges.insert(r.colRanges.end(),
+                           {first, first + 1 + below(cols - first)});
+      }
+      r.slices.push_back(static_cast<int64_t>(r.colRanges.size() / 2));
+      begin = end + below(4);
+    }
+    return r;
+  }
+};
+
+/// Random sizes, block sizes, rows per thread and block-sparse ranges, on
+/// every GPU: the GPU's schedules (partial blocks, split columns, fewer
+/// columns than a tile, clusters cut between devices) give what the CPU
+/// gives.
+TEST(GpuTest, RandomSchedulesAgreeWithTheCpu) {
+  if (!haveGpu())
+    GTEST_SKIP() << "no GPU";
+  struct Kind {
+    const char *formula;
+    int64_t outputDim;
+    keops_rt_dtype_t outputDtype;
+  };
+  const Kind kinds[] = {
+      {"Sum_Reduction(Exp(-SqDist(x,y))*b,0)", 1, KEOPS_RT_FLOAT64},
+      {"LogSumExp_Reduction(-SqDist(x,y),0,b)", 1, KEOPS_RT_FLOAT64},
+      {"ArgMin_Reduction(SqDist(x,y)+b,0)", 1, KEOPS_RT_INT64},
+      {"KMin_Reduction(SqDist(x,y)-b,3,0)", 3, KEOPS_RT_FLOAT64}};
+  const std::vector<std::string> aliases = {"x = Vi(2)", "y = Vj(2)",
+                                            "b = Vj(1)"};
+  std::mt19937 engine(11);
+  RandomRun random{engine};
+  for (int trial = 0; trial < 48; ++trial) {
+    const Kind &kind = kinds[trial % 4];
+    int64_t rows = random.size(3000), cols = random.size(3000);
+    std::vector<double> x = random.values(rows * 2), y = random.values(cols * 2),
+                        b = random.values(cols);
+    keops::BlockSparseRanges ranges = random.ranges(rows, cols);
+    keops::RunOptions run;
+    if (trial % 2)
+      run.ranges = &ranges;
+    keops::CompileOptions options;
+    options.dtype = "float64";
+    options.gpuBlockSize = 32 << random.below(4);
+    options.gpuRowsPerThread = random.below(5);
+    std::string what = std::string(kind.formula) + ", " +
+                       std::to_string(rows) + " x " + std::to_string(cols) +
+                       ", block " + std::to_string(options.gpuBlockSize) +
+                       ", rows per thread " +
+                       std::to_string(options.gpuRowsPerThread) +
+                       (run.ranges ? ", block-sparse" : "");
+    std::vector<std::vector<double>> results;
+    for (const char *backend : {"cpu", "gpu"}) {
+      options.backend = backend;
+      auto kernel = keops::compile(kind.formula, aliases, options);
+      ASSERT_TRUE(static_cast<bool>(kernel))
+          << llvm::toString(kernel.takeError());
+      // Indices come as int64 and are compared as doubles.
+      std::vector<double> out(rows * kind.outputDim, -1);
+      std::vector<int64_t> indices(out.size(), -1);
+      void *data = kind.outputDtype == KEOPS_RT_INT64
+                       ? static_cast<void *>(indices.data())
+                       : static_cast<void *>(out.data());
+      llvm::Error error = (*kernel)->run(
+          {{x.data(), KEOPS_RT_FLOAT64, rows, 2, 0},
+           {y.data(), KEOPS_RT_FLOAT64, cols, 2, 0},
+           {b.data(), KEOPS_RT_FLOAT64, cols, 1, 0}},
+          {{data, kind.outputDtype, rows, kind.outputDim, 0}}, run);
+      ASSERT_FALSE(static_cast<bool>(error))
+          << llvm::toString(std::move(error)) << " (" << what << ")";
+      if (kind.outputDtype == KEOPS_RT_INT64)
+        out.assign(indices.begin(), indices.end());
+      results.push_back(out);
+    }
+    for (size_t k = 0; k < results[0].size(); ++k) {
+      double cpu = results[0][k], gpu = results[1][k];
+      if (cpu == gpu) // infinities of empty reductions too
+        continue;
+      ASSERT_NEAR(gpu, cpu, 1e-10 * std::max(1.0, std::fabs(cpu)))
+          << "element " << k << " of " << what;
+    }
   }
 }
 
