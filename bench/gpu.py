@@ -112,7 +112,10 @@ def main():
                                           args.repeat)[0]
                 pykeops_s = time_pykeops(formula, aliases, list(arrays.values()),
                                          args.repeat)
+                kernel = report["kernel"]
                 rows.append({"case": name, "n": n, "keops_mlir_s": keops_s,
+                             "block_size": kernel["tile_cols"],
+                             "rows_per_thread": kernel["tile_rows"] // kernel["tile_cols"],
                              "keops_mlir_one_row_per_thread_s": one_row_s,
                              "keops_mlir_torch_cuda_s": in_place_s,
                              "keops_mlir_compile_ms": report["compile_ms"],

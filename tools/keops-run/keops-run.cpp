@@ -490,8 +490,16 @@ int main(int argc, char **argv) {
     llvm::json::Array shapes;
     for (const keops_rt_array_t &output : outputs)
       shapes.push_back(llvm::json::Array{output.rows, output.cols});
+    // How the kernel was compiled (a GPU block: tile_cols threads of
+    // tile_rows / tile_cols rows each).
+    keops_rt_kernel_desc_t desc;
+    keops_rt_kernel_describe(k.getRuntimeKernel(), &desc);
     llvm::json::Object result{
         {"formula", formulaText},
+        {"kernel", llvm::json::Object{{"arch", desc.arch ? desc.arch : ""},
+                                      {"lanes", desc.lanes},
+                                      {"tile_rows", desc.tile_rows},
+                                      {"tile_cols", desc.tile_cols}}},
         {"dtype", dtype},
         {"backend", k.getBackend()},
         {"rows_i", rowsIJ[0]},
