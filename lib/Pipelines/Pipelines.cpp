@@ -144,7 +144,7 @@ void keops::registerKeOpsPipelines() {
       buildKeOpsToCPUPipeline);
   PassPipelineRegistration<KeOpsToNVVMPipelineOptions>(
       "keops-lower-to-nvvm",
-      "Lower keops reductions to NVVM GPU kernels (one thread per row, "
+      "Lower keops reductions to NVVM GPU kernels (rows in registers, "
       "j-tiles in workgroup memory) with an NVVM target attached",
       buildKeOpsToNVVMPipeline);
   PassPipelineRegistration<KeOpsToNVVMPipelineOptions>(

@@ -6,7 +6,7 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64},canonicalize,cse)' | FileCheck %s --check-prefix=AUTO
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{rows-per-thread=17})' 2>&1 | FileCheck %s --check-prefix=BADROWS
 
-// The Gaussian kernel sum: one thread per row, j-tiles of 64 columns staged
+// The Gaussian kernel sum, one row per thread: j-tiles of 64 columns staged
 // component-major in workgroup memory (4 components x 64 columns), a
 // barrier before and after each tile, the block sum merged per tile, and a
 // store only for rows inside the range.
