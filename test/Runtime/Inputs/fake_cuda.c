@@ -1,5 +1,5 @@
 /* fake_cuda.c - A stand-in libcuda.so.1 for the tests of the runtime's
- * driver loading and GPU scheduling.
+ * driver loading and GPU scheduling, and the GPU emulation.
  * - By default cuInit returns $FAKE_CUDA_INIT (default 34, what the CUDA
  *   toolkit's stub library returns) and there is no device.
  * - With $FAKE_CUDA_DEVICE=XY, cuInit succeeds and there are
