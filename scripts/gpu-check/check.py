@@ -8,9 +8,9 @@ arrays) and, when torch sees the GPU, from CUDA tensors in place, and compares t
 outputs with those of the CPU kernel (value outputs within a relative tolerance of the
 largest value, index outputs equal but for near-ties). Then times the benchmark
 kernels at N = M in --sizes against dense PyTorch on the same GPU (also when a
-case fails). Prints one line per case and a table, writes DIR/results.json (and
-$OUT/results.json when $OUT is set) after the checks and again after the timings,
-and exits with status 1 when a case fails.
+case fails). Prints one line per case and a table, writes DIR/results.json and
+DIR/results.md (a page for bench/results/; both to $OUT too when it is set) after
+the checks and again after the timings, and exits with status 1 when a case fails.
 
 Usage: python3 scripts/gpu-check/check.py [DIR] [--sizes 10000 100000 1000000]
 """
@@ -312,6 +312,26 @@ def dense_torch(torch, name, tensors):
     return time.perf_counter() - start
 
 
+def markdown(report):
+    """The report as a page for bench/results/: the checks, then the timings."""
+    cases = report["cases"]
+    failed = [c for c in cases if not c["ok"]]
+    lines = ["# GPU checks and timings: %s" % report["gpu"], "",
+             "`scripts/gpu-check/check.py`: %d of %d runs agree with the CPU kernels."
+             % (len(cases) - len(failed), len(cases)), ""]
+    lines += ["- FAIL %s (%s): %s" % (c["case"], c["memory"], c["note"]) for c in failed]
+    if failed:
+        lines.append("")
+    fmt = lambda v: "%.4f" % v if v else "n/a"  # noqa: E731
+    lines += ["| kernel | N = M | host arrays (s) | CUDA tensors (s) | torch dense (s) "
+              "| pairs/s |", "|---|---|---|---|---|---|"]
+    lines += ["| %s | %d | %s | %s | %s | %.2e |" % (
+        row["kernel"][:-len(".json")], row["n"], fmt(row["host_arrays_s"]),
+        fmt(row["cuda_tensors_s"]), fmt(row["torch_dense_s"]), row["pairs_per_s"])
+        for row in report["bench"]]
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -339,6 +359,8 @@ def main():
             if folder:
                 with open(os.path.join(folder, "results.json"), "w") as f:
                     json.dump(report, f, indent=2)
+                with open(os.path.join(folder, "results.md"), "w") as f:
+                    f.write(markdown(report))
 
     # The checks are kept even if a benchmark fails; a failed check does not
     # stop the timings (a device session is short).
