@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CudaDriver.h"
+#include "DeviceMemory.h"
 #include "Kernel.h"
 #include "Status.h"
 
@@ -70,29 +71,6 @@ keops_rt_status_t functionOn(const CudaDriver &cuda, GpuCode &code, int device,
   return nullptr;
 }
 
-/// Device memory freed at scope exit.
-class DeviceBuffers {
-public:
-  explicit DeviceBuffers(const CudaDriver &cuda) : cuda(cuda) {}
-  ~DeviceBuffers() {
-    for (CUdeviceptr p : owned)
-      cuda.cuMemFree(p);
-  }
-  keops_rt_status_t allocate(size_t bytes, CUdeviceptr &p) {
-    if (keops_rt_status_t status =
-            cuda.check(cuda.cuMemAlloc(&p, std::max<size_t>(bytes, 1)),
-                       "allocating " + std::to_string(bytes) +
-                           " bytes of GPU memory"))
-      return status;
-    owned.push_back(p);
-    return nullptr;
-  }
-
-private:
-  const CudaDriver &cuda;
-  std::vector<CUdeviceptr> owned;
-};
-
 /// A device address shifted by `elements` of `size` bytes (negative: the
 /// base of a slice that starts at a later row).
 void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
@@ -144,6 +122,18 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
       "launching " + kernel.gpu->entry);
 }
 
+/// Waits for the run's work on `stream`; once done, its buffers may serve
+/// later runs.
+keops_rt_status_t finish(const CudaDriver &cuda,
+                         const keops_rt_kernel_s &kernel, CUstream stream,
+                         DeviceBuffers &memory) {
+  if (keops_rt_status_t status = cuda.check(cuda.cuStreamSynchronize(stream),
+                                            "running " + kernel.gpu->entry))
+    return status;
+  memory.finished();
+  return nullptr;
+}
+
 /// Reduces rows [rowBegin, rowEnd) over [0, cols) on the current device
 /// `device`, on `stream`; `arrays` holds the device addresses (inputs, then
 /// outputs), each one valid at the absolute row indices the kernel uses.
@@ -177,7 +167,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     splits = std::max<int64_t>(
         1, std::min((4 * processors + rowBlocks - 1) / rowBlocks,
                     cols / kernel.gpu->blockSize));
-  DeviceBuffers memory(cuda);
+  DeviceBuffers memory(cuda, device);
   keops_rt_buffer_t floats = bufferOf(nullptr, 0), ints = bufferOf(nullptr, 0);
   if (splits > 1) {
     size_t floatSize = keops_rt_dtype_size(kernel.stateDtype);
@@ -215,8 +205,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
             launch(cuda, kernel, function, stream, merge, arrays))
       return status;
   }
-  return cuda.check(cuda.cuStreamSynchronize(stream),
-                    "running " + kernel.gpu->entry);
+  return finish(cuda, kernel, stream, memory);
 }
 
 /// A block-sparse reduction of every row on the current device `device`,
@@ -244,7 +233,7 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
                      cluster.first, cluster.last});
   if (blocks.empty())
     return nullptr;
-  DeviceBuffers memory(cuda);
+  DeviceBuffers memory(cuda, device);
   CUdeviceptr table, ranges;
   size_t tableBytes = blocks.size() * 8,
          rangeBytes = static_cast<size_t>(args.num_col_ranges) * 16;
@@ -273,8 +262,7 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
   if (keops_rt_status_t status =
           launch(cuda, kernel, function, stream, sparse, arrays))
     return status;
-  return cuda.check(cuda.cuStreamSynchronize(stream),
-                    "running " + kernel.gpu->entry);
+  return finish(cuda, kernel, stream, memory);
 }
 
 /// Rows [rowBegin, rowEnd) of host arrays on `device` (every row over the
@@ -286,7 +274,7 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
                                const std::vector<Cluster> *clusters = nullptr) {
   if (keops_rt_status_t status = cuda.useDevice(device))
     return status;
-  DeviceBuffers memory(cuda);
+  DeviceBuffers memory(cuda, device);
   DeviceArrays arrays;
   size_t size = keops_rt_dtype_size(kernel.dtype);
   for (size_t k = 0; k < kernel.categories.size(); ++k) {
@@ -347,6 +335,7 @@ keops_rt_status_t runHostSlice(const CudaDriver &cuda,
       std::memcpy(to + r * stride * outSize, rows.data() + r * dim * outSize,
                   dim * outSize);
   }
+  memory.finished(); // the copies back waited for the kernels
   return nullptr;
 }
 

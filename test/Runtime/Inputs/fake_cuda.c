@@ -10,7 +10,8 @@
  * - unless $FAKE_CUDA_LOG names a file: then images load, and every module
  *   load, launch and stream synchronization is appended to it as a line
  *   (the launch with its grid, block, stream and the 8 index arguments of
- *   the kernel ABI), so that a test sees how the runtime schedules a run.
+ *   the kernel ABI), so that a test sees how the runtime schedules a run;
+ *   with $FAKE_CUDA_LOG_MEMORY set, every allocation and free too.
  *   Launches compute nothing,
  * - except those of the host kernels of the GPU emulation
  *   ($KEOPS_GPU_EMULATION=1 in the compiling process: the image text
@@ -142,10 +143,14 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
 }
 CUresult cuMemAlloc_v2(uintptr_t *pointer, size_t bytes) {
   *pointer = (uintptr_t)calloc(1, bytes);
+  if (getenv("FAKE_CUDA_LOG_MEMORY"))
+    log_line("alloc device=%d bytes=%zu\n", current_device, bytes);
   return 0;
 }
 CUresult cuMemFree_v2(uintptr_t pointer) {
   free((void *)pointer);
+  if (getenv("FAKE_CUDA_LOG_MEMORY"))
+    log_line("free device=%d\n", current_device);
   return 0;
 }
 CUresult cuMemcpyHtoD_v2(uintptr_t to, const void *from, size_t bytes) {

@@ -3,13 +3,14 @@
  * memory is host memory and whose launches compute nothing):
  *
  *   run_fake_gpu ROWS COLS host|device DEVICE_ID STREAM dense|sparse
- *                [ROWS_PER_THREAD]
+ *                [ROWS_PER_THREAD [RUNS]]
  *
  * reduces the rows of x (i, dim 3) over the columns of y (j, dim 3) and
  * b (j, dim 1) with a sum kernel of one float of state; STREAM is a
  * CUstream handle (0: none); "sparse" reduces rows [0, 300) over columns
  * [0, 100) and rows [300, 400) over [100, 200) and [300, 400); the kernel's
- * blocks of 256 threads compute ROWS_PER_THREAD rows each (default 1).
+ * blocks of 256 threads compute ROWS_PER_THREAD rows each (default 1); the
+ * run is done RUNS times (default 1).
  * Prints "ok" or the runtime's error.
  * SPDX-License-Identifier: MIT */
 #include "keops/Runtime/KeOpsRuntime.h"
@@ -19,12 +20,13 @@
 #include <string.h>
 
 int main(int argc, char **argv) {
-  if (argc != 7 && argc != 8) {
+  if (argc < 7 || argc > 9) {
     fprintf(stderr, "usage: %s ROWS COLS host|device DEVICE_ID STREAM "
-                    "dense|sparse [ROWS_PER_THREAD]\n", argv[0]);
+                    "dense|sparse [ROWS_PER_THREAD [RUNS]]\n", argv[0]);
     return 2;
   }
-  int32_t rowsPerThread = argc == 8 ? atoi(argv[7]) : 1;
+  int32_t rowsPerThread = argc >= 8 ? atoi(argv[7]) : 1;
+  int runs = argc == 9 ? atoi(argv[8]) : 1;
   int64_t rows = atoll(argv[1]), cols = atoll(argv[2]);
   const keops_rt_category_t categories[3] = {
       KEOPS_RT_CATEGORY_I, KEOPS_RT_CATEGORY_J, KEOPS_RT_CATEGORY_J};
@@ -88,7 +90,8 @@ int main(int argc, char **argv) {
       run.num_col_ranges = 3;
       run.col_ranges = colRanges;
     }
-    status = keops_rt_kernel_run(kernel, &run);
+    for (int n = 0; n < runs && !status; ++n)
+      status = keops_rt_kernel_run(kernel, &run);
     free(x);
     free(y);
     free(b);
