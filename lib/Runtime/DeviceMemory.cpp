@@ -69,6 +69,22 @@ keops_rt_status_t DeviceBuffers::allocate(size_t bytes, CUdeviceptr &pointer) {
   return nullptr;
 }
 
+keops_rt_status_t keops::rt::releaseCachedBuffers(const CudaDriver &cuda) {
+  DeviceCache &cache = DeviceCache::get();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  for (auto &[device, buffers] : cache.buffers) {
+    if (buffers.empty())
+      continue;
+    if (keops_rt_status_t status = cuda.useDevice(device))
+      return status;
+    for (auto &[size, buffer] : buffers)
+      cuda.cuMemFree(buffer);
+    buffers.clear();
+    cache.bytes[device] = 0;
+  }
+  return nullptr;
+}
+
 DeviceBuffers::~DeviceBuffers() {
   DeviceCache &cache = DeviceCache::get();
   std::lock_guard<std::mutex> lock(cache.mutex);

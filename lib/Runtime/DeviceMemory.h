@@ -53,6 +53,9 @@ private:
   bool reusable = false;
 };
 
+/// Frees the cached buffers of every device.
+keops_rt_status_t releaseCachedBuffers(const CudaDriver &cuda);
+
 } // namespace keops::rt
 
 #endif // KEOPS_LIB_RUNTIME_DEVICEMEMORY_H

@@ -543,6 +543,14 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   return nullptr;
 }
 
+keops_rt_status_t keops_rt_gpu_release_memory(void) {
+  std::string reason;
+  const CudaDriver *cuda = CudaDriver::get(reason);
+  if (!cuda)
+    return noGpu(reason);
+  return releaseCachedBuffers(*cuda);
+}
+
 keops_rt_status_t keops_rt_gpu_device_count(int32_t *count) {
   if (!count)
     return invalidArgument("keops_rt_gpu_device_count: null argument");

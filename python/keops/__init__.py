@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 
 from keops import config  # noqa: E402
 from keops.utils import (check_health, clean_pykeops, get_build_folder,  # noqa: E402
-                         set_build_folder, set_verbose, test_numpy_bindings,
-                         test_torch_bindings)
+                         release_gpu_memory, set_build_folder, set_verbose,
+                         test_numpy_bindings, test_torch_bindings)
 
 clean_keops = clean_pykeops
 

@@ -30,6 +30,13 @@ def clean_pykeops():
             entry.unlink(missing_ok=True)
 
 
+def release_gpu_memory():
+    """Frees the device memory that KeOps keeps from one GPU run to the next
+    (up to 1 GiB per device, which spares small runs their allocations);
+    nothing to do without a GPU."""
+    _C.gpu_release_memory()
+
+
 def set_verbose(verbose):
     """Reports (or not) each kernel compiled or loaded from the disk cache."""
     config.verbose = bool(verbose)

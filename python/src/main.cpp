@@ -268,6 +268,19 @@ NB_MODULE(_C, m) {
       },
       "(name, compute capability major, minor) of each usable GPU.");
   m.def(
+      "gpu_release_memory",
+      []() {
+        // Without a GPU there is nothing to release.
+        if (keops_rt_status_t status = keops_rt_gpu_release_memory()) {
+          bool noGpu = keops_rt_status_code(status) == KEOPS_RT_NO_GPU;
+          std::string message = keops_rt_status_message(status);
+          keops_rt_status_free(status);
+          if (!noGpu)
+            throw nb::value_error(message.c_str());
+        }
+      },
+      "Frees the device memory kept for the next GPU runs.");
+  m.def(
       "gpu_unavailable_reason",
       []() -> std::string {
         auto count = keops::gpuDeviceCount();

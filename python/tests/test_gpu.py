@@ -304,3 +304,16 @@ check.host_run(rt, kernel, bundle, inputs, pad=2)
     assert lines[0] == "load device=0 image=ptx"
     assert lines[1].startswith("launch device=0 grid=3,1,1 block=256 stream=(nil) "
                                "rows=[0,2000) cols=[0,777) mode=0")
+
+
+def test_release_gpu_memory():
+    """The device memory kept between runs can be handed back (a no-op
+    without a GPU); later runs allocate again."""
+    keops.release_gpu_memory()
+    if keops.config.gpu_available:
+        x, y, b = data(300, 200)
+        routine = Genred("Exp(-SqDist(x,y))*b", ALIASES, axis=1)
+        routine(x, y, b, backend="GPU")
+        keops.release_gpu_memory()
+        np.testing.assert_allclose(routine(x, y, b, backend="GPU"), dense("Sum", x, y, b),
+                                   rtol=1e-10)

@@ -240,6 +240,11 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_gpu_device_info(
     int32_t device, char *name, int32_t name_size, int32_t *major,
     int32_t *minor);
 
+/* Frees the device memory that finished GPU runs left for the next ones (a
+ * cache of up to 1 GiB per device, which spares small runs cuMemAlloc and
+ * cuMemFree); later runs allocate again. KEOPS_RT_NO_GPU without a GPU. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_gpu_release_memory(void);
+
 /*===----------------------------------------------------------------------===*
  * Running
  *===----------------------------------------------------------------------===*/

@@ -10,7 +10,8 @@
  * CUstream handle (0: none); "sparse" reduces rows [0, 300) over columns
  * [0, 100) and rows [300, 400) over [100, 200) and [300, 400); the kernel's
  * blocks of 256 threads compute ROWS_PER_THREAD rows each (default 1); the
- * run is done RUNS times (default 1).
+ * run is done RUNS times (default 1), then the cached device memory is
+ * released.
  * Prints "ok" or the runtime's error.
  * SPDX-License-Identifier: MIT */
 #include "keops/Runtime/KeOpsRuntime.h"
@@ -92,6 +93,8 @@ int main(int argc, char **argv) {
     }
     for (int n = 0; n < runs && !status; ++n)
       status = keops_rt_kernel_run(kernel, &run);
+    if (!status)
+      status = keops_rt_gpu_release_memory();
     free(x);
     free(y);
     free(b);
