@@ -11,7 +11,9 @@
  *   load, launch and stream synchronization is appended to it as a line
  *   (the launch with its grid, block, stream and the 8 index arguments of
  *   the kernel ABI), so that a test sees how the runtime schedules a run;
- *   with $FAKE_CUDA_LOG_MEMORY set, every allocation and free too.
+ *   with $FAKE_CUDA_LOG_MEMORY set, every allocation and free too. The
+ *   devices hold $FAKE_CUDA_MEMORY bytes (default: no limit; beyond, an
+ *   allocation fails with CUDA error 2, out of memory).
  *   Launches compute nothing,
  * - except those of the host kernels of the GPU emulation
  *   ($KEOPS_GPU_EMULATION=1 in the compiling process: the image text
@@ -141,14 +143,36 @@ CUresult cuModuleGetFunction(void **function, void *module, const char *name) {
   *function = module;
   return 0;
 }
+/* Device memory: host memory after a header that holds its size. */
+static pthread_mutex_t memory_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t memory_in_use;
+enum { kHeader = 64 };
+
 CUresult cuMemAlloc_v2(uintptr_t *pointer, size_t bytes) {
-  *pointer = (uintptr_t)calloc(1, bytes);
+  const char *limit = getenv("FAKE_CUDA_MEMORY");
+  char *block;
+  pthread_mutex_lock(&memory_lock);
+  if (limit && memory_in_use + bytes > (size_t)atoll(limit)) {
+    pthread_mutex_unlock(&memory_lock);
+    return 2; /* CUDA_ERROR_OUT_OF_MEMORY */
+  }
+  memory_in_use += bytes;
+  pthread_mutex_unlock(&memory_lock);
+  block = calloc(1, kHeader + bytes);
+  memcpy(block, &bytes, sizeof bytes);
+  *pointer = (uintptr_t)(block + kHeader);
   if (getenv("FAKE_CUDA_LOG_MEMORY"))
     log_line("alloc device=%d bytes=%zu\n", current_device, bytes);
   return 0;
 }
 CUresult cuMemFree_v2(uintptr_t pointer) {
-  free((void *)pointer);
+  char *block = (char *)pointer - kHeader;
+  size_t bytes;
+  memcpy(&bytes, block, sizeof bytes);
+  pthread_mutex_lock(&memory_lock);
+  memory_in_use -= bytes;
+  pthread_mutex_unlock(&memory_lock);
+  free(block);
   if (getenv("FAKE_CUDA_LOG_MEMORY"))
     log_line("free device=%d\n", current_device);
   return 0;

@@ -10,8 +10,8 @@
  * CUstream handle (0: none); "sparse" reduces rows [0, 300) over columns
  * [0, 100) and rows [300, 400) over [100, 200) and [300, 400); the kernel's
  * blocks of 256 threads compute ROWS_PER_THREAD rows each (default 1); the
- * run is done RUNS times (default 1), then the cached device memory is
- * released.
+ * run is done RUNS times (default 1), run n over the first ROWS / 2^n rows,
+ * then the cached device memory is released.
  * Prints "ok" or the runtime's error.
  * SPDX-License-Identifier: MIT */
 #include "keops/Runtime/KeOpsRuntime.h"
@@ -91,8 +91,10 @@ int main(int argc, char **argv) {
       run.num_col_ranges = 3;
       run.col_ranges = colRanges;
     }
-    for (int n = 0; n < runs && !status; ++n)
+    for (int n = 0; n < runs && !status; ++n) {
+      in[0].rows = out[0].rows = rows >> n;
       status = keops_rt_kernel_run(kernel, &run);
+    }
     if (!status)
       status = keops_rt_gpu_release_memory();
     free(x);
