@@ -110,15 +110,13 @@ keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel
     params.push_back(&buffer.size);
     params.push_back(&buffer.stride);
   }
-  int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
-  int64_t blocks = (what.rowEnd - what.rowBegin + rowsPerBlock - 1) / rowsPerBlock;
+  int64_t blocks = kernel.gpu->blocksFor(what.rowEnd - what.rowBegin);
   unsigned gridY =
       what.mode == KEOPS_RT_MODE_RAW ? static_cast<unsigned>(what.splits) : 1;
   return cuda.check(
       cuda.cuLaunchKernel(function, static_cast<unsigned>(blocks), gridY, 1,
                           static_cast<unsigned>(kernel.gpu->blockSize), 1, 1,
-                          0, stream,
-                          params.data(), nullptr),
+                          0, stream, params.data(), nullptr),
       "launching " + kernel.gpu->entry);
 }
 
@@ -157,8 +155,7 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
           "cuDeviceGetAttribute"))
     return status;
   int64_t rows = rowEnd - rowBegin;
-  int64_t rowsPerBlock = kernel.gpu->rowsPerBlock();
-  int64_t rowBlocks = (rows + rowsPerBlock - 1) / rowsPerBlock;
+  int64_t rowBlocks = kernel.gpu->blocksFor(rows);
   int64_t splits = 1;
   // About 4 blocks per multiprocessor, each split keeping at least one tile
   // of columns (blocks of several rows per thread are few: a split of fewer

@@ -35,6 +35,10 @@ struct GpuCode {
   int64_t rowsPerBlock() const {
     return static_cast<int64_t>(blockSize) * rowsPerThread;
   }
+  /// The blocks that cover `rows` rows.
+  int64_t blocksFor(int64_t rows) const {
+    return (rows + rowsPerBlock() - 1) / rowsPerBlock();
+  }
   std::mutex mutex;
   std::map<int, void *> functions; // CUfunction by device
 };

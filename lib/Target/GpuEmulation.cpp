@@ -44,26 +44,17 @@ emulateOnHost(ModuleOp module,
                                    "to the host failed");
   NvptxCode code;
   code.chip = options.chip;
-  int64_t parameters = 0, workgroupBytes = 0;
-  module.walk([&](LLVM::LLVMFuncOp function) {
-    if (!function->hasAttr("keops.kernel"))
-      return;
-    code.entry = function.getSymName().str();
-    if (auto size = function->getAttrOfType<IntegerAttr>(
-            mlir::keops::kBlockSizeAttr))
-      code.blockSize = size.getInt();
-    if (auto rows = function->getAttrOfType<IntegerAttr>(
-            mlir::keops::kRowsPerThreadAttr))
-      code.rowsPerThread = rows.getInt();
-    if (auto bytes = function->getAttrOfType<IntegerAttr>(
-            mlir::keops::kWorkgroupBytesAttr))
-      workgroupBytes = bytes.getInt();
-    // After the barrier, 3 indices and the workgroup buffer's 5 fields.
-    parameters = function.getNumArguments() - 4 - (workgroupBytes ? 5 : 0);
-  });
-  if (code.entry.empty() || code.blockSize <= 0 || code.rowsPerThread <= 0)
+  LLVM::LLVMFuncOp kernel = findKernel(module, code);
+  if (!kernel)
     return llvm::createStringError("internal error: no host GPU kernel after "
                                    "lowering");
+  int64_t workgroupBytes = 0;
+  if (auto bytes =
+          kernel->getAttrOfType<IntegerAttr>(mlir::keops::kWorkgroupBytesAttr))
+    workgroupBytes = bytes.getInt();
+  // After the barrier, 3 indices and the workgroup buffer's 5 fields.
+  int64_t parameters =
+      kernel.getNumArguments() - 4 - (workgroupBytes ? 5 : 0);
   auto jit = jitModule(module, code.entry, nullptr, /*cInterface=*/false);
   if (!jit)
     return jit.takeError();

@@ -106,6 +106,25 @@ llvm::Expected<std::string> assembleCubin(llvm::StringRef ptxas,
   return readFile(output.path);
 }
 
+LLVM::LLVMFuncOp findKernel(ModuleOp module, NvptxCode &code) {
+  LLVM::LLVMFuncOp kernel;
+  module.walk([&](LLVM::LLVMFuncOp function) {
+    if (!function->hasAttr("keops.kernel"))
+      return;
+    kernel = function;
+    code.entry = function.getSymName().str();
+    if (auto size = function->getAttrOfType<DenseI32ArrayAttr>(
+            mlir::keops::kKnownBlockSizeAttr))
+      code.blockSize = size[0];
+    if (auto rows = function->getAttrOfType<IntegerAttr>(
+            mlir::keops::kRowsPerThreadAttr))
+      code.rowsPerThread = rows.getInt();
+  });
+  if (code.blockSize <= 0 || code.rowsPerThread <= 0)
+    return {};
+  return kernel;
+}
+
 llvm::Expected<NvptxCode>
 lowerToNvptx(ModuleOp module,
              const mlir::keops::KeOpsToNVVMPipelineOptions &options,
@@ -117,18 +136,7 @@ lowerToNvptx(ModuleOp module,
 
   NvptxCode code;
   code.chip = options.chip;
-  module.walk([&](LLVM::LLVMFuncOp function) {
-    if (!function->hasAttr("keops.kernel"))
-      return;
-    code.entry = function.getSymName().str();
-    if (auto size = function->getAttrOfType<DenseI32ArrayAttr>(
-            "gpu.known_block_size"))
-      code.blockSize = size[0];
-    if (auto rows = function->getAttrOfType<IntegerAttr>(
-            mlir::keops::kRowsPerThreadAttr))
-      code.rowsPerThread = rows.getInt();
-  });
-  if (code.entry.empty() || code.blockSize <= 0 || code.rowsPerThread <= 0)
+  if (!findKernel(module, code))
     return makeError("internal error: no GPU kernel after lowering");
 
   PassManager binary(module->getContext());

@@ -31,7 +31,7 @@
 // calls of the first argument.
 // HOST-NOT: gpu.
 // HOST: llvm.func @gaussian(%[[BARRIER:[^:]*]]: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: !llvm.ptr, %{{[^:]*}}: i64, %{{[^:]*}}: i64, %{{[^:]*}}: i64,
-// HOST-SAME: attributes {keops.block_size = 128 : i32, keops.kernel, keops.rows_per_thread = 4 : i32, keops.workgroup_bytes = 2048 : i64}
+// HOST-SAME: attributes {gpu.known_block_size = array<i32: 128, 1, 1>, keops.kernel, keops.rows_per_thread = 4 : i32, keops.workgroup_bytes = 2048 : i64}
 // HOST: llvm.call %[[BARRIER]]() : !llvm.ptr, () -> ()
 // HOST-NOT: gpu.
 func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {

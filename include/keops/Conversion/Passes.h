@@ -50,9 +50,12 @@ int64_t getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
 /// rows each of its threads computes; the launch covers B * R rows a block.
 constexpr llvm::StringLiteral kRowsPerThreadAttr = "keops.rows_per_thread";
 
-/// The attributes of a convert-gpu-kernels-to-host function: the threads of
-/// a block (i32) and the bytes of its workgroup buffers (i64).
-constexpr llvm::StringLiteral kBlockSizeAttr = "keops.block_size";
+/// The threads of a block of a lowered kernel (array<i32: B, 1, 1>), as
+/// convert-gpu-to-nvvm names it on an NVVM kernel and
+/// convert-gpu-kernels-to-host on a host function.
+constexpr llvm::StringLiteral kKnownBlockSizeAttr = "gpu.known_block_size";
+/// The bytes of the workgroup buffer of a convert-gpu-kernels-to-host
+/// function (i64).
 constexpr llvm::StringLiteral kWorkgroupBytesAttr = "keops.workgroup_bytes";
 
 } // namespace mlir::keops

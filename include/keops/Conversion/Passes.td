@@ -203,9 +203,9 @@ def ConvertGpuKernelsToHostPass
     `gpu.thread_id x`, `gpu.block_id x` and `gpu.block_id y` become the
     arguments (the other dimensions 0), `gpu.barrier` a call of `%barrier`,
     and the workgroup buffers plain memrefs; the function keeps the
-    `keops.*` attributes of the kernel and gets `keops.block_size` (i32,
-    from `known_block_size`) and `keops.workgroup_bytes` (i64, of all its
-    buffers). Whoever calls it runs the
+    `keops.*` attributes of the kernel and gets `gpu.known_block_size` (as
+    `convert-gpu-to-nvvm` gives it to an NVVM kernel) and
+    `keops.workgroup_bytes` (i64, of its buffer). Whoever calls it runs the
     threads of a block concurrently with one workgroup buffer per block and
     a barrier that waits for all of them: the GPU kernels then run on the
     host (the GPU emulation of the tests). Kernels with private memory or

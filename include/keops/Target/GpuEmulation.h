@@ -9,7 +9,7 @@
 // $KEOPS_GPU_EMULATION=1, GPU compiles give the kernel of
 // keops-lower-to-gpu-emulation JIT-compiled for the host instead of PTX,
 // which the emulating libcuda.so.1 of the tests
-// (test/Runtime/Inputs/fake_cuda.c) runs, one host thread per GPU thread.
+// (test/Runtime/Inputs/fake_cuda.c) runs, one fiber per GPU thread.
 // The runtime's GPU path, its schedules and the kernels' logic then run on
 // machines without a GPU.
 //

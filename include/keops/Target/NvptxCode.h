@@ -17,6 +17,7 @@
 
 #include "keops/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
@@ -31,6 +32,12 @@ struct NvptxCode {
   std::string chip, ptx, cubin, entry;
   int32_t blockSize = 0, rowsPerThread = 0;
 };
+
+/// The kernel of a module lowered by keops-lower-to-nvvm or
+/// keops-lower-to-gpu-emulation: the llvm.func marked keops.kernel, whose
+/// symbol, threads per block and rows per thread go into `code`; null when
+/// there is none.
+mlir::LLVM::LLVMFuncOp findKernel(mlir::ModuleOp module, NvptxCode &code);
 
 /// Lowers `module` (one keops.reduce function) to PTX for `options.chip`;
 /// with a `ptxas` (see findPtxas; "": none), also assembles the cubin.

@@ -50,9 +50,11 @@ LogicalResult convertKernel(gpu::GPUFuncOp kernel, ModuleOp module) {
   llvm::SmallVector<Type> types{barrierType, index, index, index};
   llvm::SmallVector<BlockArgument> workgroup(
       kernel.getWorkgroupAttributions());
+  int64_t workgroupBytes = 0;
   for (BlockArgument buffer : workgroup) {
     auto type = llvm::cast<MemRefType>(buffer.getType());
     types.push_back(MemRefType::get(type.getShape(), type.getElementType()));
+    workgroupBytes = type.getNumElements() * type.getElementTypeBitWidth() / 8;
   }
   llvm::append_range(types, kernel.getArgumentTypes());
 
@@ -62,17 +64,10 @@ LogicalResult convertKernel(gpu::GPUFuncOp kernel, ModuleOp module) {
   for (NamedAttribute attribute : kernel->getDiscardableAttrs())
     if (attribute.getName().strref().starts_with("keops."))
       function->setAttr(attribute.getName(), attribute.getValue());
-  // What the caller needs to know: the threads of a block and the bytes of
-  // the workgroup buffer.
-  if (std::optional<llvm::ArrayRef<int32_t>> size = kernel.getKnownBlockSize())
-    function->setAttr(keops::kBlockSizeAttr,
-                      b.getI32IntegerAttr(size->front()));
-  int64_t workgroupBytes = 0;
-  for (BlockArgument buffer : workgroup) {
-    auto type = llvm::cast<MemRefType>(buffer.getType());
-    workgroupBytes +=
-        type.getNumElements() * type.getElementTypeBitWidth() / 8;
-  }
+  // What the caller needs to know: the threads of a block (named as on an
+  // NVVM kernel) and the bytes of the workgroup buffer.
+  if (DenseI32ArrayAttr size = kernel.getKnownBlockSizeAttr())
+    function->setAttr(keops::kKnownBlockSizeAttr, size);
   function->setAttr(keops::kWorkgroupBytesAttr,
                     b.getI64IntegerAttr(workgroupBytes));
   function.getBody().takeBody(kernel.getBody());

@@ -8,7 +8,7 @@
 
 // CHECK-NOT: gpu.
 // CHECK: func.func @k(%[[BARRIER:.*]]: () -> (), %[[BX:.*]]: index, %[[BY:.*]]: index, %[[TX:.*]]: index, %[[TILE:.*]]: memref<64xf32>, %[[N:.*]]: index, %[[OUT:.*]]: memref<?xf32>)
-// CHECK-SAME: attributes {keops.block_size = 32 : i32, keops.kernel, keops.rows_per_thread = 2 : i32, keops.workgroup_bytes = 256 : i64}
+// CHECK-SAME: attributes {gpu.known_block_size = array<i32: 32, 1, 1>, keops.kernel, keops.rows_per_thread = 2 : i32, keops.workgroup_bytes = 256 : i64}
 // CHECK: %[[ZERO:.*]] = arith.constant 0 : index
 // CHECK: memref.store %{{.*}}, %[[TILE]][%[[TX]]] : memref<64xf32>
 // CHECK: call_indirect %[[BARRIER]]() : () -> ()
