@@ -54,7 +54,7 @@ config.substitutions.append(
 # GPU execution tests run only where a GPU is usable.
 # The GPU execution tests (%gpu_env before the command) run on the GPU where
 # there is one, else on the GPU emulation: the compiler gives host kernels
-# that the fake driver runs, one host thread per GPU thread, on 2 devices of
+# that the fake driver runs, one fiber per GPU thread, on 2 devices of
 # 4 multiprocessors (include/keops/Target/GpuEmulation.h).
 if _has_gpu():
     config.available_features.add("gpu")
