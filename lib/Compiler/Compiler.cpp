@@ -28,6 +28,7 @@
 #include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 #include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 #include "keops/Pipelines/Pipelines.h"
@@ -287,13 +288,45 @@ void setKernelOptions(mk::KernelPipelineOptions<Derived> &pipeline,
   pipeline.featureLoopMinDim = options.featureLoopMinDim;
 }
 
-/// Adds keops-lower-to-cpu with the compile options to `pm`.
-void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
-  mk::KeOpsToCPUPipelineOptions pipeline;
+/// Sets the keops-lower-to-cpu options of the compile options (lanes
+/// resolved): as many vector registers as AVX-512 (32) when the lanes fill
+/// 64 bytes, else AVX2's 16.
+void setCpuOptions(mk::KeOpsToCPUPipelineOptions &pipeline,
+                   const ::keops::CompileOptions &options) {
   setKernelOptions(pipeline, options);
   pipeline.lanes = options.lanes;
   pipeline.tileJ = options.tileJ;
   pipeline.rowsPerBlock = options.rowsPerBlock;
+  int64_t vectorBytes = options.lanes * (options.dtype == "float64" ? 8 : 4);
+  pipeline.vectorRegisters = vectorBytes >= 64 ? 32 : 16;
+}
+
+/// Sets the keops-lower-to-nvvm options of the compile options.
+void setGpuOptions(mk::KeOpsToNVVMPipelineOptions &pipeline,
+                   const ::keops::CompileOptions &options) {
+  setKernelOptions(pipeline, options);
+  pipeline.chip = options.gpuArch;
+  pipeline.blockSize = options.gpuBlockSize;
+  pipeline.rowsPerThread = options.gpuRowsPerThread;
+}
+
+/// The keops-tile-reductions options of the compile options' target.
+mk::KeOpsTileReductionsPassOptions
+tilingOptions(const ::keops::CompileOptions &options) {
+  if (options.backend == "gpu") {
+    mk::KeOpsToNVVMPipelineOptions pipeline;
+    setGpuOptions(pipeline, options);
+    return mk::getGpuTilingOptions(pipeline);
+  }
+  mk::KeOpsToCPUPipelineOptions pipeline;
+  setCpuOptions(pipeline, options);
+  return mk::getCpuTilingOptions(pipeline);
+}
+
+/// Adds keops-lower-to-cpu with the compile options to `pm`.
+void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
+  mk::KeOpsToCPUPipelineOptions pipeline;
+  setCpuOptions(pipeline, options);
   mk::buildKeOpsToCPUPipeline(pm, pipeline);
 }
 
@@ -320,23 +353,22 @@ struct KernelInterface {
 };
 
 /// The raw state of one row of the kernel of `reduce`: what the Accumulator
-/// of its kind holds, in the accumulator type that convert-keops-to-cpu and
-/// convert-keops-to-gpu pick (float32 for float16 formulas); and the tiles
-/// of the CPU kernel.
+/// of its kind holds, in the accumulator type of the schedule that
+/// keops-tile-reductions gives it with the target's options; and the tiles
+/// of the CPU kernel (those of a GPU kernel come with its code).
 KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
-                             const ::keops::CompileOptions &options) {
-  MLIRContext *context = reduce.getContext();
-  bool wide = options.dtype == "float64" || options.doubleAccumulator;
-  FloatType accType = wide ? FloatType(Float64Type::get(context))
-                           : FloatType(Float32Type::get(context));
-  mk::OutputChunks chunks = mk::planOutputChunks(
-      reduce, options.featureLoopMinDim, mk::kOutputChunkSize);
-  std::unique_ptr<mk::Accumulator> acc = mk::Accumulator::create(
-      reduce, accType, *mk::parseSumScheme(options.sumScheme), chunks.size);
+                          const ::keops::CompileOptions &options) {
+  std::string error;
+  FailureOr<mk::ReductionTiling> tiling =
+      mk::chooseTiling(reduce, tilingOptions(options), error);
+  assert(succeeded(tiling) && "the compile options were checked");
+  std::unique_ptr<mk::Accumulator> acc =
+      mk::createAccumulator(reduce, *tiling);
   interface.state = mk::getStateLayout(*acc);
-  interface.state.floats *= chunks.count();
-  interface.state.ints *= chunks.count();
-  interface.stateDtype = wide ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
+  interface.state.floats *= tiling->chunks.count();
+  interface.state.ints *= tiling->chunks.count();
+  interface.stateDtype =
+      tiling->accType.isF64() ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   if (options.backend == "gpu") {
     interface.target = KEOPS_RT_TARGET_GPU;
     interface.arch = options.gpuArch;
@@ -344,12 +376,8 @@ KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
   }
   interface.arch = ::keops::target::hostCpuName();
   interface.lanes = static_cast<int32_t>(options.lanes);
-  int64_t vectorBytes = options.lanes * static_cast<int64_t>(
-                                           keops_rt_dtype_size(interface.dtype));
-  interface.tileRows = static_cast<int32_t>(mk::getCpuRowsPerBlock(
-      reduce, *acc, options.rowsPerBlock, vectorBytes));
-  interface.tileCols = static_cast<int32_t>(
-      mk::getCpuTileColumns(reduce, options.tileJ, options.lanes));
+  interface.tileRows = static_cast<int32_t>(tiling->rows);
+  interface.tileCols = static_cast<int32_t>(tiling->cols);
   return interface;
 }
 
@@ -454,10 +482,7 @@ llvm::Expected<::keops::target::NvptxCode>
 lowerToNvptx(ModuleOp module, const ::keops::CompileOptions &options,
              llvm::StringRef ptxas, bool emulated = false) {
   mk::KeOpsToNVVMPipelineOptions pipeline;
-  setKernelOptions(pipeline, options);
-  pipeline.chip = options.gpuArch;
-  pipeline.blockSize = options.gpuBlockSize;
-  pipeline.rowsPerThread = options.gpuRowsPerThread;
+  setGpuOptions(pipeline, options);
   if (emulated)
     return ::keops::target::emulateOnHost(module, pipeline);
   return ::keops::target::lowerToNvptx(module, pipeline, ptxas);
@@ -724,6 +749,36 @@ lowerToLLVMDialect(const std::string &formula,
   addLowering(pm, *options);
   if (failed(pm.run(**module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
+  std::string text;
+  llvm::raw_string_ostream(text) << **module;
+  return text;
+}
+
+llvm::Expected<std::string>
+tileFormula(const std::string &formula, const std::vector<std::string> &aliases,
+            const CompileOptions &requested) {
+  CompileOptions options = requested;
+  if (options.backend != "gpu") {
+    options.backend = "cpu";
+    auto resolved = resolveTarget(options);
+    if (!resolved)
+      return resolved.takeError();
+    options = *resolved;
+  } else if (llvm::Error error = checkOptions(options)) {
+    return std::move(error);
+  }
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, options);
+  if (!module)
+    return module.takeError();
+  PassManager pm(&context);
+  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(
+      mk::createKeOpsTileReductionsPass(tilingOptions(options)));
+  if (failed(pm.run(**module)))
+    return makeError("internal error: tiling failed");
   std::string text;
   llvm::raw_string_ostream(text) << **module;
   return text;

@@ -8,10 +8,12 @@
 // This file implements the named pipelines:
 //
 //   keops.grad --keops-autodiff--> formula ops
-//   keops.reduce --convert-keops-to-cpu--> scf/vector/arith/math/memref
+//   keops.reduce --keops-tile-reductions--> keops.reduce + keops.schedule
+//     (options from the target's resources)
+//   keops.schedule --convert-keops-to-cpu--> scf/vector/arith/math/memref
 //     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
 //     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
-//   keops.reduce --convert-keops-to-gpu--> gpu.module { gpu.func kernels }
+//   keops.schedule --convert-keops-to-gpu--> gpu.module { gpu.func kernels }
 //     --canonicalize, cse, licm, convert-keops-math-to-nvvm, scf to cf,
 //       convert-gpu-to-nvvm--> NVVM kernels --nvvm-attach-target-->
 //     (gpu-module-to-binary: PTX or cubin)
@@ -76,37 +78,68 @@ void addHostLowering(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
-/// keops.reduce functions -> gpu.module of cleaned-up kernels.
-void addGpuKernels(OpPassManager &pm,
-                   const keops::KeOpsToNVVMPipelineOptions &options) {
-  keops::ConvertKeOpsToGPUPassOptions conversion;
-  conversion.blockSize = options.blockSize;
-  conversion.rowsPerThread = options.rowsPerThread;
-  conversion.sumScheme = options.sumScheme;
-  conversion.doubleAccumulator = options.doubleAccumulator;
-  conversion.featureLoopMinDim = options.featureLoopMinDim;
+/// The keops-tile-reductions options of the accumulator, from `options`.
+template <typename Derived>
+keops::KeOpsTileReductionsPassOptions
+getAccumulatorOptions(const keops::KernelPipelineOptions<Derived> &options) {
+  keops::KeOpsTileReductionsPassOptions tiling;
+  tiling.sumScheme = options.sumScheme;
+  tiling.doubleAccumulator = options.doubleAccumulator;
+  tiling.featureLoopMinDim = options.featureLoopMinDim;
+  return tiling;
+}
+
+/// Kernel functions -> keops.reduce + keops.schedule (on a module).
+void addTiling(OpPassManager &pm,
+               const keops::KeOpsTileReductionsPassOptions &tiling) {
   pm.addNestedPass<func::FuncOp>(keops::createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addPass(keops::createConvertKeOpsToGPUPass(conversion));
+  pm.addNestedPass<func::FuncOp>(keops::createKeOpsTileReductionsPass(tiling));
+}
+
+/// keops.reduce functions -> gpu.module of cleaned-up kernels.
+void addGpuKernels(OpPassManager &pm,
+                   const keops::KeOpsToNVVMPipelineOptions &options) {
+  addTiling(pm, keops::getGpuTilingOptions(options));
+  pm.addPass(keops::createConvertKeOpsToGPUPass());
   addKernelCleanup(pm.nest<gpu::GPUModuleOp>());
 }
 
 } // namespace
 
+keops::KeOpsTileReductionsPassOptions
+keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
+  KeOpsTileReductionsPassOptions tiling = getAccumulatorOptions(options);
+  tiling.tileRows = options.rowsPerBlock;
+  tiling.registerBudget = options.vectorRegisters;
+  tiling.registerBits = 0;
+  tiling.tileCols = options.tileJ;
+  tiling.colGranule = options.lanes ? options.lanes : 16;
+  tiling.stageBytes = 256 * 1024;
+  tiling.stageAlways = true;
+  return tiling;
+}
+
+keops::KeOpsTileReductionsPassOptions
+keops::getGpuTilingOptions(const KeOpsToNVVMPipelineOptions &options) {
+  KeOpsTileReductionsPassOptions tiling = getAccumulatorOptions(options);
+  tiling.tileRows = options.rowsPerThread;
+  tiling.registerBudget = options.rowsPerThread ? 0 : 32;
+  tiling.registerBits = 32;
+  tiling.tileCols = options.blockSize;
+  tiling.colGranule = 32;
+  tiling.stageBytes = 48 * 1024;
+  tiling.stageAlways = false;
+  return tiling;
+}
+
 void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
                                     const KeOpsToCPUPipelineOptions &options) {
-  ConvertKeOpsToCPUPassOptions tiling;
-  tiling.lanes = options.lanes;
-  tiling.tileJ = options.tileJ;
-  tiling.rowsPerBlock = options.rowsPerBlock;
-  tiling.sumScheme = options.sumScheme;
-  tiling.doubleAccumulator = options.doubleAccumulator;
-  tiling.featureLoopMinDim = options.featureLoopMinDim;
-  pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(tiling));
+  addTiling(pm, getCpuTilingOptions(options));
+  ConvertKeOpsToCPUPassOptions conversion;
+  conversion.lanes = options.lanes;
+  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(conversion));
   addKernelCleanup(pm);
   addHostLowering(pm);
 }

@@ -9,7 +9,7 @@
 //
 //   keops-run --formula 'Sum_Reduction(Exp(-SqDist(x,y))*b,0)'
 //             --alias 'x=Vi(3)' --alias 'y=Vj(3)' --alias 'b=Vj(1)'
-//             [--emit=mlir|llvm|ptx|cubin|bundle] [--size i=N] [--size j=M]
+//             [--emit=mlir|tiled|llvm|ptx|cubin|bundle] [--size i=N] [--size j=M]
 //             [--dtype float32|float64|float16] [--backend auto|cpu|gpu]
 //             [--feature-loop-min-dim D] [--gpu-arch sm_XY]
 //             [--gpu-block-size B] [--gpu-rows-per-thread R]
@@ -52,7 +52,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Emit { None, Mlir, Llvm, Ptx, Cubin, Bundle };
+enum class Emit { None, Mlir, Tiled, Llvm, Ptx, Cubin, Bundle };
 enum class Backend { Auto, Cpu, Gpu };
 
 cl::OptionCategory category("keops-run options");
@@ -68,6 +68,10 @@ cl::opt<Emit> emit(
     "emit", cl::init(Emit::None), cl::cat(category),
     cl::desc("Print an intermediate form and exit"),
     cl::values(clEnumValN(Emit::Mlir, "mlir", "the imported keops module"),
+               clEnumValN(Emit::Tiled, "tiled",
+                          "the reduction and its keops.schedule, tiled for "
+                          "the CPU (the GPU with --backend=gpu; needs no "
+                          "GPU)"),
                clEnumValN(Emit::Llvm, "llvm",
                           "the module lowered to the LLVM dialect (CPU)"),
                clEnumValN(Emit::Ptx, "ptx",
@@ -285,6 +289,15 @@ int main(int argc, char **argv) {
       return 1;
     }
     module->print(llvm::outs());
+    return 0;
+  }
+  if (emit == Emit::Tiled) {
+    auto tiled = keops::tileFormula(formulaText, aliasTexts, options);
+    if (!tiled) {
+      llvm::errs() << llvm::toString(tiled.takeError());
+      return 1;
+    }
+    llvm::outs() << *tiled;
     return 0;
   }
   if (emit == Emit::Llvm) {

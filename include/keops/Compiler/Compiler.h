@@ -235,6 +235,14 @@ lowerToPtx(const std::string &formula, const std::vector<std::string> &aliases,
 /// The number of usable GPUs, or an error saying why there is none.
 llvm::Expected<int> gpuDeviceCount();
 
+/// The tiled form of a formula's kernel, as text (for inspection): its
+/// keops.reduce and the keops.schedule that keops-tile-reductions gives it
+/// for options.backend ("gpu": the GPU's resources; else the CPU's);
+/// needs no GPU.
+llvm::Expected<std::string>
+tileFormula(const std::string &formula, const std::vector<std::string> &aliases,
+            const CompileOptions &options = {});
+
 /// The lowered LLVM-dialect module of a formula, as text (for inspection).
 llvm::Expected<std::string>
 lowerToLLVMDialect(const std::string &formula,

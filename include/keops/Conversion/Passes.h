@@ -34,18 +34,6 @@ namespace mlir::keops {
 #define GEN_PASS_REGISTRATION
 #include "keops/Conversion/Passes.h.inc"
 
-/// The columns of a j-tile of convert-keops-to-cpu for `reduce`: `requested`
-/// (tile-j), fewer (a multiple of `lanes`) when the staged columns of its
-/// reduced variables would exceed 256 KiB.
-int64_t getCpuTileColumns(ReduceOp reduce, int64_t requested, int64_t lanes);
-
-/// The rows that convert-keops-to-cpu computes together for `reduce` (with
-/// accumulator `acc`) when `requested` are asked for, on vectors of
-/// `vectorBytes` bytes: `requested`, or 1 when their variables and states
-/// would not fit in the vector registers.
-int64_t getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
-                           int64_t requested, int64_t vectorBytes);
-
 /// The attribute of a convert-keops-to-gpu kernel (i32) that tells the
 /// rows each of its threads computes; the launch covers B * R rows a block.
 constexpr llvm::StringLiteral kRowsPerThreadAttr = "keops.rows_per_thread";

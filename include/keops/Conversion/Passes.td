@@ -16,41 +16,47 @@ include "mlir/Pass/PassBase.td"
 
 def ConvertKeOpsToCPUPass
     : Pass<"convert-keops-to-cpu", "::mlir::func::FuncOp"> {
-  let summary = "Lower keops.reduce to the vectorized loop nest of a CPU kernel";
+  let summary = "Lower a scheduled keops.reduce to the vectorized loop nest "
+                "of a CPU kernel";
   let description = [{
-    Turns a function that returns one `keops.reduce` of its arguments into a
-    kernel that computes output rows [row_begin, row_end) over the reduced
-    columns [col_begin, col_end). A reduction over i is first rewritten as a
-    reduction over j (the i and j categories swap roles).
+    Turns a function that returns one `keops.reduce` of its arguments,
+    tiled by its `keops.schedule`, into a kernel that computes output rows
+    [row_begin, row_end) over the reduced columns [col_begin, col_end).
 
-    For every output row, the columns are scanned in lanes of `lanes`
-    consecutive columns (one vector<lanes x T> per formula component), in
-    j-tiles of `tile-j` columns for the block sum; the tail of a range is
-    masked. The accumulator state of the reduction kind is defined once by
-    its Accumulator (init, accumulate, merge, finalize): lanes and tiles are
-    combined with `merge`.
+    The schedule's loops are interchanged: each j-tile of `tile_cols`
+    columns is staged once (component-major, in the staging buffer), then
+    swept by every i-block of `tile_rows` rows, whose lane states wait in a
+    scratch buffer between tiles. `keops.accumulate_tile` scans the tile in
+    lanes of `lanes` consecutive columns (one vector<lanes x T> per formula
+    component), the tail masked; the other ops of the schedule are the
+    Accumulator of the reduction kind (init, merge, finalize) on states of
+    `lanes` lanes, merged across lanes at the end.
 
     #### Input invariant
-    - A `func.func` whose body is one `keops.reduce` of the function
-      arguments, in order, and a `func.return` of its results (what the
-      formula importer produces). Other functions are left alone.
+    - A `func.func` whose body is one `keops.reduce` over j of the function
+      arguments, in order, its `keops.schedule` (staged) and a `func.return`
+      of its results (what the formula importer and keops-tile-reductions
+      produce). Other functions are left alone.
 
     #### Output IR
     ```
     func.func @f(%row_begin: index, %row_end: index, %col_begin: index,
-                 %col_end: index, %ld: index, %mode: index, %split: index,
-                 %splits: index, %slab: index, %in0: memref<?xT>, ...,
+                 %col_end: index, %mode: index, %split: index,
+                 %splits: index, %slab: index, %in_stride0: index, ...,
+                 %out_stride0: index, ..., %in0: memref<?xT>, ...,
                  %out0: memref<?xT>, ..., %state_floats: memref<?xA>,
-                 %state_ints: memref<?xi64>)
+                 %state_ints: memref<?xi64>, %scratch_floats: memref<?xA>,
+                 %scratch_ints: memref<?xi64>, %staged: memref<?xT>)
         attributes {keops.kernel, llvm.emit_c_interface}
     ```
     with `scf.for` loops over rows, j-tiles and lanes, formula ops expanded
     to `arith`/`math` on vector lanes, `vector.load`/`vector.maskedload` of
-    the reduced variables and `memref.store` of the finalized rows. Layout:
-    row variables are row-major (row r, component d at r * D + d), reduced
-    variables component-major with leading dimension `ld` (column c,
-    component d at d * ld + c), parameters hold their D values, outputs are
-    row-major with the absolute row index.
+    the staged tile and `memref.store` of the finalized rows. Layout: every
+    variable and output is row-major with its row stride (row r, component
+    d at r * stride + d; outputs with the absolute row index); parameters
+    hold their D values. The runtime allocates the scratch (the lane states
+    of the rows) and the staging buffer (`tile_cols` columns of the reduced
+    variables).
 
     `mode` 0 finalizes; 1 (raw) stores each row's lane-merged accumulator
     state at slot `split * slab + row` of the state buffers (its float
@@ -61,10 +67,10 @@ def ConvertKeOpsToCPUPass
     of few rows over threads and walks block-sparse column ranges with them.
 
     Feature dimensions: a sum of components (`sum`, `sqnorm2`, `scalprod`,
-    `sqdist`) over at least `feature-loop-min-dim` components of a tree of
-    componentwise ops of the variables is an `scf.for` over the components
-    that loads them from memory, so the code does not grow with D; other
-    ops keep one SSA value per component.
+    `sqdist`) over at least the schedule's `feature_loop_min_dim`
+    components of a tree of componentwise ops of the variables is an
+    `scf.for` over the components that loads them from memory, so the code
+    does not grow with D; other ops keep one SSA value per component.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
@@ -74,46 +80,28 @@ def ConvertKeOpsToCPUPass
   let options = [
     Option<"lanes", "lanes", "int64_t", /*default=*/"0",
            "Columns per vector (a power of 2); 0 picks 64 bytes of elements">,
-    Option<"tileJ", "tile-j", "int64_t", /*default=*/"1024",
-           "Columns per j-tile of the block sum">,
-    Option<"rowsPerBlock", "rows-per-block", "int64_t", /*default=*/"1",
-           "Rows computed together, sharing each load of the reduced "
-           "variables (the remaining rows go one by one)">,
-    Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
-           "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
-           "direct_sum">,
-    Option<"doubleAccumulator", "double-accumulator", "bool",
-           /*default=*/"false",
-           "Accumulate float32 sum-type reductions in float64">,
-    Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
-           /*default=*/"32",
-           "Sums over at least this many components (SqDist, scalar "
-           "products, sums of componentwise expressions of variables) loop "
-           "over them instead of unrolling, and outputs of as many are "
-           "reduced in chunks of 16 components (0: always unroll)">,
   ];
 }
 
 def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Lower keops.reduce functions to GPU kernels";
+  let summary = "Lower scheduled keops.reduce functions to GPU kernels";
   let description = [{
-    Replaces every function whose body is one `keops.reduce` of its
-    arguments by a `gpu.func` kernel of the same name in the
-    `gpu.module @keops_kernels`. A reduction over i is first rewritten as a
-    reduction over j.
+    Replaces every function whose body is one `keops.reduce` over j of its
+    arguments and its `keops.schedule` (see keops-tile-reductions) by a
+    `gpu.func` kernel of the same name in the `gpu.module @keops_kernels`.
 
-    A thread computes R output rows (`rows-per-thread`): thread `t` of
-    block `b` owns the rows `row_begin + b * B * R + r * B + t` for r < R
-    (B = `block-size`). The columns [col_begin, col_end) are scanned in
-    j-tiles of B columns: the threads of a block load the reduced variables
-    of a tile cooperatively into workgroup memory (component-major, so that
-    every thread reads the same address), meet at a `gpu.barrier`, and fold
-    each column of the tile into the accumulator states of their R rows, in
-    registers: one read of a column serves R pairs. The block sum restarts each tile from zero and merges it into
-    the total. Rows past `row_end` take part in the loads but store nothing.
-    When the reduced variables of a tile would exceed `max-workgroup-bytes`,
-    the block size shrinks (down to 32 threads); beyond that, the threads
-    read the reduced variables from global memory directly.
+    A block has B threads, B = the schedule's `tile_cols` (a multiple of
+    32): each thread computes an i-block of R = `tile_rows` output rows,
+    thread `t` of block `b` the rows `row_begin + b * B * R + r * B + t`
+    for r < R. The columns [col_begin, col_end) are scanned in j-tiles of B
+    columns: when the schedule is `staged`, the threads of a block load the
+    reduced variables of a tile cooperatively into workgroup memory
+    (component-major, so that every thread reads the same address) and meet
+    at a `gpu.barrier`; otherwise they read them from global memory. The
+    body of `keops.for_tiles` then folds each column of the tile into the
+    accumulator states of their R rows, in registers: one read of a column
+    serves R pairs. Rows past `row_end` take part in the loads but store
+    nothing.
 
     #### Output IR
     ```
@@ -138,33 +126,12 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     and finalizes; 4 (block-sparse) takes block b's rows and column ranges
     from row b of `block_table` (row begin, row end, first and last range)
     and walks those ranges of `col_ranges`. float16 formulas accumulate in
-    float32.
+    the schedule's `acc_type` (float32 or float64).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
-  ];
-  let options = [
-    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
-           "Threads per block (a multiple of 32), also the columns per j-tile">,
-    Option<"rowsPerThread", "rows-per-thread", "int64_t", /*default=*/"0",
-           "Rows each thread computes (0: automatic, up to 4 while the "
-           "rows' variables and accumulator states fit in 32 registers)">,
-    Option<"maxWorkgroupBytes", "max-workgroup-bytes", "int64_t",
-           /*default=*/"49152",
-           "Workgroup memory a block may use for its j-tile">,
-    Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
-           "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
-           "direct_sum">,
-    Option<"doubleAccumulator", "double-accumulator", "bool",
-           /*default=*/"false",
-           "Accumulate float32 sum-type reductions in float64">,
-    Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
-           /*default=*/"32",
-           "Sums over at least this many components loop over them, and "
-           "outputs of as many are reduced in chunks (as in "
-           "convert-keops-to-cpu; the staging of the tile too); 0: unroll">,
   ];
 }
 

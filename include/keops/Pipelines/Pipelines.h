@@ -6,7 +6,9 @@
 //===----------------------------------------------------------------------===//
 //
 // This file declares the named pipelines of KeOps-MLIR, with their options:
-// `keops-lower-to-cpu` takes an imported module down to the LLVM dialect.
+// `keops-lower-to-cpu` takes an imported module down to the LLVM dialect,
+// `keops-lower-to-nvvm` to NVVM kernels; both start with the
+// target-neutral keops-tile-reductions, with options from the target's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +20,7 @@
 namespace mlir {
 class OpPassManager;
 namespace keops {
+struct KeOpsTileReductionsPassOptions;
 
 /// The kernel options both targets take.
 template <typename Derived>
@@ -49,9 +52,22 @@ struct KeOpsToCPUPipelineOptions
       llvm::cl::init(1024)};
   PassOptions::Option<int64_t> rowsPerBlock{
       *this, "rows-per-block",
-      llvm::cl::desc("Rows computed together, sharing the column loads"),
+      llvm::cl::desc("Rows computed together, sharing the column loads "
+                     "(fewer when they do not fit the vector registers)"),
       llvm::cl::init(2)};
+  PassOptions::Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("Vector registers of the target (32 on AVX-512, 16 on "
+                     "AVX2)"),
+      llvm::cl::init(32)};
 };
+
+/// The keops-tile-reductions options of the CPU pipeline: i-blocks of
+/// rows-per-block rows within the vector registers, j-tiles of tile-j
+/// columns (a multiple of the lanes) whose staged variables fit 256 KiB of
+/// cache, always staged.
+KeOpsTileReductionsPassOptions
+getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options);
 
 /// Adds to `pm` (on a module) the passes from the keops dialect to the LLVM
 /// dialect for the CPU: tiling, cleanup, polynomial math, LLVM conversions.
@@ -79,6 +95,13 @@ struct KeOpsToNVVMPipelineOptions
       llvm::cl::desc("Rows each thread computes (0: automatic)"),
       llvm::cl::init(0)};
 };
+
+/// The keops-tile-reductions options of the GPU pipelines: j-tiles of
+/// block-size columns (one per thread), fewer (by warps) when their staged
+/// variables exceed 48 KiB of workgroup memory, unstaged beyond; i-blocks
+/// of rows-per-thread rows, or automatically up to 4 within 32 registers.
+KeOpsTileReductionsPassOptions
+getGpuTilingOptions(const KeOpsToNVVMPipelineOptions &options);
 
 /// keops.reduce functions -> gpu.module of NVVM kernels with an NVVM target
 /// attached; gpu-module-to-binary then makes PTX or cubin.

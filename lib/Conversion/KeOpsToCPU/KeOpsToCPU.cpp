@@ -7,28 +7,29 @@
 //
 // This file implements convert-keops-to-cpu:
 //
-//   func(tensors) { keops.reduce over i|j }
-//     --reduce over j--> func(tensors) { keops.reduce over j }
-//     --tile--> func(row/column ranges, mode, splits, memrefs) {
-//                 if mode == merge: scf.for rows { merge the raw states of
-//                   the splits; finalize; store }
-//                 else: scf.for rows { scratch = init }
-//                   scf.for j-tiles { stage the tile's reduced variables
-//                     component-major (tile buffer);
-//                     scf.for row blocks { state = scratch; scf.for lanes {
-//                       formula on vector<L x T> components; accumulate };
-//                       scratch = state } }
-//                   scf.for rows { merge lanes of the scratch; finalize and
-//                     store (or store raw) } }
+//   func(tensors) { keops.reduce over j; keops.schedule (i-blocks of R rows,
+//                   j-tiles of T columns) }
+//     --> func(row/column ranges, mode, splits, memrefs) {
+//           if mode == merge: scf.for rows { merge the raw states of the
+//             splits; finalize; store }
+//           else: scf.for rows { scratch = state_init }
+//             scf.for j-tiles { stage the tile's reduced variables
+//               component-major (tile buffer);
+//               scf.for i-blocks { states = scratch; the for_tiles body, its
+//                 accumulate_tile an scf.for over lanes { formula on
+//                 vector<L x T> components; accumulate }; scratch = states } }
+//             scf.for rows { merge lanes of the scratch; state_store:
+//               finalize and store (or store raw) } }
 //
-// The reduction kind only enters through its Accumulator.
+// The schedule's loops are interchanged: each tile is staged once for all
+// the i-blocks, whose states wait in a scratch buffer between tiles. The
+// reduction kind only enters through its Accumulator.
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
 
-#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
-#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -53,16 +54,14 @@ namespace {
 /// Emits the kernel of one keops.reduce (over j) into a new entry block.
 class KernelEmitter {
 public:
-  KernelEmitter(ReduceOp reduce, Accumulator &acc, int64_t lanes,
-                int64_t tileJ, int64_t rowsPerBlock, bool blockSum,
-                FloatType accType, int64_t featureLoopMinDim,
-                OutputChunks chunks)
-      : reduce(reduce), acc(acc), lanes(lanes), tileJ(tileJ),
-        rowsPerBlock(rowsPerBlock), featureLoopMinDim(featureLoopMinDim),
-        blockSum(blockSum), accType(accType),
+  KernelEmitter(ScheduleOp schedule, const ReductionTiling &tiling,
+                Accumulator &acc, int64_t lanes)
+      : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
+        lanes(lanes), tileJ(tiling.cols), rowsPerBlock(tiling.rows),
+        featureLoopMinDim(tiling.featureLoopMinDim), accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)),
-        position{chunks, Value()} {}
+        position{tiling.chunks, Value()} {}
 
   /// The kernel's argument types: 8 indices, the row strides and flat
   /// memrefs of the inputs and results (KernelArrays), then the raw state
@@ -115,9 +114,9 @@ private:
   /// masked tail.
   State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
   /// Reduces a block of rows over the current tile, from their lane states
-  /// in the scratch and back: the columns are loaded once per lane step for
-  /// all of them (a block's rows past the end repeat its first row: same
-  /// values, same slot).
+  /// in the scratch and back, as the body of keops.for_tiles says: the
+  /// columns are loaded once per lane step for all of them (a block's rows
+  /// past the end repeat its first row: same values, same slot).
   void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
   /// Runs `body` for each row of [row_begin, rowEnd) as a block of one row.
   void forEachRow(OpBuilder &b, Value rowEnd,
@@ -160,9 +159,9 @@ private:
   }
 
   ReduceOp reduce;
+  ScheduleOp schedule;
   Accumulator &acc;
   int64_t lanes, tileJ, rowsPerBlock, featureLoopMinDim;
-  bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
   Value rowBegin, colBegin, colEnd, mode, split, splits;
@@ -417,17 +416,12 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
   LaneEmitter e(b, loc(), laneType);
-  State state = loadScratch(b);
-  if (blockSum && acc.isSumType()) {
-    // Block sum: each tile sums from zero, then merges into the total.
-    State tile = scanColumns(b, tileBegin, tileEnd, initBlock(e));
-    State merged;
-    for (unsigned r = 0; r < rowValues.size(); ++r)
-      merged.append(acc.merge(e, rowState(state, r), rowState(tile, r)));
-    state = merged;
-  } else {
-    state = scanColumns(b, tileBegin, tileEnd, state);
-  }
+  State state = emitTileBody(
+      e, schedule.getForTiles(), acc, rowValues.size(), loadScratch(b),
+      [&] { return initBlock(e); },
+      [&](const State &states) {
+        return scanColumns(b, tileBegin, tileEnd, states);
+      });
   storeScratch(b, state);
 }
 
@@ -579,10 +573,11 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
-  // The rows' lane states start from init in the scratch, every tile
-  // reduces them there (blocks of `rowsPerBlock` rows: one copy of the loop
-  // body serves every row count), and a last pass finalizes them. No branch
-  // depends on the tile, so LLVM has no loop to unswitch.
+  // The rows' lane states start from state_init in the scratch, every tile
+  // reduces them there (i-blocks of `rowsPerBlock` rows: one copy of the
+  // loop body serves every row count), and a last pass stores them
+  // (state_store). No branch depends on the tile, so LLVM has no loop to
+  // unswitch.
   forEachChunk(b, [&](OpBuilder &b) {
     forEachRow(b, rowEnd, [&](OpBuilder &b) {
       LaneEmitter e(b, loc(), laneType);
@@ -624,42 +619,6 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
 // Pass
 //===----------------------------------------------------------------------===//
 
-// A tile's staged columns stay in the L2 cache: at most 256 KiB of them.
-// The runtime allocates the staging buffer (see getCpuTileColumns).
-int64_t mlir::keops::getCpuTileColumns(ReduceOp reduce, int64_t requested,
-                                       int64_t lanes) {
-  Category columnCategory =
-      reduce.getAxis() == Axis::j ? Category::j : Category::i;
-  int64_t bytes = 0;
-  for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
-    if (reduce.getCategory(k) == columnCategory)
-      bytes += getInputDim(reduce, k) *
-               getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() /
-               8;
-  if (bytes == 0)
-    return requested;
-  int64_t fit = (256 * 1024 / bytes) / lanes * lanes;
-  return std::min(requested, std::max(lanes, fit));
-}
-
-// Rows share the column loads only while their variables and accumulator
-// states stay in vector registers (32 with 64-byte vectors, 16 otherwise);
-// beyond that, one row at a time: the block would spill anyway, and register
-// allocation of wide blocks is what makes compilation slow (argKmin with
-// K=10: 250 ms instead of 360 ms to compile, and no slower).
-int64_t mlir::keops::getCpuRowsPerBlock(ReduceOp reduce, Accumulator &acc,
-                                        int64_t requested,
-                                        int64_t vectorBytes) {
-  int64_t registers = vectorBytes >= 64 ? 32 : 16;
-  Category rowCategory =
-      reduce.getAxis() == Axis::j ? Category::i : Category::j;
-  int64_t perRow = static_cast<int64_t>(acc.stateTypes(1).size());
-  for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
-    if (reduce.getCategory(k) == rowCategory)
-      perRow += getInputDim(reduce, k);
-  return perRow * requested > registers ? 1 : requested;
-}
-
 namespace {
 
 struct ConvertKeOpsToCPUPass final
@@ -670,41 +629,26 @@ struct ConvertKeOpsToCPUPass final
     func::FuncOp func = getOperation();
     if (func.getOps<ReduceOp>().empty())
       return;
-    FailureOr<ReduceOp> kernelReduce =
-        getKernelReduce(func, "convert-keops-to-cpu");
-    if (failed(kernelReduce))
+    FailureOr<ScheduleOp> schedule =
+        getKernelSchedule(func, "convert-keops-to-cpu");
+    if (failed(schedule))
       return signalPassFailure();
-    ReduceOp reduce = *kernelReduce;
     Block &body = func.getBody().front();
-
-    std::optional<SumScheme> scheme = parseSumScheme(sumScheme);
-    if (!scheme) {
-      func.emitOpError("unknown sum-scheme '") << sumScheme << "'";
-      return signalPassFailure();
-    }
-    FloatType elementType = getFormulaElementType(reduce);
+    ReductionTiling tiling = getTiling(*schedule);
+    FloatType elementType = getFormulaElementType(schedule->getReduce());
     int64_t laneCount = lanes ? lanes : 512 / elementType.getWidth();
-    if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount) || tileJ < 1 ||
-        rowsPerBlock < 1) {
-      func.emitOpError("lanes must be a power of 2, tile-j and rows-per-block "
-                       "positive");
+    if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount)) {
+      func.emitOpError("lanes must be a power of 2");
       return signalPassFailure();
     }
-    FloatType accType = elementType;
-    if (doubleAccumulator && elementType.isF32())
-      accType = Float64Type::get(&getContext());
-
-    OutputChunks chunks =
-        planOutputChunks(reduce, featureLoopMinDim, kOutputChunkSize);
+    if (!tiling.staged) {
+      schedule->emitOpError("convert-keops-to-cpu stages every j-tile (run "
+                            "keops-tile-reductions with stage-always)");
+      return signalPassFailure();
+    }
     std::unique_ptr<Accumulator> acc =
-        Accumulator::create(reduce, accType, *scheme, chunks.size);
-    KernelEmitter emitter(reduce, *acc, laneCount,
-                          getCpuTileColumns(reduce, tileJ, laneCount),
-                          getCpuRowsPerBlock(reduce, *acc, rowsPerBlock,
-                                             laneCount *
-                                                 elementType.getWidth() / 8),
-                          *scheme == SumScheme::BlockSum, accType,
-                          featureLoopMinDim, chunks);
+        createAccumulator(schedule->getReduce(), tiling);
+    KernelEmitter emitter(*schedule, tiling, *acc, laneCount);
     llvm::SmallVector<Type> argumentTypes = emitter.argumentTypes();
     Block *entry = new Block();
     func.getBody().push_back(entry);

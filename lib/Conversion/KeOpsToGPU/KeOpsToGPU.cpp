@@ -7,19 +7,24 @@
 //
 // This file implements convert-keops-to-gpu:
 //
-//   func @f(tensors) { keops.reduce over j }
+//   func @f(tensors) { keops.reduce over j; keops.schedule (i-blocks of R
+//                      rows, j-tiles of B columns) }
 //     --> gpu.module @keops_kernels { gpu.func @f(ranges, memrefs)
 //           workgroup(tile) kernel {
 //           rows r < R: row_r = row_begin + block_id * B * R + r * B + thread_id
+//           states = state_init
 //           for j-tiles of B columns {
 //             tile[d * B + t] = y[(j0 + t) * D + d]; barrier
-//             for each column of the tile, for each r:
+//             the for_tiles body, its accumulate_tile: for each column of
+//               the tile, for each r:
 //               state_r = accumulate(state_r, F(x_row_r, tile[.., c]))
 //             barrier }
-//           for each r: if row_r < row_end: store finalize(state_r) } }
+//           state_store: for each r: if row_r < row_end:
+//             store finalize(state_r) } }
 //
-// A thread keeps R rows ("register blocking"): each column it reads from
-// the tile serves R pairs.
+// A thread block of B threads computes B i-blocks: each thread keeps the R
+// rows of its i-block in registers ("register blocking"), so each column
+// it reads from the tile serves R pairs.
 //
 // Formula components are vector<1xT> values, so the ops' emitLanes and the
 // Accumulator of the kind are the same code as on the CPU.
@@ -29,7 +34,7 @@
 #include "keops/Conversion/Passes.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -53,10 +58,12 @@ int64_t reducedDims(ReduceOp reduce) {
   return dims;
 }
 
-/// The launch geometry of one kernel.
+/// The launch geometry of one kernel, from its schedule.
 struct GpuTiling {
+  /// Threads of a block (B): the columns of a j-tile.
   int64_t blockSize;
-  /// Rows each thread computes (R): a block covers B * R rows.
+  /// Rows each thread computes (R, the rows of an i-block): a block covers
+  /// B * R rows.
   int64_t rowsPerThread;
   /// Whether the j-tile goes through workgroup memory.
   bool staged;
@@ -81,14 +88,15 @@ llvm::SmallVector<State> unflatten(ValueRange all, int64_t rows) {
 /// Emits the body of the GPU kernel of one keops.reduce (over j).
 class GpuKernelEmitter {
 public:
-  GpuKernelEmitter(ReduceOp reduce, Accumulator &acc, GpuTiling tiling,
-                   bool blockSum, FloatType accType, int64_t featureLoopMinDim,
-                   OutputChunks chunks)
-      : reduce(reduce), acc(acc), tiling(tiling), blockSum(blockSum),
-        featureLoopMinDim(featureLoopMinDim), accType(accType),
+  GpuKernelEmitter(ScheduleOp schedule, const ReductionTiling &reduction,
+                   Accumulator &acc)
+      : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
+        tiling{reduction.cols, reduction.rows, reduction.staged},
+        featureLoopMinDim(reduction.featureLoopMinDim),
+        accType(reduction.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({1}, elementType)),
-        position{chunks, Value()} {
+        position{reduction.chunks, Value()} {
     int64_t first = 0;
     for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
       if (reduce.getCategory(k) == Category::j) {
@@ -125,7 +133,8 @@ private:
   llvm::SmallVector<State> scanTile(OpBuilder &b, Value begin, Value end,
                                     llvm::ArrayRef<State> states);
   /// Accumulates the columns [begin, end) in j-tiles (staged, between
-  /// barriers) into the states of the thread's rows.
+  /// barriers) into the states of the thread's rows, as the body of
+  /// keops.for_tiles says.
   llvm::SmallVector<State> scanColumns(OpBuilder &b, Value begin, Value end,
                                        llvm::ArrayRef<State> states,
                                        Value thread);
@@ -135,9 +144,9 @@ private:
   }
 
   ReduceOp reduce;
+  ScheduleOp schedule;
   Accumulator &acc;
   GpuTiling tiling;
-  bool blockSum;
   int64_t featureLoopMinDim;
   FloatType accType, elementType;
   VectorType laneType;
@@ -309,16 +318,16 @@ GpuKernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
           });
           gpu::BarrierOp::create(b, loc());
         }
-        llvm::SmallVector<State> running =
-            unflatten(iterArgs, tiling.rowsPerThread);
-        llvm::SmallVector<State> scanned =
-            scanTile(b, tileBegin, tileEnd, blockSum ? initRows(e) : running);
-        if (blockSum)
-          for (int64_t r = 0; r < tiling.rowsPerThread; ++r)
-            scanned[r] = acc.merge(e, running[r], scanned[r]);
+        State scanned = emitTileBody(
+            e, schedule.getForTiles(), acc, tiling.rowsPerThread,
+            State(iterArgs), [&] { return flatten(initRows(e)); },
+            [&](const State &states) {
+              return flatten(scanTile(b, tileBegin, tileEnd,
+                                      unflatten(states, tiling.rowsPerThread)));
+            });
         if (tile)
           gpu::BarrierOp::create(b, loc());
-        scf::YieldOp::create(b, loc(), flatten(scanned));
+        scf::YieldOp::create(b, loc(), scanned);
       });
   return unflatten(tiles.getResults(), tiling.rowsPerThread);
 }
@@ -509,67 +518,22 @@ struct ConvertKeOpsToGPUPass final
     : keops::impl::ConvertKeOpsToGPUPassBase<ConvertKeOpsToGPUPass> {
   using Base::Base;
 
-  /// The tiling of `reduce`: the block size shrunk by warps until its
-  /// j-tile fits in the workgroup memory budget (else unstaged), and the
-  /// rows per thread.
-  GpuTiling tilingFor(ReduceOp reduce, Accumulator &acc, bool blockSum) const {
-    int64_t bytesPerColumn =
-        reducedDims(reduce) * getFormulaElementType(reduce).getWidth() / 8;
-    int64_t size = blockSize;
-    while (size > 32 && size * bytesPerColumn > maxWorkgroupBytes)
-      size -= 32;
-    return {size,
-            rowsPerThread ? rowsPerThread
-                          : autoRowsPerThread(reduce, acc, blockSum),
-            size * bytesPerColumn <= maxWorkgroupBytes};
-  }
-
-  /// Rows per thread where they pay: as many (up to 4) as keep the
-  /// registers of the thread's rows within kRowRegisters, counting the
-  /// components of a row's variables (not those its feature loops reload)
-  /// and its accumulator state (twice with the block sum).
-  int64_t autoRowsPerThread(ReduceOp reduce, Accumulator &acc,
-                            bool blockSum) const {
-    constexpr int64_t kRowRegisters = 32, kMaxRows = 4;
-    auto registers = [](Type type) {
-      return std::max<int64_t>(
-          1, getElementTypeOrSelf(type).getIntOrFloatBitWidth() / 32);
-    };
-    int64_t perRow = 0;
-    Type element = getFormulaElementType(reduce);
-    for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k) {
-      int64_t dim = getInputDim(reduce, k);
-      if (reduce.getCategory(k) == Category::i &&
-          (featureLoopMinDim <= 0 || dim < featureLoopMinDim))
-        perRow += dim * registers(element);
-    }
-    for (Type type : acc.stateTypes(1))
-      perRow += (blockSum ? 2 : 1) * registers(type);
-    int64_t rows = 1;
-    while (rows < kMaxRows && 2 * rows * perRow <= kRowRegisters)
-      rows *= 2;
-    return rows;
-  }
-
-  LogicalResult convert(func::FuncOp func, SumScheme scheme,
-                        gpu::GPUModuleOp gpuModule) {
-    FailureOr<ReduceOp> reduce = getKernelReduce(func, "convert-keops-to-gpu");
-    if (failed(reduce))
+  LogicalResult convert(func::FuncOp func, gpu::GPUModuleOp gpuModule) {
+    FailureOr<ScheduleOp> schedule =
+        getKernelSchedule(func, "convert-keops-to-gpu");
+    if (failed(schedule))
       return failure();
-    // float16 formulas accumulate in float32.
-    FloatType accType = getFormulaElementType(*reduce);
-    if (accType.isF16())
-      accType = Float32Type::get(&getContext());
-    if (doubleAccumulator && accType.isF32())
-      accType = Float64Type::get(&getContext());
-    OutputChunks chunks =
-        planOutputChunks(*reduce, featureLoopMinDim, kOutputChunkSize);
+    ReductionTiling reduction = getTiling(*schedule);
+    if (reduction.cols % 32 || reduction.cols > 1024 || reduction.rows > 16)
+      return schedule->emitOpError(
+          "convert-keops-to-gpu runs tile_cols threads a block (a multiple "
+          "of 32 up to 1024), each with tile_rows rows (up to 16)");
+    if (reduction.accType.isF16())
+      return schedule->emitOpError(
+          "convert-keops-to-gpu needs a float32 or float64 acc_type");
     std::unique_ptr<Accumulator> acc =
-        Accumulator::create(*reduce, accType, scheme, chunks.size);
-    bool blockSum = scheme == SumScheme::BlockSum && acc->isSumType();
-    GpuTiling tiling = tilingFor(*reduce, *acc, blockSum);
-    GpuKernelEmitter emitter(*reduce, *acc, tiling, blockSum, accType,
-                             featureLoopMinDim, chunks);
+        createAccumulator(schedule->getReduce(), reduction);
+    GpuKernelEmitter emitter(*schedule, reduction, *acc);
 
     OpBuilder b = OpBuilder::atBlockEnd(gpuModule.getBody());
     auto kernel = gpu::GPUFuncOp::create(
@@ -578,10 +542,10 @@ struct ConvertKeOpsToGPUPass final
         emitter.workgroupTypes());
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), b.getUnitAttr());
     kernel.setKnownBlockSizeAttr(b.getDenseI32ArrayAttr(
-        {static_cast<int32_t>(tiling.blockSize), 1, 1}));
+        {static_cast<int32_t>(reduction.cols), 1, 1}));
     kernel->setAttr("keops.kernel", b.getUnitAttr());
     kernel->setAttr(kRowsPerThreadAttr,
-                    b.getI32IntegerAttr(tiling.rowsPerThread));
+                    b.getI32IntegerAttr(reduction.rows));
     OpBuilder body = OpBuilder::atBlockBegin(&kernel.getBody().front());
     emitter.emit(body, kernel);
     gpu::ReturnOp::create(body, func.getLoc());
@@ -591,19 +555,6 @@ struct ConvertKeOpsToGPUPass final
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    std::optional<SumScheme> scheme = parseSumScheme(sumScheme);
-    if (!scheme) {
-      module.emitOpError("unknown sum-scheme '") << sumScheme << "'";
-      return signalPassFailure();
-    }
-    if (blockSize < 32 || blockSize % 32 || blockSize > 1024) {
-      module.emitOpError("block-size must be a multiple of 32 in [32, 1024]");
-      return signalPassFailure();
-    }
-    if (rowsPerThread < 0 || rowsPerThread > 16) {
-      module.emitOpError("rows-per-thread must be in [0, 16] (0: automatic)");
-      return signalPassFailure();
-    }
     llvm::SmallVector<func::FuncOp> functions;
     for (auto func : module.getOps<func::FuncOp>())
       if (!func.getOps<ReduceOp>().empty())
@@ -615,7 +566,7 @@ struct ConvertKeOpsToGPUPass final
     module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                     b.getUnitAttr());
     for (func::FuncOp func : functions)
-      if (failed(convert(func, *scheme, gpuModule)))
+      if (failed(convert(func, gpuModule)))
         return signalPassFailure();
   }
 };

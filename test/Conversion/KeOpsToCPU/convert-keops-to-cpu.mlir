@@ -1,8 +1,8 @@
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 tile-j=16}),canonicalize,cse)' | FileCheck %s
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 sum-scheme=direct_sum}),canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 sum-scheme=kahan_scheme}),canonicalize,cse)' | FileCheck %s --check-prefix=KAHAN
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 double-accumulator=1}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 rows-per-block=2}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 tile-cols=16},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 sum-scheme=direct_sum},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 sum-scheme=kahan_scheme},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=KAHAN
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 double-accumulator=1},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=F64ACC
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=2 col-granule=4},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=BLOCK
 
 // The Gaussian kernel sum: the rows' lane states start from zero in the
 // scratch; j-tiles of 16 columns, each staged component-major into the tile
@@ -160,8 +160,8 @@ func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1
 // A distance over 64 features is a loop over them (one broadcast load of the
 // row variable and one vector load of the reduced one per component), not
 // 64 unrolled components; with feature-loop-min-dim=0 it is unrolled.
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=LOOP
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 feature-loop-min-dim=0}),canonicalize,cse)' | FileCheck %s --check-prefix=UNROLL
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=LOOP
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 feature-loop-min-dim=0},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=UNROLL
 // LOOP-LABEL: func.func @wide
 // LOOP: %[[C64:.*]] = arith.constant 64 : index
 // LOOP: scf.for %[[D:.*]] = %c0 to %[[C64]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
@@ -193,8 +193,8 @@ func.func @wide(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) -> tensor<?x1xf32> {
 // repeats component 39), one after the other over all the tiles: the
 // exponential is recomputed per chunk, each chunk accumulates 16 lane vectors
 // and stores its components; the merge mode walks the chunks too. With feature-loop-min-dim=0, 40 components unrolled.
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=CHUNK
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(convert-keops-to-cpu{lanes=4 feature-loop-min-dim=0}),canonicalize,cse)' | FileCheck %s --check-prefix=UNCHUNKED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=CHUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 feature-loop-min-dim=0},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=UNCHUNKED
 // CHUNK-LABEL: func.func @wide_output
 // CHUNK-DAG: %[[C39:.*]] = arith.constant 39 : index
 // CHUNK-DAG: %[[C16:.*]] = arith.constant 16 : index

@@ -1,10 +1,10 @@
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 rows-per-thread=1},canonicalize,cse)' | FileCheck %s
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 max-workgroup-bytes=64 rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=UNSTAGED
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=256 max-workgroup-bytes=2048 rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=SHRUNK
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 sum-scheme=direct_sum rows-per-thread=1},canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64 rows-per-thread=2},canonicalize,cse)' | FileCheck %s --check-prefix=ROWS
-// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{block-size=64},canonicalize,cse)' | FileCheck %s --check-prefix=AUTO
-// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(convert-keops-to-gpu{rows-per-thread=17})' 2>&1 | FileCheck %s --check-prefix=BADROWS
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=64 tile-rows=1 register-budget=0 register-bits=32 col-granule=32 stage-always=0 stage-bytes=49152}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=64 tile-rows=1 register-budget=0 register-bits=32 col-granule=32 stage-always=0 stage-bytes=64}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 tile-rows=1 register-budget=0 register-bits=32 col-granule=32 stage-always=0 stage-bytes=2048}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=SHRUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=64 tile-rows=1 register-budget=0 register-bits=32 col-granule=32 stage-always=0 sum-scheme=direct_sum stage-bytes=49152}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=64 tile-rows=2 register-budget=0 register-bits=32 col-granule=32 stage-always=0 stage-bytes=49152}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=ROWS
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=64 tile-rows=0 register-budget=32 register-bits=32 col-granule=32 stage-always=0 stage-bytes=49152}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=AUTO
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 tile-rows=17 register-budget=0 register-bits=32 col-granule=32 stage-always=0 stage-bytes=49152}),convert-keops-to-gpu)' 2>&1 | FileCheck %s --check-prefix=BADROWS
 
 // The Gaussian kernel sum, one row per thread: j-tiles of 64 columns staged
 // component-major in workgroup memory (4 components x 64 columns), a
@@ -124,7 +124,7 @@
 // AUTO-LABEL: gpu.func @wide
 // AUTO-SAME: keops.rows_per_thread = 4 : i32
 
-// BADROWS: rows-per-thread must be in [0, 16] (0: automatic)
+// BADROWS: each with tile_rows rows (up to 16)
 
 // Without room in workgroup memory, the columns come from global memory.
 // UNSTAGED: gpu.func @gaussian

@@ -365,3 +365,103 @@ func.func @grad_seed_type(%x: tensor<?x3xf32>) {
   }
   return
 }
+
+// -----
+
+func.func @schedule_of_an_argument(%x: tensor<?x1xf32>) {
+  // expected-error @+1 {{schedules a result of a keops.reduce over j}}
+  keops.schedule %x : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      %2 = keops.accumulate_tile %acc
+      keops.tile_yield %2
+    }
+    keops.state_store %1
+  }
+  return
+}
+
+// -----
+
+func.func @schedule_over_i(%x: tensor<?x1xf32>) {
+  %r = keops.reduce sum over i (%a = %x : i) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  // expected-error @+1 {{schedules a result of a keops.reduce over j}}
+  keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      %2 = keops.accumulate_tile %acc
+      keops.tile_yield %2
+    }
+    keops.state_store %1
+  }
+  return
+}
+
+// -----
+
+func.func @unknown_sum_scheme(%x: tensor<?x1xf32>) {
+  %r = keops.reduce sum over j (%a = %x : j) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  // expected-error @+1 {{sum_scheme must be block_sum, kahan_scheme or direct_sum, got 'pairwise'}}
+  keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "pairwise", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      %2 = keops.accumulate_tile %acc
+      keops.tile_yield %2
+    }
+    keops.state_store %1
+  }
+  return
+}
+
+// -----
+
+func.func @schedule_without_store(%x: tensor<?x1xf32>) {
+  %r = keops.reduce sum over j (%a = %x : j) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  // expected-error @+1 {{body must be keops.state_init, keops.for_tiles of its state and keops.state_store of the tiles' states}}
+  keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      %2 = keops.accumulate_tile %acc
+      keops.tile_yield %2
+    }
+  }
+  return
+}
+
+// -----
+
+func.func @store_in_tiles(%x: tensor<?x1xf32>) {
+  %r = keops.reduce sum over j (%a = %x : j) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
+    keops.yield %a : vector<1xf32>
+  }
+  keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      // expected-error @+1 {{is not allowed in keops.for_tiles (only state_init, state_merge, accumulate_tile)}}
+      keops.state_store %acc
+      keops.tile_yield %acc
+    }
+    keops.state_store %1
+  }
+  return
+}
+
+// -----
+
+func.func @accumulate_outside_tiles() {
+  %0 = keops.state_init
+  // expected-error @+1 {{expects parent op 'keops.for_tiles'}}
+  %1 = keops.accumulate_tile %0
+  return
+}

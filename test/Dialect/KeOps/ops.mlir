@@ -223,3 +223,39 @@ func.func @half_and_no_variables(%x: tensor<?x2xf16>) -> (tensor<?x1xf16>, tenso
   }
   return %0, %1 : tensor<?x1xf16>, tensor<?x1xf32>
 }
+
+// The tiled form: a schedule, its output chunks and its state ops.
+// CHECK-LABEL: func.func @schedule
+func.func @schedule(%x: tensor<?x3xf32>, %b: tensor<?x40xf32>) -> tensor<?x40xf32> {
+  // CHECK: %[[R:.*]] = keops.reduce
+  %r = keops.reduce sum over j (%xi = %x : i, %bj = %b : j)
+      : (tensor<?x3xf32>, tensor<?x40xf32>) -> tensor<?x40xf32> {
+    %n = keops.sqnorm2 %xi : vector<3xf32>
+    %w = keops.mul %n, %bj : vector<1xf32>, vector<40xf32>
+    keops.yield %w : vector<40xf32>
+  }
+  // CHECK: keops.schedule %[[R]] : tensor<?x40xf32> attributes {acc_type = f64, feature_loop_min_dim = 32 : i64, sum_scheme = "kahan_scheme", tile_cols = 128 : i64, tile_rows = 4 : i64} {
+  // CHECK-NEXT: keops.output_chunks 16 {
+  // CHECK-NEXT: %[[INIT:.*]] = keops.state_init
+  // CHECK-NEXT: %[[TILES:.*]] = keops.for_tiles(%[[INIT]]) {
+  // CHECK-NEXT: ^bb0(%[[ACC:.*]]: !keops.state):
+  // CHECK-NEXT: %[[ZERO:.*]] = keops.state_init
+  // CHECK-NEXT: %[[TILE:.*]] = keops.accumulate_tile %[[ZERO]]
+  // CHECK-NEXT: %[[NEXT:.*]] = keops.state_merge %[[ACC]], %[[TILE]]
+  // CHECK-NEXT: keops.tile_yield %[[NEXT]]
+  // CHECK: keops.state_store %[[TILES]]
+  keops.schedule %r : tensor<?x40xf32> attributes {acc_type = f64, feature_loop_min_dim = 32 : i64, sum_scheme = "kahan_scheme", tile_cols = 128 : i64, tile_rows = 4 : i64} {
+    keops.output_chunks 16 {
+      %0 = keops.state_init
+      %1 = keops.for_tiles(%0) {
+      ^bb0(%acc: !keops.state):
+        %2 = keops.state_init
+        %3 = keops.accumulate_tile %2
+        %4 = keops.state_merge %acc, %3
+        keops.tile_yield %4
+      }
+      keops.state_store %1
+    }
+  }
+  return %r : tensor<?x40xf32>
+}

@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file implements the keops dialect: registration of its ops and
-// attributes, and the materialization of folded constants.
+// This file implements the keops dialect: registration of its ops,
+// attributes and types, and the materialization of folded constants.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,10 +25,17 @@ using namespace mlir::keops;
 #define GET_ATTRDEF_CLASSES
 #include "keops/Dialect/KeOps/IR/KeOpsAttrs.cpp.inc"
 
+#define GET_TYPEDEF_CLASSES
+#include "keops/Dialect/KeOps/IR/KeOpsOpsTypes.cpp.inc"
+
 void KeOpsDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "keops/Dialect/KeOps/IR/KeOpsAttrs.cpp.inc"
+      >();
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "keops/Dialect/KeOps/IR/KeOpsOpsTypes.cpp.inc"
       >();
   addOperations<
 #define GET_OP_LIST

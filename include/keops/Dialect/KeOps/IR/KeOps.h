@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 //
 // This file is the umbrella header of the keops dialect: include it to use the
-// dialect, its enums and attributes, FormulaOpInterface and every op.
+// dialect, its enums, attributes and types, FormulaOpInterface and every op.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +28,9 @@
 
 #define GET_ATTRDEF_CLASSES
 #include "keops/Dialect/KeOps/IR/KeOpsAttrs.h.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "keops/Dialect/KeOps/IR/KeOpsOpsTypes.h.inc"
 
 #include "keops/Dialect/KeOps/IR/LaneEmitter.h"
 #include "keops/Dialect/KeOps/IR/KeOpsInterfaces.h.inc"

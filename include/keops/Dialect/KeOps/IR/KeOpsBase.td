@@ -37,6 +37,7 @@ def KeOps_Dialect : Dialect {
     dimension 1 broadcasts against any dimension.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
   let hasConstantMaterializer = 1;
 }
 

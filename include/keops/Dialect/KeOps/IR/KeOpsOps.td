@@ -6,7 +6,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Declares keops.reduce, its terminator keops.yield, and the formula ops that
-// its region is made of. Formula ops are grouped in families (elementwise
+// its region is made of (the tiled form, keops.schedule, is in
+// KeOpsScheduleOps.td). Formula ops are grouped in families (elementwise
 // unary, broadcasting binary, component reductions, ...) so that each op is a
 // few lines: its mnemonic and its float64 semantics.
 //
@@ -697,5 +698,7 @@ def KeOps_YieldOp : KeOps_Op<"yield", [Pure, Terminator, ReturnLike,
   let arguments = (ins Variadic<KeOps_FormulaVector>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
+
+include "keops/Dialect/KeOps/IR/KeOpsScheduleOps.td"
 
 #endif // KEOPS_DIALECT_KEOPS_IR_KEOPSOPS_TD

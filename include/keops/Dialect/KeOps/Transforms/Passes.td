@@ -40,6 +40,89 @@ def KeOpsAutodiffPass : Pass<"keops-autodiff", "::mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Tiling
+//===----------------------------------------------------------------------===//
+
+def KeOpsTileReductionsPass
+    : Pass<"keops-tile-reductions", "::mlir::func::FuncOp"> {
+  let summary = "Give a kernel's keops.reduce its target-neutral tiled form";
+  let description = [{
+    Adds to a function whose body is one `keops.reduce` of its arguments
+    (rewritten over j when it reduces over i) the `keops.schedule` that
+    says how to compute it: i-blocks of `tile-rows` rows over j-tiles of
+    `tile-cols` columns, and the reduction's monoid as explicit ops:
+
+    ```mlir
+    %r = keops.reduce sum over j (...) {...}
+    keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32,
+        feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum",
+        tile_cols = 1024 : i64, tile_rows = 2 : i64} {
+      %0 = keops.state_init
+      %1 = keops.for_tiles(%0) {
+      ^bb0(%acc: !keops.state):
+        %2 = keops.state_init
+        %3 = keops.accumulate_tile %2
+        %4 = keops.state_merge %acc, %3
+        keops.tile_yield %4
+      }
+      keops.state_store %1
+    }
+    ```
+
+    The block sum of sum-type kinds starts each tile from the neutral state
+    and merges it into the total (as above); other kinds and schemes
+    accumulate into the total directly. Wide outputs (see
+    `feature-loop-min-dim`) are reduced in a `keops.output_chunks` of 16
+    components. The options are the target's resources, not the target:
+
+    - tiles: `tile-cols` columns, fewer (a multiple of `col-granule`, at
+      least one) when the staged variables of a tile would exceed
+      `stage-bytes`; beyond that the tile is staged only with
+      `stage-always`;
+    - i-blocks: `tile-rows` rows (0: 4), halved while a row's variables
+      (those not in feature loops) and states, twice the states with the
+      block sum, take more than `register-budget` registers of
+      `register-bits` bits (0: registers hold one element of the formula,
+      as a vector register holds one per lane); 0 budget: no limit;
+    - the accumulator: the formula's element type (float32 for float16),
+      float64 for float32 with `double-accumulator`.
+
+    `convert-keops-to-cpu` and `convert-keops-to-gpu` then lower the
+    schedule. Other functions are left alone.
+  }];
+  let dependentDialects = ["::mlir::keops::KeOpsDialect"];
+  let options = [
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"2",
+           "Rows of an i-block, whose states stay in registers and share "
+           "each column read (0: up to 4)">,
+    Option<"registerBudget", "register-budget", "int64_t", /*default=*/"32",
+           "Registers the rows of an i-block may take (0: no limit)">,
+    Option<"registerBits", "register-bits", "int64_t", /*default=*/"0",
+           "Bits of a register (0: one element of the formula)">,
+    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"1024",
+           "Columns of a j-tile">,
+    Option<"colGranule", "col-granule", "int64_t", /*default=*/"16",
+           "A j-tile shrunk to fit stage-bytes keeps a multiple of this many "
+           "columns">,
+    Option<"stageBytes", "stage-bytes", "int64_t", /*default=*/"262144",
+           "Bytes of the reduced variables of a staged j-tile (0: no limit)">,
+    Option<"stageAlways", "stage-always", "bool", /*default=*/"true",
+           "Stage tiles even when one col-granule exceeds stage-bytes">,
+    Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
+           "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
+           "direct_sum">,
+    Option<"doubleAccumulator", "double-accumulator", "bool",
+           /*default=*/"false",
+           "Accumulate float32 sum-type reductions in float64">,
+    Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
+           /*default=*/"32",
+           "Sums over at least this many components loop over them, and "
+           "outputs of as many are reduced in chunks of 16 components (0: "
+           "always unroll)">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Cleanup
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,287 @@
+//===- TileReductions.cpp - keops-tile-reductions ---------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements keops-tile-reductions, the target-neutral tiler: it
+// picks the tiles of a kernel's reduction from the target's resources and
+// writes them, with the reduction's monoid, as a keops.schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::keops {
+#define GEN_PASS_DEF_KEOPSTILEREDUCTIONSPASS
+#include "keops/Dialect/KeOps/Transforms/Passes.h.inc"
+} // namespace mlir::keops
+
+using namespace mlir;
+using namespace mlir::keops;
+
+namespace {
+
+/// The category of the variables of the output rows, and that of the
+/// reduced ones (the tiling of a reduction over i is that of the reduction
+/// over j it is rewritten into).
+Category rowCategory(ReduceOp reduce) {
+  return reduce.getAxis() == Axis::j ? Category::i : Category::j;
+}
+Category columnCategory(ReduceOp reduce) {
+  return reduce.getAxis() == Axis::j ? Category::j : Category::i;
+}
+
+/// The bytes of the reduced variables of one column.
+int64_t columnBytes(ReduceOp reduce) {
+  int64_t bytes = 0;
+  for (auto [k, input] : llvm::enumerate(reduce.getInputs()))
+    if (reduce.getCategory(k) == columnCategory(reduce))
+      bytes += getInputDim(reduce, k) *
+               getElementTypeOrSelf(input.getType()).getIntOrFloatBitWidth() /
+               8;
+  return bytes;
+}
+
+/// The registers a row of an i-block takes: the components of its
+/// variables that no feature loop reloads, and its states (twice with the
+/// block sum: the tile's and the total).
+int64_t rowRegisters(ReduceOp reduce, Accumulator &acc, bool blockSum,
+                     int64_t minDim, int64_t registerBits) {
+  int64_t elementBits = getFormulaElementType(reduce).getWidth();
+  int64_t bits = registerBits ? registerBits : elementBits;
+  auto registers = [&](Type type) {
+    return llvm::divideCeil(getElementTypeOrSelf(type).getIntOrFloatBitWidth(),
+                            bits);
+  };
+  int64_t perRow = 0;
+  for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k) {
+    int64_t dim = getInputDim(reduce, k);
+    if (reduce.getCategory(k) == rowCategory(reduce) &&
+        (minDim <= 0 || dim < minDim))
+      perRow += dim * registers(getFormulaElementType(reduce));
+  }
+  for (Type type : acc.stateTypes(1))
+    perRow += (blockSum ? 2 : 1) * registers(type);
+  return perRow;
+}
+
+} // namespace
+
+FailureOr<ReductionTiling>
+keops::chooseTiling(ReduceOp reduce,
+                    const KeOpsTileReductionsPassOptions &options,
+                    std::string &error) {
+  std::optional<SumScheme> scheme = parseSumScheme(options.sumScheme);
+  if (!scheme) {
+    error = "unknown sum-scheme '" + options.sumScheme + "'";
+    return failure();
+  }
+  if (options.tileRows < 0 || options.tileCols < 1 || options.colGranule < 1 ||
+      options.registerBudget < 0 || options.registerBits < 0 ||
+      options.stageBytes < 0 || options.featureLoopMinDim < 0) {
+    error = "tile-cols and col-granule must be positive, the other sizes "
+            "non-negative";
+    return failure();
+  }
+  ReductionTiling tiling;
+  tiling.scheme = *scheme;
+  tiling.featureLoopMinDim = options.featureLoopMinDim;
+  MLIRContext *context = reduce.getContext();
+  tiling.accType = getFormulaElementType(reduce);
+  if (tiling.accType.isF16())
+    tiling.accType = Float32Type::get(context);
+  if (options.doubleAccumulator && tiling.accType.isF32())
+    tiling.accType = Float64Type::get(context);
+  tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
+                                   kOutputChunkSize);
+
+  // Columns: as many as asked while the staged tile fits stage-bytes.
+  int64_t bytes = columnBytes(reduce);
+  tiling.cols = options.tileCols;
+  if (bytes && options.stageBytes) {
+    int64_t granule = options.colGranule;
+    int64_t fit = options.stageBytes / bytes / granule * granule;
+    tiling.cols = std::min(tiling.cols, std::max(granule, fit));
+    tiling.staged = options.stageAlways || tiling.cols * bytes <= options.stageBytes;
+  }
+
+  // Rows: as many as asked while they fit the register budget.
+  std::unique_ptr<Accumulator> acc = createAccumulator(reduce, tiling);
+  bool blockSum = *scheme == SumScheme::BlockSum && acc->isSumType();
+  tiling.rows = options.tileRows ? options.tileRows : 4;
+  if (options.registerBudget) {
+    int64_t perRow = rowRegisters(reduce, *acc, blockSum,
+                                  options.featureLoopMinDim,
+                                  options.registerBits);
+    while (tiling.rows > 1 && tiling.rows * perRow > options.registerBudget)
+      tiling.rows /= 2;
+  }
+  return tiling;
+}
+
+std::unique_ptr<Accumulator>
+keops::createAccumulator(ReduceOp reduce, const ReductionTiling &tiling) {
+  return Accumulator::create(reduce, tiling.accType, tiling.scheme,
+                             tiling.chunks.size);
+}
+
+ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
+                                const ReductionTiling &tiling) {
+  OpBuilder::InsertionGuard guard(b);
+  Location loc = reduce.getLoc();
+  b.setInsertionPointAfter(reduce);
+  llvm::StringRef schemeName =
+      tiling.scheme == SumScheme::BlockSum     ? "block_sum"
+      : tiling.scheme == SumScheme::KahanScheme ? "kahan_scheme"
+                                                : "direct_sum";
+  auto schedule = ScheduleOp::create(
+      b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
+      tiling.accType, schemeName, tiling.featureLoopMinDim);
+  b.setInsertionPointToStart(&schedule.getBody().emplaceBlock());
+  if (tiling.chunks) {
+    auto chunks = OutputChunksOp::create(b, loc, tiling.chunks.size);
+    b.setInsertionPointToStart(&chunks.getBody().emplaceBlock());
+  }
+
+  // The block sum restarts each tile from the neutral state and merges it
+  // into the total; otherwise the tiles accumulate into the total.
+  bool blockSum = tiling.scheme == SumScheme::BlockSum &&
+                  createAccumulator(reduce, tiling)->isSumType();
+  Value init = StateInitOp::create(b, loc);
+  auto tiles = ForTilesOp::create(b, loc, init);
+  {
+    OpBuilder::InsertionGuard inTiles(b);
+    Block &body = tiles.getBody().emplaceBlock();
+    Value total = body.addArgument(init.getType(), loc);
+    b.setInsertionPointToStart(&body);
+    Value next;
+    if (blockSum) {
+      Value tile =
+          AccumulateTileOp::create(b, loc, StateInitOp::create(b, loc));
+      next = StateMergeOp::create(b, loc, total, tile);
+    } else {
+      next = AccumulateTileOp::create(b, loc, total);
+    }
+    TileYieldOp::create(b, loc, next);
+  }
+  StateStoreOp::create(b, loc, tiles.getState());
+  return schedule;
+}
+
+ReductionTiling keops::getTiling(ScheduleOp schedule) {
+  ReductionTiling tiling;
+  tiling.rows = schedule.getTileRows();
+  tiling.cols = schedule.getTileCols();
+  tiling.staged = schedule.getStaged();
+  tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
+  tiling.scheme = *parseSumScheme(schedule.getSumScheme());
+  tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
+  if (OutputChunksOp chunks = schedule.getOutputChunks())
+    tiling.chunks = planOutputChunks(schedule.getReduce(),
+                                     tiling.featureLoopMinDim,
+                                     chunks.getSize());
+  return tiling;
+}
+
+FailureOr<ScheduleOp> keops::getKernelSchedule(func::FuncOp func,
+                                               llvm::StringRef passName) {
+  Block &body = func.getBody().front();
+  auto fail = [&] {
+    return func.emitOpError()
+           << passName
+           << " expects a function whose body is one keops.reduce over j of "
+              "its arguments, in order, and its keops.schedule (run "
+              "keops-tile-reductions first)";
+  };
+  if (!llvm::hasSingleElement(func.getBody()) ||
+      body.getOperations().size() != 3)
+    return fail();
+  auto reduce = llvm::dyn_cast<ReduceOp>(body.front());
+  auto schedule = llvm::dyn_cast<ScheduleOp>(*std::next(body.begin()));
+  if (!reduce || !schedule || schedule.getReduce() != reduce ||
+      !llvm::equal(reduce.getInputs(), func.getArguments()))
+    return fail();
+  if (OutputChunksOp chunks = schedule.getOutputChunks())
+    if (!getTiling(schedule).chunks)
+      return chunks.emitOpError("the reduction's output cannot be reduced in "
+                                "chunks of ")
+             << chunks.getSize() << " components";
+  return schedule;
+}
+
+State keops::emitTileBody(LaneEmitter &e, ForTilesOp tiles, Accumulator &acc,
+                          int64_t rows, const State &total,
+                          llvm::function_ref<State()> init,
+                          llvm::function_ref<State(const State &)> accumulate) {
+  Block &body = tiles.getBody().front();
+  llvm::DenseMap<Value, State> states;
+  states[body.getArgument(0)] = total;
+  auto stateOf = [&](Value value) {
+    return value.getDefiningOp<StateInitOp>() ? init() : states.at(value);
+  };
+  for (Operation &op : body.without_terminator()) {
+    if (auto accumulateOp = llvm::dyn_cast<AccumulateTileOp>(op)) {
+      states[accumulateOp.getResult()] =
+          accumulate(stateOf(accumulateOp.getState()));
+    } else if (auto merge = llvm::dyn_cast<StateMergeOp>(op)) {
+      State lhs = stateOf(merge.getLhs()), rhs = stateOf(merge.getRhs());
+      int64_t perRow = static_cast<int64_t>(lhs.size()) / rows;
+      State merged;
+      for (int64_t r = 0; r < rows; ++r) {
+        auto row = [&](const State &all) {
+          return State(llvm::ArrayRef<Value>(all).slice(r * perRow, perRow));
+        };
+        merged.append(acc.merge(e, row(lhs), row(rhs)));
+      }
+      states[merge.getState()] = merged;
+    }
+  }
+  return stateOf(llvm::cast<TileYieldOp>(body.getTerminator()).getState());
+}
+
+namespace {
+
+struct KeOpsTileReductionsPass final
+    : keops::impl::KeOpsTileReductionsPassBase<KeOpsTileReductionsPass> {
+  using Base::Base;
+
+  KeOpsTileReductionsPassOptions options() const {
+    KeOpsTileReductionsPassOptions options;
+    options.tileRows = tileRows;
+    options.registerBudget = registerBudget;
+    options.registerBits = registerBits;
+    options.tileCols = tileCols;
+    options.colGranule = colGranule;
+    options.stageBytes = stageBytes;
+    options.stageAlways = stageAlways;
+    options.sumScheme = sumScheme;
+    options.doubleAccumulator = doubleAccumulator;
+    options.featureLoopMinDim = featureLoopMinDim;
+    return options;
+  }
+
+  void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    if (func.getOps<ReduceOp>().empty() || !func.getOps<ScheduleOp>().empty())
+      return;
+    FailureOr<ReduceOp> reduce =
+        getKernelReduce(func, "keops-tile-reductions");
+    if (failed(reduce))
+      return signalPassFailure();
+    std::string error;
+    FailureOr<ReductionTiling> tiling =
+        chooseTiling(*reduce, options(), error);
+    if (failed(tiling)) {
+      func.emitOpError("keops-tile-reductions: ") << error;
+      return signalPassFailure();
+    }
+    OpBuilder b(func.getContext());
+    buildSchedule(b, *reduce, *tiling);
+  }
+};
+
+} // namespace

@@ -1,0 +1,119 @@
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions))' | FileCheck %s
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=direct_sum}))' | FileCheck %s --check-prefix=DIRECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 col-granule=32 stage-bytes=1200}))' | FileCheck %s --check-prefix=SHRUNK
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 col-granule=32 stage-bytes=100 stage-always=0}))' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32}))' | FileCheck %s --check-prefix=AUTO32
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32 register-budget=16}))' | FileCheck %s --check-prefix=AUTO16
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=3 register-budget=0 double-accumulator=1}))' | FileCheck %s --check-prefix=EXPLICIT
+
+// The tiled form of every kernel: the tiles from the options and the
+// reduction's resources, the monoid as explicit ops.
+
+// CHECK-LABEL: func.func @gaussian
+// CHECK: %[[R:.*]] = keops.reduce sum over j
+// CHECK: keops.schedule %[[R]] : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 1024 : i64, tile_rows = 2 : i64} {
+// CHECK-NEXT: %[[INIT:.*]] = keops.state_init
+// CHECK-NEXT: %[[TILES:.*]] = keops.for_tiles(%[[INIT]]) {
+// CHECK-NEXT: ^bb0(%[[ACC:.*]]: !keops.state):
+// CHECK-NEXT: %[[ZERO:.*]] = keops.state_init
+// CHECK-NEXT: %[[TILE:.*]] = keops.accumulate_tile %[[ZERO]]
+// CHECK-NEXT: %[[NEXT:.*]] = keops.state_merge %[[ACC]], %[[TILE]]
+// CHECK-NEXT: keops.tile_yield %[[NEXT]]
+// CHECK-NEXT: }
+// CHECK-NEXT: keops.state_store %[[TILES]]
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[R]]
+// The direct sum accumulates into the total.
+// DIRECT-LABEL: func.func @gaussian
+// DIRECT: sum_scheme = "direct_sum"
+// DIRECT: ^bb0(%[[ACC:.*]]: !keops.state):
+// DIRECT-NEXT: %[[TILE:.*]] = keops.accumulate_tile %[[ACC]]
+// DIRECT-NEXT: keops.tile_yield %[[TILE]]
+// 16 bytes a column (y and b): 75 columns fit 1200 bytes, 64 in granules
+// of 32.
+// SHRUNK-LABEL: func.func @gaussian
+// SHRUNK: staged, {{.*}}tile_cols = 64 : i64
+// One granule (32 columns, 512 bytes) exceeds 100 bytes: not staged.
+// UNSTAGED-LABEL: func.func @gaussian
+// UNSTAGED-NOT: staged
+// UNSTAGED: tile_cols = 32 : i64
+// A row: 3 registers of x, 2 states (block sum): 4 rows fit 32 registers,
+// 2 fit 16.
+// AUTO32-LABEL: func.func @gaussian
+// AUTO32: tile_rows = 4 : i64
+// AUTO16-LABEL: func.func @gaussian
+// AUTO16: tile_rows = 2 : i64
+// EXPLICIT-LABEL: func.func @gaussian
+// EXPLICIT: acc_type = f64, {{.*}}tile_rows = 3 : i64
+func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    %n = keops.neg %d : vector<1xf32>
+    %e = keops.exp %n : vector<1xf32>
+    %v = keops.mul %e, %bj : vector<1xf32>, vector<1xf32>
+    keops.yield %v : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}
+
+// -----
+
+// A min is not a sum: the tiles accumulate into the total. Over i, the
+// reduction is first rewritten over j (the categories swap).
+// CHECK-LABEL: func.func @argmin_over_i
+// CHECK: %[[R:.*]] = keops.reduce argmin over j (%{{.*}} = %{{.*}} : j, %{{.*}} = %{{.*}} : i)
+// CHECK: keops.schedule %[[R]] : tensor<?x1xi64>
+// CHECK: ^bb0(%[[ACC:.*]]: !keops.state):
+// CHECK-NEXT: %[[TILE:.*]] = keops.accumulate_tile %[[ACC]]
+// CHECK-NEXT: keops.tile_yield %[[TILE]]
+// 2 registers of y, a float and an i64 state (3 registers): 4 rows fit 32
+// registers, 2 fit 16.
+// AUTO32-LABEL: func.func @argmin_over_i
+// AUTO32: tile_rows = 4 : i64
+// AUTO16-LABEL: func.func @argmin_over_i
+// AUTO16: tile_rows = 2 : i64
+func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1xi64> {
+  %r = keops.reduce argmin over i (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x1xi64> {
+    %d = keops.sqdist %xi, %yj : vector<2xf32>, vector<2xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<?x1xi64>
+}
+
+// -----
+
+// Wide outputs in chunks of 16 components; float16 accumulates in float32.
+// CHECK-LABEL: func.func @wide_output
+// CHECK: keops.schedule %{{.*}} : tensor<?x40xf16> attributes {acc_type = f32,
+// CHECK-NEXT: keops.output_chunks 16 {
+// CHECK-NEXT: keops.state_init
+// CHECK-NEXT: keops.for_tiles
+func.func @wide_output(%x: tensor<?x3xf16>, %y: tensor<?x3xf16>, %b: tensor<?x40xf16>) -> tensor<?x40xf16> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %bj = %b : j)
+      : (tensor<?x3xf16>, tensor<?x3xf16>, tensor<?x40xf16>) -> tensor<?x40xf16> {
+    %d = keops.sqdist %xi, %yj : vector<3xf16>, vector<3xf16>
+    %n = keops.neg %d : vector<1xf16>
+    %e = keops.exp %n : vector<1xf16>
+    %w = keops.mul %e, %bj : vector<1xf16>, vector<40xf16>
+    keops.yield %w : vector<40xf16>
+  }
+  return %r : tensor<?x40xf16>
+}
+
+// -----
+
+// Variables in feature loops take no registers: a row of x (100
+// components, reloaded by the loop) costs its 2 states only, so 4 rows
+// fit 16 registers.
+// AUTO16-LABEL: func.func @wide_features
+// AUTO16: tile_rows = 4 : i64
+func.func @wide_features(%x: tensor<?x100xf32>, %y: tensor<?x100xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x100xf32>, tensor<?x100xf32>) -> tensor<?x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<100xf32>, vector<100xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}
