@@ -25,7 +25,7 @@
 #include "DiskCache.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 #include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"

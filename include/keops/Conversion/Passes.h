@@ -13,7 +13,7 @@
 #ifndef KEOPS_CONVERSION_PASSES_H
 #define KEOPS_CONVERSION_PASSES_H
 
-#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+#include "keops/Conversion/KeOpsCommon/Accumulator.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -36,12 +36,6 @@ void ConstantOp::evaluate(llvm::ArrayRef<llvm::SmallVector<double>>,
     result.push_back(value.convertToDouble());
 }
 
-void ConstantOp::emitLanes(LaneEmitter &emitter, llvm::ArrayRef<Components>,
-                           Components &result) {
-  for (const llvm::APFloat &value : getValue().getValues<llvm::APFloat>())
-    result.push_back(emitter.constant(value.convertToDouble()));
-}
-
 //===----------------------------------------------------------------------===//
 // GradOp
 //===----------------------------------------------------------------------===//

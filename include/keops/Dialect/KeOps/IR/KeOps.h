@@ -14,6 +14,7 @@
 #define KEOPS_DIALECT_KEOPS_IR_KEOPS_H
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
@@ -32,7 +33,6 @@
 #define GET_TYPEDEF_CLASSES
 #include "keops/Dialect/KeOps/IR/KeOpsOpsTypes.h.inc"
 
-#include "keops/Dialect/KeOps/IR/LaneEmitter.h"
 #include "keops/Dialect/KeOps/IR/KeOpsInterfaces.h.inc"
 #include "keops/Dialect/KeOps/IR/KeOpsTraits.h"
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"

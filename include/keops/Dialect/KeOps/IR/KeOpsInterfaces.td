@@ -21,8 +21,10 @@ def KeOps_FormulaOpInterface : OpInterface<"FormulaOpInterface"> {
   let description = [{
     A formula op computes a vector<D x T> from vector operands for one
     (i, j) pair. `evaluate` computes the same function in float64 on concrete
-    operand rows (dimension-1 operands broadcast), with the op's attributes;
-    `emitLanes` generates code for it, one component at a time.
+    operand rows (dimension-1 operands broadcast), with the op's attributes.
+    (Each formula op also has `emitLanes`, a template member that the kernel
+    generators instantiate with their LaneEmitter: see
+    keops/Conversion/KeOpsCommon/LaneEmitter.h.)
   }];
   let methods = [
     InterfaceMethod<[{
@@ -31,16 +33,7 @@ def KeOps_FormulaOpInterface : OpInterface<"FormulaOpInterface"> {
       }],
       "void", "evaluate",
       (ins "::llvm::ArrayRef<::llvm::SmallVector<double>>":$operands,
-           "::llvm::SmallVectorImpl<double> &":$result)>,
-    InterfaceMethod<[{
-        Emits the op with `emitter` on lanes of pairs: `operands[k]` holds
-        the components of operand k (each a vector of lanes or a scalar);
-        the components of the result are appended to `result`.
-      }],
-      "void", "emitLanes",
-      (ins "::mlir::keops::LaneEmitter &":$emitter,
-           "::llvm::ArrayRef<::mlir::keops::Components>":$operands,
-           "::mlir::keops::Components &":$result)>
+           "::llvm::SmallVectorImpl<double> &":$result)>
   ];
 }
 

@@ -38,6 +38,22 @@ class KeOps_FormulaOp<string mnemonic, list<Trait> traits, code inferBody,
         DeclareOpInterfaceMethods<KeOps_FormulaOpInterface>])> {
   let results = (outs KeOps_FormulaVector:$result);
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// Emits the op with the lane emitter `e` (keops::LaneEmitter of the
+    /// kernel generators, which alone instantiate this): `operands[k]`
+    /// holds the components of operand k (each a vector of lanes or a
+    /// scalar); the components of the result are appended to `result`.
+    template <typename Emitter>
+    void emitLanes(Emitter &e,
+        ::llvm::ArrayRef<::llvm::SmallVector<::mlir::Value, 4>> operands,
+        ::llvm::SmallVector<::mlir::Value, 4> &result) {
+      using ::mlir::Value;
+      using Components [[maybe_unused]] =
+          ::llvm::SmallVector<::mlir::Value, 4>;
+      (void)e;
+  }] # lanesBody # [{
+    }
+  }];
   let extraClassDefinition = [{
     ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
       return ::mlir::keops::foldFormulaOp(getOperation(),
@@ -55,13 +71,6 @@ class KeOps_FormulaOp<string mnemonic, list<Trait> traits, code inferBody,
       namespace s = ::mlir::keops::scalar;
       (void)operands;
   }] # evaluateBody # [{
-    }
-    void $cppClass::emitLanes(::mlir::keops::LaneEmitter &e,
-        ::llvm::ArrayRef<::mlir::keops::Components> operands,
-        ::mlir::keops::Components &result) {
-      using ::mlir::Value;
-      (void)e;
-  }] # lanesBody # [{
     }
   }];
 }
@@ -574,6 +583,17 @@ def KeOps_ConstantOp : KeOps_Op<"constant", [ConstantLike, Pure,
   let results = (outs KeOps_FormulaVector:$result);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+  let extraClassDeclaration = [{
+    /// Emits the constant's components with the lane emitter `e`.
+    template <typename Emitter>
+    void emitLanes(Emitter &e,
+        ::llvm::ArrayRef<::llvm::SmallVector<::mlir::Value, 4>>,
+        ::llvm::SmallVector<::mlir::Value, 4> &result) {
+      for (const ::llvm::APFloat &value :
+           getValue().getValues<::llvm::APFloat>())
+        result.push_back(e.constant(value.convertToDouble()));
+    }
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -5,8 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the keops passes (generated from Passes.td) and the
-// pattern sets they are built from.
+// This file declares the keops passes (generated from Passes.td).
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,15 +21,10 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
-class RewritePatternSet;
 namespace keops {
 
 #define GEN_PASS_DECL
 #include "keops/Dialect/KeOps/Transforms/Passes.h.inc"
-
-/// Adds the pattern rewriting `keops.reduce ... over i` as a reduction over
-/// j with the i and j categories swapped.
-void populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "keops/Dialect/KeOps/Transforms/Passes.h.inc"

@@ -14,7 +14,7 @@
 #ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_TILING_H
 #define KEOPS_DIALECT_KEOPS_TRANSFORMS_TILING_H
 
-#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 namespace mlir::keops {

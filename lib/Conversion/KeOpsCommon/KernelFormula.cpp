@@ -5,9 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "keops/Dialect/KeOps/Transforms/KernelFormula.h"
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 
-#include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -192,8 +191,7 @@ emitComponentwise(LaneEmitter &e, Value root,
       llvm::SmallVector<Components> operands;
       for (Value operand : v.getDefiningOp()->getOperands())
         operands.push_back(valueOf(operand));
-      llvm::cast<FormulaOpInterface>(v.getDefiningOp())
-          .emitLanes(e, operands, result);
+      emitFormulaOp(e, v.getDefiningOp(), operands, result);
     }
     return computed[v] = std::move(result);
   };
@@ -235,7 +233,7 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
                 return Components{loops.load(b, argument, d)};
               }));
         Components term;
-        llvm::cast<FormulaOpInterface>(root).emitLanes(inner, operands, term);
+        emitFormulaOp(inner, root, operands, term);
         scf::YieldOp::create(b, loc, inner.add(sum[0], term[0]));
       });
   return {loop.getResult(0)};
@@ -297,7 +295,7 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
     for (Value operand : op.getOperands())
       operands.push_back(values.at(operand));
     Components result;
-    llvm::cast<FormulaOpInterface>(op).emitLanes(e, operands, result);
+    emitFormulaOp(e, &op, operands, result);
     values[op.getResult(0)] = std::move(result);
   }
   auto yielded = reduce.getYield().getValues();

@@ -16,10 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H
-#define KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_ACCUMULATOR_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_ACCUMULATOR_H
 
-#include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Conversion/KeOpsCommon/LaneEmitter.h"
 
 #include <memory>
 
@@ -64,4 +64,4 @@ public:
 
 } // namespace mlir::keops
 
-#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_ACCUMULATOR_H
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_ACCUMULATOR_H

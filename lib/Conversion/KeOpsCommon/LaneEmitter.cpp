@@ -11,7 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "keops/Dialect/KeOps/IR/LaneEmitter.h"
+#include "keops/Conversion/KeOpsCommon/LaneEmitter.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"

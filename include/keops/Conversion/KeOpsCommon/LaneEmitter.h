@@ -5,8 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares LaneEmitter, the builder that formula ops use in
-// FormulaOpInterface::emitLanes to generate code. A formula value of
+// This file declares LaneEmitter, the builder with which the kernel
+// generators emit formula ops (emitFormulaOp: each formula op's
+// `emitLanes`, a template that only they instantiate, so that the dialect
+// itself generates no code). A formula value of
 // dimension D is held as D components; each component is one SSA value
 // covering several (i, j) pairs at once: a vector<L x T> of L lanes on the
 // CPU (consecutive j), a scalar on a GPU thread. Ops therefore emit the same
@@ -14,8 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
-#define KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_LANEEMITTER_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_LANEEMITTER_H
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Builders.h"
@@ -117,6 +121,12 @@ private:
   Type laneType;
 };
 
+/// Emits the formula op `op` with `emitter`: `operands[k]` holds the
+/// components of operand k; the components of the result are appended to
+/// `result`.
+void emitFormulaOp(LaneEmitter &emitter, Operation *op,
+                   llvm::ArrayRef<Components> operands, Components &result);
+
 } // namespace mlir::keops
 
-#endif // KEOPS_DIALECT_KEOPS_IR_LANEEMITTER_H
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_LANEEMITTER_H

@@ -16,7 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+#include "keops/Conversion/KeOpsCommon/Accumulator.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 

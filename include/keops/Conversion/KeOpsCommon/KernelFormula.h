@@ -5,25 +5,31 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the pieces that the CPU tiler and the GPU conversion
-// share: the input invariant of a kernel function (one keops.reduce of its
-// arguments, canonicalized to reduce over j), the sum scheme option, the
-// evaluation of the formula for the current pairs, the stores of finalized
-// results and the raw (unfinalized) form of accumulator states.
+// This file declares the pieces that the tiler and the CPU and GPU
+// conversions share: the input invariant of a kernel function (one
+// keops.reduce of its arguments, canonicalized to reduce over j), the sum
+// scheme option, the output chunks, the evaluation of the formula for the
+// current pairs, the stores of finalized results and the raw (unfinalized)
+// form of accumulator states.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_KERNELFORMULA_H
-#define KEOPS_DIALECT_KEOPS_TRANSFORMS_KERNELFORMULA_H
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_KERNELFORMULA_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_KERNELFORMULA_H
 
-#include "keops/Dialect/KeOps/Transforms/Accumulator.h"
+#include "keops/Conversion/KeOpsCommon/Accumulator.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/DenseMap.h"
 
 #include <optional>
 
 namespace mlir::keops {
+
+/// Adds the pattern rewriting `keops.reduce ... over i` as a reduction over
+/// j with the i and j categories swapped.
+void populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns);
 
 /// The keops.reduce of `func` when its body is one keops.reduce of its
 /// arguments, in order, rewritten to reduce over j; otherwise an error on
@@ -172,4 +178,4 @@ void forEachChunk(OpBuilder &b, Location loc, ChunkPosition &position,
 
 } // namespace mlir::keops
 
-#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_KERNELFORMULA_H
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_KERNELFORMULA_H
