@@ -106,7 +106,8 @@ keops::chooseTiling(ReduceOp reduce,
     int64_t granule = options.colGranule;
     int64_t fit = options.stageBytes / bytes / granule * granule;
     tiling.cols = std::min(tiling.cols, std::max(granule, fit));
-    tiling.staged = options.stageAlways || tiling.cols * bytes <= options.stageBytes;
+    tiling.staged =
+        options.stageAlways || tiling.cols * bytes <= options.stageBytes;
   }
 
   // Rows: as many as asked while they fit the register budget.
