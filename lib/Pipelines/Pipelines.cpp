@@ -118,6 +118,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.colGranule = options.lanes ? options.lanes : 16;
   tiling.stageBytes = 256 * 1024;
   tiling.stageAlways = true;
+  tiling.conflictStrideBytes = 256;
   return tiling;
 }
 

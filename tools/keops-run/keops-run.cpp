@@ -120,6 +120,10 @@ cl::opt<int64_t> rowsPerBlock(
     "rows-per-block", cl::init(2), cl::cat(category),
     cl::desc("CPU: rows computed together, sharing each load of the reduced "
              "variables"));
+cl::opt<int64_t> tileJ(
+    "tile-j", cl::init(1024), cl::cat(category),
+    cl::desc("CPU: columns of a j-tile (fewer when their staged variables "
+             "exceed 256 KiB)"));
 cl::opt<int64_t> featureLoopMinDim(
     "feature-loop-min-dim", cl::init(32), cl::cat(category),
     cl::desc("Sums over at least this many components loop over them, and "
@@ -270,6 +274,7 @@ int main(int argc, char **argv) {
   options.gpuRowsPerThread = gpuRowsPerThread;
   options.gpuCubin = gpuCubin;
   options.rowsPerBlock = rowsPerBlock;
+  options.tileJ = tileJ;
   options.featureLoopMinDim = featureLoopMinDim;
 
   if (emit == Emit::Mlir) {

@@ -65,7 +65,8 @@ struct KeOpsToCPUPipelineOptions
 /// The keops-tile-reductions options of the CPU pipeline: i-blocks of
 /// rows-per-block rows within the vector registers, j-tiles of tile-j
 /// columns (a multiple of the lanes) whose staged variables fit 256 KiB of
-/// cache, always staged.
+/// cache, always staged, whose staged rows are not a multiple of 256 bytes
+/// long (cache sets).
 KeOpsTileReductionsPassOptions
 getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options);
 

@@ -78,7 +78,9 @@ def KeOpsTileReductionsPass
     - tiles: `tile-cols` columns, fewer (a multiple of `col-granule`, at
       least one) when the staged variables of a tile would exceed
       `stage-bytes`; beyond that the tile is staged only with
-      `stage-always`;
+      `stage-always`; granules fewer while a staged component row would
+      be a multiple of `conflict-stride-bytes` long (the rows would share
+      few cache sets);
     - i-blocks: `tile-rows` rows (0: 4), halved while a row's variables
       (those not in feature loops) and states, twice the states with the
       block sum, take more than `register-budget` registers of
@@ -108,6 +110,12 @@ def KeOpsTileReductionsPass
            "Bytes of the reduced variables of a staged j-tile (0: no limit)">,
     Option<"stageAlways", "stage-always", "bool", /*default=*/"true",
            "Stage tiles even when one col-granule exceeds stage-bytes">,
+    Option<"conflictStrideBytes", "conflict-stride-bytes", "int64_t",
+           /*default=*/"0",
+           "A j-tile whose staged component rows (tile-cols elements each) "
+           "would be a multiple of this many bytes long loses col-granules "
+           "until they are not, so that its rows spread over the cache sets "
+           "(0: any length)">,
     Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
            "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
            "direct_sum">,
