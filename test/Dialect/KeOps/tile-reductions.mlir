@@ -2,6 +2,7 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=direct_sum}))' | FileCheck %s --check-prefix=DIRECT
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 col-granule=32 stage-bytes=1200}))' | FileCheck %s --check-prefix=SHRUNK
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=256 col-granule=32 stage-bytes=100 stage-always=0}))' | FileCheck %s --check-prefix=UNSTAGED
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{conflict-stride-bytes=256}))' | FileCheck %s --check-prefix=CONFLICT
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32}))' | FileCheck %s --check-prefix=AUTO32
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32 register-budget=16}))' | FileCheck %s --check-prefix=AUTO16
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=3 register-budget=0 double-accumulator=1}))' | FileCheck %s --check-prefix=EXPLICIT
@@ -37,6 +38,10 @@
 // UNSTAGED-LABEL: func.func @gaussian
 // UNSTAGED-NOT: staged
 // UNSTAGED: tile_cols = 32 : i64
+// Staged rows of 1024 float32 (4 KiB) would share cache sets: one
+// granule fewer, rows of 4032 bytes.
+// CONFLICT-LABEL: func.func @gaussian
+// CONFLICT: tile_cols = 1008 : i64
 // A row: 3 registers of x, 2 states (block sum): 4 rows fit 32 registers,
 // 2 fit 16.
 // AUTO32-LABEL: func.func @gaussian
@@ -109,6 +114,10 @@ func.func @wide_output(%x: tensor<?x3xf16>, %y: tensor<?x3xf16>, %b: tensor<?x40
 // fit 16 registers.
 // AUTO16-LABEL: func.func @wide_features
 // AUTO16: tile_rows = 4 : i64
+// 400 bytes a column: 640 columns fit 256 KiB, but rows of 2560 bytes
+// are a multiple of 256; 624 columns make rows of 2496.
+// CONFLICT-LABEL: func.func @wide_features
+// CONFLICT: tile_cols = 624 : i64
 func.func @wide_features(%x: tensor<?x100xf32>, %y: tensor<?x100xf32>) -> tensor<?x1xf32> {
   %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
       : (tensor<?x100xf32>, tensor<?x100xf32>) -> tensor<?x1xf32> {
