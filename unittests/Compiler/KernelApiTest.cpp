@@ -463,11 +463,14 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
   ASSERT_TRUE(static_cast<bool>(wide)) << llvm::toString(wide.takeError());
   keops_rt_kernel_desc_t wideDesc = describe(**wide);
   // 4000 bytes per staged column: the j-tiles shrink to 256 KiB (65
-  // columns), a multiple of the lanes.
-  EXPECT_EQ(wideDesc.tile_cols, 65 / wideDesc.lanes * wideDesc.lanes);
+  // columns), a multiple of the lanes (64), less one vector of lanes: rows
+  // of 64 float32 (256 bytes) would share cache sets.
+  EXPECT_EQ(wideDesc.tile_cols,
+            65 / wideDesc.lanes * wideDesc.lanes - wideDesc.lanes);
   EXPECT_EQ(desc.k, 6);
   EXPECT_EQ(desc.lanes, 4);
-  EXPECT_EQ(desc.tile_cols, 256);
+  // tile_j less one vector: rows of 256 float64 (2 KiB) share cache sets.
+  EXPECT_EQ(desc.tile_cols, 252);
   // 4 rows of 12 state vectors and 5 components do not fit 16 registers.
   EXPECT_EQ(desc.tile_rows, 1);
   EXPECT_EQ(desc.output_dtypes[0], KEOPS_RT_INT64);
