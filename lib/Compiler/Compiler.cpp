@@ -145,8 +145,7 @@ llvm::Error checkOptions(const ::keops::CompileOptions &options) {
   if (!llvm::is_contained({"float16", "float32", "float64"}, options.dtype))
     return makeError("dtype must be float16, float32 or float64, got '" +
                      options.dtype + "'");
-  if (!llvm::is_contained({"block_sum", "kahan_scheme", "direct_sum"},
-                          options.sumScheme))
+  if (!mk::symbolizeSumScheme(options.sumScheme))
     return makeError("sum_scheme must be block_sum, kahan_scheme or "
                      "direct_sum, got '" +
                      options.sumScheme + "'");
@@ -772,11 +771,7 @@ tileFormula(const std::string &formula, const std::vector<std::string> &aliases,
   if (!module)
     return module.takeError();
   PassManager pm(&context);
-  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(
-      mk::createKeOpsTileReductionsPass(tilingOptions(options)));
+  mk::buildKeOpsTilingPipeline(pm, tilingOptions(options));
   if (failed(pm.run(**module)))
     return makeError("internal error: tiling failed");
   std::string text;

@@ -89,24 +89,23 @@ getAccumulatorOptions(const keops::KernelPipelineOptions<Derived> &options) {
   return tiling;
 }
 
-/// Kernel functions -> keops.reduce + keops.schedule (on a module).
-void addTiling(OpPassManager &pm,
-               const keops::KeOpsTileReductionsPassOptions &tiling) {
-  pm.addNestedPass<func::FuncOp>(keops::createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(keops::createKeOpsTileReductionsPass(tiling));
-}
-
 /// keops.reduce functions -> gpu.module of cleaned-up kernels.
 void addGpuKernels(OpPassManager &pm,
                    const keops::KeOpsToNVVMPipelineOptions &options) {
-  addTiling(pm, keops::getGpuTilingOptions(options));
+  keops::buildKeOpsTilingPipeline(pm, keops::getGpuTilingOptions(options));
   pm.addPass(keops::createConvertKeOpsToGPUPass());
   addKernelCleanup(pm.nest<gpu::GPUModuleOp>());
 }
 
 } // namespace
+
+void keops::buildKeOpsTilingPipeline(
+    OpPassManager &pm, const KeOpsTileReductionsPassOptions &tiling) {
+  pm.addNestedPass<func::FuncOp>(createKeOpsAutodiffPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createKeOpsTileReductionsPass(tiling));
+}
 
 keops::KeOpsTileReductionsPassOptions
 keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
@@ -137,7 +136,7 @@ keops::getGpuTilingOptions(const KeOpsToNVVMPipelineOptions &options) {
 
 void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
                                     const KeOpsToCPUPipelineOptions &options) {
-  addTiling(pm, getCpuTilingOptions(options));
+  buildKeOpsTilingPipeline(pm, getCpuTilingOptions(options));
   ConvertKeOpsToCPUPassOptions conversion;
   conversion.lanes = options.lanes;
   pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(conversion));

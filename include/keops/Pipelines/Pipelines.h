@@ -22,6 +22,11 @@ class OpPassManager;
 namespace keops {
 struct KeOpsTileReductionsPassOptions;
 
+/// Adds to `pm` (on a module) what both kernel pipelines start with:
+/// keops-autodiff, cleanup, and keops-tile-reductions with `tiling`.
+void buildKeOpsTilingPipeline(OpPassManager &pm,
+                              const KeOpsTileReductionsPassOptions &tiling);
+
 /// The kernel options both targets take.
 template <typename Derived>
 struct KernelPipelineOptions : public PassPipelineOptions<Derived> {

@@ -15,7 +15,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/SmallPtrSet.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #include <functional>
 
@@ -72,14 +71,6 @@ FailureOr<ReduceOp> keops::getKernelReduce(func::FuncOp func,
                                      std::move(patterns))))
     return failure();
   return reduce;
-}
-
-std::optional<SumScheme> keops::parseSumScheme(llvm::StringRef name) {
-  return llvm::StringSwitch<std::optional<SumScheme>>(name)
-      .Case("block_sum", SumScheme::BlockSum)
-      .Case("kahan_scheme", SumScheme::KahanScheme)
-      .Case("direct_sum", SumScheme::DirectSum)
-      .Default(std::nullopt);
 }
 
 FloatType keops::getFormulaElementType(ReduceOp reduce) {

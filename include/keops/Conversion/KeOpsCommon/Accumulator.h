@@ -25,9 +25,6 @@
 
 namespace mlir::keops {
 
-/// How sum-type reductions add values up (KeOps sum_scheme).
-enum class SumScheme { BlockSum, KahanScheme, DirectSum };
-
 using State = llvm::SmallVector<Value, 8>;
 
 class Accumulator {

@@ -7,10 +7,10 @@
 //
 // This file declares the pieces that the tiler and the CPU and GPU
 // conversions share: the input invariant of a kernel function (one
-// keops.reduce of its arguments, canonicalized to reduce over j), the sum
-// scheme option, the output chunks, the evaluation of the formula for the
-// current pairs, the stores of finalized results and the raw (unfinalized)
-// form of accumulator states.
+// keops.reduce of its arguments, canonicalized to reduce over j), the
+// output chunks, the evaluation of the formula for the current pairs, the
+// stores of finalized results and the raw (unfinalized) form of
+// accumulator states.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,8 +23,6 @@
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/DenseMap.h"
 
-#include <optional>
-
 namespace mlir::keops {
 
 /// Adds the pattern rewriting `keops.reduce ... over i` as a reduction over
@@ -35,9 +33,6 @@ void populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns);
 /// arguments, in order, rewritten to reduce over j; otherwise an error on
 /// `func` naming `passName`, and failure.
 FailureOr<ReduceOp> getKernelReduce(func::FuncOp func, llvm::StringRef passName);
-
-/// The sum scheme named `name` (block_sum, kahan_scheme, direct_sum).
-std::optional<SumScheme> parseSumScheme(llvm::StringRef name);
 
 /// The element type of the formula values of `reduce`.
 FloatType getFormulaElementType(ReduceOp reduce);

@@ -69,8 +69,7 @@ LogicalResult ScheduleOp::verify() {
   ReduceOp reduce = getReduce();
   if (!reduce || reduce.getAxis() != Axis::j)
     return emitOpError("schedules a result of a keops.reduce over j");
-  if (getSumScheme() != "block_sum" && getSumScheme() != "kahan_scheme" &&
-      getSumScheme() != "direct_sum")
+  if (!symbolizeSumScheme(getSumScheme()))
     return emitOpError("sum_scheme must be block_sum, kahan_scheme or "
                        "direct_sum, got '")
            << getSumScheme() << "'";

@@ -46,6 +46,12 @@ int64_t columnBytes(ReduceOp reduce) {
   return bytes;
 }
 
+/// Whether the tiles of `tiling` (of a reduction with accumulator `acc`)
+/// start from the neutral state and merge into the total (the block sum).
+bool isBlockSum(const ReductionTiling &tiling, Accumulator &acc) {
+  return tiling.scheme == SumScheme::BlockSum && acc.isSumType();
+}
+
 /// The registers a row of an i-block takes: the components of its
 /// variables that no feature loop reloads, and its states (twice with the
 /// block sum: the tile's and the total).
@@ -75,7 +81,7 @@ FailureOr<ReductionTiling>
 keops::chooseTiling(ReduceOp reduce,
                     const KeOpsTileReductionsPassOptions &options,
                     std::string &error) {
-  std::optional<SumScheme> scheme = parseSumScheme(options.sumScheme);
+  std::optional<SumScheme> scheme = symbolizeSumScheme(options.sumScheme);
   if (!scheme) {
     error = "unknown sum-scheme '" + options.sumScheme + "'";
     return failure();
@@ -122,10 +128,9 @@ keops::chooseTiling(ReduceOp reduce,
 
   // Rows: as many as asked while they fit the register budget.
   std::unique_ptr<Accumulator> acc = createAccumulator(reduce, tiling);
-  bool blockSum = *scheme == SumScheme::BlockSum && acc->isSumType();
   tiling.rows = options.tileRows ? options.tileRows : 4;
   if (options.registerBudget) {
-    int64_t perRow = rowRegisters(reduce, *acc, blockSum,
+    int64_t perRow = rowRegisters(reduce, *acc, isBlockSum(tiling, *acc),
                                   options.featureLoopMinDim,
                                   options.registerBits);
     while (tiling.rows > 1 && tiling.rows * perRow > options.registerBudget)
@@ -145,13 +150,10 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
   OpBuilder::InsertionGuard guard(b);
   Location loc = reduce.getLoc();
   b.setInsertionPointAfter(reduce);
-  llvm::StringRef schemeName =
-      tiling.scheme == SumScheme::BlockSum     ? "block_sum"
-      : tiling.scheme == SumScheme::KahanScheme ? "kahan_scheme"
-                                                : "direct_sum";
   auto schedule = ScheduleOp::create(
       b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
-      tiling.accType, schemeName, tiling.featureLoopMinDim);
+      tiling.accType, stringifySumScheme(tiling.scheme),
+      tiling.featureLoopMinDim);
   b.setInsertionPointToStart(&schedule.getBody().emplaceBlock());
   if (tiling.chunks) {
     auto chunks = OutputChunksOp::create(b, loc, tiling.chunks.size);
@@ -160,8 +162,7 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
 
   // The block sum restarts each tile from the neutral state and merges it
   // into the total; otherwise the tiles accumulate into the total.
-  bool blockSum = tiling.scheme == SumScheme::BlockSum &&
-                  createAccumulator(reduce, tiling)->isSumType();
+  bool blockSum = isBlockSum(tiling, *createAccumulator(reduce, tiling));
   Value init = StateInitOp::create(b, loc);
   auto tiles = ForTilesOp::create(b, loc, init);
   {
@@ -189,7 +190,7 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   tiling.cols = schedule.getTileCols();
   tiling.staged = schedule.getStaged();
   tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
-  tiling.scheme = *parseSumScheme(schedule.getSumScheme());
+  tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
   tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
   if (OutputChunksOp chunks = schedule.getOutputChunks())
     tiling.chunks = planOutputChunks(schedule.getReduce(),

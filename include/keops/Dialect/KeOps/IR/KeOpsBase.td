@@ -6,7 +6,8 @@
 //===----------------------------------------------------------------------===//
 //
 // Declares the keops dialect record, the KeOps_Op base class, the enums of
-// the dialect (reduction kind, reduction axis, variable category) and the
+// the dialect (reduction kind, reduction axis, variable category, sum
+// scheme) and the
 // type constraints of formula values.
 //
 //===----------------------------------------------------------------------===//
@@ -85,6 +86,16 @@ def KeOps_Category : I32EnumAttr<"Category",
   let genSpecializedAttr = 0;
 }
 def KeOps_CategoryAttr : EnumAttr<KeOps_Dialect, KeOps_Category, "category">;
+
+def KeOps_SumScheme : I32EnumAttr<"SumScheme",
+    "how sum-type reductions add values up (KeOps sum_scheme)", [
+      I32EnumAttrCase<"BlockSum", 0, "block_sum">,
+      I32EnumAttrCase<"KahanScheme", 1, "kahan_scheme">,
+      I32EnumAttrCase<"DirectSum", 2, "direct_sum">
+    ]> {
+  let cppNamespace = "::mlir::keops";
+  let genSpecializedAttr = 0;
+}
 def KeOps_CategoryArrayAttr : TypedArrayAttrBase<KeOps_CategoryAttr,
     "array of variable categories">;
 
