@@ -298,19 +298,15 @@ int main(int argc, char **argv) {
   }
   if (emit == Emit::Tiled) {
     auto tiled = keops::tileFormula(formulaText, aliasTexts, options);
-    if (!tiled) {
-      llvm::errs() << llvm::toString(tiled.takeError());
-      return 1;
-    }
+    if (!tiled)
+      return report(tiled.takeError());
     llvm::outs() << *tiled;
     return 0;
   }
   if (emit == Emit::Llvm) {
     auto lowered = keops::lowerToLLVMDialect(formulaText, aliasTexts, options);
-    if (!lowered) {
-      llvm::errs() << llvm::toString(lowered.takeError());
-      return 1;
-    }
+    if (!lowered)
+      return report(lowered.takeError());
     llvm::outs() << *lowered;
     return 0;
   }

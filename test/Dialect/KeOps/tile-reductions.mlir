@@ -6,6 +6,8 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32}))' | FileCheck %s --check-prefix=AUTO32
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32 register-budget=16}))' | FileCheck %s --check-prefix=AUTO16
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=3 register-budget=0 double-accumulator=1}))' | FileCheck %s --check-prefix=EXPLICIT
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=pairwise}))' 2>&1 | FileCheck %s --check-prefix=BAD-SCHEME
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
 
 // The tiled form of every kernel: the tiles from the options and the
 // reduction's resources, the monoid as explicit ops.
@@ -48,6 +50,9 @@
 // AUTO32: tile_rows = 4 : i64
 // AUTO16-LABEL: func.func @gaussian
 // AUTO16: tile_rows = 2 : i64
+// Bad options name the problem.
+// BAD-SCHEME: error: 'func.func' op keops-tile-reductions: unknown sum-scheme 'pairwise'
+// BAD-SIZE: error: 'func.func' op keops-tile-reductions: tile-cols and col-granule must be positive, the other sizes non-negative
 // EXPLICIT-LABEL: func.func @gaussian
 // EXPLICIT: acc_type = f64, {{.*}}tile_rows = 3 : i64
 func.func @gaussian(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>, %b: tensor<?x1xf32>) -> tensor<?x1xf32> {
