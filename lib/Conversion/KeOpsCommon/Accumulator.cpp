@@ -331,6 +331,15 @@ private:
 
 } // namespace
 
+llvm::SmallVector<State> keops::splitRowStates(ValueRange block,
+                                               int64_t rows) {
+  int64_t perRow = static_cast<int64_t>(block.size()) / rows;
+  llvm::SmallVector<State> states;
+  for (int64_t r = 0; r < rows; ++r)
+    states.push_back(State(block.slice(r * perRow, perRow)));
+  return states;
+}
+
 std::unique_ptr<Accumulator> Accumulator::create(ReduceOp reduce,
                                                  FloatType accType,
                                                  SumScheme scheme,

@@ -145,11 +145,6 @@ private:
     return position.chunks ? &position : nullptr;
   }
 
-  /// Slices row `r` of the states of a block of rows.
-  State rowState(const State &block, unsigned r) {
-    unsigned size = block.size() / rowValues.size();
-    return State(block.begin() + r * size, block.begin() + (r + 1) * size);
-  }
   /// The initial state of every row of the block.
   State initBlock(LaneEmitter &e) {
     State block;
@@ -357,12 +352,13 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
       arith::ConstantOp::create(b, loc(),
                                 DenseIntElementsAttr::get(indexLanes, iota)));
   // The columns are loaded once for all the rows of the block.
+  llvm::SmallVector<State> rows = splitRowStates(state, rowValues.size());
   State next;
   for (unsigned r = 0; r < rowValues.size(); ++r) {
     for (auto &[argument, components] : rowValues[r])
       values[argument] = components;
     auto [f, g] = emitFormula(e, blockRows[r], j, mask);
-    State old = rowState(state, r);
+    const State &old = rows[r];
     State row = acc.accumulate(e, old, f, g, jLanes);
     if (mask)
       for (auto [n, o] : llvm::zip_equal(row, old))
@@ -464,9 +460,10 @@ State KernelEmitter::loadScratch(OpBuilder &b) {
 }
 
 void KernelEmitter::storeScratch(OpBuilder &b, const State &state) {
-  for (auto [r, row] : llvm::enumerate(blockRows)) {
+  llvm::SmallVector<State> states = splitRowStates(state, blockRows.size());
+  for (auto [row, rowState] : llvm::zip_equal(blockRows, states)) {
     int64_t floats = 0, ints = 0;
-    for (Value v : rowState(state, r)) {
+    for (Value v : rowState) {
       auto [buffer, at] = scratchSlot(b, row, v.getType(), floats, ints);
       vector::StoreOp::create(b, loc(), v, buffer, at);
     }

@@ -70,19 +70,12 @@ struct GpuTiling {
 };
 
 /// The values of a state per row, one after the other, as one list (what
-/// the loops carry) and back.
+/// the loops carry; splitRowStates is the way back).
 State flatten(llvm::ArrayRef<State> rows) {
   State all;
   for (const State &row : rows)
     all.append(row.begin(), row.end());
   return all;
-}
-llvm::SmallVector<State> unflatten(ValueRange all, int64_t rows) {
-  int64_t perRow = static_cast<int64_t>(all.size()) / rows;
-  llvm::SmallVector<State> states;
-  for (int64_t r = 0; r < rows; ++r)
-    states.push_back(State(all.slice(r * perRow, perRow)));
-  return states;
 }
 
 /// Emits the body of the GPU kernel of one keops.reduce (over j).
@@ -263,7 +256,7 @@ GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
             b, loc(), VectorType::get({1}, b.getI64Type()),
             arith::IndexCastOp::create(b, loc(), b.getI64Type(), col));
         llvm::SmallVector<State> running =
-            unflatten(iterArgs, tiling.rowsPerThread);
+            splitRowStates(iterArgs, tiling.rowsPerThread);
         Block &body = reduce.getBody().front();
         State next;
         for (int64_t r = 0; r < tiling.rowsPerThread; ++r) {
@@ -294,7 +287,7 @@ GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
         }
         scf::YieldOp::create(b, loc(), next);
       });
-  return unflatten(loop.getResults(), tiling.rowsPerThread);
+  return splitRowStates(loop.getResults(), tiling.rowsPerThread);
 }
 
 llvm::SmallVector<State>
@@ -322,14 +315,15 @@ GpuKernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
             e, schedule.getForTiles(), acc, tiling.rowsPerThread,
             State(iterArgs), [&] { return flatten(initRows(e)); },
             [&](const State &states) {
-              return flatten(scanTile(b, tileBegin, tileEnd,
-                                      unflatten(states, tiling.rowsPerThread)));
+              return flatten(
+                  scanTile(b, tileBegin, tileEnd,
+                           splitRowStates(states, tiling.rowsPerThread)));
             });
         if (tile)
           gpu::BarrierOp::create(b, loc());
         scf::YieldOp::create(b, loc(), scanned);
       });
-  return unflatten(tiles.getResults(), tiling.rowsPerThread);
+  return splitRowStates(tiles.getResults(), tiling.rowsPerThread);
 }
 
 void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
@@ -484,10 +478,11 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
           scf::YieldOp::create(
               b, loc(),
               flatten(scanColumns(b, span.getResult(0), span.getResult(1),
-                                  unflatten(running, rowsPerThread), thread)));
+                                  splitRowStates(running, rowsPerThread),
+                                  thread)));
         });
     llvm::SmallVector<State> results =
-        unflatten(columnRanges.getResults(), rowsPerThread);
+        splitRowStates(columnRanges.getResults(), rowsPerThread);
     for (int64_t r = 0; r < rowsPerThread; ++r)
       scf::IfOp::create(b, loc(), active[r], [&](OpBuilder &b, Location) {
         scf::IfOp::create(

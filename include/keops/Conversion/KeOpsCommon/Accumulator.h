@@ -27,6 +27,10 @@ namespace mlir::keops {
 
 using State = llvm::SmallVector<Value, 8>;
 
+/// The states of a block of `rows` rows, one after the other (what loops
+/// carry), split into one state per row.
+llvm::SmallVector<State> splitRowStates(ValueRange block, int64_t rows);
+
 class Accumulator {
 public:
   virtual ~Accumulator() = default;

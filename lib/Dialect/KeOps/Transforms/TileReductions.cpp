@@ -240,15 +240,13 @@ State keops::emitTileBody(LaneEmitter &e, ForTilesOp tiles, Accumulator &acc,
       states[accumulateOp.getResult()] =
           accumulate(stateOf(accumulateOp.getState()));
     } else if (auto merge = llvm::dyn_cast<StateMergeOp>(op)) {
-      State lhs = stateOf(merge.getLhs()), rhs = stateOf(merge.getRhs());
-      int64_t perRow = static_cast<int64_t>(lhs.size()) / rows;
+      llvm::SmallVector<State> lhs =
+          splitRowStates(stateOf(merge.getLhs()), rows);
+      llvm::SmallVector<State> rhs =
+          splitRowStates(stateOf(merge.getRhs()), rows);
       State merged;
-      for (int64_t r = 0; r < rows; ++r) {
-        auto row = [&](const State &all) {
-          return State(llvm::ArrayRef<Value>(all).slice(r * perRow, perRow));
-        };
-        merged.append(acc.merge(e, row(lhs), row(rhs)));
-      }
+      for (int64_t r = 0; r < rows; ++r)
+        merged.append(acc.merge(e, lhs[r], rhs[r]));
       states[merge.getState()] = merged;
     }
   }
