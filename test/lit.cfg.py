@@ -20,11 +20,12 @@ config.environment["KEOPS_CACHE_DIR"] = os.path.join(config.keops_obj_root,
                                                      "kernel-cache")
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
-llvm_config.add_tool_substitutions(["keops-opt", "keops-run"],
+llvm_config.add_tool_substitutions(["keops-aot", "keops-opt", "keops-run"],
                                    [config.keops_tools_dir])
 config.substitutions.append(("%python", sys.executable))
 config.excludes.append("Inputs")
 config.substitutions.append(("%keops_lib_dir", os.path.join(config.keops_obj_root, "lib")))
+config.substitutions.append(("%keops_include", os.path.join(config.keops_obj_root, "include")))
 
 # PTX is checked with ptxas when the CUDA toolkit has it (lit scrubs
 # CUDA_HOME, so look in the usual place too).

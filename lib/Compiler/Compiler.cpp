@@ -22,17 +22,11 @@
 
 #include "keops/Compiler/Compiler.h"
 
+#include "CompileSteps.h"
 #include "DiskCache.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
-#include "keops/Dialect/KeOps/Transforms/Passes.h"
 #include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
-#include "keops/Dialect/KeOps/Transforms/Tiling.h"
-#include "keops/Frontend/FormulaImporter.h"
-#include "keops/InitAllKeOps.h"
-#include "keops/Pipelines/Pipelines.h"
-#include "keops/Conversion/Passes.h"
 #include "keops/Target/GpuEmulation.h"
 #include "keops/Target/HostCode.h"
 #include "keops/Target/NvptxCode.h"
@@ -43,7 +37,6 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/xxhash.h"
 
 #include <chrono>
 #include <map>
@@ -51,10 +44,7 @@
 
 using namespace mlir;
 namespace mk = mlir::keops;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
+using namespace ::keops::detail;
 
 //===----------------------------------------------------------------------===//
 // Kernel
@@ -118,15 +108,6 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
 
 namespace {
 
-const DialectRegistry &registry() {
-  static const DialectRegistry instance = [] {
-    DialectRegistry registry;
-    mk::registerAllKeOpsDialects(registry);
-    return registry;
-  }();
-  return instance;
-}
-
 /// Kernels by key; a mutex guards the map (compilation runs outside it).
 struct KernelCache {
   std::mutex mutex;
@@ -139,334 +120,6 @@ struct KernelCache {
 KernelCache &cache() {
   static KernelCache *instance = new KernelCache;
   return *instance;
-}
-
-llvm::Error checkOptions(const ::keops::CompileOptions &options) {
-  if (!llvm::is_contained({"float16", "float32", "float64"}, options.dtype))
-    return makeError("dtype must be float16, float32 or float64, got '" +
-                     options.dtype + "'");
-  if (!mk::symbolizeSumScheme(options.sumScheme))
-    return makeError("sum_scheme must be block_sum, kahan_scheme or "
-                     "direct_sum, got '" +
-                     options.sumScheme + "'");
-  if (options.lanes < 0 ||
-      (options.lanes && !llvm::isPowerOf2_64(options.lanes)))
-    return makeError("lanes must be 0 or a power of 2");
-  if (options.tileJ < 1)
-    return makeError("tile_j must be >= 1");
-  if (options.rowsPerBlock < 1)
-    return makeError("rows_per_block must be >= 1");
-  if (options.featureLoopMinDim < 0)
-    return makeError("feature_loop_min_dim must be >= 0");
-  if (!llvm::is_contained({"cpu", "gpu", "auto"}, options.backend))
-    return makeError("backend must be cpu, gpu or auto, got '" +
-                     options.backend + "'");
-  if (options.gpuBlockSize < 32 || options.gpuBlockSize > 1024 ||
-      options.gpuBlockSize % 32)
-    return makeError("gpu_block_size must be a multiple of 32 in [32, 1024], "
-                     "got " +
-                     llvm::Twine(options.gpuBlockSize));
-  if (options.gpuRowsPerThread < 0 || options.gpuRowsPerThread > 16)
-    return makeError("gpu_rows_per_thread must be in [0, 16] (0: automatic), "
-                     "got " +
-                     llvm::Twine(options.gpuRowsPerThread));
-  if (!options.gpuArch.empty() &&
-      !llvm::StringRef(options.gpuArch).starts_with("sm_"))
-    return makeError("gpu_arch must look like sm_90, got '" +
-                     options.gpuArch + "'");
-  return llvm::Error::success();
-}
-
-/// The GPU architecture to compile for: options.gpuArch, else that of GPU 0,
-/// else sm_90.
-std::string targetChip(const ::keops::CompileOptions &options) {
-  if (!options.gpuArch.empty())
-    return options.gpuArch;
-  int32_t major = 0, minor = 0;
-  if (keops_rt_status_t status =
-          keops_rt_gpu_device_info(0, nullptr, 0, &major, &minor)) {
-    keops_rt_status_free(status);
-    return "sm_90";
-  }
-  return "sm_" + std::to_string(major) + std::to_string(minor);
-}
-
-/// `options` with the backend resolved ("auto": the GPU when one is usable)
-/// and, on the GPU, the architecture; an error when the GPU is asked for
-/// but there is none.
-llvm::Expected<::keops::CompileOptions>
-resolveTarget(const ::keops::CompileOptions &options) {
-  if (llvm::Error error = checkOptions(options))
-    return std::move(error);
-  ::keops::CompileOptions resolved = options;
-  if (options.backend != "cpu") {
-    auto count = ::keops::gpuDeviceCount();
-    if (!count && options.backend == "gpu")
-      return count.takeError();
-    if (!count)
-      llvm::consumeError(count.takeError());
-    resolved.backend = count ? "gpu" : "cpu";
-  }
-  if (resolved.backend == "gpu")
-    resolved.gpuArch = targetChip(options);
-  if (resolved.dtype == "float16" && resolved.backend != "gpu")
-    return makeError("float16 runs on the GPU only (backend 'gpu'), and " +
-                     llvm::Twine(options.backend == "cpu"
-                                     ? "the backend is 'cpu'"
-                                     : "there is no usable GPU"));
-  // As many lanes as the host's vector registers hold (16 f32 on AVX-512,
-  // 8 on AVX2).
-  if (resolved.backend == "cpu" && resolved.lanes == 0)
-    resolved.lanes = ::keops::target::hostVectorBytes() /
-                     (options.dtype == "float64" ? 8 : 4);
-  return resolved;
-}
-
-std::string optionsKey(const ::keops::CompileOptions &options) {
-  return options.dtype + "|" + options.sumScheme + "|" +
-         (options.doubleAccumulator ? "f64acc" : "acc") + "|" +
-         std::to_string(options.lanes) + "|" + std::to_string(options.tileJ) +
-         "|" + std::to_string(options.rowsPerBlock) + "|" +
-         std::to_string(options.featureLoopMinDim) + "|" + options.backend +
-         (options.backend == "gpu"
-              ? "|" + options.gpuArch + "|" +
-                    std::to_string(options.gpuBlockSize) + "|" +
-                    std::to_string(options.gpuRowsPerThread) +
-                    (::keops::target::gpuEmulationRequested() ? "|emulated"
-                                                              : "") +
-                    (options.gpuCubin ? "|cubin" : "")
-              : std::string());
-}
-
-/// Gives the kernel function of a canonical module its symbol:
-/// keops_<16 hex digits of a hash of the canonical IR and the options>, the
-/// same in every process, unique across kernels (for libraries of several).
-std::string nameKernel(ModuleOp module, const std::string &canonical,
-                       const ::keops::CompileOptions &options) {
-  std::string symbol =
-      "keops_" +
-      llvm::utohexstr(llvm::xxh3_64bits(canonical + "|" + optionsKey(options)),
-                      /*LowerCase=*/true, /*Width=*/16);
-  (*module.getOps<func::FuncOp>().begin()).setSymName(symbol);
-  return symbol;
-}
-
-/// Imports and canonicalizes a formula.
-llvm::Expected<OwningOpRef<ModuleOp>>
-importCanonical(MLIRContext &context, const std::string &formula,
-                const std::vector<std::string> &aliases,
-                const ::keops::CompileOptions &options) {
-  mk::ImportOptions importOptions;
-  importOptions.elementType =
-      options.dtype == "float64"   ? Type(Float64Type::get(&context))
-      : options.dtype == "float16" ? Type(Float16Type::get(&context))
-                                   : Type(Float32Type::get(&context));
-  mk::FormulaError error;
-  OwningOpRef<ModuleOp> module =
-      mk::importFormula(context, formula, aliases, importOptions, error);
-  if (!module)
-    return makeError(error.render());
-  PassManager pm(&context);
-  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (failed(pm.run(*module)))
-    return makeError("internal error: autodiff or canonicalization failed");
-  // The formula text is informative only: equal IR must hash equal.
-  for (auto function : module->getOps<func::FuncOp>())
-    function->removeAttr("keops.formula");
-  return std::move(module);
-}
-
-/// The options both kernel pipelines take, from the compile options.
-template <typename Derived>
-void setKernelOptions(mk::KernelPipelineOptions<Derived> &pipeline,
-                      const ::keops::CompileOptions &options) {
-  pipeline.sumScheme = options.sumScheme;
-  pipeline.doubleAccumulator = options.doubleAccumulator;
-  pipeline.featureLoopMinDim = options.featureLoopMinDim;
-}
-
-/// Sets the keops-lower-to-cpu options of the compile options (lanes
-/// resolved): as many vector registers as AVX-512 (32) when the lanes fill
-/// 64 bytes, else AVX2's 16.
-void setCpuOptions(mk::KeOpsToCPUPipelineOptions &pipeline,
-                   const ::keops::CompileOptions &options) {
-  setKernelOptions(pipeline, options);
-  pipeline.lanes = options.lanes;
-  pipeline.tileJ = options.tileJ;
-  pipeline.rowsPerBlock = options.rowsPerBlock;
-  int64_t vectorBytes = options.lanes * (options.dtype == "float64" ? 8 : 4);
-  pipeline.vectorRegisters = vectorBytes >= 64 ? 32 : 16;
-}
-
-/// Sets the keops-lower-to-nvvm options of the compile options.
-void setGpuOptions(mk::KeOpsToNVVMPipelineOptions &pipeline,
-                   const ::keops::CompileOptions &options) {
-  setKernelOptions(pipeline, options);
-  pipeline.chip = options.gpuArch;
-  pipeline.blockSize = options.gpuBlockSize;
-  pipeline.rowsPerThread = options.gpuRowsPerThread;
-}
-
-/// The keops-tile-reductions options of the compile options' target.
-mk::KeOpsTileReductionsPassOptions
-tilingOptions(const ::keops::CompileOptions &options) {
-  if (options.backend == "gpu") {
-    mk::KeOpsToNVVMPipelineOptions pipeline;
-    setGpuOptions(pipeline, options);
-    return mk::getGpuTilingOptions(pipeline);
-  }
-  mk::KeOpsToCPUPipelineOptions pipeline;
-  setCpuOptions(pipeline, options);
-  return mk::getCpuTilingOptions(pipeline);
-}
-
-/// Adds keops-lower-to-cpu with the compile options to `pm`.
-void addLowering(PassManager &pm, const ::keops::CompileOptions &options) {
-  mk::KeOpsToCPUPipelineOptions pipeline;
-  setCpuOptions(pipeline, options);
-  mk::buildKeOpsToCPUPipeline(pm, pipeline);
-}
-
-keops_rt_category_t toRuntime(mk::Category category) {
-  return category == mk::Category::i   ? KEOPS_RT_CATEGORY_I
-         : category == mk::Category::j ? KEOPS_RT_CATEGORY_J
-                                          : KEOPS_RT_CATEGORY_PARAM;
-}
-
-/// What the runtime needs to know of a kernel besides its code.
-struct KernelInterface {
-  std::vector<::keops::KernelInput> inputs;
-  std::vector<::keops::KernelOutput> outputs;
-  keops_rt_dtype_t dtype = KEOPS_RT_FLOAT32;
-  keops_rt_category_t rowCategory = KEOPS_RT_CATEGORY_I;
-  bool allowsEmptyReduction = false;
-  /// The raw state of a row.
-  mk::StateLayout state;
-  keops_rt_dtype_t stateDtype = KEOPS_RT_FLOAT32;
-  /// How it is compiled (the GPU tiles come with its code).
-  std::string reduction, arch;
-  int32_t k = 0, lanes = 1, tileRows = 0, tileCols = 0;
-  keops_rt_target_t target = KEOPS_RT_TARGET_CPU;
-};
-
-/// The raw state of one row of the kernel of `reduce`: what the Accumulator
-/// of its kind holds, in the accumulator type of the schedule that
-/// keops-tile-reductions gives it with the target's options; and the tiles
-/// of the CPU kernel (those of a GPU kernel come with its code).
-KernelInterface withState(KernelInterface interface, mk::ReduceOp reduce,
-                          const ::keops::CompileOptions &options) {
-  std::string error;
-  FailureOr<mk::ReductionTiling> tiling =
-      mk::chooseTiling(reduce, tilingOptions(options), error);
-  assert(succeeded(tiling) && "the compile options were checked");
-  std::unique_ptr<mk::Accumulator> acc =
-      mk::createAccumulator(reduce, *tiling);
-  interface.state = mk::getStateLayout(*acc);
-  interface.state.floats *= tiling->chunks.count();
-  interface.state.ints *= tiling->chunks.count();
-  interface.stateDtype =
-      tiling->accType.isF64() ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
-  if (options.backend == "gpu") {
-    interface.target = KEOPS_RT_TARGET_GPU;
-    interface.arch = options.gpuArch;
-    return interface;
-  }
-  interface.arch = ::keops::target::hostCpuName();
-  interface.lanes = static_cast<int32_t>(options.lanes);
-  interface.tileRows = static_cast<int32_t>(tiling->rows);
-  interface.tileCols = static_cast<int32_t>(tiling->cols);
-  return interface;
-}
-
-/// The interface of the kernel of a canonical module (one function
-/// returning one keops.reduce), read before lowering.
-KernelInterface describeKernel(ModuleOp module,
-                               const ::keops::CompileOptions &options) {
-  auto function = *module.getOps<func::FuncOp>().begin();
-  auto reduce = *function.getOps<mk::ReduceOp>().begin();
-  KernelInterface interface;
-  for (auto [k, input] : llvm::enumerate(reduce.getInputs())) {
-    auto name = function.getArgAttrOfType<StringAttr>(k, "keops.name");
-    interface.inputs.push_back(
-        {name ? name.str() : "", toRuntime(reduce.getCategory(k)),
-         llvm::cast<RankedTensorType>(input.getType()).getShape().back()});
-  }
-  for (Type type : reduce.getResultTypes()) {
-    auto tensor = llvm::cast<RankedTensorType>(type);
-    Type element = tensor.getElementType();
-    interface.outputs.push_back({element.isInteger(64) ? KEOPS_RT_INT64
-                                 : element.isF64()     ? KEOPS_RT_FLOAT64
-                                 : element.isF16()     ? KEOPS_RT_FLOAT16
-                                                       : KEOPS_RT_FLOAT32,
-                                 tensor.getShape().back()});
-  }
-  interface.dtype = options.dtype == "float64"   ? KEOPS_RT_FLOAT64
-                    : options.dtype == "float16" ? KEOPS_RT_FLOAT16
-                                                 : KEOPS_RT_FLOAT32;
-  interface.rowCategory = reduce.getAxis() == mk::Axis::j
-                              ? KEOPS_RT_CATEGORY_I
-                              : KEOPS_RT_CATEGORY_J;
-  // Only a sum has a value (0) on an empty set of columns.
-  interface.allowsEmptyReduction = reduce.getKind() == mk::ReductionKind::sum;
-  interface.reduction = mk::stringifyReductionKind(reduce.getKind()).str();
-  interface.k = static_cast<int32_t>(reduce.getK().value_or(0));
-  return withState(std::move(interface), reduce, options);
-}
-
-/// Creates a runtime kernel with `create` from the descriptor of
-/// `interface`.
-llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
-    const KernelInterface &interface,
-    llvm::function_ref<keops_rt_status_t(const keops_rt_kernel_desc_t &,
-                                         keops_rt_kernel_t **)>
-        create) {
-  std::vector<keops_rt_category_t> categories;
-  std::vector<int64_t> dims;
-  std::vector<const char *> names;
-  for (const ::keops::KernelInput &input : interface.inputs) {
-    categories.push_back(input.category);
-    dims.push_back(input.dim);
-    names.push_back(input.name.c_str());
-  }
-  std::vector<int64_t> outputDims;
-  std::vector<keops_rt_dtype_t> outputDtypes;
-  for (const ::keops::KernelOutput &output : interface.outputs) {
-    outputDims.push_back(output.dim);
-    outputDtypes.push_back(output.dtype);
-  }
-  keops_rt_kernel_desc_t desc{};
-  desc.abi_version = KEOPS_RT_KERNEL_ABI_VERSION;
-  desc.name = "keops_kernel";
-  desc.dtype = interface.dtype;
-  desc.row_category = interface.rowCategory;
-  desc.num_inputs = static_cast<int32_t>(interface.inputs.size());
-  desc.categories = categories.data();
-  desc.dims = dims.data();
-  desc.input_names = names.data();
-  desc.num_outputs = static_cast<int32_t>(interface.outputs.size());
-  desc.output_dims = outputDims.data();
-  desc.output_dtypes = outputDtypes.data();
-  desc.allows_empty_reduction = interface.allowsEmptyReduction;
-  desc.state_floats = static_cast<int32_t>(interface.state.floats);
-  desc.state_ints = static_cast<int32_t>(interface.state.ints);
-  desc.state_dtype = interface.stateDtype;
-  desc.reduction = interface.reduction.c_str();
-  desc.k = interface.k;
-  desc.target = interface.target;
-  desc.arch = interface.arch.c_str();
-  desc.lanes = interface.lanes;
-  desc.tile_rows = interface.tileRows;
-  desc.tile_cols = interface.tileCols;
-  keops_rt_kernel_t *kernel = nullptr;
-  keops_rt_status_t status = create(desc, &kernel);
-  if (status) {
-    llvm::Error error = makeError(keops_rt_status_message(status));
-    keops_rt_status_free(status);
-    return std::move(error);
-  }
-  return kernel;
 }
 
 /// The ptxas that assembles the cubins of `options` ("": PTX only).
@@ -546,7 +199,7 @@ machineCode(ModuleOp module, const std::string &canonical,
     }
   }
   PassManager pm(module->getContext());
-  addLowering(pm, options);
+  addCpuLowering(pm, options);
   if (failed(pm.run(module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
   std::string object;
@@ -560,7 +213,7 @@ machineCode(ModuleOp module, const std::string &canonical,
 llvm::Expected<keops_rt_kernel_t *>
 buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                    const ::keops::CompileOptions &options,
-                   const KernelInterface &interface, bool &fromDisk) {
+                   const ::keops::KernelDescriptor &descriptor, bool &fromDisk) {
   if (options.backend == "gpu") {
     auto code = gpuCode(module, canonical, options, fromDisk);
     if (!code)
@@ -569,7 +222,7 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                             code->blockSize,    code->cubin.data(),
                             code->cubin.size(), code->chip.c_str(),
                             code->rowsPerThread};
-    KernelInterface tiled = interface;
+    ::keops::KernelDescriptor tiled = descriptor;
     tiled.tileRows = code->blockSize * code->rowsPerThread;
     tiled.tileCols = code->blockSize;
     return makeRuntimeKernel(
@@ -581,7 +234,7 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
   auto code = machineCode(module, canonical, options, fromDisk);
   if (!code)
     return code.takeError();
-  return makeRuntimeKernel(interface, [&](const keops_rt_kernel_desc_t &desc,
+  return makeRuntimeKernel(descriptor, [&](const keops_rt_kernel_desc_t &desc,
                                           keops_rt_kernel_t **kernel) {
     keops_rt_status_t status = keops_rt_kernel_create_cpu(
         &desc, code->entry, code->owner, code->release, kernel);
@@ -616,10 +269,10 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   }
 
   // What the runtime needs to know, read before lowering.
-  KernelInterface interface = describeKernel(*module, options);
+  ::keops::KernelDescriptor descriptor = describeKernel(*module, options);
   bool fromDisk;
   auto runtimeKernel =
-      buildRuntimeKernel(*module, canonical, options, interface, fromDisk);
+      buildRuntimeKernel(*module, canonical, options, descriptor, fromDisk);
   if (!runtimeKernel)
     return runtimeKernel.takeError();
 
@@ -627,8 +280,8 @@ compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
                          std::chrono::steady_clock::now() - start)
                          .count();
   auto kernel = std::make_shared<const Kernel>(
-      canonical, interface.inputs, interface.outputs, interface.dtype,
-      interface.rowCategory, *runtimeKernel, compileMs,
+      canonical, descriptor.inputs, descriptor.outputs, descriptor.dtype,
+      descriptor.rowCategory, *runtimeKernel, compileMs,
       fromDisk ? KernelSource::DiskCache : KernelSource::Compiled,
       options.backend);
   std::lock_guard<std::mutex> lock(kernels.mutex);
@@ -745,7 +398,7 @@ lowerToLLVMDialect(const std::string &formula,
   if (!module)
     return module.takeError();
   PassManager pm(&context);
-  addLowering(pm, *options);
+  addCpuLowering(pm, *options);
   if (failed(pm.run(**module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
   std::string text;
@@ -793,29 +446,17 @@ buildGpuKernelBundle(const std::string &formula,
   auto module = importCanonical(context, formula, aliases, options);
   if (!module)
     return module.takeError();
-  KernelInterface interface = describeKernel(**module, options);
+  ::keops::KernelDescriptor descriptor = describeKernel(**module, options);
   std::string canonical;
   llvm::raw_string_ostream(canonical) << **module;
   nameKernel(**module, canonical, options);
   auto code = ::lowerToNvptx(**module, options, ptxasFor(options));
   if (!code)
     return code.takeError();
-  return GpuKernelBundle{interface.inputs,
-                         interface.outputs,
-                         interface.dtype,
-                         interface.rowCategory,
-                         interface.allowsEmptyReduction,
-                         static_cast<int32_t>(interface.state.floats),
-                         static_cast<int32_t>(interface.state.ints),
-                         interface.stateDtype,
-                         interface.reduction,
-                         interface.k,
-                         options.gpuArch,
-                         code->entry,
-                         code->ptx,
-                         code->cubin,
-                         code->blockSize,
-                         code->rowsPerThread};
+  descriptor.tileRows = code->blockSize * code->rowsPerThread;
+  descriptor.tileCols = code->blockSize;
+  return GpuKernelBundle{std::move(descriptor), code->entry, code->ptx,
+                         code->cubin, code->blockSize, code->rowsPerThread};
 }
 
 llvm::Expected<std::string>

@@ -6,8 +6,10 @@
 //===----------------------------------------------------------------------===//
 //
 // This file implements jitModule with MLIR's ExecutionEngine (which adds the
-// packed "_mlir_" wrapper of the entry point) and loadObject with a bare ORC
-// LLJIT that resolves libm and other symbols from the process.
+// packed "_mlir_" wrapper of the entry point), loadObject with a bare ORC
+// LLJIT that resolves libm and other symbols from the process, and
+// compileObject with a position-independent TargetMachine for a named CPU
+// (adding the same packed wrapper itself).
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,13 +19,20 @@
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
 
 #include <mutex>
 
@@ -40,7 +49,62 @@ void initializeNativeTarget() {
   });
 }
 
+llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Adds `void _mlir_<name>(void **args)`, which calls `name` with the
+/// arguments that args[k] point to (ExecutionEngine's packed convention).
+llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
+  llvm::Function *callee = module.getFunction(name);
+  if (!callee || !callee->getReturnType()->isVoidTy())
+    return makeError("internal error: no kernel function '" + name + "'");
+  llvm::LLVMContext &context = module.getContext();
+  llvm::IRBuilder<> builder(context);
+  llvm::Type *pointer = builder.getPtrTy();
+  auto *wrapper = llvm::Function::Create(
+      llvm::FunctionType::get(builder.getVoidTy(), {pointer}, false),
+      llvm::GlobalValue::ExternalLinkage, "_mlir_" + name, module);
+  wrapper->setVisibility(llvm::GlobalValue::HiddenVisibility);
+  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", wrapper));
+  llvm::SmallVector<llvm::Value *> arguments;
+  for (llvm::Argument &argument : callee->args()) {
+    llvm::Value *slot = builder.CreateConstGEP1_64(pointer, wrapper->getArg(0),
+                                                   argument.getArgNo());
+    arguments.push_back(builder.CreateLoad(
+        argument.getType(), builder.CreateLoad(pointer, slot)));
+  }
+  builder.CreateCall(callee, arguments);
+  builder.CreateRetVoid();
+  return llvm::Error::success();
+}
+
 } // namespace
+
+int64_t cpuVectorBytes(llvm::StringRef cpu) {
+  return llvm::StringSwitch<int64_t>(cpu)
+      .Case("x86-64-v4", 64)
+      .Case("x86-64-v3", 32)
+      .Case("x86-64-v2", 16)
+      .Case("x86-64", 16)
+      .Case("native", hostVectorBytes())
+      .Default(0);
+}
+
+std::string hostCpuLevel() {
+#if defined(__x86_64__)
+  // __builtin_cpu_supports takes string literals only.
+  if (__builtin_cpu_supports("x86-64-v4"))
+    return "x86-64-v4";
+  if (__builtin_cpu_supports("x86-64-v3"))
+    return "x86-64-v3";
+  if (__builtin_cpu_supports("x86-64-v2"))
+    return "x86-64-v2";
+  return "x86-64";
+#else
+  return "native";
+#endif
+}
 
 int64_t hostVectorBytes() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
@@ -105,6 +169,56 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
   }
   return JitCode{*entry, engine->release(),
                  [](void *p) { delete static_cast<ExecutionEngine *>(p); }};
+}
+
+llvm::Expected<std::string> compileObject(ModuleOp module, llvm::StringRef name,
+                                          llvm::StringRef cpu) {
+  initializeNativeTarget();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError(error);
+  llvm::SubtargetFeatures features;
+  std::string cpuName = cpu.str();
+  if (cpu == "native") {
+    cpuName = llvm::sys::getHostCPUName().str();
+    for (const llvm::StringMapEntry<bool> &feature :
+         llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.getKey(), feature.getValue());
+  }
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      triple, cpuName, features.getString(), llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  if (!machine)
+    return makeError("no target machine for " + triple.str() + " " + cpuName);
+
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context);
+  if (!llvmModule)
+    return makeError("internal error: translation to LLVM IR failed");
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  std::string entry = ("_mlir_ciface_" + name).str();
+  if (llvm::Error error = addPackedEntry(*llvmModule, entry))
+    return std::move(error);
+  // Only the packed entry point is visible outside the object.
+  for (llvm::Function &function : *llvmModule)
+    if (!function.isDeclaration() && function.getName() != "_mlir_" + entry)
+      function.setLinkage(llvm::GlobalValue::InternalLinkage);
+  if (llvm::Error error =
+          makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))
+    return std::move(error);
+
+  llvm::SmallString<0> object;
+  llvm::raw_svector_ostream stream(object);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, stream, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return makeError("the target cannot emit object files");
+  passes.run(*llvmModule);
+  return std::string(object.str());
 }
 
 llvm::Expected<JitCode> loadObject(llvm::StringRef object,

@@ -314,36 +314,14 @@ int main(int argc, char **argv) {
     auto bundle = keops::buildGpuKernelBundle(formulaText, aliasTexts, options);
     if (!bundle)
       return report(bundle.takeError());
-    llvm::json::Array inputs, outputs;
-    for (const keops::KernelInput &input : bundle->inputs)
-      inputs.push_back(llvm::json::Object{
-          {"name", input.name},
-          {"category", static_cast<int64_t>(input.category)},
-          {"dim", input.dim}});
-    for (const keops::KernelOutput &output : bundle->outputs)
-      outputs.push_back(llvm::json::Object{
-          {"dtype", static_cast<int64_t>(output.dtype)}, {"dim", output.dim}});
-    llvm::outs() << llvm::json::Value(llvm::json::Object{
-                        {"abi_version", KEOPS_RT_KERNEL_ABI_VERSION},
-                        {"formula", formulaText},
-                        {"dtype", static_cast<int64_t>(bundle->dtype)},
-                        {"row_category",
-                         static_cast<int64_t>(bundle->rowCategory)},
-                        {"inputs", std::move(inputs)},
-                        {"outputs", std::move(outputs)},
-                        {"allows_empty_reduction",
-                         bundle->allowsEmptyReduction},
-                        {"state_floats", bundle->stateFloats},
-                        {"state_ints", bundle->stateInts},
-                        {"state_dtype", static_cast<int64_t>(bundle->stateDtype)},
-                        {"reduction", bundle->reduction},
-                        {"k", bundle->k},
-                        {"arch", bundle->arch},
-                        {"entry", bundle->entry},
-                        {"block_size", bundle->blockSize},
-                        {"rows_per_thread", bundle->rowsPerThread},
-                        {"ptx", bundle->ptx},
-                        {"cubin", llvm::encodeBase64(bundle->cubin)}})
+    llvm::json::Object json = keops::toJson(bundle->descriptor);
+    json["formula"] = formulaText.getValue();
+    json["entry"] = bundle->entry;
+    json["block_size"] = bundle->blockSize;
+    json["rows_per_thread"] = bundle->rowsPerThread;
+    json["ptx"] = bundle->ptx;
+    json["cubin"] = llvm::encodeBase64(bundle->cubin);
+    llvm::outs() << llvm::json::Value(std::move(json))
                  << "\n";
     return 0;
   }

@@ -27,7 +27,7 @@
 #ifndef KEOPS_COMPILER_COMPILER_H
 #define KEOPS_COMPILER_COMPILER_H
 
-#include "keops/Runtime/KeOpsRuntime.h"
+#include "keops/Compiler/KernelDescriptor.h"
 
 #include "llvm/Support/Error.h"
 
@@ -67,19 +67,6 @@ struct CompileOptions {
   /// ($KEOPS_PTXAS, else the CUDA toolkit's, else PATH); without, the
   /// driver compiles the PTX when it loads it.
   bool gpuCubin = true;
-};
-
-/// One variable of a kernel.
-struct KernelInput {
-  std::string name; // empty for unnamed aliases
-  keops_rt_category_t category;
-  int64_t dim;
-};
-
-/// One result of a kernel.
-struct KernelOutput {
-  keops_rt_dtype_t dtype;
-  int64_t dim;
 };
 
 /// The clusters of a block-sparse reduction (see keops_rt_run_args_t):
@@ -205,16 +192,8 @@ compileGradient(const std::string &formula,
 /// compiler (keops_rt_kernel_desc_t and keops_rt_gpu_code_t): what
 /// `keops-run --emit=bundle` writes and `scripts/gpu-check` loads.
 struct GpuKernelBundle {
-  std::vector<KernelInput> inputs;
-  std::vector<KernelOutput> outputs;
-  keops_rt_dtype_t dtype;
-  keops_rt_category_t rowCategory;
-  bool allowsEmptyReduction;
-  int32_t stateFloats, stateInts;
-  keops_rt_dtype_t stateDtype;
-  std::string reduction;
-  int32_t k;
-  std::string arch, entry, ptx;
+  KernelDescriptor descriptor; // arch: the GPU architecture
+  std::string entry, ptx;
   std::string cubin; // empty without ptxas (or options.gpuCubin)
   int32_t blockSize, rowsPerThread;
 };

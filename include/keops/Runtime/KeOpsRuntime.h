@@ -81,6 +81,7 @@ typedef enum {
   KEOPS_RT_INVALID_ARGUMENT = 1, /* shapes, dtypes, counts, null pointers */
   KEOPS_RT_INTERNAL = 2,
   KEOPS_RT_NO_GPU = 3, /* no CUDA driver or device: a GPU kernel cannot run */
+  KEOPS_RT_UNSUPPORTED_CPU = 4, /* code compiled for a CPU this one is not */
 } keops_rt_code_t;
 
 typedef struct keops_rt_status_s *keops_rt_status_t; /* NULL: success */
@@ -178,6 +179,24 @@ typedef struct keops_rt_kernel_s keops_rt_kernel_t;
 KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
     const keops_rt_kernel_desc_t *desc, keops_rt_cpu_entry_t entry,
     void *owner, void (*release)(void *owner), keops_rt_kernel_t **out_kernel);
+
+/* Whether this CPU runs code compiled for `arch` (1) or not (0): the x86-64
+ * microarchitecture levels "x86-64", "x86-64-v2", "x86-64-v3" and
+ * "x86-64-v4" are checked against the CPU's features (and the OS's support
+ * of their registers); "native" (the CPU of the machine that compiled the
+ * code) is not checked; any other arch reads 0. The environment variable
+ * KEOPS_RT_MAX_CPU_LEVEL (a level name) caps the level this CPU is taken to
+ * run, to test or choose lower variants. */
+KEOPS_RT_EXPORT int32_t keops_rt_cpu_runs(const char *arch);
+
+/* Kernels compiled ahead of time for several CPU levels (keops-aot): wraps
+ * the entry point of the first variant (best first) whose desc.arch this CPU
+ * runs (keops_rt_cpu_runs); the code is owned by the caller (a library).
+ * Fails with KEOPS_RT_UNSUPPORTED_CPU, naming the levels, when it runs
+ * none, so that no instruction the CPU lacks is ever executed. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu_variants(
+    int32_t count, const keops_rt_kernel_desc_t *descs,
+    const keops_rt_cpu_entry_t *entries, keops_rt_kernel_t **out_kernel);
 
 /* GPU kernels (NVIDIA, through the CUDA driver loaded at run time).
  *

@@ -5,10 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the host target of KeOps-MLIR: the two ways to get a
+// This file declares the host target of KeOps-MLIR: the three ways to get a
 // kernel's machine code (JIT-compile a module in the LLVM dialect, optionally
-// keeping its object file for the disk cache or a kernel library; or load an
-// object file compiled before), and what identifies the host's code.
+// keeping its object file for the disk cache; load an object file compiled
+// before; or compile a position-independent object for a named CPU, for a
+// kernel library of keops-aot), and what identifies the host's code.
 //
 //===----------------------------------------------------------------------===//
 
@@ -42,6 +43,25 @@ llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, llvm::StringRef name,
 /// JIT.
 llvm::Expected<JitCode> loadObject(llvm::StringRef object,
                                    llvm::StringRef name);
+
+/// Compiles `module` (LLVM dialect) whose kernel function is `name` (with
+/// its C interface) into a relocatable, position-independent object file
+/// for the host's architecture and the CPU `cpu` (an LLVM CPU name such as
+/// "x86-64-v4"; "native": the host's CPU with all its features), at O3. The
+/// object defines the packed entry point `_mlir__mlir_ciface_<name>`, as
+/// jitModule's code does.
+llvm::Expected<std::string> compileObject(mlir::ModuleOp module,
+                                          llvm::StringRef name,
+                                          llvm::StringRef cpu);
+
+/// The width in bytes of the vector registers of `cpu` (see compileObject):
+/// 64 for x86-64-v4, 32 for x86-64-v3, 16 for the older levels, the host's
+/// for "native".
+int64_t cpuVectorBytes(llvm::StringRef cpu);
+
+/// The highest x86-64 microarchitecture level the host runs ("x86-64-v4",
+/// "x86-64-v3", "x86-64-v2" or "x86-64"), "native" on other architectures.
+std::string hostCpuLevel();
 
 /// The width in bytes of the host's widest vector registers: 64 with
 /// AVX-512, 32 with AVX, else 16 (SSE, NEON).

@@ -1,0 +1,51 @@
+//===- AheadOfTime.h - Kernels compiled for kernel libraries ----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the ahead-of-time side of the C++ API, which keops-aot
+// builds kernel libraries with: a formula's CPU kernel compiled, for a named
+// CPU level, into a position-independent object file with its runtime
+// descriptor. Such an object runs with libKeOpsRuntime alone (no LLVM or
+// MLIR at run time).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_COMPILER_AHEADOFTIME_H
+#define KEOPS_COMPILER_AHEADOFTIME_H
+
+#include "keops/Compiler/Compiler.h"
+
+namespace keops {
+
+/// A kernel compiled ahead of time for one CPU level.
+struct HostObject {
+  /// Its descriptor; arch is the CPU level, which the runtime checks before
+  /// it runs the code (keops_rt_kernel_create_cpu_variants).
+  KernelDescriptor descriptor;
+  /// The symbol of its packed entry point (a keops_rt_cpu_entry_t), hidden.
+  std::string entry;
+  /// A relocatable, position-independent ELF object file.
+  std::string object;
+};
+
+/// Compiles the CPU kernel of a formula for `cpu`: "x86-64", "x86-64-v2",
+/// "x86-64-v3", "x86-64-v4" (the x86-64 microarchitecture levels, with
+/// their vector width unless options.lanes is set) or "native" (this
+/// machine's CPU and all its features, unchecked at run time). The entry
+/// point is named after `symbol`, which must be unique in the library.
+llvm::Expected<HostObject>
+compileHostObject(const std::string &formula,
+                  const std::vector<std::string> &aliases,
+                  const CompileOptions &options, const std::string &cpu,
+                  const std::string &symbol);
+
+/// The highest x86-64 level this machine runs ("x86-64-v4", ...), or
+/// "native" on other architectures.
+std::string hostCpuLevel();
+
+} // namespace keops
+
+#endif // KEOPS_COMPILER_AHEADOFTIME_H

@@ -1,0 +1,103 @@
+//===- CompileSteps.h - The steps every compile path shares -----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the steps of lib/Compiler that the JIT (Compiler.cpp)
+// and the ahead-of-time compiler (AheadOfTime.cpp) share: the compile
+// options checked, resolved and turned into pipeline options
+// (CompileOptions.cpp), a formula imported into its canonical module
+// (Import.cpp), and the runtime descriptor of a kernel
+// (KernelDescriptor.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_LIB_COMPILER_COMPILESTEPS_H
+#define KEOPS_LIB_COMPILER_COMPILESTEPS_H
+
+#include "keops/Compiler/Compiler.h"
+#include "keops/Dialect/KeOps/Transforms/Passes.h"
+#include "keops/Pipelines/Pipelines.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace mlir {
+class DialectRegistry;
+class MLIRContext;
+class PassManager;
+} // namespace mlir
+
+namespace keops::detail {
+
+llvm::Error makeError(const llvm::Twine &message);
+
+//===----------------------------------------------------------------------===//
+// Options (CompileOptions.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Checks the values of `options` (an error names the bad one).
+llvm::Error checkOptions(const CompileOptions &options);
+
+/// `options` checked, with the backend resolved ("auto": the GPU when one
+/// is usable), on the GPU the architecture, on the CPU the host's lanes; an
+/// error when the GPU is asked for but there is none.
+llvm::Expected<CompileOptions> resolveTarget(const CompileOptions &options);
+
+/// The options as a string, for cache keys and kernel names.
+std::string optionsKey(const CompileOptions &options);
+
+/// The keops-tile-reductions options of the compile options' target.
+mlir::keops::KeOpsTileReductionsPassOptions
+tilingOptions(const CompileOptions &options);
+
+/// Adds keops-lower-to-cpu with the compile options (lanes resolved) to
+/// `pm`.
+void addCpuLowering(mlir::PassManager &pm, const CompileOptions &options);
+
+/// Sets the keops-lower-to-nvvm options of the compile options.
+void setGpuOptions(mlir::keops::KeOpsToNVVMPipelineOptions &pipeline,
+                   const CompileOptions &options);
+
+//===----------------------------------------------------------------------===//
+// Import (Import.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The dialects and interfaces of every compile (registerAllKeOpsDialects).
+const mlir::DialectRegistry &registry();
+
+/// Imports a formula, differentiates it and canonicalizes it.
+llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
+importCanonical(mlir::MLIRContext &context, const std::string &formula,
+                const std::vector<std::string> &aliases,
+                const CompileOptions &options);
+
+/// Gives the kernel function of a canonical module its symbol:
+/// keops_<16 hex digits of a hash of the canonical IR and the options>, the
+/// same in every process, unique across kernels; returns it.
+std::string nameKernel(mlir::ModuleOp module, const std::string &canonical,
+                       const CompileOptions &options);
+
+//===----------------------------------------------------------------------===//
+// Descriptors (KernelDescriptor.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The descriptor of the kernel of a canonical module (one function
+/// returning one keops.reduce), read before lowering; on the CPU with the
+/// tiles of the compile options (a GPU kernel's come with its code).
+KernelDescriptor describeKernel(mlir::ModuleOp module,
+                                const CompileOptions &options);
+
+/// Creates a runtime kernel with `create` from `descriptor`.
+llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
+    const KernelDescriptor &descriptor,
+    llvm::function_ref<keops_rt_status_t(const keops_rt_kernel_desc_t &,
+                                         keops_rt_kernel_t **)>
+        create);
+
+} // namespace keops::detail
+
+#endif // KEOPS_LIB_COMPILER_COMPILESTEPS_H
