@@ -26,6 +26,10 @@ config.substitutions.append(("%python", sys.executable))
 config.excludes.append("Inputs")
 config.substitutions.append(("%keops_lib_dir", os.path.join(config.keops_obj_root, "lib")))
 config.substitutions.append(("%keops_include", os.path.join(config.keops_obj_root, "include")))
+config.substitutions.append(("%keops_obj_root", config.keops_obj_root))
+config.substitutions.append(("%keops_src_root", config.keops_src_root))
+config.substitutions.append(("%c_compiler", config.c_compiler))
+config.substitutions.append(("%cxx_compiler", config.cxx_compiler))
 
 # PTX is checked with ptxas when the CUDA toolkit has it (lit scrubs
 # CUDA_HOME, so look in the usual place too).

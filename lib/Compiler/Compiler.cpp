@@ -62,7 +62,29 @@ Kernel::Kernel(std::string imported, std::vector<KernelInput> inputs,
       runtimeKernel(runtimeKernel), compileMs(compileMs), source(source),
       backend(std::move(backend)) {}
 
-Kernel::~Kernel() { keops_rt_kernel_destroy(runtimeKernel); }
+Kernel::~Kernel() {
+  if (owned)
+    keops_rt_kernel_destroy(runtimeKernel);
+}
+
+std::shared_ptr<const Kernel> Kernel::wrap(const keops_rt_kernel_t *kernel) {
+  keops_rt_kernel_desc_t desc;
+  keops_rt_kernel_describe(kernel, &desc);
+  std::vector<KernelInput> inputs;
+  for (int32_t k = 0; k < desc.num_inputs; ++k)
+    inputs.push_back({desc.input_names[k] ? desc.input_names[k] : "",
+                      desc.categories[k], desc.dims[k]});
+  std::vector<KernelOutput> outputs;
+  for (int32_t k = 0; k < desc.num_outputs; ++k)
+    outputs.push_back({desc.output_dtypes[k], desc.output_dims[k]});
+  auto wrapped = std::make_shared<Kernel>(
+      "", std::move(inputs), std::move(outputs), desc.dtype,
+      desc.row_category, const_cast<keops_rt_kernel_t *>(kernel), 0.0,
+      KernelSource::Library,
+      desc.target == KEOPS_RT_TARGET_GPU ? "gpu" : "cpu");
+  wrapped->owned = false;
+  return wrapped;
+}
 
 llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
                         const std::vector<keops_rt_array_t> &outputArrays,

@@ -153,6 +153,11 @@ NB_MODULE(_C, m) {
           "how the kernel was compiled (its runtime descriptor): reduction, "
           "k, target, arch, lanes, tile_rows, tile_cols, state_floats, "
           "state_ints")
+      .def_prop_ro("dtype",
+                   [](const keops::Kernel &k) {
+                     return std::string(keops_rt_dtype_name(k.getDtype()));
+                   },
+                   "the dtype of the variables: float16, float32 or float64")
       .def_prop_ro("compile_ms", &keops::Kernel::getCompileMs)
       .def_prop_ro("backend", &keops::Kernel::getBackend,
                    "'cpu' or 'gpu': where the kernel runs")
@@ -207,6 +212,17 @@ NB_MODULE(_C, m) {
           "on `stream` (a CUstream handle, such as torch's "
           "current_stream().cuda_stream; 0: the default stream).");
 
+  m.def(
+      "wrap_kernel",
+      [](uintptr_t handle) {
+        if (!handle)
+          throw nb::value_error("wrap_kernel: null kernel handle");
+        return std::const_pointer_cast<keops::Kernel>(keops::Kernel::wrap(
+            reinterpret_cast<const keops_rt_kernel_t *>(handle)));
+      },
+      nb::arg("handle"),
+      "A Kernel over a runtime kernel handle (keops_rt_kernel_t *, as an "
+      "int) that its owner, such as a loaded kernel library, keeps alive.");
   m.def("cache_directory", &keops::getDiskCacheDirectory,
         "The directory of the on-disk kernel cache ('' when disabled).");
   m.def("default_cache_directory", &keops::getDefaultDiskCacheDirectory,

@@ -76,8 +76,9 @@ struct BlockSparseRanges {
   std::vector<int64_t> rowRanges, slices, colRanges;
 };
 
-/// Where a kernel's machine code came from.
-enum class KernelSource { Compiled, DiskCache };
+/// Where a kernel's machine code came from: compiled in this process,
+/// loaded from the on-disk cache, or a kernel library's (Kernel::wrap).
+enum class KernelSource { Compiled, DiskCache, Library };
 
 /// How a kernel runs (the fields of keops_rt_run_args_t beyond the arrays).
 struct RunOptions {
@@ -105,6 +106,11 @@ public:
          double compileMs, KernelSource source, std::string backend);
   ~Kernel();
   Kernel(const Kernel &) = delete;
+
+  /// A Kernel over a runtime kernel that someone else owns and keeps alive
+  /// (the handle of a keops-aot library), described by its runtime
+  /// descriptor; its imported module is empty.
+  static std::shared_ptr<const Kernel> wrap(const keops_rt_kernel_t *kernel);
   Kernel &operator=(const Kernel &) = delete;
 
   const std::vector<KernelInput> &getInputs() const { return inputs; }
@@ -138,6 +144,7 @@ private:
   double compileMs;
   KernelSource source;
   std::string backend;
+  bool owned = true; // destroys runtimeKernel
 };
 
 /// The directory of the on-disk kernel cache ("" when there is none): from

@@ -1,0 +1,84 @@
+# test_kernel_library.py - Kernel libraries built by keops-aot, called from
+# Python on NumPy arrays and torch tensors, against dense float64 NumPy.
+# SPDX-License-Identifier: MIT
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import keops
+
+KEOPS_AOT = os.environ.get("KEOPS_AOT") or shutil.which("keops-aot")
+pytestmark = pytest.mark.skipif(KEOPS_AOT is None, reason="no keops-aot")
+
+SPEC = {
+    "name": "pylib",
+    "kernels": [
+        {"name": "gauss", "formula": "Sum_Reduction(Exp(-p*SqDist(x,y))*b,0)",
+         "aliases": ["x=Vi(3)", "y=Vj(3)", "b=Vj(2)", "p=Pm(1)"]},
+        {"name": "nearest", "formula": "Min_ArgMin_Reduction(SqDist(x,y),0)",
+         "aliases": ["x=Vi(3)", "y=Vj(3)"], "dtype": "float64"},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("aot")
+    spec = directory / "spec.json"
+    spec.write_text(json.dumps(SPEC))
+    subprocess.run([KEOPS_AOT, "--spec", str(spec), "-o", str(directory / "lib")],
+                   check=True)
+    return keops.load_library(directory / "lib" / "libpylib.so")
+
+
+def _data(dtype, rng=np.random.default_rng(0)):
+    return (rng.random((40, 3)).astype(dtype), rng.random((60, 3)).astype(dtype),
+            rng.standard_normal((60, 2)).astype(dtype))
+
+
+def test_numpy_calls_match_dense_references(library):
+    assert library.kernels == ["gauss", "nearest"]
+    x, y, b = _data(np.float32)
+    p = np.array([0.7], dtype=np.float32)
+    d = ((x[:, None, :].astype(np.float64) - y[None, :, :]) ** 2).sum(-1)
+    a = library.gauss(x, y, b, p)
+    assert a.shape == (40, 2) and a.dtype == np.float32
+    np.testing.assert_allclose(a, np.exp(-0.7 * d) @ b, rtol=1e-5, atol=1e-6)
+
+    x, y, _ = _data(np.float64)
+    d = ((x[:, None, :] - y[None, :, :]) ** 2).sum(-1)
+    values, indices = library["nearest"](x, y)
+    assert indices.dtype == np.int64
+    np.testing.assert_array_equal(indices[:, 0], d.argmin(1))
+    np.testing.assert_allclose(values[:, 0], d.min(1), rtol=1e-12)
+
+
+def test_torch_tensors_give_torch_tensors(library):
+    torch = pytest.importorskip("torch")
+    x, y, b = (torch.from_numpy(a) for a in _data(np.float32))
+    p = torch.tensor([0.7])
+    a = library.gauss(x, y, b, p)
+    assert isinstance(a, torch.Tensor) and a.shape == (40, 2)
+    d = ((x[:, None, :].double() - y[None, :, :].double()) ** 2).sum(-1)
+    reference = torch.exp(-0.7 * d) @ b.double()
+    assert torch.allclose(a.double(), reference, rtol=1e-5, atol=1e-6)
+
+
+def test_bad_calls_raise_clear_errors(library, tmp_path):
+    x, y, b = _data(np.float64)
+    with pytest.raises(TypeError, match="kernel 'gauss' of the library takes "
+                       "float32 arrays, got float64"):
+        library.gauss(x, y, b, np.array([1.0]))
+    x, y, b = _data(np.float32)
+    with pytest.raises(ValueError, match=r"argument 2 \('b'\) \(Vj\(2\)\) must "
+                       r"have shape \(rows, 2\)"):
+        library.gauss(x, y, b[:, :1], np.array([1.0], dtype=np.float32))
+    with pytest.raises(AttributeError, match="has no kernel 'gaus'"):
+        library.gaus
+    (tmp_path / "libalone.so").write_bytes(b"")
+    with pytest.raises(ValueError, match="no manifest alone.json"):
+        keops.load_library(tmp_path / "libalone.so")
