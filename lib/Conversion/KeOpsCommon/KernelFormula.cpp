@@ -53,18 +53,23 @@ void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
   patterns.add<ReduceOverJ>(patterns.getContext());
 }
 
+bool keops::isKernelFunction(func::FuncOp func) {
+  if (func.isExternal() || !llvm::hasSingleElement(func.getBody()))
+    return false;
+  Block &body = func.getBody().front();
+  auto reduce = llvm::dyn_cast<ReduceOp>(body.front());
+  return reduce && body.getOperations().size() == 2 &&
+         llvm::equal(reduce.getInputs(), func.getArguments());
+}
+
 FailureOr<ReduceOp> keops::getKernelReduce(func::FuncOp func,
                                            llvm::StringRef passName) {
-  llvm::SmallVector<ReduceOp> reduces(func.getOps<ReduceOp>());
-  Block &body = func.getBody().front();
-  if (reduces.size() != 1 || !llvm::hasSingleElement(func.getBody()) ||
-      body.getOperations().size() != 2 ||
-      !llvm::equal(reduces.front().getInputs(), func.getArguments()))
+  if (!isKernelFunction(func))
     return func.emitOpError()
            << passName
            << " expects a function whose body is one keops.reduce of its "
               "arguments, in order";
-  ReduceOp reduce = reduces.front();
+  ReduceOp reduce = llvm::cast<ReduceOp>(func.getBody().front().front());
   RewritePatternSet patterns(func.getContext());
   populateKeOpsReduceOverJPatterns(patterns);
   if (failed(applyOpPatternsGreedily({reduce.getOperation()},

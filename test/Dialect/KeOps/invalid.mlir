@@ -465,3 +465,29 @@ func.func @accumulate_outside_tiles() {
   %1 = keops.accumulate_tile %0
   return
 }
+
+// -----
+
+// Static rows must agree: the i variables among themselves.
+func.func @static_rows_disagree(%x: tensor<8x3xf32>, %z: tensor<7x3xf32>, %y: tensor<?x3xf32>) -> tensor<8x1xf32> {
+  // expected-error @+1 {{inputs #0 and #1 of category 'i' have 8 and 7 rows}}
+  %r = keops.reduce sum over j (%xi = %x : i, %zi = %z : i, %yj = %y : j)
+      : (tensor<8x3xf32>, tensor<7x3xf32>, tensor<?x3xf32>) -> tensor<8x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<8x1xf32>
+}
+
+// -----
+
+// ... and the results with the variables of the output rows' category.
+func.func @static_result_rows(%x: tensor<8x3xf32>, %y: tensor<5x3xf32>) -> tensor<5x1xf32> {
+  // expected-error @+1 {{result type 'tensor<5x1xf32>' has 5 rows, expected 8}}
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<8x3xf32>, tensor<5x3xf32>) -> tensor<5x1xf32> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<5x1xf32>
+}

@@ -29,8 +29,13 @@ namespace mlir::keops {
 /// j with the i and j categories swapped.
 void populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns);
 
-/// The keops.reduce of `func` when its body is one keops.reduce of its
-/// arguments, in order, rewritten to reduce over j; otherwise an error on
+/// Whether `func` is a kernel function: its body is one keops.reduce of its
+/// arguments, in order, and the return (keops-outline-reductions makes
+/// every reduction one).
+bool isKernelFunction(func::FuncOp func);
+
+/// The keops.reduce of `func` when it is a kernel function, rewritten to
+/// reduce over j; otherwise an error on
 /// `func` naming `passName`, and failure.
 FailureOr<ReduceOp> getKernelReduce(func::FuncOp func, llvm::StringRef passName);
 

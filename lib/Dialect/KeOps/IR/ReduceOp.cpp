@@ -265,6 +265,50 @@ static LogicalResult verifyInput(ReduceOp op, unsigned index,
   return success();
 }
 
+/// `type` with a dynamic number of rows (dimension 0).
+static Type withAnyRows(Type type) {
+  auto tensor = llvm::cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(tensor.getShape());
+  shape.front() = ShapedType::kDynamic;
+  return tensor.clone(shape);
+}
+
+/// Checks that the static row counts agree: inputs of one category among
+/// themselves, and the results with the inputs of the category that indexes
+/// output rows (1 row when that category has no variable).
+static LogicalResult verifyStaticRows(ReduceOp op) {
+  int64_t rows[2] = {ShapedType::kDynamic, ShapedType::kDynamic};
+  int first[2] = {-1, -1};
+  bool present[2] = {false, false};
+  for (auto [index, input] : llvm::enumerate(op.getInputs())) {
+    Category category = op.getCategory(index);
+    if (category == Category::param)
+      continue;
+    int c = category == Category::i ? 0 : 1;
+    present[c] = true;
+    int64_t n = llvm::cast<RankedTensorType>(input.getType()).getDimSize(0);
+    if (ShapedType::isDynamic(n))
+      continue;
+    if (!ShapedType::isDynamic(rows[c]) && rows[c] != n)
+      return op.emitOpError()
+             << "inputs #" << first[c] << " and #" << index << " of category '"
+             << stringifyCategory(category) << "' have " << rows[c] << " and "
+             << n << " rows";
+    rows[c] = n;
+    first[c] = static_cast<int>(index);
+  }
+  int c = op.getAxis() == Axis::j ? 0 : 1;
+  int64_t expected = present[c] ? rows[c] : 1;
+  for (Type type : op.getResultTypes()) {
+    int64_t n = llvm::cast<RankedTensorType>(type).getDimSize(0);
+    if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(expected) &&
+        n != expected)
+      return op.emitOpError() << "result type " << type << " has " << n
+                              << " rows, expected " << expected;
+  }
+  return success();
+}
+
 LogicalResult ReduceOp::verifyRegions() {
   unsigned numInputs = getInputs().size();
   if (getCategories().size() != numInputs)
@@ -316,7 +360,9 @@ LogicalResult ReduceOp::verifyRegions() {
                        elementType, error);
   if (failed(expected))
     return emitOpError() << error;
-  if (TypeRange(*expected) != getResultTypes()) {
+  if (!llvm::equal(*expected, getResultTypes(), [](Type a, Type b) {
+        return a == withAnyRows(b);
+      })) {
     InFlightDiagnostic diag = emitOpError() << "reduction '"
                                             << stringifyReductionKind(getKind())
                                             << "' must have result types (";
@@ -325,5 +371,5 @@ LogicalResult ReduceOp::verifyRegions() {
     llvm::interleaveComma(getResultTypes(), diag);
     return diag << ")";
   }
-  return success();
+  return verifyStaticRows(*this);
 }

@@ -40,6 +40,45 @@ def KeOpsAutodiffPass : Pass<"keops-autodiff", "::mlir::func::FuncOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Outlining
+//===----------------------------------------------------------------------===//
+
+def KeOpsOutlineReductionsPass
+    : Pass<"keops-outline-reductions", "::mlir::ModuleOp"> {
+  let summary = "Move each keops.reduce of a larger function into a kernel "
+                "function";
+  let description = [{
+    The kernel pipelines compile kernel functions: a function whose body is
+    one `keops.reduce` of its arguments, in order, and the return of its
+    results. This pass makes every other `keops.reduce` (anywhere in a
+    function, among func, arith, tensor, scf, linalg... ops) one: it moves
+    it into a new private function `@<function>_keops_<n>` whose inputs and
+    results have a dynamic number of rows, and calls that, with
+    `tensor.cast`s where the caller's tensors have static shapes. Kernel
+    functions are left as they are.
+
+    ```mlir
+    func.func @f(%x: tensor<8x3xf32>, %y: tensor<5x3xf32>) -> tensor<8x1xf32> {
+      %r = keops.reduce min over j (%xi = %x : i, %yj = %y : j) ... {...}
+      ...
+    // becomes
+    func.func @f(...) {
+      %0 = tensor.cast %x : tensor<8x3xf32> to tensor<?x3xf32>
+      %1 = tensor.cast %y : tensor<5x3xf32> to tensor<?x3xf32>
+      %2 = call @f_keops_0(%0, %1) : (...) -> tensor<?x1xf32>
+      %r = tensor.cast %2 : tensor<?x1xf32> to tensor<8x1xf32>
+      ...
+    func.func private @f_keops_0(%arg0: tensor<?x3xf32>, %arg1: tensor<?x3xf32>) -> tensor<?x1xf32> {
+      %0 = keops.reduce min over j (%xi = %arg0 : i, %yj = %arg1 : j) ... {...}
+      return %0 : tensor<?x1xf32>
+    }
+    ```
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+//===----------------------------------------------------------------------===//
 // Tiling
 //===----------------------------------------------------------------------===//
 
