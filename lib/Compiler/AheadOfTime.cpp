@@ -26,11 +26,10 @@ using namespace mlir;
 namespace keops {
 using namespace detail;
 
-llvm::Expected<HostObject>
-compileHostObject(const std::string &formula,
-                  const std::vector<std::string> &aliases,
-                  const CompileOptions &requested, const std::string &cpu,
-                  const std::string &symbol) {
+/// The CPU options of `cpu` (its vector width unless the lanes are set),
+/// resolved; `cpu` must be a level compileObject knows.
+static llvm::Expected<CompileOptions> cpuOptions(const CompileOptions &requested,
+                                                 const std::string &cpu) {
   int64_t vectorBytes = target::cpuVectorBytes(cpu);
   if (!vectorBytes)
     return makeError("unknown CPU level '" + cpu +
@@ -40,27 +39,66 @@ compileHostObject(const std::string &formula,
   options.backend = "cpu";
   if (!options.lanes)
     options.lanes = vectorBytes / (options.dtype == "float64" ? 8 : 4);
-  auto resolved = resolveTarget(options);
-  if (!resolved)
-    return resolved.takeError();
-  MLIRContext context(registry());
-  auto module = importCanonical(context, formula, aliases, *resolved);
-  if (!module)
-    return module.takeError();
+  return resolveTarget(options);
+}
+
+/// The object of the kernel of a canonical module for `cpu`.
+static llvm::Expected<HostObject> hostObjectOf(ModuleOp module,
+                                               const CompileOptions &options,
+                                               const std::string &cpu,
+                                               const std::string &symbol) {
   HostObject result;
-  result.descriptor = describeKernel(**module, *resolved);
+  result.descriptor = describeKernel(module, options);
   result.descriptor.arch = cpu;
-  (*(*module)->getOps<func::FuncOp>().begin()).setSymName(symbol);
-  PassManager pm(&context);
-  addCpuLowering(pm, *resolved);
-  if (failed(pm.run(**module)))
+  (*module.getOps<func::FuncOp>().begin()).setSymName(symbol);
+  PassManager pm(module.getContext());
+  addCpuLowering(pm, options);
+  if (failed(pm.run(module)))
     return makeError("internal error: lowering to the LLVM dialect failed");
-  auto object = target::compileObject(**module, symbol, cpu);
+  auto object = target::compileObject(module, symbol, cpu);
   if (!object)
     return object.takeError();
   result.entry = "_mlir__mlir_ciface_" + symbol;
   result.object = std::move(*object);
   return result;
+}
+
+llvm::Expected<HostObject>
+compileHostObject(const std::string &formula,
+                  const std::vector<std::string> &aliases,
+                  const CompileOptions &requested, const std::string &cpu,
+                  const std::string &symbol) {
+  auto options = cpuOptions(requested, cpu);
+  if (!options)
+    return options.takeError();
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, *options);
+  if (!module)
+    return module.takeError();
+  return hostObjectOf(**module, *options, cpu, symbol);
+}
+
+llvm::Expected<std::vector<ModuleHostObject>>
+compileModuleHostObjects(llvm::StringRef text, const CompileOptions &requested,
+                         const std::string &cpu,
+                         const std::string &symbolPrefix) {
+  MLIRContext context(registry());
+  auto kernels = importModule(context, text);
+  if (!kernels)
+    return kernels.takeError();
+  std::vector<ModuleHostObject> result;
+  for (KernelModule &kernel : *kernels) {
+    auto options = cpuOptions(withModuleDtype(*kernel.module, requested), cpu);
+    if (!options)
+      return options.takeError();
+    auto object = hostObjectOf(*kernel.module, *options, cpu,
+                               symbolPrefix + kernel.function);
+    if (!object)
+      return makeError("kernel '" + kernel.function +
+                       "': " + llvm::toString(object.takeError()));
+    result.push_back({kernel.function, std::move(*object)});
+  }
+  return std::move(result);
 }
 
 std::string hostCpuLevel() { return target::hostCpuLevel(); }

@@ -69,6 +69,28 @@ void setGpuOptions(mlir::keops::KeOpsToNVVMPipelineOptions &pipeline,
 /// The dialects and interfaces of every compile (registerAllKeOpsDialects).
 const mlir::DialectRegistry &registry();
 
+/// Differentiates and canonicalizes a module of kernel functions, and drops
+/// their keops.formula attributes (informative only: equal IR must hash
+/// equal).
+llvm::Error canonicalize(mlir::ModuleOp module);
+
+/// A kernel function alone in a canonical module of its own.
+struct KernelModule {
+  std::string function;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+};
+
+/// Parses a keops-dialect module, outlines its reductions
+/// (keops-outline-reductions), canonicalizes it and splits it into its
+/// kernel functions, in order; errors carry the parser's diagnostics.
+llvm::Expected<std::vector<KernelModule>>
+importModule(mlir::MLIRContext &context, llvm::StringRef text);
+
+/// `options` with the dtype of the kernel of a canonical module (that of
+/// its formula values).
+CompileOptions withModuleDtype(mlir::ModuleOp module,
+                               const CompileOptions &options);
+
 /// Imports a formula, differentiates it and canonicalizes it.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importCanonical(mlir::MLIRContext &context, const std::string &formula,

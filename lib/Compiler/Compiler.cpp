@@ -273,7 +273,7 @@ namespace keops {
 /// Compiles a canonical module (one function returning one keops.reduce),
 /// through the IR cache; `textKey` (may be empty) caches the request too.
 static llvm::Expected<std::shared_ptr<const Kernel>>
-compileModule(OwningOpRef<ModuleOp> module, const CompileOptions &options,
+compileCanonical(OwningOpRef<ModuleOp> module, const CompileOptions &options,
               const std::string &textKey,
               std::chrono::steady_clock::time_point start) {
   KernelCache &kernels = cache();
@@ -334,7 +334,29 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
   auto module = importCanonical(context, formula, aliases, options);
   if (!module)
     return module.takeError();
-  return compileModule(std::move(*module), options, textKey, start);
+  return compileCanonical(std::move(*module), options, textKey, start);
+}
+
+llvm::Expected<std::vector<ModuleKernel>>
+compileModule(llvm::StringRef text, const CompileOptions &requested) {
+  auto start = std::chrono::steady_clock::now();
+  MLIRContext context(registry());
+  auto kernels = importModule(context, text);
+  if (!kernels)
+    return kernels.takeError();
+  std::vector<ModuleKernel> result;
+  for (KernelModule &kernel : *kernels) {
+    auto options = resolveTarget(withModuleDtype(*kernel.module, requested));
+    if (!options)
+      return options.takeError();
+    auto compiled =
+        compileCanonical(std::move(kernel.module), *options, "", start);
+    if (!compiled)
+      return makeError("kernel '" + kernel.function +
+                       "': " + llvm::toString(compiled.takeError()));
+    result.push_back({kernel.function, *compiled});
+  }
+  return result;
 }
 
 llvm::Expected<GradientKernels>
@@ -368,21 +390,17 @@ compileGradient(const std::string &formula,
       mk::buildGradientModule(**forward, wrt, inputs, result.sumRows, error);
   if (failed(backward))
     return makeError(error);
-  PassManager pm(&context);
-  pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createCSEPass());
-  if (failed(pm.run(**backward)))
-    return makeError("internal error: differentiation failed");
+  if (llvm::Error error = canonicalize(**backward))
+    return std::move(error);
   result.needsForwardOutput = inputs.forwardOutput;
   result.needsColumnIndex = inputs.columnIndex;
-  auto kernel = compileModule(std::move(*backward), options, "", start);
+  auto kernel = compileCanonical(std::move(*backward), options, "", start);
   if (!kernel)
     return kernel.takeError();
   result.gradient = *kernel;
   auto sibling = [&](mk::ReductionKind siblingKind)
       -> llvm::Expected<std::shared_ptr<const Kernel>> {
-    return compileModule(mk::buildSiblingReductionModule(**forward, siblingKind),
+    return compileCanonical(mk::buildSiblingReductionModule(**forward, siblingKind),
                          options, "", start);
   };
   if (inputs.logSumExp) {

@@ -7,21 +7,25 @@
 //
 // This file implements the import steps of CompileSteps.h: the dialect
 // registry of every compile, a formula imported, differentiated and
-// canonicalized, and the symbol of its kernel.
+// canonicalized, a keops-dialect module split into its kernels, and the
+// symbol of a kernel.
 //
 //===----------------------------------------------------------------------===//
 
 #include "CompileSteps.h"
 
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/xxhash.h"
 
 using namespace mlir;
@@ -62,16 +66,65 @@ importCanonical(MLIRContext &context, const std::string &formula,
       mk::importFormula(context, formula, aliases, importOptions, error);
   if (!module)
     return makeError(error.render());
-  PassManager pm(&context);
+  if (llvm::Error error = canonicalize(*module))
+    return std::move(error);
+  return std::move(module);
+}
+
+llvm::Error canonicalize(ModuleOp module) {
+  PassManager pm(module.getContext());
   pm.addNestedPass<func::FuncOp>(mk::createKeOpsAutodiffPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  if (failed(pm.run(*module)))
+  if (failed(pm.run(module)))
     return makeError("internal error: autodiff or canonicalization failed");
-  // The formula text is informative only: equal IR must hash equal.
-  for (auto function : module->getOps<func::FuncOp>())
+  for (auto function : module.getOps<func::FuncOp>())
     function->removeAttr("keops.formula");
-  return std::move(module);
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<KernelModule>>
+importModule(MLIRContext &context, llvm::StringRef text) {
+  std::string diagnostics;
+  llvm::raw_string_ostream stream(diagnostics);
+  llvm::SourceMgr sources;
+  sources.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBuffer(text, "module"),
+                             llvm::SMLoc());
+  SourceMgrDiagnosticHandler handler(sources, &context, stream);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sources, &context);
+  if (!module)
+    return makeError(diagnostics);
+  PassManager pm(&context);
+  pm.addPass(mk::createKeOpsOutlineReductionsPass());
+  if (failed(pm.run(*module)))
+    return makeError(diagnostics);
+  if (llvm::Error error = canonicalize(*module))
+    return std::move(error);
+  std::vector<KernelModule> kernels;
+  for (auto function : module->getOps<func::FuncOp>()) {
+    if (!mk::isKernelFunction(function))
+      continue;
+    OpBuilder b(&context);
+    OwningOpRef<ModuleOp> single = ModuleOp::create(b, function.getLoc());
+    b.setInsertionPointToStart(single->getBody());
+    auto kernel = llvm::cast<func::FuncOp>(b.clone(*function));
+    kernel.setPublic();
+    kernels.push_back({function.getSymName().str(), std::move(single)});
+  }
+  if (kernels.empty())
+    return makeError("the module has no keops.reduce to compile");
+  return std::move(kernels);
+}
+
+CompileOptions withModuleDtype(ModuleOp module, const CompileOptions &options) {
+  auto function = *module.getOps<func::FuncOp>().begin();
+  Type element =
+      mk::getFormulaElementType(*function.getOps<mk::ReduceOp>().begin());
+  CompileOptions result = options;
+  result.dtype = element.isF64()   ? "float64"
+                 : element.isF16() ? "float16"
+                                   : "float32";
+  return result;
 }
 
 } // namespace keops::detail

@@ -122,13 +122,17 @@ void writeKernelDeclarations(llvm::raw_ostream &os,
                              const CompiledKernel &kernel) {
   const KernelDescriptor &descriptor = kernel.variants.front().descriptor;
   std::vector<std::string> names = inputNames(descriptor);
-  os << "/* " << kernel.spec.name << ": " << commentSafe(kernel.spec.formula)
+  os << "/* " << kernel.spec.name << ": "
+     << (kernel.spec.formula.empty() ? "function @" + kernel.spec.name +
+                                           " of the module"
+                                     : commentSafe(kernel.spec.formula))
      << " (" << kernel.spec.dtype << ")\n";
   for (auto [k, input] : llvm::enumerate(descriptor.inputs))
     os << " *   " << names[k] << ": "
-       << commentSafe(k < kernel.spec.aliases.size() ? kernel.spec.aliases[k]
-                                                     : "")
-       << ", " << rowsOf(input.category) << " x " << input.dim << "\n";
+       << (k < kernel.spec.aliases.size()
+               ? commentSafe(kernel.spec.aliases[k]) + ", "
+               : std::string())
+       << rowsOf(input.category) << " x " << input.dim << "\n";
   for (auto [k, output] : llvm::enumerate(descriptor.outputs))
     os << " *   out" << k << ": " << rowsOf(descriptor.rowCategory) << " x "
        << output.dim << " " << cType(output.dtype) << "\n";

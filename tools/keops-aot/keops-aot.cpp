@@ -10,6 +10,7 @@
 //
 //   keops-aot --name NAME --formula F --alias A... [--dtype float32|float64]
 //   keops-aot --spec FILE.json
+//   keops-aot --name NAME --module FILE.mlir
 //             [-o DIR] [--cpu LEVEL,...] [--cc CC]
 //
 // and writes DIR/NAME.h, DIR/libNAME.so, DIR/libNAME.a and DIR/NAME.json.
@@ -24,6 +25,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 #include "llvm/Support/Program.h"
@@ -41,10 +43,16 @@ cl::opt<std::string> specPath(
     "spec", cl::cat(category),
     cl::desc("A JSON file: {\"name\": LIB, \"kernels\": [{\"name\", "
              "\"formula\", \"aliases\": [...], \"dtype\"}, ...]}"));
+cl::opt<std::string> modulePath(
+    "module", cl::cat(category),
+    cl::desc("A keops-dialect module (.mlir): each kernel function, and each "
+             "keops.reduce of a larger function (as <function>_keops_<n>), "
+             "becomes a kernel named after its function; with --name"));
 cl::opt<std::string>
     libraryName("name", cl::cat(category),
-                cl::desc("Without --spec: the name of the library and of its "
-                         "one kernel (a C identifier)"));
+                cl::desc("Without --spec: the name of the library (a C "
+                         "identifier) and, with --formula, of its one "
+                         "kernel"));
 cl::opt<std::string> formulaText(
     "formula", cl::cat(category),
     cl::desc("Without --spec: the reduction, e.g. "
@@ -73,19 +81,97 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// The library to build, from --spec or the single-kernel options.
+/// The library to build, from --spec or the single-kernel options (no
+/// kernels with --module: the module has them).
 llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
   if (!specPath.empty()) {
-    if (!libraryName.empty() || !formulaText.empty() || !aliasTexts.empty())
+    if (!libraryName.empty() || !formulaText.empty() || !aliasTexts.empty() ||
+        !modulePath.empty())
       return llvm::createStringError(
-          "--spec excludes --name, --formula and --alias");
+          "--spec excludes --name, --formula, --alias and --module");
     return keops::aot::readSpec(specPath);
+  }
+  if (!modulePath.empty()) {
+    if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty())
+      return llvm::createStringError(
+          "--module takes --name, and excludes --formula and --alias");
+    return keops::aot::LibrarySpec{libraryName, {}};
   }
   if (libraryName.empty() || formulaText.empty())
     return llvm::createStringError(
-        "give --spec FILE.json, or --name and --formula (with --alias)");
+        "give --spec FILE.json, --name and --formula (with --alias), or "
+        "--name and --module FILE.mlir");
   return keops::aot::LibrarySpec{
       libraryName, {{libraryName, formulaText, aliasTexts, dtype}}};
+}
+
+/// The symbol prefix of the kernels of `library` for CPU `level`.
+std::string symbolPrefix(const std::string &library, const std::string &level) {
+  std::string prefix = library + "__" + level + "__";
+  std::replace(prefix.begin(), prefix.end(), '-', '_');
+  return prefix;
+}
+
+/// Prints a compile error of kernel `name` (a formula error keeps its
+/// source lines).
+void reportKernelError(const std::string &name, llvm::Error error) {
+  std::string message = llvm::toString(std::move(error));
+  llvm::errs() << "keops-aot: kernel '" << name << "': "
+               << (llvm::StringRef(message).contains('\n') ? "\n" : "")
+               << message
+               << (llvm::StringRef(message).ends_with("\n") ? "" : "\n");
+}
+
+/// The kernels of the spec, compiled for each level; false after an error.
+bool compileSpec(const keops::aot::LibrarySpec &spec,
+                 const std::vector<std::string> &levels,
+                 std::vector<keops::aot::CompiledKernel> &kernels) {
+  for (const keops::aot::KernelSpec &kernel : spec.kernels) {
+    keops::aot::CompiledKernel compiled{kernel, {}};
+    keops::CompileOptions options;
+    options.dtype = kernel.dtype;
+    for (const std::string &level : levels) {
+      auto object = keops::compileHostObject(
+          kernel.formula, kernel.aliases, options, level,
+          symbolPrefix(spec.name, level) + kernel.name);
+      if (!object) {
+        reportKernelError(kernel.name, object.takeError());
+        return false;
+      }
+      compiled.variants.push_back(std::move(*object));
+    }
+    kernels.push_back(std::move(compiled));
+  }
+  return true;
+}
+
+/// The kernels of the module at `path`, compiled for each level; false
+/// after an error.
+bool compileModule(const std::string &library, const std::string &path,
+                   const std::vector<std::string> &levels,
+                   std::vector<keops::aot::CompiledKernel> &kernels) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer) {
+    fail("cannot read the module " + path + ": " + buffer.getError().message());
+    return false;
+  }
+  for (const std::string &level : levels) {
+    auto objects = keops::compileModuleHostObjects(
+        (*buffer)->getBuffer(), {}, level, symbolPrefix(library, level));
+    if (!objects) {
+      fail(path + ": " + llvm::toString(objects.takeError()));
+      return false;
+    }
+    for (auto [k, object] : llvm::enumerate(*objects)) {
+      if (k == kernels.size())
+        kernels.push_back(
+            {{object.function, "", {},
+              keops_rt_dtype_name(object.object.descriptor.dtype)},
+             {}});
+      kernels[k].variants.push_back(std::move(object.object));
+    }
+  }
+  return true;
 }
 
 /// The runtime's include root and library directory: those of the prefix
@@ -130,8 +216,9 @@ int main(int argc, char **argv) {
   auto spec = librarySpec();
   if (!spec)
     return fail(llvm::toString(spec.takeError()));
-  if (llvm::Error error = keops::aot::checkSpec(*spec))
-    return fail(llvm::toString(std::move(error)));
+  if (modulePath.empty())
+    if (llvm::Error error = keops::aot::checkSpec(*spec))
+      return fail(llvm::toString(std::move(error)));
   std::vector<std::string> levels(cpus.begin(), cpus.end());
   if (levels.empty())
     levels.push_back(keops::hostCpuLevel());
@@ -140,26 +227,15 @@ int main(int argc, char **argv) {
     return fail(llvm::toString(toolchain.takeError()));
 
   std::vector<keops::aot::CompiledKernel> kernels;
-  for (const keops::aot::KernelSpec &kernel : spec->kernels) {
-    keops::aot::CompiledKernel compiled{kernel, {}};
-    keops::CompileOptions options;
-    options.dtype = kernel.dtype;
-    for (const std::string &level : levels) {
-      std::string symbol = spec->name + "__" + kernel.name + "__" + level;
-      std::replace(symbol.begin(), symbol.end(), '-', '_');
-      auto object = keops::compileHostObject(kernel.formula, kernel.aliases,
-                                             options, level, symbol);
-      if (!object) {
-        std::string message = llvm::toString(object.takeError());
-        llvm::errs() << "keops-aot: kernel '" << kernel.name << "': "
-                     << (llvm::StringRef(message).contains('\n') ? "\n" : "")
-                     << message
-                     << (llvm::StringRef(message).ends_with("\n") ? "" : "\n");
-        return 1;
-      }
-      compiled.variants.push_back(std::move(*object));
-    }
-    kernels.push_back(std::move(compiled));
+  if (modulePath.empty() ? !compileSpec(*spec, levels, kernels)
+                         : !compileModule(spec->name, modulePath, levels,
+                                          kernels))
+    return 1;
+  if (!modulePath.empty()) {
+    for (const keops::aot::CompiledKernel &kernel : kernels)
+      spec->kernels.push_back(kernel.spec);
+    if (llvm::Error error = keops::aot::checkSpec(*spec))
+      return fail(modulePath + ": " + llvm::toString(std::move(error)));
   }
   if (llvm::Error error = keops::aot::writeLibrary(
           outputDir, spec->name, levels, kernels, *toolchain))

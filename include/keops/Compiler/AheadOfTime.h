@@ -42,6 +42,20 @@ compileHostObject(const std::string &formula,
                   const CompileOptions &options, const std::string &cpu,
                   const std::string &symbol);
 
+/// A kernel of a module compiled ahead of time, and its function.
+struct ModuleHostObject {
+  std::string function;
+  HostObject object;
+};
+
+/// Compiles the CPU kernels of a keops-dialect module (as compileModule
+/// finds them) for `cpu`, each in the dtype of its IR; the entry point of a
+/// kernel is named after `symbolPrefix` and its function.
+llvm::Expected<std::vector<ModuleHostObject>>
+compileModuleHostObjects(llvm::StringRef module, const CompileOptions &options,
+                         const std::string &cpu,
+                         const std::string &symbolPrefix);
+
 /// The highest x86-64 level this machine runs ("x86-64-v4", ...), or
 /// "native" on other architectures.
 std::string hostCpuLevel();

@@ -164,6 +164,21 @@ llvm::Expected<std::shared_ptr<const Kernel>>
 compile(const std::string &formula, const std::vector<std::string> &aliases,
         const CompileOptions &options = {});
 
+/// A kernel of a module, and the function it was compiled from.
+struct ModuleKernel {
+  std::string function;
+  std::shared_ptr<const Kernel> kernel;
+};
+
+/// Compiles every reduction of a keops-dialect module, given as text: each
+/// kernel function (one keops.reduce of its arguments), and each keops.reduce
+/// inside a larger function, outlined by keops-outline-reductions into
+/// `<function>_keops_<n>`; in the order of the module's functions, each in
+/// the dtype of its IR. The formula importer is the other front end of the
+/// same compiler: a formula is a module of one kernel function.
+llvm::Expected<std::vector<ModuleKernel>>
+compileModule(llvm::StringRef module, const CompileOptions &options = {});
+
 /// The kernels that compute the gradient of a reduction with respect to one
 /// of its variables, given eta, the gradient with respect to its (value)
 /// output. The gradient kernel takes the formula's variables, then eta
