@@ -27,7 +27,7 @@
 #ifndef KEOPS_COMPILER_COMPILER_H
 #define KEOPS_COMPILER_COMPILER_H
 
-#include "keops/Compiler/KernelDescriptor.h"
+#include "keops/Conversion/KeOpsCommon/KernelDescriptor.h"
 
 #include "llvm/Support/Error.h"
 

@@ -1,0 +1,32 @@
+//===- DescribeReduction.h - The runtime view of a reduction ----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares describeReduction, the target-independent part of a
+// kernel's runtime descriptor (keops::KernelDescriptor), read from its
+// keops.reduce and tiling.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
+#define KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
+
+#include "keops/Conversion/KeOpsCommon/KernelDescriptor.h"
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
+
+namespace mlir::keops {
+
+/// The descriptor of the kernel of `reduce` tiled as `tiling`, but for the
+/// target's part (target, arch, lanes and tiles, left at their defaults):
+/// variables (named by the keops.name of the arguments of the function
+/// whose arguments they are), outputs, dtype, the raw state of a row (the
+/// accumulator of its kind, per output chunk, in the accumulator type).
+::keops::KernelDescriptor describeReduction(ReduceOp reduce,
+                                            const ReductionTiling &tiling);
+
+} // namespace mlir::keops
+
+#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
