@@ -27,6 +27,13 @@ config.excludes.append("Inputs")
 config.substitutions.append(("%keops_lib_dir", os.path.join(config.keops_obj_root, "lib")))
 config.substitutions.append(("%keops_include", os.path.join(config.keops_obj_root, "include")))
 config.substitutions.append(("%keops_obj_root", config.keops_obj_root))
+# mlir-runner runs modules lowered by keops-lower-to-llvm with the runtime
+# and the upstream runner utils as shared libraries.
+config.substitutions.append(("%mlir_runner_libs", ",".join([
+    os.path.join(config.keops_obj_root, "lib", "libKeOpsRuntime.so"),
+    os.path.join(config.llvm_lib_dir, "libmlir_runner_utils.so"),
+    os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils.so")])))
+config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
 config.substitutions.append(("%keops_src_root", config.keops_src_root))
 config.substitutions.append(("%c_compiler", config.c_compiler))
 config.substitutions.append(("%cxx_compiler", config.cxx_compiler))

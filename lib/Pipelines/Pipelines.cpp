@@ -13,6 +13,12 @@
 //   keops.schedule --convert-keops-to-cpu--> scf/vector/arith/math/memref
 //     --canonicalize, cse, licm, keops-approximate-math--> (polynomial f32 math)
 //     --memref/scf/vector/math/arith/index/cf/func to LLVM--> llvm dialect
+//   a whole module (keops-lower-to-llvm): keops-outline-reductions, the
+//     tiling, keops-lower-kernel-calls (calls of the runtime with each
+//     kernel's descriptor), the CPU kernels, elementwise ops to linalg,
+//     one-shot-bufferize and buffer
+//     deallocation, linalg to loops, the host lowering,
+//     keops-define-kernel-entries
 //   keops.schedule --convert-keops-to-gpu--> gpu.module { gpu.func kernels }
 //     --canonicalize, cse, licm, convert-keops-math-to-nvvm, scf to cf,
 //       convert-gpu-to-nvvm--> NVVM kernels --nvvm-attach-target-->
@@ -38,7 +44,10 @@
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVMPass.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -144,6 +153,31 @@ void keops::buildKeOpsToCPUPipeline(OpPassManager &pm,
   addHostLowering(pm);
 }
 
+void keops::buildKeOpsToLLVMPipeline(
+    OpPassManager &pm, const KeOpsToCPUPipelineOptions &options) {
+  pm.addPass(createKeOpsOutlineReductionsPass());
+  buildKeOpsTilingPipeline(pm, getCpuTilingOptions(options));
+  KeOpsLowerKernelCallsPassOptions calls;
+  calls.lanes = options.lanes;
+  pm.addPass(createKeOpsLowerKernelCallsPass(calls));
+  ConvertKeOpsToCPUPassOptions conversion;
+  conversion.lanes = options.lanes;
+  pm.addNestedPass<func::FuncOp>(createConvertKeOpsToCPUPass(conversion));
+  addKernelCleanup(pm);
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.allowReturnAllocsFromLoops = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(pm);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  addHostLowering(pm);
+  pm.addPass(createKeOpsDefineKernelEntriesPass());
+}
+
 void keops::buildKeOpsToNVVMPipeline(
     OpPassManager &pm, const KeOpsToNVVMPipelineOptions &options) {
   addGpuKernels(pm, options);
@@ -175,6 +209,13 @@ void keops::registerKeOpsPipelines() {
       "Lower keops reductions to the LLVM dialect for the CPU (tiling, "
       "vector lanes, polynomial math)",
       buildKeOpsToCPUPipeline);
+  PassPipelineRegistration<KeOpsToCPUPipelineOptions>(
+      "keops-lower-to-llvm",
+      "Lower a whole module to the LLVM dialect: its keops reductions (also "
+      "inside larger functions of func, arith, tensor, linalg, scf ops) "
+      "become CPU kernels in the module, called through libKeOpsRuntime; "
+      "tensors are bufferized",
+      buildKeOpsToLLVMPipeline);
   PassPipelineRegistration<KeOpsToNVVMPipelineOptions>(
       "keops-lower-to-nvvm",
       "Lower keops reductions to NVVM GPU kernels (rows in registers, "

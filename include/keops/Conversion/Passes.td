@@ -183,4 +183,56 @@ def ConvertGpuKernelsToHostPass
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// Kernels called from a module (keops-lower-to-llvm)
+//===----------------------------------------------------------------------===//
+
+def KeOpsLowerKernelCallsPass
+    : Pass<"keops-lower-kernel-calls", "::mlir::ModuleOp"> {
+  let summary = "Turn the calls of kernel functions into calls of the "
+                "runtime";
+  let description = [{
+    For each tiled kernel function `@K` (a `keops.reduce` with its
+    `keops.schedule`, see keops-tile-reductions) that the module calls,
+    adds its runtime descriptor as a constant `@__keops_desc_K` (a
+    `keops_rt_kernel_desc_t`, laid out as the runtime's C header says) and
+    declares its packed entry point `@__keops_entry_K`, which
+    keops-define-kernel-entries defines once `@K` is in the LLVM dialect.
+    Each `func.call @K` on tensors becomes, before bufferization:
+
+    ```mlir
+    %c = call @keops_rt_mlir_begin(%desc, %entry)
+    // each input: to_buffer, cast to an unranked memref
+    call @keops_rt_mlir_arg_f32(%c, %x) : (!llvm.ptr, memref<*xf32>) -> ()
+    // each output: a new buffer of the rows of the output's axis
+    call @keops_rt_mlir_arg_f32(%c, %out) : (!llvm.ptr, memref<*xf32>) -> ()
+    call @keops_rt_mlir_end(%c)
+    %r = bufferization.to_tensor %outbuf restrict writable
+    ```
+
+    so that the runtime runs the kernel on all cores (see the keops_rt_mlir
+    calls of KeOpsRuntime.h).
+  }];
+  let options = [
+    Option<"lanes", "lanes", "int64_t", /*default=*/"0",
+           "The lanes of convert-keops-to-cpu (0: 64 bytes of elements)">,
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def KeOpsDefineKernelEntriesPass
+    : Pass<"keops-define-kernel-entries", "::mlir::ModuleOp"> {
+  let summary = "Define the packed entry points that "
+                "keops-lower-kernel-calls declared";
+  let description = [{
+    After the lowering to the LLVM dialect, gives each declared
+    `@__keops_entry_K` its body: `void (void **args)` that calls
+    `@_mlir_ciface_K` with the arguments args[k] point to (the runtime's
+    keops_rt_cpu_entry_t), with internal linkage.
+  }];
+}
+
 #endif // KEOPS_CONVERSION_PASSES_TD

@@ -80,6 +80,14 @@ getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options);
 void buildKeOpsToCPUPipeline(OpPassManager &pm,
                              const KeOpsToCPUPipelineOptions &options);
 
+/// A whole module -> the LLVM dialect, its reductions (kernel functions, and
+/// keops.reduce inside larger functions) compiled into CPU kernels of the
+/// module and called through the runtime's keops_rt_mlir_* functions; the
+/// rest of the module (func, arith, tensor, linalg, scf) bufferized and
+/// lowered. mlir-runner runs the result with libKeOpsRuntime.so.
+void buildKeOpsToLLVMPipeline(OpPassManager &pm,
+                              const KeOpsToCPUPipelineOptions &options);
+
 struct KeOpsToNVVMPipelineOptions
     : public KernelPipelineOptions<KeOpsToNVVMPipelineOptions> {
   PassOptions::Option<std::string> chip{
@@ -120,8 +128,8 @@ void buildKeOpsToNVVMPipeline(OpPassManager &pm,
 void buildKeOpsGpuEmulationPipeline(OpPassManager &pm,
                                     const KeOpsToNVVMPipelineOptions &options);
 
-/// Registers the named pipelines (keops-lower-to-cpu, keops-lower-to-nvvm,
-/// keops-lower-to-gpu-emulation).
+/// Registers the named pipelines (keops-lower-to-cpu, keops-lower-to-llvm,
+/// keops-lower-to-nvvm, keops-lower-to-gpu-emulation).
 void registerKeOpsPipelines();
 
 } // namespace keops

@@ -328,6 +328,44 @@ KEOPS_RT_EXPORT keops_rt_status_t
 keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
                     const keops_rt_run_args_t *args);
 
+/*===----------------------------------------------------------------------===*
+ * Calls from compiled MLIR modules
+ *===----------------------------------------------------------------------===*/
+
+/* A module lowered by the keops-lower-to-llvm pipeline runs each reduction
+ * with three calls (mlir-runner and other JITs resolve them from
+ * libKeOpsRuntime.so):
+ *   call = keops_rt_mlir_begin(&desc, entry);
+ *   keops_rt_mlir_arg_f32(call, memref)   (_f64, _i64: each input, then
+ *                                          each output, in order)
+ *   keops_rt_mlir_end(call);              (runs the kernel)
+ * desc and entry are the kernel's descriptor and packed entry point, which
+ * the module holds; the kernel is created at its first call and kept. The
+ * arrays come as MLIR unranked memrefs (through the C interface): rank 2
+ * for variables and outputs (rows x dim, unit column stride), rank 1 for
+ * parameters. A module has no other way to learn of a failure: it prints
+ * "keops: " and the message on stderr and aborts. */
+typedef struct {
+  int64_t rank;
+  void *descriptor; /* allocated, aligned, offset, sizes[rank], strides[rank] */
+} keops_rt_unranked_memref_t;
+
+typedef struct keops_rt_mlir_call_s keops_rt_mlir_call_t;
+
+KEOPS_RT_EXPORT keops_rt_mlir_call_t *
+keops_rt_mlir_begin(const keops_rt_kernel_desc_t *desc,
+                    keops_rt_cpu_entry_t entry);
+KEOPS_RT_EXPORT void
+_mlir_ciface_keops_rt_mlir_arg_f32(keops_rt_mlir_call_t *call,
+                                   const keops_rt_unranked_memref_t *array);
+KEOPS_RT_EXPORT void
+_mlir_ciface_keops_rt_mlir_arg_f64(keops_rt_mlir_call_t *call,
+                                   const keops_rt_unranked_memref_t *array);
+KEOPS_RT_EXPORT void
+_mlir_ciface_keops_rt_mlir_arg_i64(keops_rt_mlir_call_t *call,
+                                   const keops_rt_unranked_memref_t *array);
+KEOPS_RT_EXPORT void keops_rt_mlir_end(keops_rt_mlir_call_t *call);
+
 #ifdef __cplusplus
 }
 #endif

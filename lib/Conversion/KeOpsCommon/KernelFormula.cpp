@@ -78,6 +78,10 @@ FailureOr<ReduceOp> keops::getKernelReduce(func::FuncOp func,
   return reduce;
 }
 
+int64_t keops::getCpuLanes(int64_t lanes, FloatType elementType) {
+  return lanes ? lanes : 512 / elementType.getWidth();
+}
+
 FloatType keops::getFormulaElementType(ReduceOp reduce) {
   return llvm::cast<FloatType>(
       llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())

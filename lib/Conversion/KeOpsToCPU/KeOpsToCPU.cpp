@@ -633,7 +633,7 @@ struct ConvertKeOpsToCPUPass final
     Block &body = func.getBody().front();
     ReductionTiling tiling = getTiling(*schedule);
     FloatType elementType = getFormulaElementType(schedule->getReduce());
-    int64_t laneCount = lanes ? lanes : 512 / elementType.getWidth();
+    int64_t laneCount = getCpuLanes(lanes, elementType);
     if (laneCount < 1 || !llvm::isPowerOf2_64(laneCount)) {
       func.emitOpError("lanes must be a power of 2");
       return signalPassFailure();

@@ -39,6 +39,9 @@ bool isKernelFunction(func::FuncOp func);
 /// `func` naming `passName`, and failure.
 FailureOr<ReduceOp> getKernelReduce(func::FuncOp func, llvm::StringRef passName);
 
+/// The lanes of a CPU kernel: `lanes`, or 0 for 64 bytes of `elementType`.
+int64_t getCpuLanes(int64_t lanes, FloatType elementType);
+
 /// The element type of the formula values of `reduce`.
 FloatType getFormulaElementType(ReduceOp reduce);
 
