@@ -9,6 +9,7 @@ include(GNUInstallDirs)
 set(KEOPS_INSTALL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/KeOpsMLIR)
 
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/keops
+                  ${PROJECT_SOURCE_DIR}/include/keops-c
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h" PATTERN "*.td")
 install(DIRECTORY ${PROJECT_BINARY_DIR}/include/keops
@@ -26,6 +27,7 @@ foreach(_lib IN LISTS KEOPS_MLIR_LIBRARIES)
 endforeach()
 set_target_properties(KeOpsCompiler PROPERTIES EXPORT_NAME Compiler)
 set_target_properties(KeOpsRuntime PROPERTIES EXPORT_NAME Runtime)
+set_target_properties(KeOpsCAPI PROPERTIES EXPORT_NAME CAPI)
 
 # KeOpsMLIR::KeOpsMLIR: the dialect, its passes, conversions and pipelines,
 # and their registration (keops/InitAllKeOps.h).
