@@ -255,9 +255,11 @@ NB_MODULE(_C, m) {
           raise(kernel.takeError());
         return std::const_pointer_cast<keops::Kernel>(*kernel);
       },
-      nb::arg("formula"), nb::arg("aliases"), nb::arg("dtype") = "float32",
-      nb::arg("sum_scheme") = "block_sum", nb::arg("double_acc") = false,
-      nb::arg("backend") = "cpu",
+      nb::arg("formula"), nb::arg("aliases"),
+      nb::arg("dtype") = keops::CompileOptions().dtype,
+      nb::arg("sum_scheme") = keops::CompileOptions().sumScheme,
+      nb::arg("double_acc") = keops::CompileOptions().doubleAccumulator,
+      nb::arg("backend") = keops::CompileOptions().backend,
       "Compiles (or finds in the process cache) the kernel of a formula for "
       "backend 'cpu', 'gpu' or 'auto' (the GPU when one is usable).");
 

@@ -52,6 +52,9 @@ namespace cl = llvm::cl;
 
 namespace {
 
+/// The defaults of the options, from the C++ API.
+const keops::CompileOptions kDefaults;
+
 enum class Emit { None, Mlir, Tiled, Llvm, Ptx, Cubin, Bundle };
 enum class Backend { Auto, Cpu, Gpu };
 
@@ -87,7 +90,7 @@ cl::list<std::string>
           cl::desc("Rows of the i or j axis: i=N, j=M (default: the rows of "
                    "the --input files, else 1000; 1 for an axis without "
                    "variables)"));
-cl::opt<std::string> dtype("dtype", cl::init("float32"), cl::cat(category),
+cl::opt<std::string> dtype("dtype", cl::init(kDefaults.dtype), cl::cat(category),
                            cl::desc("Element type: float32, float64 or "
                                     "float16 (GPU only)"));
 cl::opt<Backend> backend(
@@ -104,28 +107,30 @@ cl::opt<std::string>
             cl::desc("GPU architecture of the kernel, e.g. sm_90 (default: "
                      "that of GPU 0; sm_90 for --emit=ptx without a GPU)"));
 cl::opt<int64_t> gpuBlockSize(
-    "gpu-block-size", cl::init(256), cl::cat(category),
+    "gpu-block-size", cl::init(kDefaults.gpuBlockSize), cl::cat(category),
     cl::desc("GPU threads per block, a multiple of 32 (also the columns of "
              "a j-tile)"));
 cl::opt<int64_t> gpuRowsPerThread(
-    "gpu-rows-per-thread", cl::init(0), cl::cat(category),
+    "gpu-rows-per-thread", cl::init(kDefaults.gpuRowsPerThread),
+    cl::cat(category),
     cl::desc("Rows each GPU thread computes, in [1, 16] (default 0: as many, "
              "up to 4, as fit in the registers)"));
 cl::opt<bool> gpuCubin(
-    "gpu-cubin", cl::init(true), cl::cat(category),
+    "gpu-cubin", cl::init(kDefaults.gpuCubin), cl::cat(category),
     cl::desc("Assemble GPU kernels to cubins with ptxas when one is found "
              "($KEOPS_PTXAS, the CUDA toolkit's, PATH); =false: PTX only, "
              "compiled by the driver"));
 cl::opt<int64_t> rowsPerBlock(
-    "rows-per-block", cl::init(2), cl::cat(category),
+    "rows-per-block", cl::init(kDefaults.rowsPerBlock), cl::cat(category),
     cl::desc("CPU: rows computed together, sharing each load of the reduced "
              "variables"));
 cl::opt<int64_t> tileJ(
-    "tile-j", cl::init(1024), cl::cat(category),
+    "tile-j", cl::init(kDefaults.tileJ), cl::cat(category),
     cl::desc("CPU: columns of a j-tile (fewer when their staged variables "
              "exceed 256 KiB)"));
 cl::opt<int64_t> featureLoopMinDim(
-    "feature-loop-min-dim", cl::init(32), cl::cat(category),
+    "feature-loop-min-dim", cl::init(kDefaults.featureLoopMinDim),
+    cl::cat(category),
     cl::desc("Sums over at least this many components loop over them, and "
              "outputs of as many are reduced in chunks (0: unroll every "
              "component)"));

@@ -28,6 +28,7 @@
 #define KEOPS_COMPILER_COMPILER_H
 
 #include "keops/Conversion/KeOpsCommon/KernelDescriptor.h"
+#include "keops/Dialect/KeOps/Transforms/OptionDefaults.h"
 
 #include "llvm/Support/Error.h"
 
@@ -41,25 +42,25 @@ struct CompileOptions {
   /// "float32" or "float64".
   std::string dtype = "float32";
   /// Sum-type reductions: "block_sum", "kahan_scheme" or "direct_sum".
-  std::string sumScheme = "block_sum";
+  std::string sumScheme = mlir::keops::defaults::kSumScheme;
   /// Accumulate float32 sum-type reductions in float64 (KeOps dtype_acc).
   bool doubleAccumulator = false;
   /// Columns per vector (0: the host's vector width, e.g. 16 float32 on
   /// AVX-512, 8 on AVX2) and per j-tile.
   int64_t lanes = 0;
-  int64_t tileJ = 1024;
+  int64_t tileJ = mlir::keops::defaults::kTileCols;
   /// Rows computed together, sharing each load of the reduced variables.
-  int64_t rowsPerBlock = 2;
+  int64_t rowsPerBlock = mlir::keops::defaults::kTileRows;
   /// Sums over at least this many components (SqDist, scalar products,
   /// sums of componentwise expressions) loop over them, and outputs of as
   /// many components are reduced in chunks of 16; 0: unroll.
-  int64_t featureLoopMinDim = 32;
+  int64_t featureLoopMinDim = mlir::keops::defaults::kFeatureLoopMinDim;
   /// "cpu", "gpu" or "auto" (the GPU when one is usable, else the CPU).
   std::string backend = "cpu";
   /// GPU architecture, e.g. "sm_90" ("": that of GPU 0, else sm_90).
   std::string gpuArch;
   /// GPU threads per block (a multiple of 32), also the columns per j-tile.
-  int64_t gpuBlockSize = 256;
+  int64_t gpuBlockSize = mlir::keops::defaults::kGpuBlockSize;
   /// Rows each GPU thread computes (register blocking); 0: as many (up to
   /// 4) as fit in the registers.
   int64_t gpuRowsPerThread = 0;

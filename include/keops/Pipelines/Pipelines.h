@@ -15,6 +15,8 @@
 #ifndef KEOPS_PIPELINES_PIPELINES_H
 #define KEOPS_PIPELINES_PIPELINES_H
 
+#include "keops/Dialect/KeOps/Transforms/OptionDefaults.h"
+
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir {
@@ -33,7 +35,7 @@ struct KernelPipelineOptions : public PassPipelineOptions<Derived> {
   mlir::detail::PassOptions::Option<std::string> sumScheme{
       *this, "sum-scheme",
       llvm::cl::desc("block_sum, kahan_scheme or direct_sum"),
-      llvm::cl::init("block_sum")};
+      llvm::cl::init(defaults::kSumScheme)};
   mlir::detail::PassOptions::Option<bool> doubleAccumulator{
       *this, "double-accumulator",
       llvm::cl::desc("Accumulate float32 sums in float64"),
@@ -43,7 +45,7 @@ struct KernelPipelineOptions : public PassPipelineOptions<Derived> {
       llvm::cl::desc("Sums over at least this many components loop over "
                      "them, outputs of as many are reduced in chunks (0: "
                      "unroll)"),
-      llvm::cl::init(32)};
+      llvm::cl::init(defaults::kFeatureLoopMinDim)};
 };
 
 struct KeOpsToCPUPipelineOptions
@@ -54,17 +56,17 @@ struct KeOpsToCPUPipelineOptions
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> tileJ{
       *this, "tile-j", llvm::cl::desc("Columns per j-tile of the block sum"),
-      llvm::cl::init(1024)};
+      llvm::cl::init(defaults::kTileCols)};
   PassOptions::Option<int64_t> rowsPerBlock{
       *this, "rows-per-block",
       llvm::cl::desc("Rows computed together, sharing the column loads "
                      "(fewer when they do not fit the vector registers)"),
-      llvm::cl::init(2)};
+      llvm::cl::init(defaults::kTileRows)};
   PassOptions::Option<int64_t> vectorRegisters{
       *this, "vector-registers",
       llvm::cl::desc("Vector registers of the target (32 on AVX-512, 16 on "
                      "AVX2)"),
-      llvm::cl::init(32)};
+      llvm::cl::init(defaults::kVectorRegisters)};
 };
 
 /// The keops-tile-reductions options of the CPU pipeline: i-blocks of
@@ -103,7 +105,7 @@ struct KeOpsToNVVMPipelineOptions
   PassOptions::Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block, also the columns per j-tile"),
-      llvm::cl::init(256)};
+      llvm::cl::init(defaults::kGpuBlockSize)};
   PassOptions::Option<int64_t> rowsPerThread{
       *this, "rows-per-thread",
       llvm::cl::desc("Rows each thread computes (0: automatic)"),

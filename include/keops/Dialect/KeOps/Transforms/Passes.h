@@ -12,6 +12,8 @@
 #ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_PASSES_H
 #define KEOPS_DIALECT_KEOPS_TRANSFORMS_PASSES_H
 
+#include "keops/Dialect/KeOps/Transforms/OptionDefaults.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"

@@ -133,14 +133,17 @@ def KeOpsTileReductionsPass
   }];
   let dependentDialects = ["::mlir::keops::KeOpsDialect"];
   let options = [
-    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"2",
+    Option<"tileRows", "tile-rows", "int64_t",
+           /*default=*/"::mlir::keops::defaults::kTileRows",
            "Rows of an i-block, whose states stay in registers and share "
            "each column read (0: up to 4)">,
-    Option<"registerBudget", "register-budget", "int64_t", /*default=*/"32",
+    Option<"registerBudget", "register-budget", "int64_t",
+           /*default=*/"::mlir::keops::defaults::kVectorRegisters",
            "Registers the rows of an i-block may take (0: no limit)">,
     Option<"registerBits", "register-bits", "int64_t", /*default=*/"0",
            "Bits of a register (0: one element of the formula)">,
-    Option<"tileCols", "tile-cols", "int64_t", /*default=*/"1024",
+    Option<"tileCols", "tile-cols", "int64_t",
+           /*default=*/"::mlir::keops::defaults::kTileCols",
            "Columns of a j-tile">,
     Option<"colGranule", "col-granule", "int64_t", /*default=*/"16",
            "A j-tile shrunk to fit stage-bytes keeps a multiple of this many "
@@ -155,14 +158,15 @@ def KeOpsTileReductionsPass
            "would be a multiple of this many bytes long loses col-granules "
            "until they are not, so that its rows spread over the cache sets "
            "(0: any length)">,
-    Option<"sumScheme", "sum-scheme", "std::string", /*default=*/"\"block_sum\"",
+    Option<"sumScheme", "sum-scheme", "std::string",
+           /*default=*/"::mlir::keops::defaults::kSumScheme",
            "Sum accumulation of sum-type kinds: block_sum, kahan_scheme or "
            "direct_sum">,
     Option<"doubleAccumulator", "double-accumulator", "bool",
            /*default=*/"false",
            "Accumulate float32 sum-type reductions in float64">,
     Option<"featureLoopMinDim", "feature-loop-min-dim", "int64_t",
-           /*default=*/"32",
+           /*default=*/"::mlir::keops::defaults::kFeatureLoopMinDim",
            "Sums over at least this many components loop over them, and "
            "outputs of as many are reduced in chunks of 16 components (0: "
            "always unroll)">,

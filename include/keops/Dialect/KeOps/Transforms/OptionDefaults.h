@@ -1,0 +1,38 @@
+//===- OptionDefaults.h - The defaults of the kernel options ----*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file defines, once, the defaults of the options that every layer
+// takes: keops-tile-reductions (Passes.td), the pipelines (Pipelines.h), the
+// C++ API (CompileOptions), keops-run and the Python package (which read
+// CompileOptions). Header-only, so that the public API can include it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_OPTIONDEFAULTS_H
+#define KEOPS_DIALECT_KEOPS_TRANSFORMS_OPTIONDEFAULTS_H
+
+#include <cstdint>
+
+namespace mlir::keops::defaults {
+
+/// Columns of a j-tile on the CPU (keops-tile-reductions tile-cols,
+/// keops-lower-to-cpu tile-j).
+inline constexpr int64_t kTileCols = 1024;
+/// Rows of an i-block on the CPU (tile-rows, rows-per-block).
+inline constexpr int64_t kTileRows = 2;
+/// Vector registers of the CPU (32 on AVX-512).
+inline constexpr int64_t kVectorRegisters = 32;
+/// Sums over at least this many components loop over them.
+inline constexpr int64_t kFeatureLoopMinDim = 32;
+/// GPU threads per block, also the columns of a j-tile.
+inline constexpr int64_t kGpuBlockSize = 256;
+/// The sum scheme of sum-type reductions (a SumScheme name).
+inline constexpr const char *kSumScheme = "block_sum";
+
+} // namespace mlir::keops::defaults
+
+#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_OPTIONDEFAULTS_H
