@@ -51,10 +51,8 @@ static llvm::Expected<HostObject> hostObjectOf(ModuleOp module,
   result.descriptor = describeKernel(module, options);
   result.descriptor.arch = cpu;
   (*module.getOps<func::FuncOp>().begin()).setSymName(symbol);
-  PassManager pm(module.getContext());
-  addCpuLowering(pm, options);
-  if (failed(pm.run(module)))
-    return makeError("internal error: lowering to the LLVM dialect failed");
+  if (llvm::Error error = lowerForCpu(module, options))
+    return std::move(error);
   auto object = target::compileObject(module, symbol, cpu);
   if (!object)
     return object.takeError();

@@ -166,10 +166,14 @@ tilingOptions(const ::keops::CompileOptions &options) {
   return mk::getCpuTilingOptions(pipeline);
 }
 
-void addCpuLowering(PassManager &pm, const ::keops::CompileOptions &options) {
+llvm::Error lowerForCpu(ModuleOp module, const ::keops::CompileOptions &options) {
   mk::KeOpsToCPUPipelineOptions pipeline;
   setCpuOptions(pipeline, options);
+  PassManager pm(module.getContext());
   mk::buildKeOpsToCPUPipeline(pm, pipeline);
+  if (failed(pm.run(module)))
+    return makeError("internal error: lowering to the LLVM dialect failed");
+  return llvm::Error::success();
 }
 
 } // namespace keops::detail

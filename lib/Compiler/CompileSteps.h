@@ -54,9 +54,9 @@ std::string optionsKey(const CompileOptions &options);
 mlir::keops::KeOpsTileReductionsPassOptions
 tilingOptions(const CompileOptions &options);
 
-/// Adds keops-lower-to-cpu with the compile options (lanes resolved) to
-/// `pm`.
-void addCpuLowering(mlir::PassManager &pm, const CompileOptions &options);
+/// Lowers a canonical module to the LLVM dialect with keops-lower-to-cpu and
+/// the compile options (lanes resolved).
+llvm::Error lowerForCpu(mlir::ModuleOp module, const CompileOptions &options);
 
 /// Sets the keops-lower-to-nvvm options of the compile options.
 void setGpuOptions(mlir::keops::KeOpsToNVVMPipelineOptions &pipeline,

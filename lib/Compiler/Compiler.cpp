@@ -220,10 +220,8 @@ machineCode(ModuleOp module, const std::string &canonical,
       disk.remove(key);
     }
   }
-  PassManager pm(module->getContext());
-  addCpuLowering(pm, options);
-  if (failed(pm.run(module)))
-    return makeError("internal error: lowering to the LLVM dialect failed");
+  if (llvm::Error error = lowerForCpu(module, options))
+    return std::move(error);
   std::string object;
   auto code =
       jitModule(module, symbol, disk.isEnabled() ? &object : nullptr);
@@ -437,10 +435,8 @@ lowerToLLVMDialect(const std::string &formula,
   auto module = importCanonical(context, formula, aliases, *options);
   if (!module)
     return module.takeError();
-  PassManager pm(&context);
-  addCpuLowering(pm, *options);
-  if (failed(pm.run(**module)))
-    return makeError("internal error: lowering to the LLVM dialect failed");
+  if (llvm::Error error = lowerForCpu(**module, *options))
+    return std::move(error);
   std::string text;
   llvm::raw_string_ostream(text) << **module;
   return text;
