@@ -540,6 +540,44 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   return nullptr;
 }
 
+keops_rt_status_t keops_rt_kernel_create_gpu_variants(
+    int32_t count, const keops_rt_kernel_desc_t *descs,
+    const keops_rt_gpu_code_t *codes, keops_rt_kernel_t **out_kernel) {
+  if (count < 1 || !descs || !codes || !out_kernel)
+    return invalidArgument(
+        "keops_rt_kernel_create_gpu_variants: no variants or a null argument");
+  int32_t devices = 0;
+  if (keops_rt_status_t status = keops_rt_gpu_device_count(&devices))
+    return status;
+  if (devices < 1)
+    return noGpu("the CUDA driver sees no device");
+  int32_t major = 0, minor = 0;
+  if (keops_rt_status_t status =
+          keops_rt_gpu_device_info(0, nullptr, 0, &major, &minor))
+    return status;
+  int best = -1, bestArch = 0;
+  std::string archs;
+  for (int32_t v = 0; v < count; ++v) {
+    int arch = 0;
+    const char *name = descs[v].arch ? descs[v].arch : "";
+    if (std::sscanf(name, "sm_%d", &arch) != 1)
+      return invalidArgument("keops_rt_kernel_create_gpu_variants: a GPU "
+                             "variant's arch must be sm_XY, got '" +
+                             std::string(name) + "'");
+    archs += (v ? ", " : "") + std::string(name);
+    if (arch <= major * 10 + minor && arch > bestArch) {
+      best = v;
+      bestArch = arch;
+    }
+  }
+  if (best < 0)
+    return invalidArgument(
+        "kernel '" + std::string(descs[0].name ? descs[0].name : "kernel") +
+        "' was compiled for " + archs + ", newer than GPU 0 (sm_" +
+        std::to_string(major * 10 + minor) + ")");
+  return keops_rt_kernel_create_gpu(&descs[best], &codes[best], out_kernel);
+}
+
 keops_rt_status_t keops_rt_gpu_release_memory(void) {
   std::string reason;
   const CudaDriver *cuda = CudaDriver::get(reason);

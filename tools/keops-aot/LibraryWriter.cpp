@@ -115,6 +115,73 @@ std::string parameters(const KernelDescriptor &descriptor) {
   return text;
 }
 
+/// A kernel_desc_t initializer of `d` for kernel `name` (whose arrays are
+/// NAME_categories, ...), the target and arch its own.
+void writeDescriptor(llvm::raw_ostream &os, const std::string &name,
+                     const KernelDescriptor &d) {
+  os << llvm::formatv(
+      "  {{.abi_version = {0}, .name = {1}, .dtype = {2}, .row_category = "
+      "{3},\n   .num_inputs = {4}, .categories = {5}_categories, .dims = "
+      "{5}_dims,\n   .input_names = {5}_input_names, .num_outputs = {6}, "
+      ".output_dims = {5}_output_dims,\n   .output_dtypes = "
+      "{5}_output_dtypes, .allows_empty_reduction = {7},\n   "
+      ".state_floats = {8}, .state_ints = {9}, .state_dtype = {10},\n   "
+      ".reduction = {11}, .k = {12}, .target = {17},\n   "
+      ".arch = {13}, .lanes = {14}, .tile_rows = {15}, .tile_cols = "
+      "{16}},\n",
+      KEOPS_RT_KERNEL_ABI_VERSION, cString(name), dtypeEnum(d.dtype),
+      categoryEnum(d.rowCategory), d.inputs.size(), name, d.outputs.size(),
+      d.allowsEmptyReduction ? 1 : 0, d.stateFloats, d.stateInts,
+      dtypeEnum(d.stateDtype), cString(d.reduction), d.k, cString(d.arch),
+      d.lanes, d.tileRows, d.tileCols,
+      d.target == KEOPS_RT_TARGET_GPU ? "KEOPS_RT_TARGET_GPU"
+                                      : "KEOPS_RT_TARGET_CPU");
+}
+
+/// The GPU variants of a kernel: their PTX (a C string, line by line),
+/// cubins (bytes), codes and descriptors.
+void writeGpuVariants(llvm::raw_ostream &os, const CompiledKernel &kernel) {
+  if (kernel.gpuVariants.empty())
+    return;
+  const std::string &name = kernel.spec.name;
+  for (const GpuKernelBundle &gpu : kernel.gpuVariants) {
+    std::string arch = gpu.descriptor.arch;
+    os << "static const char " << name << "_ptx_" << arch << "[] =";
+    llvm::SmallVector<llvm::StringRef> lines;
+    llvm::StringRef(gpu.ptx).split(lines, '\n');
+    for (llvm::StringRef line : lines)
+      os << "\n    " << cString((line + "\n").str());
+    os << ";\n";
+    if (!gpu.cubin.empty()) {
+      os << "static const unsigned char " << name << "_cubin_" << arch
+         << "[] = {";
+      for (size_t k = 0; k < gpu.cubin.size(); ++k)
+        os << (k % 16 ? " " : "\n    ")
+           << unsigned(static_cast<unsigned char>(gpu.cubin[k])) << ",";
+      os << "};\n";
+    }
+  }
+  os << "static const keops_rt_gpu_code_t " << name << "_gpu_code[] = {\n";
+  for (const GpuKernelBundle &gpu : kernel.gpuVariants) {
+    std::string arch = gpu.descriptor.arch;
+    bool cubin = !gpu.cubin.empty();
+    os << llvm::formatv(
+        "  {{.ptx = {0}_ptx_{1}, .entry = {2}, .block_size = {3},\n   "
+        ".cubin = {4}, .cubin_size = {5}, .cubin_arch = {6}, "
+        ".rows_per_thread = {7}},\n",
+        name, arch, cString(gpu.entry), gpu.blockSize,
+        cubin ? name + "_cubin_" + arch : "NULL",
+        cubin ? "sizeof(" + name + "_cubin_" + arch + ")" : "0",
+        cubin ? cString(arch) : "NULL", gpu.rowsPerThread);
+  }
+  os << "};\n";
+  os << "static const keops_rt_kernel_desc_t " << name
+     << "_gpu_variants[] = {\n";
+  for (const GpuKernelBundle &gpu : kernel.gpuVariants)
+    writeDescriptor(os, name, gpu.descriptor);
+  os << "};\n\n";
+}
+
 /// The symbol of a variant's packed entry point.
 std::string entryOf(const HostObject &variant) { return variant.entry; }
 
@@ -175,36 +242,27 @@ void writeKernelGlue(llvm::raw_ostream &os, const CompiledKernel &kernel) {
   array("int64_t", "_output_dims", outputDims);
   array("keops_rt_dtype_t", "_output_dtypes", outputDtypes);
   os << "static const keops_rt_kernel_desc_t " << name << "_variants[] = {\n";
-  for (const HostObject &variant : kernel.variants) {
-    const KernelDescriptor &d = variant.descriptor;
-    os << llvm::formatv(
-        "  {{.abi_version = {0}, .name = {1}, .dtype = {2}, .row_category = "
-        "{3},\n   .num_inputs = {4}, .categories = {5}_categories, .dims = "
-        "{5}_dims,\n   .input_names = {5}_input_names, .num_outputs = {6}, "
-        ".output_dims = {5}_output_dims,\n   .output_dtypes = "
-        "{5}_output_dtypes, .allows_empty_reduction = {7},\n   "
-        ".state_floats = {8}, .state_ints = {9}, .state_dtype = {10},\n   "
-        ".reduction = {11}, .k = {12}, .target = KEOPS_RT_TARGET_CPU,\n   "
-        ".arch = {13}, .lanes = {14}, .tile_rows = {15}, .tile_cols = "
-        "{16}},\n",
-        KEOPS_RT_KERNEL_ABI_VERSION, cString(name), dtypeEnum(d.dtype),
-        categoryEnum(d.rowCategory), inputs, name, outputs,
-        d.allowsEmptyReduction ? 1 : 0, d.stateFloats, d.stateInts,
-        dtypeEnum(d.stateDtype), cString(d.reduction), d.k, cString(d.arch),
-        d.lanes, d.tileRows, d.tileCols);
-  }
+  for (const HostObject &variant : kernel.variants)
+    writeDescriptor(os, name, variant.descriptor);
   os << "};\n";
   os << "static const keops_rt_cpu_entry_t " << name << "_entries[] = {";
   llvm::interleaveComma(kernel.variants, os,
                         [&](const HostObject &v) { os << entryOf(v); });
   os << "};\n";
   os << "static keops_rt_kernel_t *_Atomic " << name << "_handle;\n\n";
+  writeGpuVariants(os, kernel);
 
   os << llvm::formatv(R"(keops_rt_status_t {0}_kernel(keops_rt_kernel_t **kernel) {{
   keops_rt_kernel_t *created = atomic_load(&{0}_handle);
   if (!created) {{
-    keops_rt_status_t status = keops_rt_kernel_create_cpu_variants(
-        {1}, {0}_variants, {0}_entries, &created);
+    keops_rt_status_t status = {2};
+    if (status && keops_rt_status_code(status) == KEOPS_RT_NO_GPU) {{
+      keops_rt_status_free(status); /* no usable GPU: the CPU's code */
+      status = NULL;
+    }
+    if (!status && !created)
+      status = keops_rt_kernel_create_cpu_variants(
+          {1}, {0}_variants, {0}_entries, &created);
     if (status)
       return status;
     keops_rt_kernel_t *expected = NULL;
@@ -218,7 +276,14 @@ void writeKernelGlue(llvm::raw_ostream &os, const CompiledKernel &kernel) {
 }
 
 )",
-                      name, kernel.variants.size());
+                      name, kernel.variants.size(),
+                      kernel.gpuVariants.empty()
+                          ? std::string("NULL")
+                          : llvm::formatv("keops_rt_kernel_create_gpu_variants("
+                                          "{0}, {1}_gpu_variants, {1}_gpu_code, "
+                                          "&created)",
+                                          kernel.gpuVariants.size(), name)
+                                .str());
 
   std::vector<std::string> names = inputNames(descriptor);
   os << "keops_rt_status_t " << name << "(" << parameters(descriptor)
@@ -293,6 +358,11 @@ std::string join(const std::string &directory, const std::string &file) {
 
 } // namespace
 
+std::string ptxFile(const std::string &library, const CompiledKernel &kernel,
+                    const GpuKernelBundle &gpu) {
+  return library + "_" + kernel.spec.name + "_" + gpu.descriptor.arch + ".ptx";
+}
+
 std::string writeHeader(const std::string &library,
                         const std::vector<CompiledKernel> &kernels) {
   std::string text;
@@ -312,7 +382,8 @@ std::string writeHeader(const std::string &library,
  * the kernel's handle, owned by the library, for the runtime's full API
  * (keops_rt_kernel_run: row strides, block-sparse ranges, threads). Both
  * return NULL on success, else a status to free with keops_rt_status_free.
- * The code was compiled for CPU levels that the runtime checks first.
+ * The CPU code was compiled for CPU levels that the runtime checks first;
+ * GPU code, when there is some, runs where the runtime finds a GPU.
  */
 )";
   os << "#ifndef " << guard << "\n#define " << guard << "\n\n"
@@ -345,6 +416,15 @@ std::string writeManifest(const std::string &library,
     llvm::json::Array variants;
     for (const HostObject &variant : kernel.variants)
       variants.push_back(toJson(variant.descriptor));
+    for (const GpuKernelBundle &gpu : kernel.gpuVariants) {
+      llvm::json::Object json = toJson(gpu.descriptor);
+      json["entry"] = gpu.entry;
+      json["block_size"] = gpu.blockSize;
+      json["rows_per_thread"] = gpu.rowsPerThread;
+      json["ptx"] = ptxFile(library, kernel, gpu);
+      json["cubin"] = !gpu.cubin.empty();
+      variants.push_back(std::move(json));
+    }
     entries.push_back(llvm::json::Object{
         {"name", kernel.spec.name},
         {"formula", kernel.spec.formula},
@@ -437,8 +517,15 @@ llvm::Error writeLibrary(const std::string &directory,
   if (llvm::Error error = writeFile(join(scratch, manifest),
                                     writeManifest(library, cpus, kernels)))
     return error;
+  std::vector<std::string> files = {header, shared, archive, manifest};
+  for (const CompiledKernel &kernel : kernels)
+    for (const GpuKernelBundle &gpu : kernel.gpuVariants) {
+      files.push_back(ptxFile(library, kernel, gpu));
+      if (llvm::Error error = writeFile(join(scratch, files.back()), gpu.ptx))
+        return error;
+    }
 
-  for (const std::string &file : {header, shared, archive, manifest})
+  for (const std::string &file : files)
     if (std::error_code error =
             llvm::sys::fs::rename(join(scratch, file), join(directory, file)))
       return makeError("cannot write " + join(directory, file) + ": " +

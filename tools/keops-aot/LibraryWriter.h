@@ -22,10 +22,12 @@
 
 namespace keops::aot {
 
-/// A kernel of the library, compiled for each CPU level (best first).
+/// A kernel of the library, compiled for each CPU level (best first) and,
+/// when asked, each GPU architecture.
 struct CompiledKernel {
   KernelSpec spec;
   std::vector<HostObject> variants;
+  std::vector<GpuKernelBundle> gpuVariants;
 };
 
 /// Where the runtime's header and library are (the keops/ include root and
@@ -33,6 +35,10 @@ struct CompiledKernel {
 struct Toolchain {
   std::string includeDir, libraryDir, cc;
 };
+
+/// The name of the PTX file of a GPU variant: LIB_KERNEL_ARCH.ptx.
+std::string ptxFile(const std::string &library, const CompiledKernel &kernel,
+                    const GpuKernelBundle &gpu);
 
 /// The text of NAME.h: the runtime header, then for each kernel its
 /// plain-array function and its handle function, documented.
@@ -49,7 +55,8 @@ std::string writeManifest(const std::string &library,
                           const std::vector<std::string> &cpus,
                           const std::vector<CompiledKernel> &kernels);
 
-/// Writes NAME.h, libNAME.so, libNAME.a and NAME.json into `directory`
+/// Writes NAME.h, libNAME.so, libNAME.a, NAME.json and the PTX of each GPU
+/// variant, NAME_KERNEL_ARCH.ptx, into `directory`
 /// (created if needed): all are built in a temporary directory there first,
 /// so that a failure leaves nothing behind.
 llvm::Error writeLibrary(const std::string &directory,

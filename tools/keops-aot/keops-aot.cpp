@@ -11,7 +11,7 @@
 //   keops-aot --name NAME --formula F --alias A... [--dtype float32|float64]
 //   keops-aot --spec FILE.json
 //   keops-aot --name NAME --module FILE.mlir
-//             [-o DIR] [--cpu LEVEL,...] [--cc CC]
+//             [-o DIR] [--cpu LEVEL,...] [--gpu-arch sm_XY,...] [--cc CC]
 //
 // and writes DIR/NAME.h, DIR/libNAME.so, DIR/libNAME.a and DIR/NAME.json.
 // Every kernel is compiled before anything is written; an error names the
@@ -72,6 +72,12 @@ cl::list<std::string> cpus(
              "x86-64-v3, x86-64-v4 (the runtime runs the best one the CPU "
              "has) or native (this CPU, unchecked). Default: this machine's "
              "level"));
+cl::list<std::string> gpuArchs(
+    "gpu-arch", cl::CommaSeparated, cl::cat(category),
+    cl::desc("GPU architectures (sm_80,sm_90,...): the library also holds "
+             "each kernel's PTX (and cubin, when ptxas is found) for them, "
+             "run on the GPU when one is usable (host arrays), else the "
+             "CPU's code; also written as LIB_KERNEL_ARCH.ptx"));
 cl::opt<std::string> cc("cc", cl::cat(category),
                         cl::desc("The C compiler that builds the glue and "
                                  "links the library (default: $CC, else cc)"));
@@ -95,6 +101,10 @@ llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
     if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty())
       return llvm::createStringError(
           "--module takes --name, and excludes --formula and --alias");
+    if (!gpuArchs.empty())
+      return llvm::createStringError(
+          "--gpu-arch does not take --module yet (GPU code comes from "
+          "formulas)");
     return keops::aot::LibrarySpec{libraryName, {}};
   }
   if (libraryName.empty() || formulaText.empty())
@@ -139,6 +149,17 @@ bool compileSpec(const keops::aot::LibrarySpec &spec,
         return false;
       }
       compiled.variants.push_back(std::move(*object));
+    }
+    for (const std::string &arch : gpuArchs) {
+      keops::CompileOptions gpu = options;
+      gpu.gpuArch = arch;
+      auto bundle =
+          keops::buildGpuKernelBundle(kernel.formula, kernel.aliases, gpu);
+      if (!bundle) {
+        reportKernelError(kernel.name, bundle.takeError());
+        return false;
+      }
+      compiled.gpuVariants.push_back(std::move(*bundle));
     }
     kernels.push_back(std::move(compiled));
   }

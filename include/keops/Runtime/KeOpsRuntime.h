@@ -242,6 +242,16 @@ keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
                            const keops_rt_gpu_code_t *code,
                            keops_rt_kernel_t **out_kernel);
 
+/* GPU kernels compiled ahead of time for several architectures (keops-aot
+ * --gpu-arch): wraps the variant (desc.arch "sm_XY", with its code) of the
+ * highest architecture that GPU 0 runs (compute capability >= XY). Fails
+ * with KEOPS_RT_NO_GPU when there is no usable GPU (no driver or no device),
+ * so that a caller can fall back to CPU variants, and with an error naming
+ * the architectures when GPU 0 is older than all of them. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_gpu_variants(
+    int32_t count, const keops_rt_kernel_desc_t *descs,
+    const keops_rt_gpu_code_t *codes, keops_rt_kernel_t **out_kernel);
+
 KEOPS_RT_EXPORT void keops_rt_kernel_destroy(keops_rt_kernel_t *kernel);
 
 /* The descriptor of `kernel` (for a GPU kernel: target GPU). Its pointers
