@@ -99,6 +99,29 @@ compileModuleHostObjects(llvm::StringRef text, const CompileOptions &requested,
   return std::move(result);
 }
 
+llvm::Expected<std::vector<ModuleGpuBundle>>
+buildModuleGpuBundles(llvm::StringRef text, const CompileOptions &requested) {
+  MLIRContext context(registry());
+  auto kernels = importModule(context, text);
+  if (!kernels)
+    return kernels.takeError();
+  std::vector<ModuleGpuBundle> result;
+  for (KernelModule &kernel : *kernels) {
+    CompileOptions options = withModuleDtype(*kernel.module, requested);
+    options.backend = "gpu";
+    if (options.gpuArch.empty())
+      options.gpuArch = "sm_90";
+    if (llvm::Error error = checkOptions(options))
+      return std::move(error);
+    auto bundle = gpuBundleOf(*kernel.module, options);
+    if (!bundle)
+      return makeError("kernel '" + kernel.function +
+                       "': " + llvm::toString(bundle.takeError()));
+    result.push_back({kernel.function, std::move(*bundle)});
+  }
+  return std::move(result);
+}
+
 std::string hostCpuLevel() { return target::hostCpuLevel(); }
 
 } // namespace keops

@@ -120,6 +120,15 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
                                          keops_rt_kernel_t **)>
         create);
 
+//===----------------------------------------------------------------------===//
+// GPU code (Compiler.cpp)
+//===----------------------------------------------------------------------===//
+
+/// The GPU kernel of a canonical module for options.gpuArch, as a bundle
+/// (PTX, and a cubin when ptxas is found and options.gpuCubin).
+llvm::Expected<GpuKernelBundle> gpuBundleOf(mlir::ModuleOp module,
+                                            const CompileOptions &options);
+
 } // namespace keops::detail
 
 #endif // KEOPS_LIB_COMPILER_COMPILESTEPS_H

@@ -335,6 +335,21 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
   return compileCanonical(std::move(*module), options, textKey, start);
 }
 
+llvm::Expected<GpuKernelBundle>
+detail::gpuBundleOf(ModuleOp module, const CompileOptions &options) {
+  ::keops::KernelDescriptor descriptor = describeKernel(module, options);
+  std::string canonical;
+  llvm::raw_string_ostream(canonical) << module;
+  nameKernel(module, canonical, options);
+  auto code = ::lowerToNvptx(module, options, ptxasFor(options));
+  if (!code)
+    return code.takeError();
+  descriptor.tileRows = code->blockSize * code->rowsPerThread;
+  descriptor.tileCols = code->blockSize;
+  return GpuKernelBundle{std::move(descriptor), code->entry, code->ptx,
+                         code->cubin, code->blockSize, code->rowsPerThread};
+}
+
 llvm::Expected<std::vector<ModuleKernel>>
 compileModule(llvm::StringRef text, const CompileOptions &requested) {
   auto start = std::chrono::steady_clock::now();
@@ -482,17 +497,7 @@ buildGpuKernelBundle(const std::string &formula,
   auto module = importCanonical(context, formula, aliases, options);
   if (!module)
     return module.takeError();
-  ::keops::KernelDescriptor descriptor = describeKernel(**module, options);
-  std::string canonical;
-  llvm::raw_string_ostream(canonical) << **module;
-  nameKernel(**module, canonical, options);
-  auto code = ::lowerToNvptx(**module, options, ptxasFor(options));
-  if (!code)
-    return code.takeError();
-  descriptor.tileRows = code->blockSize * code->rowsPerThread;
-  descriptor.tileCols = code->blockSize;
-  return GpuKernelBundle{std::move(descriptor), code->entry, code->ptx,
-                         code->cubin, code->blockSize, code->rowsPerThread};
+  return detail::gpuBundleOf(**module, options);
 }
 
 llvm::Expected<std::string>

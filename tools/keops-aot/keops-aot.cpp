@@ -101,10 +101,6 @@ llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
     if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty())
       return llvm::createStringError(
           "--module takes --name, and excludes --formula and --alias");
-    if (!gpuArchs.empty())
-      return llvm::createStringError(
-          "--gpu-arch does not take --module yet (GPU code comes from "
-          "formulas)");
     return keops::aot::LibrarySpec{libraryName, {}};
   }
   if (libraryName.empty() || formulaText.empty())
@@ -137,7 +133,7 @@ bool compileSpec(const keops::aot::LibrarySpec &spec,
                  const std::vector<std::string> &levels,
                  std::vector<keops::aot::CompiledKernel> &kernels) {
   for (const keops::aot::KernelSpec &kernel : spec.kernels) {
-    keops::aot::CompiledKernel compiled{kernel, {}};
+    keops::aot::CompiledKernel compiled{kernel, {}, {}};
     keops::CompileOptions options;
     options.dtype = kernel.dtype;
     for (const std::string &level : levels) {
@@ -188,9 +184,21 @@ bool compileModule(const std::string &library, const std::string &path,
         kernels.push_back(
             {{object.function, "", {},
               keops_rt_dtype_name(object.object.descriptor.dtype)},
+             {},
              {}});
       kernels[k].variants.push_back(std::move(object.object));
     }
+  }
+  for (const std::string &arch : gpuArchs) {
+    keops::CompileOptions options;
+    options.gpuArch = arch;
+    auto bundles = keops::buildModuleGpuBundles((*buffer)->getBuffer(), options);
+    if (!bundles) {
+      fail(path + ": " + llvm::toString(bundles.takeError()));
+      return false;
+    }
+    for (auto [k, gpu] : llvm::enumerate(*bundles))
+      kernels[k].gpuVariants.push_back(std::move(gpu.bundle));
   }
   return true;
 }

@@ -56,6 +56,18 @@ compileModuleHostObjects(llvm::StringRef module, const CompileOptions &options,
                          const std::string &cpu,
                          const std::string &symbolPrefix);
 
+/// A GPU kernel of a module, and its function.
+struct ModuleGpuBundle {
+  std::string function;
+  GpuKernelBundle bundle;
+};
+
+/// The GPU kernels of a keops-dialect module (as compileModule finds them)
+/// for options.gpuArch (default sm_90), each in the dtype of its IR; needs
+/// no GPU.
+llvm::Expected<std::vector<ModuleGpuBundle>>
+buildModuleGpuBundles(llvm::StringRef module, const CompileOptions &options);
+
 /// The highest x86-64 level this machine runs ("x86-64-v4", ...), or
 /// "native" on other architectures.
 std::string hostCpuLevel();
