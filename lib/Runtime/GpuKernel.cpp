@@ -84,6 +84,19 @@ void *shifted(CUdeviceptr base, int64_t elements, size_t size) {
 struct DeviceArrays {
   std::vector<int64_t> strides;
   std::vector<keops_rt_buffer_t> buffers;
+
+  /// Appends the buffers of keops_rt_kernel_buffer_t (GPU), after the
+  /// inputs and outputs.
+  void addKernelBuffers(keops_rt_buffer_t stateFloats,
+                        keops_rt_buffer_t stateInts, keops_rt_buffer_t blocks,
+                        keops_rt_buffer_t colRanges) {
+    size_t first = buffers.size();
+    buffers.resize(first + KEOPS_RT_NUM_GPU_BUFFERS);
+    buffers[first + KEOPS_RT_BUFFER_STATE_FLOATS] = stateFloats;
+    buffers[first + KEOPS_RT_BUFFER_STATE_INTS] = stateInts;
+    buffers[first + KEOPS_RT_BUFFER_BLOCKS] = blocks;
+    buffers[first + KEOPS_RT_BUFFER_COL_RANGES] = colRanges;
+  }
 };
 
 /// The launch of one kernel mode on the current device.
@@ -95,9 +108,14 @@ struct Launch {
 keops_rt_status_t launch(const CudaDriver &cuda, const keops_rt_kernel_s &kernel,
                          CUfunction function, CUstream stream,
                          const Launch &what, DeviceArrays arrays) {
-  int64_t scalars[8] = {what.rowBegin, what.rowEnd, 0,          what.cols,
-                        what.mode,     what.splits, what.splitColumns,
-                        what.slab};
+  int64_t scalars[KEOPS_RT_NUM_SCALAR_ARGS] = {};
+  scalars[KEOPS_RT_ARG_ROW_BEGIN] = what.rowBegin;
+  scalars[KEOPS_RT_ARG_ROW_END] = what.rowEnd;
+  scalars[KEOPS_RT_ARG_COL_END] = what.cols;
+  scalars[KEOPS_RT_ARG_MODE] = what.mode;
+  scalars[KEOPS_RT_ARG_SPLITS] = what.splits;
+  scalars[KEOPS_RT_ARG_SPLIT_COLUMNS] = what.splitColumns;
+  scalars[KEOPS_RT_ARG_SLAB] = what.slab;
   std::vector<void *> params;
   for (int64_t &scalar : scalars)
     params.push_back(&scalar);
@@ -181,10 +199,9 @@ keops_rt_status_t reduceOnDevice(const CudaDriver &cuda,
     floats = {fBase, fBase, 0, splits * rows * kernel.stateFloats, 1};
     ints = {iBase, iBase, 0, splits * rows * kernel.stateInts, 1};
   }
-  arrays.buffers.push_back(floats);
-  arrays.buffers.push_back(ints);
-  arrays.buffers.push_back(bufferOf(nullptr, 0)); // no block-sparse tables
-  arrays.buffers.push_back(bufferOf(nullptr, 0));
+  // No block-sparse tables.
+  arrays.addKernelBuffers(floats, ints, bufferOf(nullptr, 0),
+                          bufferOf(nullptr, 0));
   if (splits == 1) {
     if (keops_rt_status_t status = launch(cuda, kernel, function, stream,
                                           {rowBegin, rowEnd, cols}, arrays))
@@ -247,12 +264,12 @@ keops_rt_status_t reduceRangesOnDevice(const CudaDriver &cuda,
             cuda.cuMemcpyHtoD(ranges, args.col_ranges, rangeBytes),
             "copying the block-sparse tables to the GPU"))
       return status;
-  arrays.buffers.push_back(bufferOf(nullptr, 0)); // no raw states
-  arrays.buffers.push_back(bufferOf(nullptr, 0));
-  arrays.buffers.push_back(bufferOf(reinterpret_cast<void *>(table),
-                             static_cast<int64_t>(blocks.size())));
-  arrays.buffers.push_back(bufferOf(reinterpret_cast<void *>(ranges),
-                             2 * args.num_col_ranges));
+  // No raw states.
+  arrays.addKernelBuffers(
+      bufferOf(nullptr, 0), bufferOf(nullptr, 0),
+      bufferOf(reinterpret_cast<void *>(table),
+               static_cast<int64_t>(blocks.size())),
+      bufferOf(reinterpret_cast<void *>(ranges), 2 * args.num_col_ranges));
   // One block per table row: rows below are the launch's grid only.
   int64_t numBlocks = static_cast<int64_t>(blocks.size() / 4);
   Launch sparse{0, numBlocks * rowsPerBlock, cols, KEOPS_RT_MODE_RANGES};

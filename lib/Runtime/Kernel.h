@@ -121,8 +121,14 @@ private:
   int64_t maxRows;
   StateBuffers scratch;
   std::vector<char> tile; // the staged columns of a j-tile
-  std::vector<int64_t> scalars; // 8 indices, then the row strides
+  /// Sets the scalars of keops_rt_kernel_arg_t.
+  void setScalars(int64_t rowBegin, int64_t rowEnd, int64_t colBegin,
+                  int64_t colEnd, keops_rt_mode_t mode, int64_t split,
+                  int64_t splits, int64_t slab);
+
+  std::vector<int64_t> scalars; // keops_rt_kernel_arg_t, then the strides
   std::vector<keops_rt_buffer_t> buffers;
+  size_t firstBuffer; // of keops_rt_kernel_buffer_t in `buffers`
   std::vector<keops_rt_buffer_t *> pointers;
   std::vector<void *> packed;
 };

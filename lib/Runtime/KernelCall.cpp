@@ -65,7 +65,7 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
     : entry(kernel.entry), maxRows(maxRowsPerCall(kernel)),
       scratch(kernel, maxRows * kernel.lanes),
       tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
-      scalars(8) {
+      scalars(KEOPS_RT_NUM_SCALAR_ARGS) {
   for (int32_t k = 0; k < args.num_inputs; ++k) {
     scalars.push_back(rowStride(args.inputs[k]));
     buffers.push_back(arrayBuffer(args.inputs[k]));
@@ -74,17 +74,17 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
     scalars.push_back(rowStride(args.outputs[k]));
     buffers.push_back(arrayBuffer(args.outputs[k]));
   }
-  buffers.push_back(bufferOf(nullptr, 0)); // raw states: floats
-  buffers.push_back(bufferOf(nullptr, 0)); // and indices
-  buffers.push_back(
+  firstBuffer = buffers.size();
+  buffers.resize(firstBuffer + KEOPS_RT_NUM_CPU_BUFFERS, bufferOf(nullptr, 0));
+  buffers[firstBuffer + KEOPS_RT_BUFFER_SCRATCH_FLOATS] =
       bufferOf(scratch.floats.data(),
                static_cast<int64_t>(scratch.floats.size() /
-                                    keops_rt_dtype_size(kernel.stateDtype))));
-  buffers.push_back(
-      bufferOf(scratch.ints.data(), static_cast<int64_t>(scratch.ints.size())));
-  buffers.push_back(bufferOf(
-      tile.data(), static_cast<int64_t>(tile.size() /
-                                        keops_rt_dtype_size(kernel.dtype))));
+                                    keops_rt_dtype_size(kernel.stateDtype)));
+  buffers[firstBuffer + KEOPS_RT_BUFFER_SCRATCH_INTS] =
+      bufferOf(scratch.ints.data(), static_cast<int64_t>(scratch.ints.size()));
+  buffers[firstBuffer + KEOPS_RT_BUFFER_TILE] = bufferOf(
+      tile.data(),
+      static_cast<int64_t>(tile.size() / keops_rt_dtype_size(kernel.dtype)));
   for (keops_rt_buffer_t &buffer : buffers)
     pointers.push_back(&buffer);
   for (int64_t &scalar : scalars)
@@ -94,31 +94,40 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
 }
 
 void KernelCall::useStates(StateBuffers &states) {
-  size_t n = buffers.size();
-  buffers[n - 5] = bufferOf(states.floats.data(),
-                            static_cast<int64_t>(states.floats.size()));
-  buffers[n - 4] =
+  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_FLOATS] = bufferOf(
+      states.floats.data(), static_cast<int64_t>(states.floats.size()));
+  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_INTS] =
       bufferOf(states.ints.data(), static_cast<int64_t>(states.ints.size()));
+}
+
+void KernelCall::setScalars(int64_t rowBegin, int64_t rowEnd,
+                            int64_t colBegin, int64_t colEnd,
+                            keops_rt_mode_t mode, int64_t split,
+                            int64_t splits, int64_t slab) {
+  scalars[KEOPS_RT_ARG_ROW_BEGIN] = rowBegin;
+  scalars[KEOPS_RT_ARG_ROW_END] = rowEnd;
+  scalars[KEOPS_RT_ARG_COL_BEGIN] = colBegin;
+  scalars[KEOPS_RT_ARG_COL_END] = colEnd;
+  scalars[KEOPS_RT_ARG_MODE] = static_cast<int64_t>(mode);
+  scalars[KEOPS_RT_ARG_SPLIT] = split;
+  scalars[KEOPS_RT_ARG_SPLITS] = splits;
+  scalars[KEOPS_RT_ARG_SPLIT_COLUMNS] = 0;
+  scalars[KEOPS_RT_ARG_SLAB] = slab;
 }
 
 void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
                             int64_t colBegin, int64_t colEnd,
                             keops_rt_mode_t mode, int64_t split, int64_t slab) {
   for (; rowBegin < rowEnd; rowBegin += maxRows) {
-    int64_t values[8] = {rowBegin, std::min(rowEnd, rowBegin + maxRows),
-                         colBegin, colEnd, static_cast<int64_t>(mode), split,
-                         1, slab};
-    std::copy(std::begin(values), std::end(values), scalars.begin());
+    setScalars(rowBegin, std::min(rowEnd, rowBegin + maxRows), colBegin,
+               colEnd, mode, split, 1, slab);
     entry(packed.data());
   }
 }
 
 void KernelCall::merge(int64_t rowBegin, int64_t rowEnd, int64_t splits,
                        int64_t slab) {
-  int64_t values[8] = {rowBegin, rowEnd, 0, 0,
-                       static_cast<int64_t>(KEOPS_RT_MODE_MERGE), 0, splits,
-                       slab};
-  std::copy(std::begin(values), std::end(values), scalars.begin());
+  setScalars(rowBegin, rowEnd, 0, 0, KEOPS_RT_MODE_MERGE, 0, splits, slab);
   entry(packed.data());
 }
 

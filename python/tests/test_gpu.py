@@ -236,7 +236,7 @@ def test_gpu_check_bundle_reaches_the_runtime():
         [os.path.join(root, "build", "bin", "keops-run"), "--formula",
          "Sum_Reduction(Exp(-SqDist(x,y))*b,0)", *aliases, "--emit=bundle"],
         check=True, capture_output=True, text=True).stdout)
-    assert bundle["abi_version"] == 2 and bundle["block_size"] == 256
+    assert bundle["abi_version"] == 3 and bundle["block_size"] == 256
     assert bundle["rows_per_thread"] == 4  # x and two sum states fit 4 rows
     assert ".entry " + bundle["entry"] in bundle["ptx"]
     # Kernel symbols are unique per formula and options, and stable.

@@ -40,9 +40,12 @@ def ConvertKeOpsToCPUPass
 
     #### Output IR
     ```
+    // the scalars of keops_rt_kernel_arg_t, the strides, the arrays, the
+    // buffers of keops_rt_kernel_buffer_t (KeOpsRuntime.h)
     func.func @f(%row_begin: index, %row_end: index, %col_begin: index,
                  %col_end: index, %mode: index, %split: index,
-                 %splits: index, %slab: index, %in_stride0: index, ...,
+                 %splits: index, %split_columns: index, %slab: index,
+                 %in_stride0: index, ...,
                  %out_stride0: index, ..., %in0: memref<?xT>, ...,
                  %out0: memref<?xT>, ..., %state_floats: memref<?xA>,
                  %state_ints: memref<?xi64>, %scratch_floats: memref<?xA>,
@@ -106,9 +109,10 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     #### Output IR
     ```
     gpu.module @keops_kernels {
+      // as on the CPU (keops_rt_kernel_arg_t, keops_rt_kernel_buffer_t)
       gpu.func @f(%row_begin: index, %row_end: index, %col_begin: index,
-                  %col_end: index, %mode: index, %splits: index,
-                  %split_columns: index, %slab: index,
+                  %col_end: index, %mode: index, %split: index,
+                  %splits: index, %split_columns: index, %slab: index,
                   %in0: memref<?xT>, ..., %out0: memref<?xT>, ...,
                   %state_floats: memref<?xA>, %state_ints: memref<?xi64>,
                   %block_table: memref<?xi64>, %col_ranges: memref<?xi64>)

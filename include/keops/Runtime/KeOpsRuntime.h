@@ -14,19 +14,20 @@
  * Every call returns a keops_rt_status_t: NULL on success, otherwise an
  * object with a code and a message that the caller frees.
  *
- * Kernel ABI (CPU), version 2. A kernel computes the output rows
+ * Kernel ABI (CPU), version 3. A kernel computes the output rows
  * [row_begin, row_end) over the reduced columns [col_begin, col_end). It is
  * called as entry(args) ("packed" convention) where args[k] points to
  * argument k:
- *   args[0..7]   int64_t row_begin, row_end, col_begin, col_end, mode,
- *                        split, splits, slab
- *   args[8 + k]  int64_t               row stride of input k, then of
+ *   args[0..8]   int64_t the scalars of keops_rt_kernel_arg_t (below),
+ *                        the same on the CPU and the GPU
+ *   args[9 + k]  int64_t               row stride of input k, then of
  *                                      output k
  *   then         keops_rt_buffer_t *   input k (in position order)
  *   then         keops_rt_buffer_t *   output k
- *   then         keops_rt_buffer_t *   raw states: floats, then indices
- *   then         keops_rt_buffer_t *   scratch: floats, then indices
- *   then         keops_rt_buffer_t *   tile: the staged j-tile
+ *   then         keops_rt_buffer_t *   the buffers of keops_rt_kernel_buffer_t:
+ *                                      raw states (floats, indices),
+ *                                      scratch (floats, indices), the
+ *                                      staged j-tile
  * Layouts: every variable is row-major with its row stride (row r,
  * component d at r * stride + d); parameters hold their dim values;
  * outputs likewise, at the absolute row index. The scratch holds the lane
@@ -140,7 +141,41 @@ typedef enum {
 } keops_rt_target_t;
 
 /* The version of the kernel ABI below that this runtime implements. */
-#define KEOPS_RT_KERNEL_ABI_VERSION 2
+#define KEOPS_RT_KERNEL_ABI_VERSION 3
+
+/* The scalar arguments that open the argument list of every kernel, CPU and
+ * GPU, by position (the compiler's conversions and the runtime both use
+ * these names). */
+typedef enum {
+  KEOPS_RT_ARG_ROW_BEGIN = 0, /* the output rows [row_begin, row_end) */
+  KEOPS_RT_ARG_ROW_END = 1,
+  KEOPS_RT_ARG_COL_BEGIN = 2, /* the reduced columns [col_begin, col_end) */
+  KEOPS_RT_ARG_COL_END = 3,
+  KEOPS_RT_ARG_MODE = 4,      /* a keops_rt_mode_t */
+  KEOPS_RT_ARG_SPLIT = 5,     /* raw, resume: the split whose slots a call
+                                 uses (CPU; a GPU's is its grid's y) */
+  KEOPS_RT_ARG_SPLITS = 6,    /* merge, and raw on the GPU: the number of
+                                 splits */
+  KEOPS_RT_ARG_SPLIT_COLUMNS = 7, /* raw on the GPU: the columns of a split
+                                     (unused on the CPU) */
+  KEOPS_RT_ARG_SLAB = 8,      /* split s keeps row r's state at slot
+                                 s * slab + r */
+  KEOPS_RT_NUM_SCALAR_ARGS = 9
+} keops_rt_kernel_arg_t;
+
+/* The buffers that follow a kernel's inputs and outputs, by position from
+ * the first of them. */
+typedef enum {
+  KEOPS_RT_BUFFER_STATE_FLOATS = 0, /* raw states: float values */
+  KEOPS_RT_BUFFER_STATE_INTS = 1,   /* and int64 indices */
+  KEOPS_RT_BUFFER_SCRATCH_FLOATS = 2, /* CPU: lane states between tiles */
+  KEOPS_RT_BUFFER_SCRATCH_INTS = 3,
+  KEOPS_RT_BUFFER_TILE = 4,           /* CPU: the staged j-tile */
+  KEOPS_RT_BUFFER_BLOCKS = 2,         /* GPU: the block-sparse block table */
+  KEOPS_RT_BUFFER_COL_RANGES = 3,     /* GPU: the column ranges table */
+  KEOPS_RT_NUM_CPU_BUFFERS = 5,
+  KEOPS_RT_NUM_GPU_BUFFERS = 4
+} keops_rt_kernel_buffer_t;
 
 /* What a kernel computes; the runtime copies it. */
 typedef struct {
@@ -205,11 +240,11 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu_variants(
  * of block_size threads; thread t of block (b, y) computes the rows
  * row_begin + (b * rows_per_thread + r) * block_size + t for
  * r < rows_per_thread. Its parameters are
- *   int64_t row_begin, row_end, col_begin, col_end, mode, splits,
- *           split_columns, slab
+ *   int64_t the scalars of keops_rt_kernel_arg_t (as on the CPU)
  *   int64_t the row strides of the inputs, then of the outputs
- *   then, for every input, every output, the two raw state buffers
- *   (floats, indices) and the two block-sparse tables, the five fields of a
+ *   then, for every input, every output and the buffers of
+ *   keops_rt_kernel_buffer_t (the two raw state buffers, floats and
+ *   indices, and the two block-sparse tables), the five fields of a
  *   keops_rt_buffer_t (allocated, aligned, offset = 0, size, stride = 1)
  * and every variable is row-major with its row stride (row r, component d
  * at r * stride + d), so the arrays go to the device as they are. Modes: 0 finalizes (Y = 1);

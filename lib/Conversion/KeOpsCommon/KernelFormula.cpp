@@ -326,11 +326,10 @@ static Value flatIndex(OpBuilder &b, Location loc, Value base, int64_t stride,
       indexConstant(b, loc, k));
 }
 
-KernelArrays KernelArrays::fromArguments(Block &entry, unsigned first,
-                                         unsigned numInputs,
+KernelArrays KernelArrays::fromArguments(Block &entry, unsigned numInputs,
                                          unsigned numOutputs) {
   KernelArrays arrays;
-  unsigned next = first;
+  unsigned next = KEOPS_RT_NUM_SCALAR_ARGS;
   for (unsigned k = 0; k < numInputs; ++k)
     arrays.inputStrides.push_back(entry.getArgument(next++));
   for (unsigned k = 0; k < numOutputs; ++k)
@@ -342,10 +341,17 @@ KernelArrays KernelArrays::fromArguments(Block &entry, unsigned first,
   return arrays;
 }
 
+unsigned KernelArrays::firstBufferArgument(ReduceOp reduce) {
+  return KEOPS_RT_NUM_SCALAR_ARGS +
+         2 * (reduce.getInputs().size() + reduce.getNumResults());
+}
+
 llvm::SmallVector<Type> KernelArrays::argumentTypes(ReduceOp reduce) {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(
-      reduce.getInputs().size() + reduce.getNumResults(), IndexType::get(ctx));
+  llvm::SmallVector<Type> types(KEOPS_RT_NUM_SCALAR_ARGS +
+                                    reduce.getInputs().size() +
+                                    reduce.getNumResults(),
+                                IndexType::get(ctx));
   auto flat = [](Type tensor) {
     Type element = llvm::cast<RankedTensorType>(tensor).getElementType();
     return MemRefType::get({ShapedType::kDynamic}, element);

@@ -179,8 +179,9 @@ private:
 
 llvm::SmallVector<Type> KernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(8, IndexType::get(ctx));
-  types.append(KernelArrays::argumentTypes(reduce));
+  // The scalars and arrays, then the buffers of keops_rt_kernel_buffer_t:
+  // raw states and scratch (floats, indices), and the tile.
+  llvm::SmallVector<Type> types = KernelArrays::argumentTypes(reduce);
   for (int scratch = 0; scratch < 2; ++scratch) {
     types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
     types.push_back(MemRefType::get({ShapedType::kDynamic},
@@ -530,21 +531,23 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
 }
 
 void KernelEmitter::emit(OpBuilder &b, Block &entry) {
-  rowBegin = entry.getArgument(0);
-  Value rowEnd = entry.getArgument(1);
-  colBegin = entry.getArgument(2);
-  colEnd = entry.getArgument(3);
-  mode = entry.getArgument(4);
-  split = entry.getArgument(5);
-  splits = entry.getArgument(6);
+  rowBegin = entry.getArgument(KEOPS_RT_ARG_ROW_BEGIN);
+  Value rowEnd = entry.getArgument(KEOPS_RT_ARG_ROW_END);
+  colBegin = entry.getArgument(KEOPS_RT_ARG_COL_BEGIN);
+  colEnd = entry.getArgument(KEOPS_RT_ARG_COL_END);
+  mode = entry.getArgument(KEOPS_RT_ARG_MODE);
+  split = entry.getArgument(KEOPS_RT_ARG_SPLIT);
+  splits = entry.getArgument(KEOPS_RT_ARG_SPLITS);
   unsigned numInputs = reduce.getInputs().size();
   unsigned numResults = reduce.getNumResults();
-  arrays = KernelArrays::fromArguments(entry, 8, numInputs, numResults);
-  unsigned buffers = 8 + 2 * (numInputs + numResults);
-  states = {entry.getArgument(buffers), entry.getArgument(buffers + 1),
-            entry.getArgument(7), Value(), position.chunks.count()};
-  scratchFloats = entry.getArgument(buffers + 2);
-  scratchInts = entry.getArgument(buffers + 3);
+  arrays = KernelArrays::fromArguments(entry, numInputs, numResults);
+  unsigned buffers = KernelArrays::firstBufferArgument(reduce);
+  states = {entry.getArgument(buffers + KEOPS_RT_BUFFER_STATE_FLOATS),
+            entry.getArgument(buffers + KEOPS_RT_BUFFER_STATE_INTS),
+            entry.getArgument(KEOPS_RT_ARG_SLAB), Value(),
+            position.chunks.count()};
+  scratchFloats = entry.getArgument(buffers + KEOPS_RT_BUFFER_SCRATCH_FLOATS);
+  scratchInts = entry.getArgument(buffers + KEOPS_RT_BUFFER_SCRATCH_INTS);
 
   // The staging buffer of a tile (the last argument): tileJ columns of
   // every reduced variable, component-major.
@@ -555,7 +558,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     stagedComponents += reduced ? dimOf(k) : 0;
   }
   if (stagedComponents)
-    staged = entry.getArgument(buffers + 4);
+    staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));

@@ -165,8 +165,9 @@ private:
 
 llvm::SmallVector<Type> GpuKernelEmitter::argumentTypes() {
   MLIRContext *ctx = reduce.getContext();
-  llvm::SmallVector<Type> types(8, IndexType::get(ctx));
-  types.append(KernelArrays::argumentTypes(reduce));
+  // The scalars and arrays, then the buffers of keops_rt_kernel_buffer_t:
+  // raw states (floats, indices) and the block-sparse tables.
+  llvm::SmallVector<Type> types = KernelArrays::argumentTypes(reduce);
   auto indices = MemRefType::get({ShapedType::kDynamic},
                                  IntegerType::get(ctx, 64));
   types.push_back(MemRefType::get({ShapedType::kDynamic}, accType));
@@ -328,22 +329,26 @@ GpuKernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
 
 void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
   Block &entry = kernel.getBody().front();
-  Value rowBegin = entry.getArgument(0), rowEnd = entry.getArgument(1);
-  Value colBegin = entry.getArgument(2);
-  Value colEnd = entry.getArgument(3);
-  Value mode = entry.getArgument(4), splits = entry.getArgument(5);
-  Value splitColumns = entry.getArgument(6);
+  Value rowBegin = entry.getArgument(KEOPS_RT_ARG_ROW_BEGIN);
+  Value rowEnd = entry.getArgument(KEOPS_RT_ARG_ROW_END);
+  Value colBegin = entry.getArgument(KEOPS_RT_ARG_COL_BEGIN);
+  Value colEnd = entry.getArgument(KEOPS_RT_ARG_COL_END);
+  Value mode = entry.getArgument(KEOPS_RT_ARG_MODE);
+  Value splits = entry.getArgument(KEOPS_RT_ARG_SPLITS);
+  Value splitColumns = entry.getArgument(KEOPS_RT_ARG_SPLIT_COLUMNS);
   unsigned numInputs = reduce.getInputs().size();
   unsigned numResults = reduce.getNumResults();
-  arrays = KernelArrays::fromArguments(entry, 8, numInputs, numResults);
-  unsigned buffers = 8 + 2 * (numInputs + numResults);
-  RawStates states{entry.getArgument(buffers), entry.getArgument(buffers + 1),
-                   entry.getArgument(7), Value(), position.chunks.count()};
+  arrays = KernelArrays::fromArguments(entry, numInputs, numResults);
+  unsigned buffers = KernelArrays::firstBufferArgument(reduce);
+  RawStates states{entry.getArgument(buffers + KEOPS_RT_BUFFER_STATE_FLOATS),
+                   entry.getArgument(buffers + KEOPS_RT_BUFFER_STATE_INTS),
+                   entry.getArgument(KEOPS_RT_ARG_SLAB), Value(),
+                   position.chunks.count()};
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
 
-  Value blockTable = entry.getArgument(buffers + 2);
-  Value colRanges = entry.getArgument(buffers + 3);
+  Value blockTable = entry.getArgument(buffers + KEOPS_RT_BUFFER_BLOCKS);
+  Value colRanges = entry.getArgument(buffers + KEOPS_RT_BUFFER_COL_RANGES);
   int64_t rowsPerThread = tiling.rowsPerThread;
   Value blockSize = index(b, tiling.blockSize);
   Value thread = gpu::ThreadIdOp::create(b, loc(), gpu::Dimension::x);

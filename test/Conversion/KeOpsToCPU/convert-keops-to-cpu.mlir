@@ -15,7 +15,7 @@
 
 // CHECK-LABEL: func.func @gaussian
 // CHECK-SAME: (%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
-// CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLIT:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %{{[^:]*}}: index, %[[SLAB:[^:]*]]: index,
 // CHECK-SAME: %[[SX:[^:]*]]: index, %[[SY:[^:]*]]: index, %[[SB:[^:]*]]: index, %[[SOUT:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %[[TF:[^:]*]]: memref<?xf32>, %[[TI:[^:]*]]: memref<?xi64>,

@@ -14,7 +14,7 @@
 // CHECK: module attributes {gpu.container_module}
 // CHECK: gpu.module @keops_kernels
 // CHECK: gpu.func @gaussian(%[[RB:[^:]*]]: index, %[[RE:[^:]*]]: index, %[[CB:[^:]*]]: index, %[[CE:[^:]*]]: index,
-// CHECK-SAME: %[[MODE:[^:]*]]: index, %[[SPLITS:[^:]*]]: index, %[[SPLITCOLS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
+// CHECK-SAME: %[[MODE:[^:]*]]: index, %{{[^:]*}}: index, %[[SPLITS:[^:]*]]: index, %[[SPLITCOLS:[^:]*]]: index, %[[SLAB:[^:]*]]: index,
 // CHECK-SAME: %[[SX:[^:]*]]: index, %[[SY:[^:]*]]: index, %[[SB:[^:]*]]: index, %[[SOUT:[^:]*]]: index,
 // CHECK-SAME: %[[X:[^:]*]]: memref<?xf32>, %[[Y:[^:]*]]: memref<?xf32>, %[[B:[^:]*]]: memref<?xf32>, %[[OUT:[^:]*]]: memref<?xf32>,
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>,

@@ -23,6 +23,8 @@
  *   each with one fiber per GPU thread and a workgroup buffer of its own,
  *   as a GPU would.
  * SPDX-License-Identifier: MIT */
+#include "keops/Runtime/KeOpsRuntime.h"
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -281,22 +283,27 @@ CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
                         unsigned gridZ, unsigned blockX, unsigned blockY,
                         unsigned blockZ, unsigned sharedBytes, void *stream,
                         void **params, void **extra) {
-  int64_t index[8];
+  int64_t index[KEOPS_RT_NUM_SCALAR_ARGS];
   int k;
   (void)function;
   (void)blockY;
   (void)blockZ;
   (void)sharedBytes;
   (void)extra;
-  for (k = 0; k < 8; ++k)
+  for (k = 0; k < KEOPS_RT_NUM_SCALAR_ARGS; ++k)
     index[k] = *(const int64_t *)params[k];
   log_line("launch device=%d grid=%u,%u,%u block=%u stream=%p rows=[%lld,%lld) "
            "cols=[%lld,%lld) mode=%lld splits=%lld split_columns=%lld "
            "slab=%lld\n",
            current_device, gridX, gridY, gridZ, blockX, stream,
-           (long long)index[0], (long long)index[1], (long long)index[2],
-           (long long)index[3], (long long)index[4], (long long)index[5],
-           (long long)index[6], (long long)index[7]);
+           (long long)index[KEOPS_RT_ARG_ROW_BEGIN],
+           (long long)index[KEOPS_RT_ARG_ROW_END],
+           (long long)index[KEOPS_RT_ARG_COL_BEGIN],
+           (long long)index[KEOPS_RT_ARG_COL_END],
+           (long long)index[KEOPS_RT_ARG_MODE],
+           (long long)index[KEOPS_RT_ARG_SPLITS],
+           (long long)index[KEOPS_RT_ARG_SPLIT_COLUMNS],
+           (long long)index[KEOPS_RT_ARG_SLAB]);
   if (function != (void *)1)
     return run_host_kernel(function, gridX, gridY, blockX, params);
   return 0;

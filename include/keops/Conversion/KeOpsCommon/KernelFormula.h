@@ -18,6 +18,7 @@
 #define KEOPS_CONVERSION_KEOPSCOMMON_KERNELFORMULA_H
 
 #include "keops/Conversion/KeOpsCommon/Accumulator.h"
+#include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -101,18 +102,21 @@ emitPairFormula(LaneEmitter &e, ReduceOp reduce,
 
 /// The arrays of a kernel: flat memrefs of its inputs and outputs, and
 /// their row strides (index arguments): element d of row r is at
-/// r * stride + d. Both kernel generators take, after their 8 index
-/// arguments, the strides of the inputs, those of the outputs, then the
-/// inputs and the outputs.
+/// r * stride + d. Both kernel generators take the scalars of the kernel
+/// ABI (keops_rt_kernel_arg_t), the strides of the inputs, those of the
+/// outputs, the inputs and the outputs, then the buffers of their target
+/// (keops_rt_kernel_buffer_t).
 struct KernelArrays {
   llvm::SmallVector<Value> inputs, outputs, inputStrides, outputStrides;
 
-  /// The arrays of a kernel whose strides start at argument `first`.
-  static KernelArrays fromArguments(Block &entry, unsigned first,
-                                    unsigned numInputs, unsigned numOutputs);
-  /// The argument types of the strides and arrays of `reduce` (inputs of
-  /// the formula's element types, outputs of the results').
+  /// The arrays of a kernel's entry block.
+  static KernelArrays fromArguments(Block &entry, unsigned numInputs,
+                                    unsigned numOutputs);
+  /// The argument types of the scalars, strides and arrays of `reduce`
+  /// (inputs of the formula's element types, outputs of the results').
   static llvm::SmallVector<Type> argumentTypes(ReduceOp reduce);
+  /// The position of the first buffer after the arrays of `reduce`.
+  static unsigned firstBufferArgument(ReduceOp reduce);
   /// Where element `d` of row `row` of input `k` is (null row: a parameter,
   /// at d).
   Value inputOffset(OpBuilder &b, Location loc, unsigned k, Value row,
