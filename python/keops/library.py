@@ -38,6 +38,13 @@ class LibraryKernel:
             contiguous = np.ascontiguousarray
         else:
             arrays = list(args)
+            if torch.is_grad_enabled() and any(
+                    getattr(a, "requires_grad", False) for a in arrays):
+                raise RuntimeError(
+                    "kernel '%s' of the library has no backward: library "
+                    "kernels do not support autograd yet (pass tensors that "
+                    "do not require grad, e.g. x.detach(), or use "
+                    "keops.torch.Genred)" % self.name)
             empty = lambda shape, dtype: torch.empty(  # noqa: E731
                 shape, dtype=getattr(torch, dtype), device=arrays[0].device)
             contiguous = lambda a: a.contiguous()  # noqa: E731

@@ -66,6 +66,12 @@ def test_torch_tensors_give_torch_tensors(library):
     d = ((x[:, None, :].double() - y[None, :, :].double()) ** 2).sum(-1)
     reference = torch.exp(-0.7 * d) @ b.double()
     assert torch.allclose(a.double(), reference, rtol=1e-5, atol=1e-6)
+    # No backward yet: a clear error rather than a result without gradient.
+    with pytest.raises(RuntimeError, match="kernel 'gauss' of the library has "
+                       "no backward"):
+        library.gauss(x.requires_grad_(), y, b, p)
+    with torch.no_grad():
+        assert library.gauss(x, y, b, p).shape == (40, 2)
 
 
 def test_bad_calls_raise_clear_errors(library, tmp_path):
