@@ -15,7 +15,8 @@
 #include "CompileSteps.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Dialect/KeOps/Transforms/DescribeReduction.h"
+#include "keops/Conversion/KeOpsCommon/DescribeReduction.h"
+#include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Target/HostCode.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"

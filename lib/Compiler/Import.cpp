@@ -14,8 +14,9 @@
 
 #include "CompileSteps.h"
 
-#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
+#include "keops/Dialect/KeOps/Transforms/KernelFunctions.h"
 #include "keops/Frontend/FormulaImporter.h"
 #include "keops/InitAllKeOps.h"
 

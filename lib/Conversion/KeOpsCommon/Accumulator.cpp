@@ -58,10 +58,6 @@ public:
   SumAccumulator(int64_t dim, FloatType accType, bool kahan)
       : dim(dim), accType(accType), kahan(kahan) {}
 
-  llvm::SmallVector<Type> stateTypes(int64_t width) override {
-    return llvm::SmallVector<Type>(dim * (kahan ? 2 : 1),
-                                   vectorOf(width, accType));
-  }
   State init(LaneEmitter &e, int64_t width) override {
     return State(dim * (kahan ? 2 : 1), splat(e, vectorOf(width, accType), 0));
   }
@@ -92,7 +88,6 @@ public:
                                          const State &state) override {
     return {Components(state.begin(), state.begin() + dim)};
   }
-  bool isSumType() const override { return true; }
 
 private:
   /// Kahan: y = v - c; t = s + y; c = (t - s) - y; s = t.
@@ -119,9 +114,6 @@ public:
   ShiftedExpSumAccumulator(int64_t numSums, FloatType accType, Finalize mode)
       : numSums(numSums), accType(accType), mode(mode) {}
 
-  llvm::SmallVector<Type> stateTypes(int64_t width) override {
-    return llvm::SmallVector<Type>(1 + numSums, vectorOf(width, accType));
-  }
   State init(LaneEmitter &e, int64_t width) override {
     State state{splat(e, vectorOf(width, accType), -kInf)};
     state.append(numSums, splat(e, vectorOf(width, accType), 0));
@@ -175,7 +167,6 @@ public:
     }
     return {out};
   }
-  bool isSumType() const override { return true; }
 
 private:
   /// The weight of sum k: 1 without weight; softmax sums (1, g).
@@ -202,11 +193,6 @@ public:
       : dim(dim), accType(accType), smallest(smallest),
         outputValues(outputValues), outputIndices(outputIndices) {}
 
-  llvm::SmallVector<Type> stateTypes(int64_t width) override {
-    llvm::SmallVector<Type> types(dim, vectorOf(width, accType));
-    types.append(dim, vectorOf(width, indexType()));
-    return types;
-  }
   State init(LaneEmitter &e, int64_t width) override {
     State state(dim, splat(e, vectorOf(width, accType), smallest ? kInf : -kInf));
     state.append(dim, splat(e, vectorOf(width, indexType()), 0));
@@ -270,11 +256,6 @@ public:
       : dim(dim), k(k), accType(accType), outputValues(outputValues),
         outputIndices(outputIndices) {}
 
-  llvm::SmallVector<Type> stateTypes(int64_t width) override {
-    llvm::SmallVector<Type> types(k * dim, vectorOf(width, accType));
-    types.append(k * dim, vectorOf(width, indexType()));
-    return types;
-  }
   State init(LaneEmitter &e, int64_t width) override {
     State state(k * dim, splat(e, vectorOf(width, accType), kInf));
     state.append(k * dim, splat(e, vectorOf(width, indexType()), 0));
@@ -340,10 +321,30 @@ llvm::SmallVector<State> keops::splitRowStates(ValueRange block,
   return states;
 }
 
+llvm::SmallVector<Type> Accumulator::stateTypes(int64_t width) const {
+  llvm::SmallVector<Type> types(stateLayout.floats,
+                                vectorOf(width, stateAccType));
+  types.append(stateLayout.ints,
+               vectorOf(width, IntegerType::get(stateAccType.getContext(), 64)));
+  return types;
+}
+
 std::unique_ptr<Accumulator> Accumulator::create(ReduceOp reduce,
                                                  FloatType accType,
                                                  SumScheme scheme,
                                                  int64_t chunkDim) {
+  std::unique_ptr<Accumulator> acc =
+      createOfKind(reduce, accType, scheme, chunkDim);
+  acc->stateLayout = keops::getStateLayout(reduce, scheme, chunkDim);
+  acc->stateAccType = accType;
+  acc->sumType = keops::isSumType(reduce.getKind());
+  return acc;
+}
+
+std::unique_ptr<Accumulator> Accumulator::createOfKind(ReduceOp reduce,
+                                                       FloatType accType,
+                                                       SumScheme scheme,
+                                                       int64_t chunkDim) {
   auto yielded = reduce.getYield().getValues();
   auto dimOf = [](Value v) {
     return llvm::cast<VectorType>(v.getType()).getDimSize(0);

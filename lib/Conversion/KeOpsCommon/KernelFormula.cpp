@@ -12,8 +12,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/SmallPtrSet.h"
 
 #include <functional>
@@ -21,77 +20,8 @@
 using namespace mlir;
 using namespace mlir::keops;
 
-namespace {
-
-/// keops.reduce over i == keops.reduce over j with i and j swapped.
-struct ReduceOverJ final : OpRewritePattern<ReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(ReduceOp op,
-                                PatternRewriter &rewriter) const override {
-    if (op.getAxis() == Axis::j)
-      return rewriter.notifyMatchFailure(op, "already reduces over j");
-    MLIRContext *ctx = op.getContext();
-    llvm::SmallVector<Attribute> swapped;
-    for (unsigned k = 0, e = op.getInputs().size(); k < e; ++k) {
-      Category c = op.getCategory(k);
-      swapped.push_back(CategoryAttr::get(
-          ctx, c == Category::i   ? Category::j
-               : c == Category::j ? Category::i
-                                  : c));
-    }
-    rewriter.modifyOpInPlace(op, [&] {
-      op.setAxis(Axis::j);
-      op.setCategoriesAttr(ArrayAttr::get(ctx, swapped));
-    });
-    return success();
-  }
-};
-
-} // namespace
-
-void keops::populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns) {
-  patterns.add<ReduceOverJ>(patterns.getContext());
-}
-
-bool keops::isKernelFunction(func::FuncOp func) {
-  if (func.isExternal() || !llvm::hasSingleElement(func.getBody()))
-    return false;
-  Block &body = func.getBody().front();
-  auto reduce = llvm::dyn_cast<ReduceOp>(body.front());
-  return reduce && body.getOperations().size() == 2 &&
-         llvm::equal(reduce.getInputs(), func.getArguments());
-}
-
-FailureOr<ReduceOp> keops::getKernelReduce(func::FuncOp func,
-                                           llvm::StringRef passName) {
-  if (!isKernelFunction(func))
-    return func.emitOpError()
-           << passName
-           << " expects a function whose body is one keops.reduce of its "
-              "arguments, in order";
-  ReduceOp reduce = llvm::cast<ReduceOp>(func.getBody().front().front());
-  RewritePatternSet patterns(func.getContext());
-  populateKeOpsReduceOverJPatterns(patterns);
-  if (failed(applyOpPatternsGreedily({reduce.getOperation()},
-                                     std::move(patterns))))
-    return failure();
-  return reduce;
-}
-
 int64_t keops::getCpuLanes(int64_t lanes, FloatType elementType) {
   return lanes ? lanes : 512 / elementType.getWidth();
-}
-
-FloatType keops::getFormulaElementType(ReduceOp reduce) {
-  return llvm::cast<FloatType>(
-      llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
-          .getElementType());
-}
-
-int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
-  return llvm::cast<RankedTensorType>(reduce.getInputs()[k].getType())
-      .getShape()
-      .back();
 }
 
 static Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
@@ -112,20 +42,6 @@ struct FeatureLoopPlan {
   llvm::SmallPtrSet<Operation *, 8> sharedTrees;
 };
 
-/// Adds to `tree` the componentwise ops that compute `v` from variables and
-/// dimension-1 values; false when something else (a constant vector, a
-/// slice, ...) is in the way.
-bool collectTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree) {
-  Operation *op = v.getDefiningOp();
-  if (!op || dimOf(v) == 1)
-    return true;
-  if (!op->hasTrait<OpTrait::keops::Componentwise>())
-    return false;
-  tree.insert(op);
-  return llvm::all_of(op->getOperands(),
-                      [&](Value operand) { return collectTree(operand, tree); });
-}
-
 FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
   FeatureLoopPlan plan;
   Block &body = reduce.getBody().front();
@@ -136,7 +52,7 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
       continue;
     llvm::SmallPtrSet<Operation *, 8> tree;
     if (!llvm::all_of(op.getOperands(),
-                      [&](Value v) { return collectTree(v, tree); }))
+                      [&](Value v) { return collectComponentwiseTree(v, tree); }))
       continue;
     plan.roots.insert(&op);
     plan.trees.insert(tree.begin(), tree.end());
@@ -146,28 +62,6 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
       if (!plan.trees.contains(user) && !plan.roots.contains(user))
         plan.sharedTrees.insert(op);
   return plan;
-}
-
-/// The yielded value that chunks of the output split (null: none): the
-/// weight of the shifted-exponential kinds, the formula of the kinds whose
-/// results are componentwise in it.
-Value chunkableValue(ReduceOp reduce) {
-  auto yielded = reduce.getYield().getValues();
-  switch (reduce.getKind()) {
-  case ReductionKind::sum:
-  case ReductionKind::min:
-  case ReductionKind::argmin:
-  case ReductionKind::min_argmin:
-  case ReductionKind::max:
-  case ReductionKind::argmax:
-  case ReductionKind::max_argmax:
-    return yielded[0];
-  case ReductionKind::logsumexp:
-  case ReductionKind::sumsoftmaxweight:
-    return yielded.size() > 1 ? yielded[1] : Value();
-  default:
-    return Value();
-  }
 }
 
 /// The components of `root`, a tree of componentwise ops over variables
@@ -241,16 +135,6 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
 
 } // namespace
 
-OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
-                                    int64_t size) {
-  Value wide = chunkableValue(reduce);
-  llvm::SmallPtrSet<Operation *, 8> tree;
-  if (minDim <= 0 || size <= 0 || !wide || dimOf(wide) < minDim ||
-      dimOf(wide) <= size || !collectTree(wide, tree))
-    return {};
-  return {dimOf(wide), size};
-}
-
 Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
   return arith::MinUIOp::create(
       b, loc, arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k)),
@@ -267,10 +151,10 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
     plan = planFeatureLoops(reduce, loops->minDim);
   // The ops of the chunked value that nothing else uses.
   llvm::SmallPtrSet<Operation *, 8> chunkOnly;
-  Value wide = chunk ? chunkableValue(reduce) : Value();
+  Value wide = chunk ? getChunkableValue(reduce) : Value();
   if (wide) {
     assert(loops && "chunks load their variables with loops->load");
-    collectTree(wide, chunkOnly);
+    collectComponentwiseTree(wide, chunkOnly);
     bool changed = true;
     while (changed) {
       changed = false;
@@ -431,13 +315,6 @@ void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
   }
 }
 
-StateLayout keops::getStateLayout(Accumulator &acc) {
-  StateLayout layout;
-  for (Type type : acc.stateTypes(1))
-    ++(llvm::isa<FloatType>(getElementTypeOrSelf(type)) ? layout.floats
-                                                        : layout.ints);
-  return layout;
-}
 
 Value RawStates::slot(LaneEmitter &e, Value split, Value row) const {
   OpBuilder &b = e.getBuilder();
@@ -482,7 +359,7 @@ State RawStates::load(LaneEmitter &e, Accumulator &acc, Value split,
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
   Value at = slot(e, split, row);
-  StateLayout layout = getStateLayout(acc);
+  StateLayout layout = acc.getStateLayout();
   State state;
   int64_t f = 0, i = 0;
   for (Type type : acc.stateTypes(1)) {

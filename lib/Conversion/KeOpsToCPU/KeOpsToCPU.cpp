@@ -29,6 +29,8 @@
 
 #include "keops/Conversion/Passes.h"
 
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
+#include "keops/Conversion/KeOpsCommon/TileBody.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 
@@ -437,7 +439,7 @@ void KernelEmitter::forEachRow(OpBuilder &b, Value rowEnd,
 std::pair<Value, Value> KernelEmitter::scratchSlot(OpBuilder &b, Value row,
                                                   Type type, int64_t &floats,
                                                   int64_t &ints) {
-  StateLayout layout = getStateLayout(acc);
+  StateLayout layout = acc.getStateLayout();
   bool isFloat = llvm::isa<FloatType>(getElementTypeOrSelf(type));
   int64_t stride = (isFloat ? layout.floats : layout.ints) * lanes;
   Value slot = arith::SubIOp::create(b, loc(), row, rowBegin);

@@ -34,6 +34,8 @@
 #include "keops/Conversion/Passes.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
+#include "keops/Conversion/KeOpsCommon/TileBody.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 

@@ -18,7 +18,7 @@
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Dialect/KeOps/Transforms/DescribeReduction.h"
+#include "keops/Conversion/KeOpsCommon/DescribeReduction.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"

@@ -20,6 +20,7 @@
 #define KEOPS_CONVERSION_KEOPSCOMMON_ACCUMULATOR_H
 
 #include "keops/Conversion/KeOpsCommon/LaneEmitter.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 
 #include <memory>
 
@@ -43,8 +44,12 @@ public:
                                              SumScheme scheme,
                                              int64_t chunkDim = 0);
 
-  /// The types of the state for W lanes.
-  virtual llvm::SmallVector<Type> stateTypes(int64_t width) = 0;
+  /// The layout of the state: the dialect's getStateLayout of its kind,
+  /// which every accumulator's states follow.
+  const StateLayout &getStateLayout() const { return stateLayout; }
+  /// The types of the state for W lanes: the layout's floats, vectors of
+  /// the accumulator type, then its ints, vectors of i64.
+  llvm::SmallVector<Type> stateTypes(int64_t width) const;
   /// The neutral state for W lanes.
   virtual State init(LaneEmitter &e, int64_t width) = 0;
   /// Adds the formula value `f` (and weight `g`) at columns `j` (vector of
@@ -60,7 +65,18 @@ public:
   virtual llvm::SmallVector<Components> finalize(LaneEmitter &e,
                                                  const State &state) = 0;
   /// Whether the tiles of the block sum apply to this kind.
-  virtual bool isSumType() const { return false; }
+  bool isSumType() const { return sumType; }
+
+private:
+  /// The accumulator of the kind of `reduce` (create sets the rest).
+  static std::unique_ptr<Accumulator> createOfKind(ReduceOp reduce,
+                                                   FloatType accType,
+                                                   SumScheme scheme,
+                                                   int64_t chunkDim);
+
+  StateLayout stateLayout;
+  FloatType stateAccType;
+  bool sumType = false;
 };
 
 } // namespace mlir::keops

@@ -5,12 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the pieces that the tiler and the CPU and GPU
-// conversions share: the input invariant of a kernel function (one
-// keops.reduce of its arguments, canonicalized to reduce over j), the
-// output chunks, the evaluation of the formula for the current pairs, the
-// stores of finalized results and the raw (unfinalized) form of
-// accumulator states.
+// This file declares the pieces that the CPU and GPU conversions share: the
+// lanes of a CPU kernel, the evaluation of the formula for the current
+// pairs (feature loops, output chunks), the kernel arrays, the stores of
+// finalized results and the raw (unfinalized) form of accumulator states.
+// What a keops.reduce implies (dimensions, chunks, state layouts) is the
+// dialect's (ReduceAnalysis.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,36 +18,15 @@
 #define KEOPS_CONVERSION_KEOPSCOMMON_KERNELFORMULA_H
 
 #include "keops/Conversion/KeOpsCommon/Accumulator.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 #include "keops/Runtime/KeOpsRuntime.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/DenseMap.h"
 
 namespace mlir::keops {
 
-/// Adds the pattern rewriting `keops.reduce ... over i` as a reduction over
-/// j with the i and j categories swapped.
-void populateKeOpsReduceOverJPatterns(RewritePatternSet &patterns);
-
-/// Whether `func` is a kernel function: its body is one keops.reduce of its
-/// arguments, in order, and the return (keops-outline-reductions makes
-/// every reduction one).
-bool isKernelFunction(func::FuncOp func);
-
-/// The keops.reduce of `func` when it is a kernel function, rewritten to
-/// reduce over j; otherwise an error on
-/// `func` naming `passName`, and failure.
-FailureOr<ReduceOp> getKernelReduce(func::FuncOp func, llvm::StringRef passName);
-
 /// The lanes of a CPU kernel: `lanes`, or 0 for 64 bytes of `elementType`.
 int64_t getCpuLanes(int64_t lanes, FloatType elementType);
-
-/// The element type of the formula values of `reduce`.
-FloatType getFormulaElementType(ReduceOp reduce);
-
-/// The feature dimension of input `k` of `reduce`.
-int64_t getInputDim(ReduceOp reduce, unsigned k);
 
 /// How the sums over wide feature dimensions are computed: a sum-of-
 /// components op (sum, sqnorm2, scalprod, sqdist) of at least `minDim`
@@ -58,27 +37,6 @@ struct FeatureLoops {
   int64_t minDim;
   llvm::function_ref<Value(OpBuilder &, unsigned k, Value d)> load;
 };
-
-/// The components per chunk of both kernel generators.
-constexpr int64_t kOutputChunkSize = 16;
-
-/// How outputs of wide dimension are computed (KeOps's "chunks"): when the
-/// reduced value (the weight of logsumexp and sumsoftmaxweight, the formula
-/// of sum, min, max and their arg kinds) has at least `minDim` components
-/// and is a tree of componentwise ops over variables and dimension-1 values,
-/// the kernel reduces it in chunks of `size` components, one after the
-/// other, with an accumulator of `size` components
-/// (Accumulator::create(..., size)) and the dimension-1 part of the formula
-/// recomputed per chunk; so the code does not grow with the dimension. The
-/// last chunk repeats component dim - 1 (same values, same stores). The raw
-/// state of a row holds the chunks' states one after the other.
-struct OutputChunks {
-  int64_t dim = 0;  // components of the reduced value; 0: no chunks
-  int64_t size = 0; // components per chunk
-  int64_t count() const { return dim ? (dim + size - 1) / size : 1; }
-  explicit operator bool() const { return dim != 0; }
-};
-OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size);
 
 /// The chunk of the output that a kernel is computing: its first component.
 struct ChunkPosition {
@@ -145,13 +103,6 @@ void loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                   const State &state, Value row, const KernelArrays &arrays,
                   const ChunkPosition *chunk = nullptr);
-
-/// The raw form of a state: its float values (of the accumulator type) and
-/// its i64 index values, per row, in two flat buffers.
-struct StateLayout {
-  int64_t floats = 0, ints = 0;
-};
-StateLayout getStateLayout(Accumulator &acc);
 
 /// The raw state buffers of a kernel: the state of `row` for column split
 /// `split` sits at slot split * slab + row (floats[slot * F + k],

@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
+#include "keops/Dialect/KeOps/Transforms/KernelFunctions.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 

@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "keops/Dialect/KeOps/Transforms/KernelFunctions.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"
 
 #include "mlir/IR/Builders.h"
@@ -46,16 +47,10 @@ int64_t columnBytes(ReduceOp reduce) {
   return bytes;
 }
 
-/// Whether the tiles of `tiling` (of a reduction with accumulator `acc`)
-/// start from the neutral state and merge into the total (the block sum).
-bool isBlockSum(const ReductionTiling &tiling, Accumulator &acc) {
-  return tiling.scheme == SumScheme::BlockSum && acc.isSumType();
-}
-
 /// The registers a row of an i-block takes: the components of its
 /// variables that no feature loop reloads, and its states (twice with the
 /// block sum: the tile's and the total).
-int64_t rowRegisters(ReduceOp reduce, Accumulator &acc, bool blockSum,
+int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
                      int64_t minDim, int64_t registerBits) {
   int64_t elementBits = getFormulaElementType(reduce).getWidth();
   int64_t bits = registerBits ? registerBits : elementBits;
@@ -70,9 +65,12 @@ int64_t rowRegisters(ReduceOp reduce, Accumulator &acc, bool blockSum,
         (minDim <= 0 || dim < minDim))
       perRow += dim * registers(getFormulaElementType(reduce));
   }
-  for (Type type : acc.stateTypes(1))
-    perRow += (blockSum ? 2 : 1) * registers(type);
-  return perRow;
+  StateLayout state =
+      getStateLayout(reduce, tiling.scheme, tiling.chunks.size);
+  int64_t stateRegisters =
+      state.floats * registers(tiling.accType) +
+      state.ints * registers(IntegerType::get(reduce.getContext(), 64));
+  return perRow + (tiling.isBlockSum(reduce) ? 2 : 1) * stateRegisters;
 }
 
 } // namespace
@@ -127,22 +125,14 @@ keops::chooseTiling(ReduceOp reduce,
     tiling.cols -= options.colGranule;
 
   // Rows: as many as asked while they fit the register budget.
-  std::unique_ptr<Accumulator> acc = createAccumulator(reduce, tiling);
   tiling.rows = options.tileRows ? options.tileRows : 4;
   if (options.registerBudget) {
-    int64_t perRow = rowRegisters(reduce, *acc, isBlockSum(tiling, *acc),
-                                  options.featureLoopMinDim,
+    int64_t perRow = rowRegisters(reduce, tiling, options.featureLoopMinDim,
                                   options.registerBits);
     while (tiling.rows > 1 && tiling.rows * perRow > options.registerBudget)
       tiling.rows /= 2;
   }
   return tiling;
-}
-
-std::unique_ptr<Accumulator>
-keops::createAccumulator(ReduceOp reduce, const ReductionTiling &tiling) {
-  return Accumulator::create(reduce, tiling.accType, tiling.scheme,
-                             tiling.chunks.size);
 }
 
 ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
@@ -162,7 +152,7 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
 
   // The block sum restarts each tile from the neutral state and merges it
   // into the total; otherwise the tiles accumulate into the total.
-  bool blockSum = isBlockSum(tiling, *createAccumulator(reduce, tiling));
+  bool blockSum = tiling.isBlockSum(reduce);
   Value init = StateInitOp::create(b, loc);
   auto tiles = ForTilesOp::create(b, loc, init);
   {
@@ -184,20 +174,6 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
   return schedule;
 }
 
-ReductionTiling keops::getTiling(ScheduleOp schedule) {
-  ReductionTiling tiling;
-  tiling.rows = schedule.getTileRows();
-  tiling.cols = schedule.getTileCols();
-  tiling.staged = schedule.getStaged();
-  tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
-  tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
-  tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
-  if (OutputChunksOp chunks = schedule.getOutputChunks())
-    tiling.chunks = planOutputChunks(schedule.getReduce(),
-                                     tiling.featureLoopMinDim,
-                                     chunks.getSize());
-  return tiling;
-}
 
 FailureOr<ScheduleOp> keops::getKernelSchedule(func::FuncOp func,
                                                llvm::StringRef passName) {
@@ -223,34 +199,6 @@ FailureOr<ScheduleOp> keops::getKernelSchedule(func::FuncOp func,
                                 "chunks of ")
              << chunks.getSize() << " components";
   return schedule;
-}
-
-State keops::emitTileBody(LaneEmitter &e, ForTilesOp tiles, Accumulator &acc,
-                          int64_t rows, const State &total,
-                          llvm::function_ref<State()> init,
-                          llvm::function_ref<State(const State &)> accumulate) {
-  Block &body = tiles.getBody().front();
-  llvm::DenseMap<Value, State> states;
-  states[body.getArgument(0)] = total;
-  auto stateOf = [&](Value value) {
-    return value.getDefiningOp<StateInitOp>() ? init() : states.at(value);
-  };
-  for (Operation &op : body.without_terminator()) {
-    if (auto accumulateOp = llvm::dyn_cast<AccumulateTileOp>(op)) {
-      states[accumulateOp.getResult()] =
-          accumulate(stateOf(accumulateOp.getState()));
-    } else if (auto merge = llvm::dyn_cast<StateMergeOp>(op)) {
-      llvm::SmallVector<State> lhs =
-          splitRowStates(stateOf(merge.getLhs()), rows);
-      llvm::SmallVector<State> rhs =
-          splitRowStates(stateOf(merge.getRhs()), rows);
-      State merged;
-      for (int64_t r = 0; r < rows; ++r)
-        merged.append(acc.merge(e, lhs[r], rhs[r]));
-      states[merge.getState()] = merged;
-    }
-  }
-  return stateOf(llvm::cast<TileYieldOp>(body.getTerminator()).getState());
 }
 
 namespace {

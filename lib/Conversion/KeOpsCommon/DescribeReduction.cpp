@@ -7,11 +7,14 @@
 //
 // This file implements describeReduction: the target-independent part of a
 // kernel's runtime descriptor, read from its keops.reduce and tiling. The
-// compiler (JIT, keops-aot) and keops-lower-kernel-calls share it.
+// compiler (JIT, keops-aot) and keops-lower-kernel-calls share it; the raw
+// state is the dialect's layout of the reduction kind.
 //
 //===----------------------------------------------------------------------===//
 
-#include "keops/Dialect/KeOps/Transforms/DescribeReduction.h"
+#include "keops/Conversion/KeOpsCommon/DescribeReduction.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -66,12 +69,9 @@ mlir::keops::describeReduction(ReduceOp reduce, const ReductionTiling &tiling) {
   descriptor.allowsEmptyReduction = reduce.getKind() == ReductionKind::sum;
   descriptor.reduction = stringifyReductionKind(reduce.getKind()).str();
   descriptor.k = static_cast<int32_t>(reduce.getK().value_or(0));
-  std::unique_ptr<Accumulator> acc = createAccumulator(reduce, tiling);
-  StateLayout state = getStateLayout(*acc);
-  descriptor.stateFloats =
-      static_cast<int32_t>(state.floats * tiling.chunks.count());
-  descriptor.stateInts =
-      static_cast<int32_t>(state.ints * tiling.chunks.count());
+  StateLayout state = tiling.getRowState(reduce);
+  descriptor.stateFloats = static_cast<int32_t>(state.floats);
+  descriptor.stateInts = static_cast<int32_t>(state.ints);
   descriptor.stateDtype =
       tiling.accType.isF64() ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   return descriptor;

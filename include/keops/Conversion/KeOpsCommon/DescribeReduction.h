@@ -11,11 +11,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
-#define KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_DESCRIBEREDUCTION_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_DESCRIBEREDUCTION_H
 
 #include "keops/Conversion/KeOpsCommon/KernelDescriptor.h"
-#include "keops/Dialect/KeOps/Transforms/Tiling.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 
 namespace mlir::keops {
 
@@ -29,4 +29,4 @@ namespace mlir::keops {
 
 } // namespace mlir::keops
 
-#endif // KEOPS_DIALECT_KEOPS_TRANSFORMS_DESCRIBEREDUCTION_H
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_DESCRIBEREDUCTION_H

@@ -1,0 +1,100 @@
+//===- ReduceAnalysis.h - What a keops.reduce implies ------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the facts about a keops.reduce that the tiler, the
+// kernel generators and the runtime descriptor all need, kept with the
+// dialect: its element type and dimensions, its output chunks, the raw
+// accumulator state of a row of each reduction kind, and the tiling a
+// keops.schedule holds.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_DIALECT_KEOPS_IR_REDUCEANALYSIS_H
+#define KEOPS_DIALECT_KEOPS_IR_REDUCEANALYSIS_H
+
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+
+#include "llvm/ADT/SmallPtrSet.h"
+
+namespace mlir::keops {
+
+/// The element type of the formula values of `reduce`.
+FloatType getFormulaElementType(ReduceOp reduce);
+
+/// The feature dimension of input `k` of `reduce`.
+int64_t getInputDim(ReduceOp reduce, unsigned k);
+
+/// The components per chunk of both kernel generators.
+constexpr int64_t kOutputChunkSize = 16;
+
+/// How outputs of wide dimension are computed (KeOps's "chunks"): when the
+/// reduced value (the weight of logsumexp and sumsoftmaxweight, the formula
+/// of sum, min, max and their arg kinds) has at least `minDim` components
+/// and is a tree of componentwise ops over variables and dimension-1 values,
+/// the kernel reduces it in chunks of `size` components, one after the
+/// other, with an accumulator of `size` components and the dimension-1 part
+/// of the formula recomputed per chunk; so the code does not grow with the
+/// dimension. The last chunk repeats component dim - 1 (same values, same
+/// stores). The raw state of a row holds the chunks' states one after the
+/// other.
+struct OutputChunks {
+  int64_t dim = 0;  // components of the reduced value; 0: no chunks
+  int64_t size = 0; // components per chunk
+  int64_t count() const { return dim ? (dim + size - 1) / size : 1; }
+  explicit operator bool() const { return dim != 0; }
+};
+OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size);
+
+/// The yielded value that chunks of the output split (null: none): the
+/// weight of the shifted-exponential kinds, the formula of the kinds whose
+/// results are componentwise in it.
+Value getChunkableValue(ReduceOp reduce);
+
+/// Adds to `tree` the componentwise ops that compute `v` from variables and
+/// dimension-1 values; false when something else (a constant vector, a
+/// slice, ...) is in the way.
+bool collectComponentwiseTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree);
+
+/// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
+/// its tiles may be summed apart and merged (the block sum).
+bool isSumType(ReductionKind kind);
+
+/// The raw accumulator state of one row: `floats` values of the
+/// accumulator type, then `ints` int64 indices. Each kind's Accumulator
+/// holds its state in this layout.
+struct StateLayout {
+  int64_t floats = 0, ints = 0;
+};
+
+/// The state of a row of `reduce` with the sum scheme `scheme` (Kahan sums
+/// carry a compensation per component) and, with `chunkDim` > 0, for a
+/// chunk of that many components of its wide value (see OutputChunks).
+StateLayout getStateLayout(ReduceOp reduce, SumScheme scheme,
+                           int64_t chunkDim = 0);
+
+/// The tiled form of a reduction: what keops.schedule holds.
+struct ReductionTiling {
+  int64_t rows = 1, cols = 1;
+  bool staged = true;
+  FloatType accType;
+  SumScheme scheme = SumScheme::BlockSum;
+  int64_t featureLoopMinDim = 0;
+  OutputChunks chunks;
+
+  /// The state of a row (of every chunk, one after the other).
+  StateLayout getRowState(ReduceOp reduce) const;
+  /// Whether each tile starts from the neutral state and merges into the
+  /// total (the block sum of sum-type kinds).
+  bool isBlockSum(ReduceOp reduce) const;
+};
+
+/// The tiling a keops.schedule holds.
+ReductionTiling getTiling(ScheduleOp schedule);
+
+} // namespace mlir::keops
+
+#endif // KEOPS_DIALECT_KEOPS_IR_REDUCEANALYSIS_H

@@ -1,0 +1,134 @@
+//===- ReduceAnalysis.cpp - What a keops.reduce implies ---------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements ReduceAnalysis.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
+
+using namespace mlir;
+using namespace mlir::keops;
+
+static int64_t dimOf(Value v) {
+  return llvm::cast<VectorType>(v.getType()).getNumElements();
+}
+
+FloatType keops::getFormulaElementType(ReduceOp reduce) {
+  return llvm::cast<FloatType>(
+      llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())
+          .getElementType());
+}
+
+int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
+  return llvm::cast<RankedTensorType>(reduce.getInputs()[k].getType())
+      .getShape()
+      .back();
+}
+
+bool keops::collectComponentwiseTree(Value v,
+                                     llvm::SmallPtrSetImpl<Operation *> &tree) {
+  Operation *op = v.getDefiningOp();
+  if (!op || dimOf(v) == 1)
+    return true;
+  if (!op->hasTrait<OpTrait::keops::Componentwise>())
+    return false;
+  tree.insert(op);
+  return llvm::all_of(op->getOperands(), [&](Value operand) {
+    return collectComponentwiseTree(operand, tree);
+  });
+}
+
+Value keops::getChunkableValue(ReduceOp reduce) {
+  auto yielded = reduce.getYield().getValues();
+  switch (reduce.getKind()) {
+  case ReductionKind::sum:
+  case ReductionKind::min:
+  case ReductionKind::argmin:
+  case ReductionKind::min_argmin:
+  case ReductionKind::max:
+  case ReductionKind::argmax:
+  case ReductionKind::max_argmax:
+    return yielded[0];
+  case ReductionKind::logsumexp:
+  case ReductionKind::sumsoftmaxweight:
+    return yielded.size() > 1 ? yielded[1] : Value();
+  default:
+    return Value();
+  }
+}
+
+OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
+                                     int64_t size) {
+  Value wide = getChunkableValue(reduce);
+  llvm::SmallPtrSet<Operation *, 8> tree;
+  if (minDim <= 0 || size <= 0 || !wide || dimOf(wide) < minDim ||
+      dimOf(wide) <= size || !collectComponentwiseTree(wide, tree))
+    return {};
+  return {dimOf(wide), size};
+}
+
+bool keops::isSumType(ReductionKind kind) {
+  return kind == ReductionKind::sum || kind == ReductionKind::logsumexp ||
+         kind == ReductionKind::sumsoftmaxweight;
+}
+
+StateLayout keops::getStateLayout(ReduceOp reduce, SumScheme scheme,
+                                  int64_t chunkDim) {
+  auto yielded = reduce.getYield().getValues();
+  int64_t dim = dimOf(yielded[0]);
+  int64_t weightDim = yielded.size() > 1 ? dimOf(yielded[1]) : 0;
+  if (chunkDim > 0)
+    (weightDim ? weightDim : dim) = chunkDim;
+  switch (reduce.getKind()) {
+  case ReductionKind::sum:
+    return {dim * (scheme == SumScheme::KahanScheme ? 2 : 1), 0};
+  case ReductionKind::logsumexp: // the max, then the shifted sums
+    return {1 + (weightDim ? weightDim : 1), 0};
+  case ReductionKind::sumsoftmaxweight: // the max, the normalizer, the sums
+    return {2 + weightDim, 0};
+  case ReductionKind::min:
+  case ReductionKind::argmin:
+  case ReductionKind::min_argmin:
+  case ReductionKind::max:
+  case ReductionKind::argmax:
+  case ReductionKind::max_argmax:
+    return {dim, dim};
+  case ReductionKind::kmin:
+  case ReductionKind::argkmin:
+  case ReductionKind::kmin_argkmin:
+  {
+    int64_t k = static_cast<int64_t>(*reduce.getK());
+    return {k * dim, k * dim};
+  }
+  }
+  llvm_unreachable("unknown reduction kind");
+}
+
+StateLayout ReductionTiling::getRowState(ReduceOp reduce) const {
+  StateLayout chunk = getStateLayout(reduce, scheme, chunks.size);
+  return {chunk.floats * chunks.count(), chunk.ints * chunks.count()};
+}
+
+bool ReductionTiling::isBlockSum(ReduceOp reduce) const {
+  return scheme == SumScheme::BlockSum && isSumType(reduce.getKind());
+}
+
+ReductionTiling keops::getTiling(ScheduleOp schedule) {
+  ReductionTiling tiling;
+  tiling.rows = schedule.getTileRows();
+  tiling.cols = schedule.getTileCols();
+  tiling.staged = schedule.getStaged();
+  tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
+  tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
+  tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
+  if (OutputChunksOp chunks = schedule.getOutputChunks())
+    tiling.chunks = planOutputChunks(schedule.getReduce(),
+                                     tiling.featureLoopMinDim,
+                                     chunks.getSize());
+  return tiling;
+}
