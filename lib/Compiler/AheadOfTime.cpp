@@ -19,7 +19,6 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 
 using namespace mlir;
 
@@ -28,8 +27,8 @@ using namespace detail;
 
 /// The CPU options of `cpu` (its vector width unless the lanes are set),
 /// resolved; `cpu` must be a level compileObject knows.
-static llvm::Expected<CompileOptions> cpuOptions(const CompileOptions &requested,
-                                                 const std::string &cpu) {
+static llvm::Expected<CompileOptions>
+cpuOptions(const CompileOptions &requested, const std::string &cpu) {
   int64_t vectorBytes = target::cpuVectorBytes(cpu);
   if (!vectorBytes)
     return makeError("unknown CPU level '" + cpu +
@@ -38,7 +37,7 @@ static llvm::Expected<CompileOptions> cpuOptions(const CompileOptions &requested
   CompileOptions options = requested;
   options.backend = "cpu";
   if (!options.lanes)
-    options.lanes = vectorBytes / (options.dtype == "float64" ? 8 : 4);
+    options.lanes = lanesFor(options, vectorBytes);
   return resolveTarget(options);
 }
 
@@ -80,48 +79,43 @@ llvm::Expected<std::vector<ModuleHostObject>>
 compileModuleHostObjects(llvm::StringRef text, const CompileOptions &requested,
                          const std::string &cpu,
                          const std::string &symbolPrefix) {
-  MLIRContext context(registry());
-  auto kernels = importModule(context, text);
-  if (!kernels)
-    return kernels.takeError();
   std::vector<ModuleHostObject> result;
-  for (KernelModule &kernel : *kernels) {
-    auto options = cpuOptions(withModuleDtype(*kernel.module, requested), cpu);
+  auto each = [&](KernelModule &kernel) -> llvm::Error {
+    auto options =
+        cpuOptions(withModuleDtype(*kernel.module, requested), cpu);
     if (!options)
       return options.takeError();
     auto object = hostObjectOf(*kernel.module, *options, cpu,
                                symbolPrefix + kernel.function);
     if (!object)
-      return makeError("kernel '" + kernel.function +
-                       "': " + llvm::toString(object.takeError()));
+      return object.takeError();
     result.push_back({kernel.function, std::move(*object)});
-  }
+    return llvm::Error::success();
+  };
+  if (llvm::Error error = forEachKernel(text, each))
+    return std::move(error);
   return std::move(result);
 }
 
 llvm::Expected<std::vector<ModuleGpuBundle>>
 buildModuleGpuBundles(llvm::StringRef text, const CompileOptions &requested) {
-  MLIRContext context(registry());
-  auto kernels = importModule(context, text);
-  if (!kernels)
-    return kernels.takeError();
   std::vector<ModuleGpuBundle> result;
-  for (KernelModule &kernel : *kernels) {
-    CompileOptions options = withModuleDtype(*kernel.module, requested);
-    options.backend = "gpu";
-    if (options.gpuArch.empty())
-      options.gpuArch = "sm_90";
-    if (llvm::Error error = checkOptions(options))
-      return std::move(error);
-    auto bundle = gpuBundleOf(*kernel.module, options);
+  auto each = [&](KernelModule &kernel) -> llvm::Error {
+    auto options =
+        gpuBundleOptions(withModuleDtype(*kernel.module, requested));
+    if (!options)
+      return options.takeError();
+    auto bundle = gpuBundleOf(*kernel.module, *options);
     if (!bundle)
-      return makeError("kernel '" + kernel.function +
-                       "': " + llvm::toString(bundle.takeError()));
+      return bundle.takeError();
     result.push_back({kernel.function, std::move(*bundle)});
-  }
+    return llvm::Error::success();
+  };
+  if (llvm::Error error = forEachKernel(text, each))
+    return std::move(error);
   return std::move(result);
 }
 
-std::string hostCpuLevel() { return target::hostCpuLevel(); }
+std::string hostCpuLevel() { return keops_rt_cpu_level(); }
 
 } // namespace keops

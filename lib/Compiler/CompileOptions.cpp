@@ -103,9 +103,28 @@ resolveTarget(const ::keops::CompileOptions &options) {
   // As many lanes as the host's vector registers hold (16 f32 on AVX-512,
   // 8 on AVX2).
   if (resolved.backend == "cpu" && resolved.lanes == 0)
-    resolved.lanes = ::keops::target::hostVectorBytes() /
-                     (options.dtype == "float64" ? 8 : 4);
+    resolved.lanes = lanesFor(options, ::keops::target::hostVectorBytes());
   return resolved;
+}
+
+llvm::Expected<::keops::CompileOptions>
+gpuBundleOptions(const ::keops::CompileOptions &options) {
+  if (llvm::Error error = checkOptions(options))
+    return std::move(error);
+  ::keops::CompileOptions gpu = options;
+  gpu.backend = "gpu";
+  if (gpu.gpuArch.empty())
+    gpu.gpuArch = "sm_90";
+  return gpu;
+}
+
+/// The bytes of an element of options.dtype on the CPU.
+static int64_t elementBytes(const ::keops::CompileOptions &options) {
+  return options.dtype == "float64" ? 8 : 4;
+}
+
+int64_t lanesFor(const ::keops::CompileOptions &options, int64_t vectorBytes) {
+  return vectorBytes / elementBytes(options);
 }
 
 std::string optionsKey(const ::keops::CompileOptions &options) {
@@ -142,7 +161,7 @@ static void setCpuOptions(mk::KeOpsToCPUPipelineOptions &pipeline,
   pipeline.lanes = options.lanes;
   pipeline.tileJ = options.tileJ;
   pipeline.rowsPerBlock = options.rowsPerBlock;
-  int64_t vectorBytes = options.lanes * (options.dtype == "float64" ? 8 : 4);
+  int64_t vectorBytes = options.lanes * elementBytes(options);
   pipeline.vectorRegisters = vectorBytes >= 64 ? 32 : 16;
 }
 
@@ -166,7 +185,8 @@ tilingOptions(const ::keops::CompileOptions &options) {
   return mk::getCpuTilingOptions(pipeline);
 }
 
-llvm::Error lowerForCpu(ModuleOp module, const ::keops::CompileOptions &options) {
+llvm::Error lowerForCpu(ModuleOp module,
+                        const ::keops::CompileOptions &options) {
   mk::KeOpsToCPUPipelineOptions pipeline;
   setCpuOptions(pipeline, options);
   PassManager pm(module.getContext());

@@ -9,8 +9,8 @@
 // and the ahead-of-time compiler (AheadOfTime.cpp) share: the compile
 // options checked, resolved and turned into pipeline options
 // (CompileOptions.cpp), a formula imported into its canonical module
-// (Import.cpp), and the runtime descriptor of a kernel
-// (KernelDescriptor.cpp).
+// (Import.cpp), the runtime descriptor of a kernel (Descriptors.cpp), and
+// its GPU code (Compiler.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +47,14 @@ llvm::Error checkOptions(const CompileOptions &options);
 /// error when the GPU is asked for but there is none.
 llvm::Expected<CompileOptions> resolveTarget(const CompileOptions &options);
 
+/// The options of GPU bundles, which need no GPU: `options` checked, for
+/// the GPU, options.gpuArch or else sm_90.
+llvm::Expected<CompileOptions> gpuBundleOptions(const CompileOptions &options);
+
+/// The lanes that fill vectors of `vectorBytes` with elements of
+/// options.dtype.
+int64_t lanesFor(const CompileOptions &options, int64_t vectorBytes);
+
 /// The options as a string, for cache keys and kernel names.
 std::string optionsKey(const CompileOptions &options);
 
@@ -81,10 +89,12 @@ struct KernelModule {
 };
 
 /// Parses a keops-dialect module, outlines its reductions
-/// (keops-outline-reductions), canonicalizes it and splits it into its
-/// kernel functions, in order; errors carry the parser's diagnostics.
-llvm::Expected<std::vector<KernelModule>>
-importModule(mlir::MLIRContext &context, llvm::StringRef text);
+/// (keops-outline-reductions), canonicalizes it, and runs `each` on its
+/// kernel functions in order, each alone in a module; errors carry the
+/// parser's diagnostics, and those of `each` the kernel's function.
+llvm::Error
+forEachKernel(llvm::StringRef text,
+              llvm::function_ref<llvm::Error(KernelModule &)> each);
 
 /// `options` with the dtype of the kernel of a canonical module (that of
 /// its formula values).
@@ -104,7 +114,7 @@ std::string nameKernel(mlir::ModuleOp module, const std::string &canonical,
                        const CompileOptions &options);
 
 //===----------------------------------------------------------------------===//
-// Descriptors (KernelDescriptor.cpp)
+// Descriptors (Descriptors.cpp)
 //===----------------------------------------------------------------------===//
 
 /// The descriptor of the kernel of a canonical module (one function

@@ -34,7 +34,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
 
@@ -144,6 +143,17 @@ KernelCache &cache() {
   return *instance;
 }
 
+/// `descriptor` with the tiles of the GPU kernel `code`: blocks of
+/// blockSize threads of rowsPerThread rows, over j-tiles of a column a
+/// thread.
+::keops::KernelDescriptor
+withGpuTiles(::keops::KernelDescriptor descriptor,
+             const ::keops::target::NvptxCode &code) {
+  descriptor.tileRows = code.blockSize * code.rowsPerThread;
+  descriptor.tileCols = code.blockSize;
+  return descriptor;
+}
+
 /// The ptxas that assembles the cubins of `options` ("": PTX only).
 std::string ptxasFor(const ::keops::CompileOptions &options) {
   return options.gpuCubin ? ::keops::target::findPtxas() : std::string();
@@ -233,7 +243,8 @@ machineCode(ModuleOp module, const std::string &canonical,
 llvm::Expected<keops_rt_kernel_t *>
 buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                    const ::keops::CompileOptions &options,
-                   const ::keops::KernelDescriptor &descriptor, bool &fromDisk) {
+                   const ::keops::KernelDescriptor &descriptor,
+                   bool &fromDisk) {
   if (options.backend == "gpu") {
     auto code = gpuCode(module, canonical, options, fromDisk);
     if (!code)
@@ -242,14 +253,12 @@ buildRuntimeKernel(ModuleOp module, const std::string &canonical,
                             code->blockSize,    code->cubin.data(),
                             code->cubin.size(), code->chip.c_str(),
                             code->rowsPerThread};
-    ::keops::KernelDescriptor tiled = descriptor;
-    tiled.tileRows = code->blockSize * code->rowsPerThread;
-    tiled.tileCols = code->blockSize;
-    return makeRuntimeKernel(
-        tiled, [&](const keops_rt_kernel_desc_t &desc,
-                       keops_rt_kernel_t **kernel) {
-          return keops_rt_kernel_create_gpu(&desc, &gpu, kernel);
-        });
+    return makeRuntimeKernel(withGpuTiles(descriptor, *code),
+                             [&](const keops_rt_kernel_desc_t &desc,
+                                 keops_rt_kernel_t **kernel) {
+                               return keops_rt_kernel_create_gpu(&desc, &gpu,
+                                                                 kernel);
+                             });
   }
   auto code = machineCode(module, canonical, options, fromDisk);
   if (!code)
@@ -344,31 +353,30 @@ detail::gpuBundleOf(ModuleOp module, const CompileOptions &options) {
   auto code = ::lowerToNvptx(module, options, ptxasFor(options));
   if (!code)
     return code.takeError();
-  descriptor.tileRows = code->blockSize * code->rowsPerThread;
-  descriptor.tileCols = code->blockSize;
-  return GpuKernelBundle{std::move(descriptor), code->entry, code->ptx,
-                         code->cubin, code->blockSize, code->rowsPerThread};
+  return GpuKernelBundle{withGpuTiles(std::move(descriptor), *code),
+                         code->entry,     code->ptx,
+                         code->cubin,     code->blockSize,
+                         code->rowsPerThread};
 }
 
 llvm::Expected<std::vector<ModuleKernel>>
 compileModule(llvm::StringRef text, const CompileOptions &requested) {
   auto start = std::chrono::steady_clock::now();
-  MLIRContext context(registry());
-  auto kernels = importModule(context, text);
-  if (!kernels)
-    return kernels.takeError();
   std::vector<ModuleKernel> result;
-  for (KernelModule &kernel : *kernels) {
-    auto options = resolveTarget(withModuleDtype(*kernel.module, requested));
+  auto each = [&](KernelModule &kernel) -> llvm::Error {
+    auto options =
+        resolveTarget(withModuleDtype(*kernel.module, requested));
     if (!options)
       return options.takeError();
     auto compiled =
         compileCanonical(std::move(kernel.module), *options, "", start);
     if (!compiled)
-      return makeError("kernel '" + kernel.function +
-                       "': " + llvm::toString(compiled.takeError()));
+      return compiled.takeError();
     result.push_back({kernel.function, *compiled});
-  }
+    return llvm::Error::success();
+  };
+  if (llvm::Error error = forEachKernel(text, each))
+    return std::move(error);
   return result;
 }
 
@@ -487,17 +495,14 @@ llvm::Expected<GpuKernelBundle>
 buildGpuKernelBundle(const std::string &formula,
                      const std::vector<std::string> &aliases,
                      const CompileOptions &requested) {
-  if (llvm::Error error = checkOptions(requested))
-    return std::move(error);
-  CompileOptions options = requested;
-  options.backend = "gpu";
-  if (options.gpuArch.empty())
-    options.gpuArch = "sm_90";
+  auto options = gpuBundleOptions(requested);
+  if (!options)
+    return options.takeError();
   MLIRContext context(registry());
-  auto module = importCanonical(context, formula, aliases, options);
+  auto module = importCanonical(context, formula, aliases, *options);
   if (!module)
     return module.takeError();
-  return detail::gpuBundleOf(**module, options);
+  return detail::gpuBundleOf(**module, *options);
 }
 
 llvm::Expected<std::string>

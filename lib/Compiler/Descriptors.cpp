@@ -33,16 +33,12 @@ KernelDescriptor describeKernel(ModuleOp module, const CompileOptions &options) 
   FailureOr<mk::ReductionTiling> tiling =
       mk::chooseTiling(reduce, tilingOptions(options), error);
   assert(succeeded(tiling) && "the compile options were checked");
+  if (options.backend != "gpu")
+    return mk::describeCpuKernel(reduce, *tiling, target::hostCpuName(),
+                                 options.lanes);
   KernelDescriptor descriptor = mk::describeReduction(reduce, *tiling);
-  if (options.backend == "gpu") {
-    descriptor.target = KEOPS_RT_TARGET_GPU;
-    descriptor.arch = options.gpuArch;
-    return descriptor;
-  }
-  descriptor.arch = target::hostCpuName();
-  descriptor.lanes = static_cast<int32_t>(options.lanes);
-  descriptor.tileRows = static_cast<int32_t>(tiling->rows);
-  descriptor.tileCols = static_cast<int32_t>(tiling->cols);
+  descriptor.target = KEOPS_RT_TARGET_GPU;
+  descriptor.arch = options.gpuArch;
   return descriptor;
 }
 

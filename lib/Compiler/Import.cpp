@@ -84,7 +84,9 @@ llvm::Error canonicalize(ModuleOp module) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::vector<KernelModule>>
+/// The kernel functions of a keops-dialect module (see forEachKernel), each
+/// alone in a canonical module.
+static llvm::Expected<std::vector<KernelModule>>
 importModule(MLIRContext &context, llvm::StringRef text) {
   std::string diagnostics;
   llvm::raw_string_ostream stream(diagnostics);
@@ -115,6 +117,20 @@ importModule(MLIRContext &context, llvm::StringRef text) {
   if (kernels.empty())
     return makeError("the module has no keops.reduce to compile");
   return std::move(kernels);
+}
+
+llvm::Error
+forEachKernel(llvm::StringRef text,
+              llvm::function_ref<llvm::Error(KernelModule &)> each) {
+  MLIRContext context(registry());
+  auto kernels = importModule(context, text);
+  if (!kernels)
+    return kernels.takeError();
+  for (KernelModule &kernel : *kernels)
+    if (llvm::Error error = each(kernel))
+      return makeError("kernel '" + kernel.function +
+                       "': " + llvm::toString(std::move(error)));
+  return llvm::Error::success();
 }
 
 CompileOptions withModuleDtype(ModuleOp module, const CompileOptions &options) {

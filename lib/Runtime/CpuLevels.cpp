@@ -22,17 +22,17 @@
 
 namespace {
 
-/// The level of `arch` ("x86-64": 1, "x86-64-vN": N), 0 for "native" and
-/// -1 for an arch this runtime does not know.
+/// The names of the levels: 0 is "native" (a CPU that is not x86-64, or
+/// code for this one, unchecked), N the x86-64 level N.
+constexpr const char *kLevelNames[] = {"native", "x86-64", "x86-64-v2",
+                                       "x86-64-v3", "x86-64-v4"};
+
+/// The level of `arch`, -1 for an arch this runtime does not know.
 int levelOf(const char *arch) {
   if (!arch)
     return -1;
-  if (!std::strcmp(arch, "native"))
-    return 0;
-  if (!std::strcmp(arch, "x86-64"))
-    return 1;
-  for (int level = 2; level <= 4; ++level)
-    if (("x86-64-v" + std::to_string(level)) == arch)
+  for (int level = 0; level < 5; ++level)
+    if (!std::strcmp(arch, kLevelNames[level]))
       return level;
   return -1;
 }
@@ -57,14 +57,15 @@ int hostLevel() {
 }
 
 std::string levelName(int level) {
-  return level <= 0   ? std::string("a CPU that is not x86-64")
-         : level == 1 ? std::string("x86-64")
-                      : "x86-64-v" + std::to_string(level);
+  return level <= 0 ? std::string("a CPU that is not x86-64")
+                    : kLevelNames[level];
 }
 
 } // namespace
 
 extern "C" {
+
+const char *keops_rt_cpu_level(void) { return kLevelNames[hostLevel()]; }
 
 int32_t keops_rt_cpu_runs(const char *arch) {
   int level = levelOf(arch);

@@ -510,6 +510,13 @@ keops_rt_status_t keops::rt::runGpu(const keops_rt_kernel_s &kernel,
   return first;
 }
 
+/// XY of an architecture named sm_XY, or 0 for anything else.
+static int smArch(const char *name) {
+  int arch = 0;
+  return name && std::sscanf(name, "sm_%d", &arch) == 1 && arch >= 10 ? arch
+                                                                      : 0;
+}
+
 extern "C" {
 
 keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
@@ -520,11 +527,9 @@ keops_rt_status_t keops_rt_kernel_create_gpu(const keops_rt_kernel_desc_t *desc,
   if (desc->target != KEOPS_RT_TARGET_GPU)
     return invalidArgument("keops_rt_kernel_create_gpu: the descriptor's "
                            "target is not the GPU");
-  int cubinArch = 0; // XY of sm_XY
-  if (code->cubin && code->cubin_size &&
-      (!code->cubin_arch ||
-       std::sscanf(code->cubin_arch, "sm_%d", &cubinArch) != 1 ||
-       cubinArch < 10))
+  bool hasCubin = code->cubin && code->cubin_size;
+  int cubinArch = hasCubin ? smArch(code->cubin_arch) : 0;
+  if (hasCubin && !cubinArch)
     return invalidArgument("GPU code: a cubin needs its architecture as "
                            "sm_XY, got '" +
                            std::string(code->cubin_arch ? code->cubin_arch
@@ -575,9 +580,9 @@ keops_rt_status_t keops_rt_kernel_create_gpu_variants(
   int best = -1, bestArch = 0;
   std::string archs;
   for (int32_t v = 0; v < count; ++v) {
-    int arch = 0;
     const char *name = descs[v].arch ? descs[v].arch : "";
-    if (std::sscanf(name, "sm_%d", &arch) != 1)
+    int arch = smArch(name);
+    if (!arch)
       return invalidArgument("keops_rt_kernel_create_gpu_variants: a GPU "
                              "variant's arch must be sm_XY, got '" +
                              std::string(name) + "'");

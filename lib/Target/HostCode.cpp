@@ -91,21 +91,6 @@ int64_t cpuVectorBytes(llvm::StringRef cpu) {
       .Default(0);
 }
 
-std::string hostCpuLevel() {
-#if defined(__x86_64__)
-  // __builtin_cpu_supports takes string literals only.
-  if (__builtin_cpu_supports("x86-64-v4"))
-    return "x86-64-v4";
-  if (__builtin_cpu_supports("x86-64-v3"))
-    return "x86-64-v3";
-  if (__builtin_cpu_supports("x86-64-v2"))
-    return "x86-64-v2";
-  return "x86-64";
-#else
-  return "native";
-#endif
-}
-
 int64_t hostVectorBytes() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   if (features.lookup("avx512f"))

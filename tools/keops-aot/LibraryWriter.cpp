@@ -182,9 +182,6 @@ void writeGpuVariants(llvm::raw_ostream &os, const CompiledKernel &kernel) {
   os << "};\n\n";
 }
 
-/// The symbol of a variant's packed entry point.
-std::string entryOf(const HostObject &variant) { return variant.entry; }
-
 void writeKernelDeclarations(llvm::raw_ostream &os,
                              const CompiledKernel &kernel) {
   const KernelDescriptor &descriptor = kernel.variants.front().descriptor;
@@ -216,7 +213,7 @@ void writeKernelGlue(llvm::raw_ostream &os, const CompiledKernel &kernel) {
   size_t inputs = descriptor.inputs.size(), outputs = descriptor.outputs.size();
   os << "/* " << name << " */\n";
   for (const HostObject &variant : kernel.variants)
-    os << "__attribute__((visibility(\"hidden\"))) void " << entryOf(variant)
+    os << "__attribute__((visibility(\"hidden\"))) void " << variant.entry
        << "(void **args);\n";
   auto array = [&](const char *type, const char *suffix, auto &&elements) {
     os << "static const " << type << " " << name << suffix << "[] = {";
@@ -247,7 +244,7 @@ void writeKernelGlue(llvm::raw_ostream &os, const CompiledKernel &kernel) {
   os << "};\n";
   os << "static const keops_rt_cpu_entry_t " << name << "_entries[] = {";
   llvm::interleaveComma(kernel.variants, os,
-                        [&](const HostObject &v) { os << entryOf(v); });
+                        [&](const HostObject &v) { os << v.entry; });
   os << "};\n";
   os << "static keops_rt_kernel_t *_Atomic " << name << "_handle;\n\n";
   writeGpuVariants(os, kernel);

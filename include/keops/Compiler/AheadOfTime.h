@@ -69,7 +69,7 @@ llvm::Expected<std::vector<ModuleGpuBundle>>
 buildModuleGpuBundles(llvm::StringRef module, const CompileOptions &options);
 
 /// The highest x86-64 level this machine runs ("x86-64-v4", ...), or
-/// "native" on other architectures.
+/// "native" on other architectures: the runtime's keops_rt_cpu_level.
 std::string hostCpuLevel();
 
 } // namespace keops

@@ -224,6 +224,11 @@ KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_create_cpu(
  * run, to test or choose lower variants. */
 KEOPS_RT_EXPORT int32_t keops_rt_cpu_runs(const char *arch);
 
+/* The highest of those levels this CPU runs (as keops_rt_cpu_runs takes it,
+ * KEOPS_RT_MAX_CPU_LEVEL included): "x86-64-v4", ..., "x86-64", or "native"
+ * on other architectures. */
+KEOPS_RT_EXPORT const char *keops_rt_cpu_level(void);
+
 /* Kernels compiled ahead of time for several CPU levels (keops-aot): wraps
  * the entry point of the first variant (best first) whose desc.arch this CPU
  * runs (keops_rt_cpu_runs); the code is owned by the caller (a library).

@@ -59,10 +59,6 @@ llvm::Expected<std::string> compileObject(mlir::ModuleOp module,
 /// for "native".
 int64_t cpuVectorBytes(llvm::StringRef cpu);
 
-/// The highest x86-64 microarchitecture level the host runs ("x86-64-v4",
-/// "x86-64-v3", "x86-64-v2" or "x86-64"), "native" on other architectures.
-std::string hostCpuLevel();
-
 /// The width in bytes of the host's widest vector registers: 64 with
 /// AVX-512, 32 with AVX, else 16 (SSE, NEON).
 int64_t hostVectorBytes();

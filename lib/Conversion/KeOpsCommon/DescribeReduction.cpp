@@ -76,3 +76,15 @@ mlir::keops::describeReduction(ReduceOp reduce, const ReductionTiling &tiling) {
       tiling.accType.isF64() ? KEOPS_RT_FLOAT64 : KEOPS_RT_FLOAT32;
   return descriptor;
 }
+
+::keops::KernelDescriptor
+mlir::keops::describeCpuKernel(ReduceOp reduce, const ReductionTiling &tiling,
+                               llvm::StringRef arch, int64_t lanes) {
+  ::keops::KernelDescriptor descriptor = describeReduction(reduce, tiling);
+  descriptor.target = KEOPS_RT_TARGET_CPU;
+  descriptor.arch = arch.str();
+  descriptor.lanes = static_cast<int32_t>(lanes);
+  descriptor.tileRows = static_cast<int32_t>(tiling.rows);
+  descriptor.tileCols = static_cast<int32_t>(tiling.cols);
+  return descriptor;
+}

@@ -321,13 +321,9 @@ struct KeOpsLowerKernelCallsPass final
       ScheduleOp schedule = *kernel.getOps<ScheduleOp>().begin();
       ReduceOp reduce = schedule.getReduce();
       ReductionTiling tiling = getTiling(schedule);
-      ::keops::KernelDescriptor descriptor = describeReduction(reduce, tiling);
-      descriptor.target = KEOPS_RT_TARGET_CPU;
-      descriptor.arch = "native";
-      descriptor.lanes =
-          static_cast<int32_t>(getCpuLanes(lanes, getFormulaElementType(reduce)));
-      descriptor.tileRows = static_cast<int32_t>(tiling.rows);
-      descriptor.tileCols = static_cast<int32_t>(tiling.cols);
+      ::keops::KernelDescriptor descriptor = describeCpuKernel(
+          reduce, tiling, "native",
+          getCpuLanes(lanes, getFormulaElementType(reduce)));
       std::string name = kernel.getSymName().str();
       LLVM::GlobalOp desc =
           addDescriptor(module, "__keops_desc_" + name, name, descriptor);

@@ -23,9 +23,16 @@ namespace mlir::keops {
 /// target's part (target, arch, lanes and tiles, left at their defaults):
 /// variables (named by the keops.name of the arguments of the function
 /// whose arguments they are), outputs, dtype, the raw state of a row (the
-/// accumulator of its kind, per output chunk, in the accumulator type).
+/// layout of its kind, per output chunk, in the accumulator type).
 ::keops::KernelDescriptor describeReduction(ReduceOp reduce,
                                             const ReductionTiling &tiling);
+
+/// The descriptor of the CPU kernel of `reduce` tiled as `tiling`, compiled
+/// for `arch` with vectors of `lanes` columns (its tiles those of `tiling`).
+::keops::KernelDescriptor describeCpuKernel(ReduceOp reduce,
+                                            const ReductionTiling &tiling,
+                                            llvm::StringRef arch,
+                                            int64_t lanes);
 
 } // namespace mlir::keops
 

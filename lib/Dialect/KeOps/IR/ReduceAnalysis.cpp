@@ -18,6 +18,13 @@ static int64_t dimOf(Value v) {
   return llvm::cast<VectorType>(v.getType()).getNumElements();
 }
 
+RankedTensorType keops::withDynamicRows(Type type) {
+  auto tensor = llvm::cast<RankedTensorType>(type);
+  SmallVector<int64_t> shape(tensor.getShape());
+  shape.front() = ShapedType::kDynamic;
+  return tensor.clone(shape);
+}
+
 FloatType keops::getFormulaElementType(ReduceOp reduce) {
   return llvm::cast<FloatType>(
       llvm::cast<VectorType>(reduce.getYield().getValues()[0].getType())

@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -265,14 +266,6 @@ static LogicalResult verifyInput(ReduceOp op, unsigned index,
   return success();
 }
 
-/// `type` with a dynamic number of rows (dimension 0).
-static Type withAnyRows(Type type) {
-  auto tensor = llvm::cast<RankedTensorType>(type);
-  SmallVector<int64_t> shape(tensor.getShape());
-  shape.front() = ShapedType::kDynamic;
-  return tensor.clone(shape);
-}
-
 /// Checks that the static row counts agree: inputs of one category among
 /// themselves, and the results with the inputs of the category that indexes
 /// output rows (1 row when that category has no variable).
@@ -361,7 +354,7 @@ LogicalResult ReduceOp::verifyRegions() {
   if (failed(expected))
     return emitOpError() << error;
   if (!llvm::equal(*expected, getResultTypes(), [](Type a, Type b) {
-        return a == withAnyRows(b);
+        return a == withDynamicRows(b);
       })) {
     InFlightDiagnostic diag = emitOpError() << "reduction '"
                                             << stringifyReductionKind(getKind())

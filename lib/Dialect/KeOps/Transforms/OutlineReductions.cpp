@@ -14,6 +14,7 @@
 
 #include "keops/Dialect/KeOps/Transforms/KernelFunctions.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 #include "keops/Dialect/KeOps/Transforms/Passes.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -29,14 +30,6 @@ using namespace mlir;
 using namespace mlir::keops;
 
 namespace {
-
-/// `type` with a dynamic number of rows (dimension 0).
-RankedTensorType withDynamicRows(Type type) {
-  auto tensor = llvm::cast<RankedTensorType>(type);
-  SmallVector<int64_t> shape(tensor.getShape());
-  shape.front() = ShapedType::kDynamic;
-  return tensor.clone(shape);
-}
 
 /// Whether the variables and results of a kernel function have dynamic rows,
 /// as the kernel pipelines expect.

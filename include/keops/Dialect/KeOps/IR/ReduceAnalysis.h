@@ -22,6 +22,9 @@
 
 namespace mlir::keops {
 
+/// `type`, a ranked tensor, with a dynamic number of rows (dimension 0).
+RankedTensorType withDynamicRows(Type type);
+
 /// The element type of the formula values of `reduce`.
 FloatType getFormulaElementType(ReduceOp reduce);
 
@@ -57,7 +60,8 @@ Value getChunkableValue(ReduceOp reduce);
 /// Adds to `tree` the componentwise ops that compute `v` from variables and
 /// dimension-1 values; false when something else (a constant vector, a
 /// slice, ...) is in the way.
-bool collectComponentwiseTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree);
+bool collectComponentwiseTree(Value v,
+                              llvm::SmallPtrSetImpl<Operation *> &tree);
 
 /// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
 /// its tiles may be summed apart and merged (the block sum).
