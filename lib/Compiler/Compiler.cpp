@@ -26,7 +26,6 @@
 #include "DiskCache.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
-#include "keops/Dialect/KeOps/Transforms/ReductionGradient.h"
 #include "keops/Target/GpuEmulation.h"
 #include "keops/Target/HostCode.h"
 #include "keops/Target/NvptxCode.h"
@@ -377,71 +376,6 @@ compileModule(llvm::StringRef text, const CompileOptions &requested) {
   };
   if (llvm::Error error = forEachKernel(text, each))
     return std::move(error);
-  return result;
-}
-
-llvm::Expected<GradientKernels>
-compileGradient(const std::string &formula,
-                const std::vector<std::string> &aliases, unsigned wrt,
-                const CompileOptions &requested) {
-  auto start = std::chrono::steady_clock::now();
-  auto resolved = resolveTarget(requested);
-  if (!resolved)
-    return resolved.takeError();
-  const CompileOptions &options = *resolved;
-  MLIRContext context(registry());
-  auto forward = importCanonical(context, formula, aliases, options);
-  if (!forward)
-    return forward.takeError();
-  GradientKernels result;
-  func::FuncOp function = *(*forward)->getOps<func::FuncOp>().begin();
-  mk::ReduceOp reduce = *function.getOps<mk::ReduceOp>().begin();
-  if (wrt >= reduce.getInputs().size())
-    return makeError("the formula has " +
-                     llvm::Twine(reduce.getInputs().size()) +
-                     " variables; there is no variable at position " +
-                     llvm::Twine(wrt));
-  mk::ReductionKind kind = reduce.getKind();
-  if (kind == mk::ReductionKind::argmin || kind == mk::ReductionKind::argmax ||
-      kind == mk::ReductionKind::argkmin)
-    return result; // piecewise constant: a zero gradient, no kernel
-  mk::BackwardInputs inputs;
-  std::string error;
-  auto backward =
-      mk::buildGradientModule(**forward, wrt, inputs, result.sumRows, error);
-  if (failed(backward))
-    return makeError(error);
-  if (llvm::Error error = canonicalize(**backward))
-    return std::move(error);
-  result.needsForwardOutput = inputs.forwardOutput;
-  result.needsColumnIndex = inputs.columnIndex;
-  auto kernel = compileCanonical(std::move(*backward), options, "", start);
-  if (!kernel)
-    return kernel.takeError();
-  result.gradient = *kernel;
-  auto sibling = [&](mk::ReductionKind siblingKind)
-      -> llvm::Expected<std::shared_ptr<const Kernel>> {
-    return compileCanonical(mk::buildSiblingReductionModule(**forward, siblingKind),
-                         options, "", start);
-  };
-  if (inputs.logSumExp) {
-    auto logSumExp = sibling(mk::ReductionKind::logsumexp);
-    if (!logSumExp)
-      return logSumExp.takeError();
-    result.logSumExp = *logSumExp;
-  }
-  if (inputs.forwardIndices) {
-    bool largest = kind == mk::ReductionKind::max ||
-                   kind == mk::ReductionKind::max_argmax;
-    bool k = kind == mk::ReductionKind::kmin ||
-             kind == mk::ReductionKind::kmin_argkmin;
-    auto indices = sibling(k         ? mk::ReductionKind::argkmin
-                           : largest ? mk::ReductionKind::argmax
-                                     : mk::ReductionKind::argmin);
-    if (!indices)
-      return indices.takeError();
-    result.indices = *indices;
-  }
   return result;
 }
 

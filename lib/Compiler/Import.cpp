@@ -8,7 +8,7 @@
 // This file implements the import steps of CompileSteps.h: the dialect
 // registry of every compile, a formula imported, differentiated and
 // canonicalized, a keops-dialect module split into its kernels, and the
-// symbol of a kernel.
+// symbol of a kernel; and the reduction names of the formula language.
 //
 //===----------------------------------------------------------------------===//
 
@@ -145,3 +145,26 @@ CompileOptions withModuleDtype(ModuleOp module, const CompileOptions &options) {
 }
 
 } // namespace keops::detail
+
+namespace keops {
+
+std::vector<ReductionName> getReductionNames() {
+  using A = mk::ReductionSyntax::Arguments;
+  std::vector<ReductionName> names;
+  for (const mk::ReductionSyntax &syntax : mk::getReductionSyntaxes()) {
+    ReductionName name;
+    name.name = syntax.name.str();
+    name.kind = mk::stringifyReductionKind(syntax.kind).str();
+    name.takesK = syntax.arguments == A::FormulaKAxis;
+    name.weight = syntax.arguments == A::FormulaAxisWeight
+                      ? ReductionName::Weight::Required
+                  : syntax.arguments == A::FormulaAxisOptionalWeight
+                      ? ReductionName::Weight::Optional
+                      : ReductionName::Weight::None;
+    name.sumType = mk::isSumType(syntax.kind);
+    names.push_back(std::move(name));
+  }
+  return names;
+}
+
+} // namespace keops

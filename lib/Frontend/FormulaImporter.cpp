@@ -43,46 +43,41 @@ std::string FormulaError::render() const {
   return report;
 }
 
-namespace {
-
-/// How a reduction name maps onto keops.reduce and which arguments it takes.
-struct ReductionSpec {
-  enum class Arguments {
-    FormulaAxis,               // Sum_Reduction(F, axis)
-    FormulaAxisWeight,         // SumSoftMaxWeight_Reduction(F, axis, G)
-    FormulaAxisOptionalWeight, // LogSumExp_Reduction(F, axis[, G])
-    FormulaKAxis,              // KMin_Reduction(F, K, axis)
-  };
-  ReductionKind kind;
-  Arguments arguments;
-};
-
-const llvm::StringMap<ReductionSpec> &reductionSpecs() {
-  using A = ReductionSpec::Arguments;
+llvm::ArrayRef<ReductionSyntax> mlir::keops::getReductionSyntaxes() {
+  using A = ReductionSyntax::Arguments;
   using K = ReductionKind;
-  static const llvm::StringMap<ReductionSpec> specs = {
-      {"Sum", {K::sum, A::FormulaAxis}},
-      {"LogSumExp", {K::logsumexp, A::FormulaAxisOptionalWeight}},
-      {"Max_SumShiftExp", {K::logsumexp, A::FormulaAxis}},
-      {"LogSumExpWeight", {K::logsumexp, A::FormulaAxisWeight}},
-      {"Max_SumShiftExpWeight", {K::logsumexp, A::FormulaAxisWeight}},
-      {"SumSoftMaxWeight", {K::sumsoftmaxweight, A::FormulaAxisWeight}},
-      {"SoftMax", {K::sumsoftmaxweight, A::FormulaAxisWeight}},
-      {"Min", {K::min, A::FormulaAxis}},
-      {"Max", {K::max, A::FormulaAxis}},
-      {"ArgMin", {K::argmin, A::FormulaAxis}},
-      {"ArgMax", {K::argmax, A::FormulaAxis}},
-      {"Min_ArgMin", {K::min_argmin, A::FormulaAxis}},
-      {"MinArgMin", {K::min_argmin, A::FormulaAxis}},
-      {"Max_ArgMax", {K::max_argmax, A::FormulaAxis}},
-      {"MaxArgMax", {K::max_argmax, A::FormulaAxis}},
-      {"KMin", {K::kmin, A::FormulaKAxis}},
-      {"ArgKMin", {K::argkmin, A::FormulaKAxis}},
-      {"KMin_ArgKMin", {K::kmin_argkmin, A::FormulaKAxis}},
-      {"KMinArgKMin", {K::kmin_argkmin, A::FormulaKAxis}},
+  static const ReductionSyntax syntaxes[] = {
+      {"Sum", K::sum, A::FormulaAxis},
+      {"LogSumExp", K::logsumexp, A::FormulaAxisOptionalWeight},
+      {"Max_SumShiftExp", K::logsumexp, A::FormulaAxis},
+      {"LogSumExpWeight", K::logsumexp, A::FormulaAxisWeight},
+      {"Max_SumShiftExpWeight", K::logsumexp, A::FormulaAxisWeight},
+      {"SumSoftMaxWeight", K::sumsoftmaxweight, A::FormulaAxisWeight},
+      {"SoftMax", K::sumsoftmaxweight, A::FormulaAxisWeight},
+      {"Min", K::min, A::FormulaAxis},
+      {"Max", K::max, A::FormulaAxis},
+      {"ArgMin", K::argmin, A::FormulaAxis},
+      {"ArgMax", K::argmax, A::FormulaAxis},
+      {"Min_ArgMin", K::min_argmin, A::FormulaAxis},
+      {"MinArgMin", K::min_argmin, A::FormulaAxis},
+      {"Max_ArgMax", K::max_argmax, A::FormulaAxis},
+      {"MaxArgMax", K::max_argmax, A::FormulaAxis},
+      {"KMin", K::kmin, A::FormulaKAxis},
+      {"ArgKMin", K::argkmin, A::FormulaKAxis},
+      {"KMin_ArgKMin", K::kmin_argkmin, A::FormulaKAxis},
+      {"KMinArgKMin", K::kmin_argkmin, A::FormulaKAxis},
   };
-  return specs;
+  return syntaxes;
 }
+
+const ReductionSyntax *mlir::keops::lookupReductionSyntax(llvm::StringRef name) {
+  for (const ReductionSyntax &syntax : getReductionSyntaxes())
+    if (syntax.name == name)
+      return &syntax;
+  return nullptr;
+}
+
+namespace {
 
 /// A variable of the formula, declared by an alias or inline (Var(...)).
 struct Variable {
@@ -630,11 +625,12 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (root->kind != Node::Kind::Call || !callee.ends_with("_Reduction"))
     return fail(*root, "the formula must be a reduction such as "
                        "Sum_Reduction(F, 0)");
-  auto specIt = reductionSpecs().find(callee.drop_back(strlen("_Reduction")));
-  if (specIt == reductionSpecs().end())
+  const ReductionSyntax *syntax =
+      lookupReductionSyntax(callee.drop_back(strlen("_Reduction")));
+  if (!syntax)
     return fail(*root, "unknown reduction '" + callee + "'");
-  using A = ReductionSpec::Arguments;
-  const ReductionSpec &spec = specIt->second;
+  using A = ReductionSyntax::Arguments;
+  const ReductionSyntax &spec = *syntax;
   size_t count = root->children.size();
   bool countOk = spec.arguments == A::FormulaAxis ? count == 2
                  : spec.arguments == A::FormulaAxisOptionalWeight

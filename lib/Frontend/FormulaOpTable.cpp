@@ -52,7 +52,8 @@ static OpSignature unary() {
   return {1, 0, [](OpBuilder &b, Location loc, const OpArguments &a,
                    std::string &error) {
             return buildInferred<OpT>(b, loc, error, a.formulas[0]);
-          }};
+          },
+          0, 0, OpT::getOperationName()};
 }
 
 template <typename OpT>
@@ -61,28 +62,34 @@ static OpSignature binary() {
                    std::string &error) {
             return buildInferred<OpT>(b, loc, error, a.formulas[0],
                                       a.formulas[1]);
-          }};
+          },
+          0, 0, OpT::getOperationName()};
 }
 
-/// An op of one formula and one integer attribute (Pow, Round, Elem, ...).
+/// An op of one formula and the integer attribute `attribute` (Pow, Round,
+/// Elem, ...).
 template <typename OpT>
-static OpSignature unaryWithInteger() {
+static OpSignature unaryWithInteger(llvm::StringRef attribute) {
   return {1, 1, [](OpBuilder &b, Location loc, const OpArguments &a,
                    std::string &error) {
             return buildInferred<OpT>(b, loc, error, a.formulas[0],
                                       static_cast<uint64_t>(a.integers[0]));
-          }};
+          },
+          0, 0, OpT::getOperationName(), {attribute}};
 }
 
-/// An op of one formula and two integer attributes (Extract, ClampInt, ...).
+/// An op of one formula and the integer attributes `first` and `second`
+/// (Extract, ClampInt, ...).
 template <typename OpT>
-static OpSignature unaryWithIntegers() {
+static OpSignature unaryWithIntegers(llvm::StringRef first,
+                                     llvm::StringRef second) {
   return {1, 2, [](OpBuilder &b, Location loc, const OpArguments &a,
                    std::string &error) {
             return buildInferred<OpT>(b, loc, error, a.formulas[0],
                                       static_cast<uint64_t>(a.integers[0]),
                                       static_cast<uint64_t>(a.integers[1]));
-          }};
+          },
+          0, 0, OpT::getOperationName(), {first, second}};
 }
 
 template <typename OpT>
@@ -91,7 +98,8 @@ static OpSignature ternary() {
                    std::string &error) {
             return buildInferred<OpT>(b, loc, error, a.formulas[0],
                                       a.formulas[1], a.formulas[2]);
-          }};
+          },
+          0, 0, OpT::getOperationName()};
 }
 
 //===----------------------------------------------------------------------===//
@@ -652,7 +660,7 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Abs", unary<AbsOp>()},
       {"Sign", unary<SignOp>()},
       {"Powf", binary<PowfOp>()},
-      {"Pow", unaryWithInteger<PowOp>()},
+      {"Pow", unaryWithInteger<PowOp>("exponent")},
       // Transcendental and piecewise functions.
       {"Exp", unary<ExpOp>()},
       {"Log", unary<LogOp>()},
@@ -667,10 +675,10 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Atan2", binary<Atan2Op>()},
       {"SinXDivX", unary<SinXDivXOp>()},
       {"Floor", unary<FloorOp>()},
-      {"Round", unaryWithInteger<RoundOp>()},
+      {"Round", unaryWithInteger<RoundOp>("decimals")},
       {"Mod", ternary<ModOp>()},
-      {"ClampInt", unaryWithIntegers<ClampIntOp>()},
-      {"DiffClampInt", unaryWithIntegers<DiffClampIntOp>()},
+      {"ClampInt", unaryWithIntegers<ClampIntOp>("low", "high")},
+      {"DiffClampInt", unaryWithIntegers<DiffClampIntOp>("low", "high")},
       // Comparisons (0 or 1).
       {"Equal", binary<EqualOp>()},
       {"NotEqual", binary<NotEqualOp>()},
@@ -701,9 +709,10 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
           }
           return buildInferred<OneHotOp>(b, loc, error, a.formulas[0],
                                          static_cast<uint64_t>(a.integers[0]));
-        }}},
-      {"Elem", unaryWithInteger<ElemOp>()},
-      {"Extract", unaryWithIntegers<ExtractOp>()},
+        },
+        0, 0, OneHotOp::getOperationName(), {"dim"}}},
+      {"Elem", unaryWithInteger<ElemOp>("index")},
+      {"Extract", unaryWithIntegers<ExtractOp>("start", "length")},
       // Compositions.
       {"MatVecMult", composition(2, 0, matVecMult)},
       {"Kron", {2, 0, kron, 2, 0}},
@@ -792,4 +801,21 @@ const OpSignature *mlir::keops::formula::lookupFormulaOp(llvm::StringRef name) {
       return &it->second;
   }
   return nullptr;
+}
+
+llvm::StringRef mlir::keops::formula::formulaNameOfOp(llvm::StringRef opName) {
+  static const llvm::StringMap<llvm::StringRef> names = [] {
+    llvm::StringMap<llvm::StringRef> inverse;
+    for (const auto &entry : formulaOps()) {
+      if (entry.second.opName.empty())
+        continue;
+      llvm::StringRef &name = inverse[entry.second.opName];
+      // Two spellings of one op: the first in alphabetical order, so that
+      // the printed text does not depend on the table's hashing.
+      if (name.empty() || entry.first() < name)
+        name = entry.first();
+    }
+    return inverse;
+  }();
+  return names.lookup(opName);
 }

@@ -18,6 +18,7 @@
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -44,10 +45,19 @@ struct OpSignature {
   /// Tuples after the integers; the last `numOptionalTuples` may be omitted.
   unsigned numTuples = 0;
   unsigned numOptionalTuples = 0;
+  /// The keops op that `build` creates from the arguments as they are, or
+  /// "" for the compositions of several ops, and its attributes that hold
+  /// the integers, in order: what the formula printer spells back.
+  llvm::StringRef opName = {};
+  std::array<llvm::StringRef, 2> integerAttributes = {};
 };
 
 /// The signature of the KeOps op `name`, or null when there is none.
 const OpSignature *lookupFormulaOp(llvm::StringRef name);
+
+/// The name of the KeOps op whose entry builds the keops op `opName`
+/// directly ("keops.exp" -> "Exp"), or "" when none does.
+llvm::StringRef formulaNameOfOp(llvm::StringRef opName);
 
 } // namespace mlir::keops::formula
 

@@ -3,7 +3,9 @@
 """load_library(path) loads a kernel library that keops-aot built
 (libNAME.so beside NAME.json) and returns a KernelLibrary whose kernels are
 called on NumPy arrays or torch tensors; the code is the library's, nothing
-is compiled."""
+is compiled. Kernels built with their gradients (keops-aot --gradients)
+support torch autograd at first order, through the library's backward
+kernels."""
 import ctypes
 import json
 import pathlib
@@ -25,6 +27,9 @@ class LibraryKernel:
         self.formula = spec["formula"]
         self.aliases = list(spec["aliases"])
         self.kernel = kernel
+        # Per variable: the library kernel of its gradient and what it reads
+        # (None: a zero gradient); None when the library has no backward.
+        self.gradients = spec.get("gradients")
 
     def __repr__(self):
         return "LibraryKernel(%r, %r, %r, %s)" % (self.name, self.formula,
@@ -32,19 +37,27 @@ class LibraryKernel:
 
     def __call__(self, *args):
         torch = _torch_of(args)
+        if torch is not None and torch.is_grad_enabled() and any(
+                getattr(a, "requires_grad", False) for a in args):
+            if self.gradients is None:
+                raise RuntimeError(
+                    "kernel '%s' of the library has no backward: build the "
+                    "library with its gradients (keops-aot --gradients, or "
+                    "\"gradients\": true in the spec), or pass tensors that "
+                    "do not require grad (e.g. x.detach())" % self.name)
+            return _autograd_function().apply(self, *args)
+        return self.run(args)
+
+    def run(self, args):
+        """The raw outputs (2-D arrays) of the kernel on `args`: the output,
+        or the tuple of the outputs."""
+        torch = _torch_of(args)
         if torch is None:
             arrays = [np.asarray(a) for a in args]
             empty = lambda shape, dtype: np.empty(shape, dtype=dtype)  # noqa: E731
             contiguous = np.ascontiguousarray
         else:
-            arrays = list(args)
-            if torch.is_grad_enabled() and any(
-                    getattr(a, "requires_grad", False) for a in arrays):
-                raise RuntimeError(
-                    "kernel '%s' of the library has no backward: library "
-                    "kernels do not support autograd yet (pass tensors that "
-                    "do not require grad, e.g. x.detach(), or use "
-                    "keops.torch.Genred)" % self.name)
+            arrays = [a.detach() for a in args]
             empty = lambda shape, dtype: torch.empty(  # noqa: E731
                 shape, dtype=getattr(torch, dtype), device=arrays[0].device)
             contiguous = lambda a: a.contiguous()  # noqa: E731
@@ -58,6 +71,65 @@ class LibraryKernel:
                    for out_dtype, dim in self.kernel.outputs]
         self.kernel.run(inputs, outputs, rows[0], rows[1])
         return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+    def gradient(self, position, args, eta, result):
+        """The gradient w.r.t. argument `position` for `eta`, the gradient
+        w.r.t. the (value) output `result`, from the library's backward
+        kernels; None for a zero gradient."""
+        from keops.torch import gradient_extras
+        described = self.gradients[position]
+        if described is None:
+            return None
+        library = self._library
+        inputs = [(i["kind"], i.get("kernel")) for i in described["inputs"]]
+        _, rows = GenredBase.shapes_2d(self.kernel, [tuple(a.shape) for a in args])
+
+        def sibling(name):
+            value = library[name].run(args)
+            return value[0] if isinstance(value, tuple) else value
+
+        extras = gradient_extras(inputs, eta, result,
+                                 rows[1 - self.kernel.row_category], sibling)
+        gradient = library[described["kernel"]].run(list(args) + extras)
+        if described["sum_rows"]:  # a parameter
+            gradient = gradient.sum(0)
+        return gradient.reshape(args[position].shape)
+
+
+_AUTOGRAD_FUNCTION = []
+
+
+def _autograd_function():
+    """The torch.autograd.Function of library kernels (made on first use:
+    torch is optional). Its backward runs the library's gradient kernels,
+    once differentiable."""
+    if not _AUTOGRAD_FUNCTION:
+        import torch
+        from torch.autograd.function import once_differentiable
+
+        class LibraryFunction(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, kernel, *args):
+                outputs = kernel.run(args)
+                first = outputs[0] if isinstance(outputs, tuple) else outputs
+                ctx.kernel = kernel
+                ctx.save_for_backward(*args, first)
+                for output in (outputs if isinstance(outputs, tuple) else (outputs,)):
+                    if output.dtype == torch.int64:
+                        ctx.mark_non_differentiable(output)
+                return outputs
+
+            @staticmethod
+            @once_differentiable
+            def backward(ctx, eta, *unused):
+                *args, result = ctx.saved_tensors
+                return (None, *(
+                    ctx.kernel.gradient(k, args, eta.contiguous(), result)
+                    if ctx.needs_input_grad[1 + k] else None
+                    for k in range(len(args))))
+
+        _AUTOGRAD_FUNCTION.append(LibraryFunction)
+    return _AUTOGRAD_FUNCTION[0]
 
 
 def _torch_of(args):

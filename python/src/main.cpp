@@ -8,8 +8,9 @@
 // This file implements the extension module keops._C with nanobind: compile
 // a formula into a kernel (cached by the C++ API) and run it on row-major
 // CPU arrays (NumPy arrays or PyTorch tensors through DLPack), with the GIL
-// released. Errors become ValueError with the compiler's or runtime's
-// message.
+// released; and what front ends ask the compiler: the reduction names,
+// and backward reductions as formulas. Errors become ValueError with the
+// compiler's or runtime's message.
 //
 //===----------------------------------------------------------------------===//
 
@@ -263,6 +264,51 @@ NB_MODULE(_C, m) {
       "Compiles (or finds in the process cache) the kernel of a formula for "
       "backend 'cpu', 'gpu' or 'auto' (the GPU when one is usable).");
 
+  m.def(
+      "reductions",
+      []() {
+        static const char *weights[] = {"none", "optional", "required"};
+        nb::list names;
+        for (const keops::ReductionName &name : keops::getReductionNames())
+          names.append(nb::make_tuple(name.name, name.kind, name.takesK,
+                                      weights[static_cast<int>(name.weight)],
+                                      name.sumType));
+        return names;
+      },
+      "The reductions of the formula language, as (name, kind, takes K, "
+      "weight formula 'none', 'optional' or 'required', sum type).");
+  m.def(
+      "gradient",
+      [](const std::string &formula, const std::vector<std::string> &aliases,
+         unsigned wrt) -> nb::object {
+        auto described = keops::gradientFormula(formula, aliases, wrt);
+        if (!described)
+          raise(described.takeError());
+        if (!*described)
+          return nb::none();
+        auto reduction = [](const mlir::keops::ReductionText &text) {
+          return nb::make_tuple(text.name, text.formula, text.weight,
+                                text.axis, text.k);
+        };
+        using Input = keops::GradientFormula::Input;
+        using Kind = Input::Kind;
+        nb::list inputs;
+        for (const Input &input : (*described)->inputs)
+          inputs.append(nb::make_tuple(
+              Input::kindName(input.kind),
+              input.kind == Kind::LogSumExp || input.kind == Kind::Indices
+                  ? nb::object(reduction(input.reduction))
+                  : nb::none()));
+        return nb::make_tuple(reduction((*described)->reduction), inputs,
+                              (*described)->sumRows);
+      },
+      nb::arg("formula"), nb::arg("aliases"), nb::arg("wrt"),
+      "The backward reduction of the reduction `formula` with respect to the "
+      "variable at position `wrt`, or None for a zero gradient: (reduction, "
+      "inputs, sum_rows). A reduction is (name, formula, weight, axis tag, "
+      "K or None); the inputs after the forward variables are "
+      "('eta' | 'output' | 'column', None) or ('logsumexp' | 'indices', "
+      "reduction of the forward variables whose output they are).");
   m.def(
       "gpu_devices",
       []() {

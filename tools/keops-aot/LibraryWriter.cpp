@@ -405,6 +405,31 @@ std::string writeGlue(const std::string &library,
   return text;
 }
 
+/// The manifest's list of a kernel's gradients, by variable: null for a
+/// zero gradient, else {"kernel", "inputs": [{"kind"[, "kernel"]}],
+/// "sum_rows"}.
+static llvm::json::Array
+gradientsJson(const std::vector<GradientSpec> &gradients) {
+  llvm::json::Array list;
+  for (const GradientSpec &gradient : gradients) {
+    if (gradient.kernel.empty()) {
+      list.push_back(nullptr);
+      continue;
+    }
+    llvm::json::Array inputs;
+    for (const auto &[kind, kernel] : gradient.inputs) {
+      llvm::json::Object input{{"kind", kind}};
+      if (!kernel.empty())
+        input["kernel"] = kernel;
+      inputs.push_back(std::move(input));
+    }
+    list.push_back(llvm::json::Object{{"kernel", gradient.kernel},
+                                      {"inputs", std::move(inputs)},
+                                      {"sum_rows", gradient.sumRows}});
+  }
+  return list;
+}
+
 std::string writeManifest(const std::string &library,
                           const std::vector<std::string> &cpus,
                           const std::vector<CompiledKernel> &kernels) {
@@ -422,12 +447,15 @@ std::string writeManifest(const std::string &library,
       json["cubin"] = !gpu.cubin.empty();
       variants.push_back(std::move(json));
     }
-    entries.push_back(llvm::json::Object{
+    llvm::json::Object entry{
         {"name", kernel.spec.name},
         {"formula", kernel.spec.formula},
         {"aliases", llvm::json::Array(kernel.spec.aliases)},
         {"dtype", kernel.spec.dtype},
-        {"variants", std::move(variants)}});
+        {"variants", std::move(variants)}};
+    if (kernel.spec.gradients)
+      entry["gradients"] = gradientsJson(kernel.spec.gradientKernels);
+    entries.push_back(std::move(entry));
   }
   std::string text;
   llvm::raw_string_ostream os(text);

@@ -36,7 +36,8 @@ bool fromJSON(const llvm::json::Value &value, KernelSpec &kernel,
   return mapper && mapper.map("name", kernel.name) &&
          mapper.map("formula", kernel.formula) &&
          mapper.map("aliases", kernel.aliases) &&
-         mapper.mapOptional("dtype", kernel.dtype);
+         mapper.mapOptional("dtype", kernel.dtype) &&
+         mapper.mapOptional("gradients", kernel.gradients);
 }
 
 bool fromJSON(const llvm::json::Value &value, LibrarySpec &spec,

@@ -17,14 +17,32 @@
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace keops::aot {
+
+/// The gradient of a kernel with respect to one of its variables: the
+/// library kernel that computes it, and what that kernel reads after the
+/// forward variables.
+struct GradientSpec {
+  unsigned wrt = 0;
+  /// Empty for a zero gradient (argmin, argmax, argkmin).
+  std::string kernel;
+  /// (kind, kernel): kind "eta", "output" or "column" (no kernel), or
+  /// "logsumexp" or "indices" and the library kernel that computes it.
+  std::vector<std::pair<std::string, std::string>> inputs;
+  bool sumRows = false;
+};
 
 struct KernelSpec {
   std::string name, formula;
   std::vector<std::string> aliases;
   std::string dtype = "float32";
+  /// Whether the library also holds the kernels of its gradients.
+  bool gradients = false;
+  /// Those kernels, by variable (set by keops-aot).
+  std::vector<GradientSpec> gradientKernels;
 };
 
 struct LibrarySpec {

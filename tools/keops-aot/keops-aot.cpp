@@ -22,6 +22,7 @@
 #include "LibraryWriter.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -42,7 +43,8 @@ cl::OptionCategory category("keops-aot options");
 cl::opt<std::string> specPath(
     "spec", cl::cat(category),
     cl::desc("A JSON file: {\"name\": LIB, \"kernels\": [{\"name\", "
-             "\"formula\", \"aliases\": [...], \"dtype\"}, ...]}"));
+             "\"formula\", \"aliases\": [...], \"dtype\", "
+             "\"gradients\"}, ...]}"));
 cl::opt<std::string> modulePath(
     "module", cl::cat(category),
     cl::desc("A keops-dialect module (.mlir): each kernel function, and each "
@@ -63,6 +65,13 @@ cl::list<std::string>
                         "'p=Pm(1)' (repeatable)"));
 cl::opt<std::string> dtype("dtype", cl::init("float32"), cl::cat(category),
                            cl::desc("Without --spec: float32 or float64"));
+cl::opt<bool> gradients(
+    "gradients", cl::cat(category),
+    cl::desc("Without --spec: the library also holds the kernels of the "
+             "formula's gradients (KERNEL_grad_<position>, and the "
+             "reductions they read), listed in the manifest, so that "
+             "keops.load_library differentiates it (spec: \"gradients\": "
+             "true)"));
 cl::opt<std::string> outputDir("o", cl::init("."), cl::cat(category),
                                cl::desc("The directory to write into"),
                                cl::value_desc("DIR"));
@@ -92,15 +101,16 @@ int fail(const llvm::Twine &message) {
 llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
   if (!specPath.empty()) {
     if (!libraryName.empty() || !formulaText.empty() || !aliasTexts.empty() ||
-        !modulePath.empty())
-      return llvm::createStringError(
-          "--spec excludes --name, --formula, --alias and --module");
+        !modulePath.empty() || gradients)
+      return llvm::createStringError("--spec excludes --name, --formula, "
+                                     "--alias, --module and --gradients");
     return keops::aot::readSpec(specPath);
   }
   if (!modulePath.empty()) {
-    if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty())
-      return llvm::createStringError(
-          "--module takes --name, and excludes --formula and --alias");
+    if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty() ||
+        gradients)
+      return llvm::createStringError("--module takes --name, and excludes "
+                                     "--formula, --alias and --gradients");
     return keops::aot::LibrarySpec{libraryName, {}};
   }
   if (libraryName.empty() || formulaText.empty())
@@ -108,7 +118,8 @@ llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
         "give --spec FILE.json, --name and --formula (with --alias), or "
         "--name and --module FILE.mlir");
   return keops::aot::LibrarySpec{
-      libraryName, {{libraryName, formulaText, aliasTexts, dtype}}};
+      libraryName,
+      {{libraryName, formulaText, aliasTexts, dtype, gradients, {}}}};
 }
 
 /// The symbol prefix of the kernels of `library` for CPU `level`.
@@ -128,12 +139,50 @@ void reportKernelError(const std::string &name, llvm::Error error) {
                << (llvm::StringRef(message).ends_with("\n") ? "" : "\n");
 }
 
-/// The kernels of the spec, compiled for each level; false after an error.
+/// Appends to `queue` the kernels that compute the gradients of `kernel`
+/// with respect to its `count` variables (keops::gradientFormula), shared
+/// sibling reductions once, and describes them in kernel.gradientKernels.
+llvm::Error addGradientKernels(keops::aot::KernelSpec &kernel, size_t count,
+                               std::vector<keops::aot::KernelSpec> &queue) {
+  using Input = keops::GradientFormula::Input;
+  llvm::StringSet<> siblings;
+  for (unsigned wrt = 0; wrt < count; ++wrt) {
+    auto described = keops::gradientFormula(kernel.formula, kernel.aliases, wrt);
+    if (!described)
+      return described.takeError();
+    keops::aot::GradientSpec gradient;
+    gradient.wrt = wrt;
+    if (*described) {
+      gradient.kernel = kernel.name + "_grad_" + std::to_string(wrt);
+      gradient.sumRows = (*described)->sumRows;
+      queue.push_back({gradient.kernel, (*described)->reduction.str(),
+                       kernel.aliases, kernel.dtype, false, {}});
+      for (const Input &input : (*described)->inputs) {
+        std::string kind = Input::kindName(input.kind), sibling;
+        if (input.kind == Input::Kind::LogSumExp ||
+            input.kind == Input::Kind::Indices) {
+          sibling = kernel.name + "_" + kind;
+          if (siblings.insert(sibling).second)
+            queue.push_back({sibling, input.reduction.str(), kernel.aliases,
+                             kernel.dtype, false, {}});
+        }
+        gradient.inputs.emplace_back(kind, sibling);
+      }
+    }
+    kernel.gradientKernels.push_back(std::move(gradient));
+  }
+  return llvm::Error::success();
+}
+
+/// The kernels of the spec (and of the gradients it asks for), compiled for
+/// each level; false after an error.
 bool compileSpec(const keops::aot::LibrarySpec &spec,
                  const std::vector<std::string> &levels,
                  std::vector<keops::aot::CompiledKernel> &kernels) {
-  for (const keops::aot::KernelSpec &kernel : spec.kernels) {
-    keops::aot::CompiledKernel compiled{kernel, {}, {}};
+  std::vector<keops::aot::KernelSpec> queue = spec.kernels;
+  for (size_t next = 0; next < queue.size(); ++next) {
+    keops::aot::CompiledKernel compiled{queue[next], {}, {}};
+    const keops::aot::KernelSpec &kernel = compiled.spec;
     keops::CompileOptions options;
     options.dtype = kernel.dtype;
     for (const std::string &level : levels) {
@@ -157,6 +206,13 @@ bool compileSpec(const keops::aot::LibrarySpec &spec,
       }
       compiled.gpuVariants.push_back(std::move(*bundle));
     }
+    if (kernel.gradients)
+      if (llvm::Error error = addGradientKernels(
+              compiled.spec, compiled.variants[0].descriptor.inputs.size(),
+              queue)) {
+        reportKernelError(kernel.name, std::move(error));
+        return false;
+      }
     kernels.push_back(std::move(compiled));
   }
   return true;
@@ -260,12 +316,13 @@ int main(int argc, char **argv) {
                          : !compileModule(spec->name, modulePath, levels,
                                           kernels))
     return 1;
-  if (!modulePath.empty()) {
-    for (const keops::aot::CompiledKernel &kernel : kernels)
-      spec->kernels.push_back(kernel.spec);
-    if (llvm::Error error = keops::aot::checkSpec(*spec))
-      return fail(modulePath + ": " + llvm::toString(std::move(error)));
-  }
+  // The kernels a module or the gradients add have names to check too.
+  spec->kernels.clear();
+  for (const keops::aot::CompiledKernel &kernel : kernels)
+    spec->kernels.push_back(kernel.spec);
+  if (llvm::Error error = keops::aot::checkSpec(*spec))
+    return fail((modulePath.empty() ? "" : modulePath + ": ") +
+                llvm::toString(std::move(error)));
   if (llvm::Error error = keops::aot::writeLibrary(
           outputDir, spec->name, levels, kernels, *toolchain))
     return fail(llvm::toString(std::move(error)));

@@ -29,10 +29,12 @@
 
 #include "keops/Conversion/KeOpsCommon/KernelDescriptor.h"
 #include "keops/Dialect/KeOps/Transforms/OptionDefaults.h"
+#include "keops/Frontend/ReductionText.h"
 
 #include "llvm/Support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -180,6 +182,58 @@ struct ModuleKernel {
 llvm::Expected<std::vector<ModuleKernel>>
 compileModule(llvm::StringRef module, const CompileOptions &options = {});
 
+/// A reduction of the formula language (`name_Reduction(...)`) and what a
+/// front end checks before calling it, from the importer's table.
+struct ReductionName {
+  std::string name;
+  /// The keops.reduce kind it builds ("sum", "logsumexp", "kmin", ...).
+  std::string kind;
+  bool takesK = false;
+  enum class Weight { None, Optional, Required } weight = Weight::None;
+  /// Whether it accumulates sums (sum schemes and the float64 accumulator
+  /// apply to it).
+  bool sumType = false;
+};
+
+/// Every reduction name the formula importer accepts.
+std::vector<ReductionName> getReductionNames();
+
+/// The backward reduction of a formula's reduction with respect to one of
+/// its variables, in the formula language (the rules of
+/// ReductionGradient.h, written by the formula printer): a front end that
+/// builds calls from formulas runs it, and differentiates it again, as any
+/// formula. It reads the forward variables, then `inputs`, each a variable
+/// indexed like the forward output (the column index: like the reduced
+/// axis) at the next position.
+struct GradientFormula {
+  struct Input {
+    enum class Kind {
+      Eta,           // the gradient with respect to the forward output
+      ForwardOutput, // the forward output (logsumexp, sumsoftmaxweight)
+      LogSumExp,     // the output of `reduction` (sumsoftmaxweight)
+      Indices,       // the output of `reduction`, as floats (min, max, kmin)
+      ColumnIndex,   // 0, 1, ..., M - 1 over the reduced axis, as floats
+    };
+    /// "eta", "output", "logsumexp", "indices" or "column".
+    static const char *kindName(Kind kind);
+    Kind kind;
+    /// For LogSumExp and Indices: a reduction of the forward variables.
+    mlir::keops::ReductionText reduction;
+  };
+  /// A Sum reduction over the axis the variable is not indexed by.
+  mlir::keops::ReductionText reduction;
+  std::vector<Input> inputs;
+  /// Whether the caller sums the rows of the result (a parameter).
+  bool sumRows = false;
+};
+
+/// The backward reduction of the reduction `formula` with respect to the
+/// variable at position `wrt`, or nullopt for a zero gradient (argmin,
+/// argmax, argkmin); errors name a bad formula or position.
+llvm::Expected<std::optional<GradientFormula>>
+gradientFormula(const std::string &formula,
+                const std::vector<std::string> &aliases, unsigned wrt);
+
 /// The kernels that compute the gradient of a reduction with respect to one
 /// of its variables, given eta, the gradient with respect to its (value)
 /// output. The gradient kernel takes the formula's variables, then eta
@@ -205,7 +259,8 @@ struct GradientKernels {
 /// Compiles the gradient kernels of a formula's reduction with respect to
 /// the variable at position `wrt`: sum, logsumexp with or without weight,
 /// sumsoftmaxweight, and (beyond KeOps) min, max, min_argmin, max_argmax,
-/// kmin and kmin_argkmin through their selected indices.
+/// kmin and kmin_argkmin through their selected indices: the kernels of
+/// gradientFormula's reductions.
 llvm::Expected<GradientKernels>
 compileGradient(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt,

@@ -20,6 +20,8 @@
 #ifndef KEOPS_FRONTEND_FORMULAIMPORTER_H
 #define KEOPS_FRONTEND_FORMULAIMPORTER_H
 
+#include "keops/Dialect/KeOps/IR/KeOps.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 #include "llvm/ADT/ArrayRef.h"
@@ -54,6 +56,27 @@ struct FormulaError {
 
 /// Imports a reduction formula with its aliases. On failure, returns null
 /// and fills `error`.
+/// How a reduction of the formula language is written: `name` in
+/// `name_Reduction(...)`, the keops.reduce kind it builds, and its arguments.
+struct ReductionSyntax {
+  enum class Arguments {
+    FormulaAxis,               // Sum_Reduction(F, axis)
+    FormulaAxisWeight,         // SumSoftMaxWeight_Reduction(F, axis, G)
+    FormulaAxisOptionalWeight, // LogSumExp_Reduction(F, axis[, G])
+    FormulaKAxis,              // KMin_Reduction(F, K, axis)
+  };
+  llvm::StringRef name;
+  ReductionKind kind;
+  Arguments arguments;
+};
+
+/// Every reduction the importer accepts; the first of each kind is the
+/// spelling the formula printer writes.
+llvm::ArrayRef<ReductionSyntax> getReductionSyntaxes();
+
+/// The reduction called `name` (without "_Reduction"), or null.
+const ReductionSyntax *lookupReductionSyntax(llvm::StringRef name);
+
 OwningOpRef<ModuleOp> importFormula(MLIRContext &context,
                                     llvm::StringRef formula,
                                     llvm::ArrayRef<std::string> aliases,

@@ -11,6 +11,7 @@ import types
 
 import torch
 
+from keops import _C
 from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
 from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
@@ -86,57 +87,28 @@ class Genred(GenredBase):
                    self.device_id, _stream_of(device))
         return kernel, outputs
 
-    def backward_genred(self, signature, position):
-        """The Genred computing the gradient w.r.t. argument `position` from
-        the arguments followed by `backward_extras`: a Sum reduction of a Grad
-        formula over the axis the variable is not indexed by (the formulas of
-        docs/autodiff.md)."""
-        name, takes_k, _ = REDUCTIONS[self.reduction_op]
-        inputs, row_category, outputs = signature
-        count = len(inputs)
-        _, category, dim = inputs[position]
-        out_dim = outputs[0][1]
-
-        def var(k, d, c):
-            return "Var(%d,%d,%d)" % (k, d, c)
-
-        v, eta = var(position, dim, category), var(count, out_dim, row_category)
-        saved = var(count + 1, out_dim, row_category)
-        f = "(%s)" % self.formula
-        g = "(%s)" % self.formula2 if self.formula2 else None
-        if name == "Sum":
-            formula = "Grad(%s,%s,%s)" % (f, v, eta)
-        elif name == "LogSumExp" and not g:
-            formula = "Grad(%s,%s,%s*Exp(%s-%s))" % (f, v, eta, f, saved)
-        elif name == "LogSumExp":
-            w = "(%s*Exp(%s-%s))" % (eta, f, saved)
-            formula = "Grad(%s,%s,(%s|%s))+Grad(%s,%s,%s)" % (f, v, w, g, g, v, w)
-        elif name == "SumSoftMaxWeight":
-            w = "Exp(%s-%s)" % (f, var(count + 2, 1, row_category))
-            formula = "Grad(%s,%s,%s*(%s|(%s-%s)))+Grad(%s,%s,%s*%s)" % (
-                f, v, w, eta, g, saved, g, v, eta, w)
-        else:  # Min, Max, KMin and their arg forms: at the selected columns
-            column = var(count + 2, 1, 1 - row_category)
-            k = self.opt_arg if takes_k else 1
-            d = out_dim // k
-
-            def part(x, s):
-                return x if k == 1 else "Extract(%s,%d,%d)" % (x, s * d, d)
-
-            weight = "+".join("%s*Equal(%s,%s)" % (part(eta, s), column, part(saved, s))
-                              for s in range(k))
-            formula = "Grad(%s,%s,%s)" % (f, v, weight)
-        axis = self.axis if category == 2 else (1 if category == 0 else 0)
-        return self._related(formula, axis=axis, sum_scheme="block_sum",
-                             use_double_acc=self.double_acc)
+    def backward_genred(self, position):
+        """(Genred, inputs, sum_rows) of the gradient w.r.t. argument
+        `position`, as the compiler builds it (keops::gradientFormula, the
+        rules of docs/autodiff.md): a Sum reduction of a Grad formula, which
+        reads the arguments followed by `backward_extras(inputs, ...)` and
+        whose rows are summed for a parameter; None for a zero gradient."""
+        described = backward_reduction(self.red_formula, tuple(self.aliases),
+                                       position)
+        if described is None:
+            return None
+        reduction, inputs, sum_rows = described
+        genred = self._related(reduction, sum_scheme="block_sum",
+                               use_double_acc=self.double_acc)
+        return genred, inputs, sum_rows
 
     def forward_derivative(self, signature, args, tangents, result):
         """The output tangents for the argument `tangents` (forward mode): a
         Sum reduction of Diff formulas, sum_k Diff(F, v_k, t_k), weighted as
         the backward pass weights Grad (its transpose); None for indices."""
-        name, takes_k, _ = REDUCTIONS[self.reduction_op]
+        kind, takes_k, _, _ = REDUCTIONS[self.reduction_op]
         inputs, row_category, outputs = signature
-        if name in ("ArgMin", "ArgMax", "ArgKMin"):
+        if kind in ("argmin", "argmax", "argkmin"):
             return None  # piecewise constant indices
         count = len(inputs)
         extra = [tangent.contiguous() for tangent in tangents if tangent is not None]
@@ -154,14 +126,14 @@ class Genred(GenredBase):
 
         f = "(%s)" % self.formula
         g = "(%s)" % self.formula2 if self.formula2 else None
-        if name == "Sum":
+        if kind == "sum":
             derivative = diff(f)
-        elif name == "LogSumExp" and not g:
+        elif kind == "logsumexp" and not g:
             derivative = "Exp(%s-%s)*%s" % (f, var(result, row_category), diff(f))
-        elif name == "LogSumExp":
+        elif kind == "logsumexp":
             derivative = "Exp(%s-%s)*(%s*%s+%s)" % (
                 f, var(result, row_category), diff(f), g, diff(g))
-        elif name == "SumSoftMaxWeight":
+        elif kind == "sumsoftmaxweight":
             saved = var(result, row_category)
             normalizer = var(self._normalizer(args), row_category)
             derivative = "Exp(%s-%s)*(%s*(%s-%s)+%s)" % (
@@ -175,50 +147,85 @@ class Genred(GenredBase):
                                           "Extract(%s,%d,%d)" % (index, s * d, d))
                      for s in range(k)]
             derivative = functools.reduce(lambda a, b: "Concat(%s,%s)" % (a, b), parts)
-        routine = self._related(derivative, use_double_acc=self.double_acc)
+        routine = self._sum(derivative, use_double_acc=self.double_acc)
         tangent = routine(*args, *extra)
         return (tangent, None) if len(outputs) > 1 else tangent
 
-    def _related(self, formula, reduction_op="Sum", axis=None, **options):
-        """A Genred of `formula` over the same aliases and block-sparse ranges
-        (the backward, forward and helper reductions of this one)."""
-        related = Genred(formula, self.aliases, reduction_op=reduction_op,
-                         axis=self.axis if axis is None else axis,
-                         **options).with_ranges(self.ranges)._copy()
+    def _related(self, reduction, **options):
+        """The Genred of `reduction`, a (name, formula, weight, axis tag, K)
+        of the compiler, over the same aliases and block-sparse ranges (the
+        backward, forward and helper reductions of this one)."""
+        name, formula, weight, tag, k = reduction
+        related = Genred(formula, self.aliases, reduction_op=name,
+                         axis=1 if tag == 0 else 0, opt_arg=k,
+                         formula2=weight or None, **options).with_ranges(
+                             self.ranges)._copy()
         related.backend, related.device_id = self.backend, self.device_id
         return related
 
+    def _sum(self, formula, **options):
+        """A Sum reduction of `formula` over this reduction's axis."""
+        return self._related(("Sum", formula, "", 1 - self.axis, None), **options)
+
+    def _sibling(self, kind):
+        """The reduction of this formula that the gradient reads as its input
+        `kind` ('logsumexp', 'indices'), as the compiler names it."""
+        _, inputs, _ = backward_reduction(self.red_formula, tuple(self.aliases), 0)
+        return self._related(next(r for k, r in inputs if k == kind))
+
     def _normalizer(self, args):
         """The LogSumExp of the formula (the softmax normalizer)."""
-        return self._related(self.formula, reduction_op="LogSumExp")(*args)
+        return self._sibling("logsumexp")(*args)
+
+    def _columns(self, signature, args):
+        """The number of columns of the reduced axis."""
+        inputs, row_category, _ = signature
+        return next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
+                     if category == 1 - row_category), 1)
 
     def _selection(self, signature, args, dtype):
         """The columns a Min/Max/KMin-type reduction selects (as floats of
         `dtype`), and the column index (columns, 1)."""
-        name = REDUCTIONS[self.reduction_op][0]
-        inputs, row_category, _ = signature
-        arg_op = {"Min": "ArgMin", "Min_ArgMin": "ArgMin", "Max": "ArgMax",
-                  "Max_ArgMax": "ArgMax", "KMin": "ArgKMin",
-                  "KMin_ArgKMin": "ArgKMin"}[name]
-        indices = self._related(self.formula, reduction_op=arg_op,
-                                opt_arg=self.opt_arg)(*args)
-        columns = next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
-                        if category == 1 - row_category), 1)
-        column = torch.arange(columns, dtype=dtype,
-                              device=indices.device).reshape(columns, 1)
+        indices = self._sibling("indices")(*args)
+        column = column_index(self._columns(signature, args), dtype, indices.device)
         return indices.reshape(indices.shape[0], -1).to(dtype), column
 
-    def backward_extras(self, signature, args, eta, result):
-        """The arrays after eta that the backward Genred reads."""
-        name = REDUCTIONS[self.reduction_op][0]
-        if name == "Sum":
-            return [eta]
-        if name == "LogSumExp":
-            return [eta, result]
-        if name == "SumSoftMaxWeight":
-            return [eta, result, self._normalizer(args)]
-        indices, column = self._selection(signature, args, eta.dtype)
-        return [eta, indices.reshape(eta.shape), column]
+    def backward_extras(self, inputs, signature, args, eta, result):
+        """The arrays after the arguments that the backward Genred reads."""
+        return gradient_extras(inputs, eta, result, self._columns(signature, args),
+                               lambda reduction: self._related(reduction)(*args))
+
+
+def column_index(columns, dtype, device):
+    """0, 1, ..., columns - 1 as a (columns, 1) tensor."""
+    return torch.arange(columns, dtype=dtype, device=device).reshape(columns, 1)
+
+
+def gradient_extras(inputs, eta, result, columns, sibling):
+    """The tensors after the arguments that a backward reduction reads, for
+    its `inputs` as the compiler lists them ((kind, what) pairs, see
+    keops._C.gradient): eta, the forward `result`, the column index of the
+    reduced axis (`columns` rows), and for 'logsumexp' and 'indices' the
+    output of sibling(what), as floats."""
+    extras = []
+    for kind, what in inputs:
+        if kind == "eta":
+            extras.append(eta)
+        elif kind == "output":
+            extras.append(result)
+        elif kind == "column":
+            extras.append(column_index(columns, eta.dtype, eta.device))
+        else:
+            value = sibling(what)
+            extras.append(value.reshape(value.shape[0], -1).to(eta.dtype))
+    return extras
+
+
+@functools.lru_cache(maxsize=None)
+def backward_reduction(red_formula, aliases, position):
+    """The compiler's backward reduction of `red_formula` w.r.t. argument
+    `position` (see keops._C.gradient), once per process."""
+    return _C.gradient(red_formula, list(aliases), position)
 
 
 def _stack(results, batch):
@@ -274,13 +281,16 @@ class _GenredFunction(torch.autograd.Function):
         genred, signature = ctx.genred, ctx.signature
         grads = [None]
         for position, arg in enumerate(args):
-            if not ctx.needs_input_grad[1 + position]:
+            backward = (genred.backward_genred(position)
+                        if ctx.needs_input_grad[1 + position] else None)
+            if backward is None:  # not wanted, or piecewise constant
                 grads.append(None)
                 continue
-            backward = genred.backward_genred(signature, position)
-            extra = genred.backward_extras(signature, args, eta.contiguous(), result)
-            gradient = backward(*args, *extra)
-            if signature[0][position][1] == 2:  # a parameter: sum the rows
+            routine, inputs, sum_rows = backward
+            extras = genred.backward_extras(inputs, signature, args,
+                                            eta.contiguous(), result)
+            gradient = routine(*args, *extras)
+            if sum_rows:  # a parameter
                 gradient = gradient.sum(0)
             grads.append(gradient.reshape(arg.shape))
         return tuple(grads)

@@ -111,11 +111,7 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
     return failure();
   }
   ReductionKind kind = reduce.getKind();
-  bool selects = kind == ReductionKind::min || kind == ReductionKind::max ||
-                 kind == ReductionKind::min_argmin ||
-                 kind == ReductionKind::max_argmax ||
-                 kind == ReductionKind::kmin ||
-                 kind == ReductionKind::kmin_argkmin;
+  bool selects = getSelectionIndicesKind(kind).has_value();
   if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp &&
       kind != ReductionKind::sumsoftmaxweight && !selects) {
     error = "reduction '" + stringifyReductionKind(kind).str() +
@@ -193,6 +189,22 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
     values.column = body.getArgument(next++);
   emitBackwardFormula(builder, reduce, body, wrt, values);
   return std::move(module);
+}
+
+std::optional<ReductionKind> keops::getSelectionIndicesKind(ReductionKind kind) {
+  switch (kind) {
+  case ReductionKind::min:
+  case ReductionKind::min_argmin:
+    return ReductionKind::argmin;
+  case ReductionKind::max:
+  case ReductionKind::max_argmax:
+    return ReductionKind::argmax;
+  case ReductionKind::kmin:
+  case ReductionKind::kmin_argkmin:
+    return ReductionKind::argkmin;
+  default:
+    return std::nullopt;
+  }
 }
 
 OwningOpRef<ModuleOp> keops::buildSiblingReductionModule(ModuleOp forward,

@@ -72,6 +72,11 @@ LogicalResult replaceByBackward(ReduceOp forward, unsigned wrt,
                                 std::optional<unsigned> outputInput,
                                 std::string &error);
 
+/// The kind of the sibling reduction whose indices the backward reduction
+/// of `kind` reads (argmin for min and min_argmin, argmax for max and
+/// max_argmax, argkmin for kmin and kmin_argkmin), or nullopt.
+std::optional<ReductionKind> getSelectionIndicesKind(ReductionKind kind);
+
 /// A copy of `forward` whose reduction of the same formula, over the same
 /// axis, has kind `kind` (logsumexp, argmin, argmax or argkmin with the
 /// same K): the saved values that backward reductions need.
