@@ -9,13 +9,16 @@
 // packed "_mlir_" wrapper of the entry point), loadObject with a bare ORC
 // LLJIT that resolves libm and other symbols from the process, and
 // compileObject with a position-independent TargetMachine for a named CPU
-// (adding the same packed wrapper itself).
+// (adding the same packed wrapper with definePackedEntry, as the
+// whole-module lowering does).
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Target/HostCode.h"
 
 #include "TemporaryFile.h"
+
+#include "keops/Conversion/KeOpsToRuntime/PackedEntry.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -25,7 +28,6 @@
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
-#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -51,32 +53,6 @@ void initializeNativeTarget() {
 
 llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-/// Adds `void _mlir_<name>(void **args)`, which calls `name` with the
-/// arguments that args[k] point to (ExecutionEngine's packed convention).
-llvm::Error addPackedEntry(llvm::Module &module, llvm::StringRef name) {
-  llvm::Function *callee = module.getFunction(name);
-  if (!callee || !callee->getReturnType()->isVoidTy())
-    return makeError("internal error: no kernel function '" + name + "'");
-  llvm::LLVMContext &context = module.getContext();
-  llvm::IRBuilder<> builder(context);
-  llvm::Type *pointer = builder.getPtrTy();
-  auto *wrapper = llvm::Function::Create(
-      llvm::FunctionType::get(builder.getVoidTy(), {pointer}, false),
-      llvm::GlobalValue::ExternalLinkage, "_mlir_" + name, module);
-  wrapper->setVisibility(llvm::GlobalValue::HiddenVisibility);
-  builder.SetInsertPoint(llvm::BasicBlock::Create(context, "entry", wrapper));
-  llvm::SmallVector<llvm::Value *> arguments;
-  for (llvm::Argument &argument : callee->args()) {
-    llvm::Value *slot = builder.CreateConstGEP1_64(pointer, wrapper->getArg(0),
-                                                   argument.getArgNo());
-    arguments.push_back(builder.CreateLoad(
-        argument.getType(), builder.CreateLoad(pointer, slot)));
-  }
-  builder.CreateCall(callee, arguments);
-  builder.CreateRetVoid();
-  return llvm::Error::success();
 }
 
 } // namespace
@@ -178,6 +154,19 @@ llvm::Expected<std::string> compileObject(ModuleOp module, llvm::StringRef name,
   if (!machine)
     return makeError("no target machine for " + triple.str() + " " + cpuName);
 
+  std::string entry = ("_mlir__mlir_ciface_" + name).str();
+  auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(
+      ("_mlir_ciface_" + name).str());
+  if (!kernel)
+    return makeError("internal error: no kernel function '" + name + "'");
+  OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
+  auto packed = LLVM::LLVMFuncOp::create(
+      builder, kernel.getLoc(), entry,
+      LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(module.getContext()),
+                                  {LLVM::LLVMPointerType::get(module.getContext())}));
+  mlir::keops::definePackedEntry(packed, kernel);
+  packed.setVisibility_(LLVM::Visibility::Hidden);
+
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context);
@@ -185,12 +174,9 @@ llvm::Expected<std::string> compileObject(ModuleOp module, llvm::StringRef name,
     return makeError("internal error: translation to LLVM IR failed");
   llvmModule->setTargetTriple(triple);
   llvmModule->setDataLayout(machine->createDataLayout());
-  std::string entry = ("_mlir_ciface_" + name).str();
-  if (llvm::Error error = addPackedEntry(*llvmModule, entry))
-    return std::move(error);
   // Only the packed entry point is visible outside the object.
   for (llvm::Function &function : *llvmModule)
-    if (!function.isDeclaration() && function.getName() != "_mlir_" + entry)
+    if (!function.isDeclaration() && function.getName() != entry)
       function.setLinkage(llvm::GlobalValue::InternalLinkage);
   if (llvm::Error error =
           makeOptimizingTransformer(3, 0, machine.get())(llvmModule.get()))

@@ -10,11 +10,13 @@
 // whole module: the calls of kernel functions become keops_rt_mlir_* calls
 // of the runtime with the kernel's descriptor (a constant laid out by the
 // offsets of keops_rt_kernel_desc_t in the runtime's header) and its packed
-// entry point, defined once the kernel is in the LLVM dialect.
+// entry point, defined once the kernel is in the LLVM dialect
+// (definePackedEntry, which kernel libraries' objects use too).
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
+#include "keops/Conversion/KeOpsToRuntime/PackedEntry.h"
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Dialect/KeOps/IR/KeOps.h"
@@ -347,6 +349,29 @@ struct KeOpsLowerKernelCallsPass final
   }
 };
 
+} // namespace
+
+void mlir::keops::definePackedEntry(LLVM::LLVMFuncOp entry,
+                                    LLVM::LLVMFuncOp target) {
+  OpBuilder b(entry.getContext());
+  Block *body = entry.addEntryBlock(b);
+  b.setInsertionPointToStart(body);
+  Location loc = entry.getLoc();
+  auto pointer = LLVM::LLVMPointerType::get(entry.getContext());
+  SmallVector<Value> arguments;
+  for (auto [k, type] : llvm::enumerate(target.getFunctionType().getParams())) {
+    Value slot =
+        LLVM::GEPOp::create(b, loc, pointer, pointer, body->getArgument(0),
+                            ArrayRef<LLVM::GEPArg>{int32_t(k)});
+    Value argument = LLVM::LoadOp::create(b, loc, pointer, slot);
+    arguments.push_back(LLVM::LoadOp::create(b, loc, type, argument));
+  }
+  LLVM::CallOp::create(b, loc, target, arguments);
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+}
+
+namespace {
+
 struct KeOpsDefineKernelEntriesPass final
     : mlir::keops::impl::KeOpsDefineKernelEntriesPassBase<
           KeOpsDefineKernelEntriesPass> {
@@ -364,22 +389,7 @@ struct KeOpsDefineKernelEntriesPass final
             << "lowering to the LLVM dialect first)";
         return signalPassFailure();
       }
-      OpBuilder b(&getContext());
-      Block *body = entry.addEntryBlock(b);
-      b.setInsertionPointToStart(body);
-      Location loc = entry.getLoc();
-      auto pointer = LLVM::LLVMPointerType::get(&getContext());
-      SmallVector<Value> arguments;
-      for (auto [k, type] :
-           llvm::enumerate(target.getFunctionType().getParams())) {
-        Value slot = LLVM::GEPOp::create(b, loc, pointer, pointer,
-                                         body->getArgument(0),
-                                         ArrayRef<LLVM::GEPArg>{int32_t(k)});
-        Value argument = LLVM::LoadOp::create(b, loc, pointer, slot);
-        arguments.push_back(LLVM::LoadOp::create(b, loc, type, argument));
-      }
-      LLVM::CallOp::create(b, loc, target, arguments);
-      LLVM::ReturnOp::create(b, loc, ValueRange{});
+      definePackedEntry(entry, target);
       entry.setLinkage(LLVM::Linkage::Internal);
       entry->removeAttr(kEntryOfAttr);
     }
