@@ -5,7 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file implements keops::gradientFormula and keops::compileGradient.
+// This file implements keops::gradientFormula, keops::tangentFormula and
+// keops::compileGradient.
 // The backward reduction is built in the dialect (buildGradientModule, the
 // rules of ReductionGradient.h) and written back in the formula language,
 // with its keops.grad ops unexpanded, so that it is as short as the forward
@@ -53,16 +54,18 @@ llvm::Expected<mk::ReductionText> printReduceOf(ModuleOp module) {
 namespace keops {
 
 const char *GradientFormula::Input::kindName(Kind kind) {
-  static const char *const names[] = {"eta", "output", "logsumexp", "indices",
-                                      "column"};
+  static const char *const names[] = {"eta",     "output", "logsumexp",
+                                      "indices", "column", "tangent"};
   return names[static_cast<int>(kind)];
 }
 
-llvm::Expected<std::optional<GradientFormula>>
-gradientFormula(const std::string &formula,
-                const std::vector<std::string> &aliases, unsigned wrt) {
-  MLIRContext context(registry());
-  // float64, so that the printed constants are the formula's own.
+namespace {
+
+/// The forward module of `formula`, imported in float64 so that the printed
+/// constants are the formula's own.
+llvm::Expected<OwningOpRef<ModuleOp>>
+importForward(MLIRContext &context, const std::string &formula,
+              const std::vector<std::string> &aliases) {
   mk::ImportOptions importOptions;
   importOptions.elementType = Float64Type::get(&context);
   mk::FormulaError importError;
@@ -70,51 +73,114 @@ gradientFormula(const std::string &formula,
       mk::importFormula(context, formula, aliases, importOptions, importError);
   if (!forward)
     return makeError(importError.render());
-  mk::ReduceOp reduce = reduceOf(*forward);
-  if (wrt >= reduce.getInputs().size())
-    return makeError("the formula has " +
-                     llvm::Twine(reduce.getInputs().size()) +
-                     " variables; there is no variable at position " +
-                     llvm::Twine(wrt));
-  mk::ReductionKind kind = reduce.getKind();
-  if (kind == mk::ReductionKind::argmin || kind == mk::ReductionKind::argmax ||
-      kind == mk::ReductionKind::argkmin)
-    return std::nullopt; // piecewise constant: a zero gradient
+  return std::move(forward);
+}
 
-  mk::BackwardInputs needs;
+bool isPiecewiseConstant(mk::ReductionKind kind) {
+  return kind == mk::ReductionKind::argmin || kind == mk::ReductionKind::argmax ||
+         kind == mk::ReductionKind::argkmin;
+}
+
+/// `derived` (a module of buildGradientModule or buildTangentModule) as
+/// text, with the saved values it reads after `leading`; the sibling
+/// reductions come from `forward`.
+llvm::Expected<GradientFormula>
+describeDerivative(ModuleOp forward, ModuleOp derived,
+                   const mk::BackwardInputs &needs,
+                   std::vector<GradientFormula::Input> leading) {
   GradientFormula result;
-  std::string error;
-  auto backward =
-      mk::buildGradientModule(*forward, wrt, needs, result.sumRows, error);
-  if (failed(backward))
-    return makeError(error);
-  auto printed = printReduceOf(**backward);
+  auto printed = printReduceOf(derived);
   if (!printed)
     return printed.takeError();
   result.reduction = std::move(*printed);
-
+  result.inputs = std::move(leading);
   using Kind = GradientFormula::Input::Kind;
-  auto sibling = [&](Kind inputKind, mk::ReductionKind siblingKind) -> llvm::Error {
-    auto text =
-        printReduceOf(*mk::buildSiblingReductionModule(*forward, siblingKind));
+  auto sibling = [&](Kind inputKind, mk::ReductionKind kind) -> llvm::Error {
+    auto text = printReduceOf(*mk::buildSiblingReductionModule(forward, kind));
     if (!text)
       return text.takeError();
     result.inputs.push_back({inputKind, std::move(*text)});
     return llvm::Error::success();
   };
-  result.inputs.push_back({Kind::Eta, {}});
   if (needs.forwardOutput)
     result.inputs.push_back({Kind::ForwardOutput, {}});
   if (needs.logSumExp)
     if (llvm::Error error = sibling(Kind::LogSumExp, mk::ReductionKind::logsumexp))
       return std::move(error);
   if (needs.forwardIndices)
-    if (llvm::Error error =
-            sibling(Kind::Indices, *mk::getSelectionIndicesKind(kind)))
+    if (llvm::Error error = sibling(
+            Kind::Indices, *mk::getSelectionIndicesKind(reduceOf(forward).getKind())))
       return std::move(error);
   if (needs.columnIndex)
     result.inputs.push_back({Kind::ColumnIndex, {}});
   return result;
+}
+
+llvm::Error checkPosition(mk::ReduceOp reduce, unsigned position) {
+  if (position < reduce.getInputs().size())
+    return llvm::Error::success();
+  return makeError("the formula has " + llvm::Twine(reduce.getInputs().size()) +
+                   " variables; there is no variable at position " +
+                   llvm::Twine(position));
+}
+
+} // namespace
+
+llvm::Expected<std::optional<GradientFormula>>
+gradientFormula(const std::string &formula,
+                const std::vector<std::string> &aliases, unsigned wrt) {
+  MLIRContext context(registry());
+  auto forward = importForward(context, formula, aliases);
+  if (!forward)
+    return forward.takeError();
+  mk::ReduceOp reduce = reduceOf(**forward);
+  if (llvm::Error error = checkPosition(reduce, wrt))
+    return std::move(error);
+  if (isPiecewiseConstant(reduce.getKind()))
+    return std::nullopt; // a zero gradient
+  mk::BackwardInputs needs;
+  bool sumRows = false;
+  std::string error;
+  auto backward = mk::buildGradientModule(**forward, wrt, needs, sumRows, error);
+  if (failed(backward))
+    return makeError(error);
+  auto result = describeDerivative(**forward, **backward, needs,
+                                   {{GradientFormula::Input::Kind::Eta, {}}});
+  if (!result)
+    return result.takeError();
+  result->sumRows = sumRows;
+  return std::move(*result);
+}
+
+llvm::Expected<std::optional<GradientFormula>>
+tangentFormula(const std::string &formula,
+               const std::vector<std::string> &aliases,
+               const std::vector<unsigned> &positions) {
+  MLIRContext context(registry());
+  auto forward = importForward(context, formula, aliases);
+  if (!forward)
+    return forward.takeError();
+  mk::ReduceOp reduce = reduceOf(**forward);
+  std::vector<GradientFormula::Input> tangents;
+  for (unsigned position : positions) {
+    if (llvm::Error error = checkPosition(reduce, position))
+      return std::move(error);
+    tangents.push_back({GradientFormula::Input::Kind::Tangent, {}, position});
+  }
+  if (positions.empty())
+    return makeError("a tangent needs at least one variable");
+  if (isPiecewiseConstant(reduce.getKind()))
+    return std::nullopt; // a zero tangent
+  mk::BackwardInputs needs;
+  std::string error;
+  auto derived = mk::buildTangentModule(**forward, positions, needs, error);
+  if (failed(derived))
+    return makeError(error);
+  auto result =
+      describeDerivative(**forward, **derived, needs, std::move(tangents));
+  if (!result)
+    return result.takeError();
+  return std::move(*result);
 }
 
 llvm::Expected<GradientKernels>

@@ -402,10 +402,7 @@ Value Importer::buildDerivative(const Node &node) {
                   llvm::formatv("'Diff': the direction has dimension {0} but "
                                 "the variable has dimension {1}",
                                 FormulaBuilder::dimOf(u), dimV));
-    Value result = g.scalProd(jacobianRow(0), u);
-    for (int64_t k = 1; k < dimF; ++k)
-      result = g.concat(result, g.scalProd(jacobianRow(k), u));
-    return result;
+    return g.diff(f, v, u);
   }
   if (name == "SumLinOperator") {
     // wl^T M wr = (M^T wl) . wr, with scalar weights broadcast.

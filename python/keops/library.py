@@ -76,7 +76,7 @@ class LibraryKernel:
         """The gradient w.r.t. argument `position` for `eta`, the gradient
         w.r.t. the (value) output `result`, from the library's backward
         kernels; None for a zero gradient."""
-        from keops.torch import gradient_extras
+        from keops.torch import derivative_extras
         described = self.gradients[position]
         if described is None:
             return None
@@ -88,8 +88,9 @@ class LibraryKernel:
             value = library[name].run(args)
             return value[0] if isinstance(value, tuple) else value
 
-        extras = gradient_extras(inputs, eta, result,
-                                 rows[1 - self.kernel.row_category], sibling)
+        extras = derivative_extras(inputs, result,
+                                   rows[1 - self.kernel.row_category], sibling,
+                                   eta=eta)
         gradient = library[described["kernel"]].run(list(args) + extras)
         if described["sum_rows"]:  # a parameter
             gradient = gradient.sum(0)

@@ -105,6 +105,33 @@ keops_rt_memory_t memoryOf(const std::vector<Array> &arrays, int32_t &device) {
   return cuda ? KEOPS_RT_MEMORY_DEVICE : KEOPS_RT_MEMORY_HOST;
 }
 
+/// A derivative reduction of the compiler for Python (see gradient()'s
+/// docstring), or None.
+nb::object
+toPython(llvm::Expected<std::optional<keops::GradientFormula>> described) {
+  if (!described)
+    raise(described.takeError());
+  if (!*described)
+    return nb::none();
+  auto reduction = [](const mlir::keops::ReductionText &text) {
+    return nb::make_tuple(text.name, text.formula, text.weight, text.axis,
+                          text.k);
+  };
+  using Input = keops::GradientFormula::Input;
+  nb::list inputs;
+  for (const Input &input : (*described)->inputs) {
+    nb::object what = nb::none();
+    if (input.kind == Input::Kind::LogSumExp ||
+        input.kind == Input::Kind::Indices)
+      what = reduction(input.reduction);
+    else if (input.kind == Input::Kind::Tangent)
+      what = nb::int_(input.position);
+    inputs.append(nb::make_tuple(Input::kindName(input.kind), what));
+  }
+  return nb::make_tuple(reduction((*described)->reduction), inputs,
+                        (*described)->sumRows);
+}
+
 } // namespace
 
 NB_MODULE(_C, m) {
@@ -280,27 +307,8 @@ NB_MODULE(_C, m) {
   m.def(
       "gradient",
       [](const std::string &formula, const std::vector<std::string> &aliases,
-         unsigned wrt) -> nb::object {
-        auto described = keops::gradientFormula(formula, aliases, wrt);
-        if (!described)
-          raise(described.takeError());
-        if (!*described)
-          return nb::none();
-        auto reduction = [](const mlir::keops::ReductionText &text) {
-          return nb::make_tuple(text.name, text.formula, text.weight,
-                                text.axis, text.k);
-        };
-        using Input = keops::GradientFormula::Input;
-        using Kind = Input::Kind;
-        nb::list inputs;
-        for (const Input &input : (*described)->inputs)
-          inputs.append(nb::make_tuple(
-              Input::kindName(input.kind),
-              input.kind == Kind::LogSumExp || input.kind == Kind::Indices
-                  ? nb::object(reduction(input.reduction))
-                  : nb::none()));
-        return nb::make_tuple(reduction((*described)->reduction), inputs,
-                              (*described)->sumRows);
+         unsigned wrt) {
+        return toPython(keops::gradientFormula(formula, aliases, wrt));
       },
       nb::arg("formula"), nb::arg("aliases"), nb::arg("wrt"),
       "The backward reduction of the reduction `formula` with respect to the "
@@ -309,6 +317,17 @@ NB_MODULE(_C, m) {
       "K or None); the inputs after the forward variables are "
       "('eta' | 'output' | 'column', None) or ('logsumexp' | 'indices', "
       "reduction of the forward variables whose output they are).");
+  m.def(
+      "tangent",
+      [](const std::string &formula, const std::vector<std::string> &aliases,
+         const std::vector<unsigned> &positions) {
+        return toPython(keops::tangentFormula(formula, aliases, positions));
+      },
+      nb::arg("formula"), nb::arg("aliases"), nb::arg("positions"),
+      "The tangent (forward-mode derivative) reduction of the value output "
+      "of `formula` along tangents of the variables at `positions`, or None "
+      "for a zero tangent: (reduction, inputs, False), as gradient() gives, "
+      "the inputs starting with ('tangent', position) for each position.");
   m.def(
       "gpu_devices",
       []() {

@@ -239,7 +239,7 @@ bool compileModule(const std::string &library, const std::string &path,
       if (k == kernels.size())
         kernels.push_back(
             {{object.function, "", {},
-              keops_rt_dtype_name(object.object.descriptor.dtype)},
+              keops_rt_dtype_name(object.object.descriptor.dtype), false, {}},
              {},
              {}});
       kernels[k].variants.push_back(std::move(object.object));

@@ -174,6 +174,46 @@ TEST(ReductionGradient, ArgKindsHaveZeroGradient) {
   }
 }
 
+TEST(ReductionGradient, FormulasNameWhatTheyRead) {
+  // The backward of a sumsoftmaxweight reads eta, the output and the
+  // logsumexp of the same formula, and is a formula that imports again.
+  auto gradient = keops::gradientFormula(
+      "SumSoftMaxWeight_Reduction(-SqDist(x,y), 0, b)", kAliases, 1);
+  ASSERT_TRUE(static_cast<bool>(gradient)) << llvm::toString(gradient.takeError());
+  ASSERT_TRUE(gradient->has_value());
+  using Kind = keops::GradientFormula::Input::Kind;
+  const keops::GradientFormula &described = **gradient;
+  ASSERT_EQ(described.inputs.size(), 3u);
+  EXPECT_EQ(described.inputs[0].kind, Kind::Eta);
+  EXPECT_EQ(described.inputs[1].kind, Kind::ForwardOutput);
+  EXPECT_EQ(described.inputs[2].kind, Kind::LogSumExp);
+  EXPECT_EQ(described.inputs[2].reduction.name, "LogSumExp");
+  EXPECT_EQ(described.reduction.name, "Sum");
+  EXPECT_EQ(described.reduction.axis, 1); // y is a j variable: over i
+  EXPECT_TRUE(static_cast<bool>(keops::compile(described.reduction.str(), kAliases)));
+
+  // Tangents read the tangents, in the order asked, then the saved values.
+  auto tangent = keops::tangentFormula("KMin_Reduction(SqDist(x,y), 2, 0)",
+                                       kAliases, {3, 0});
+  ASSERT_TRUE(static_cast<bool>(tangent)) << llvm::toString(tangent.takeError());
+  ASSERT_TRUE(tangent->has_value());
+  const auto &inputs = (*tangent)->inputs;
+  ASSERT_EQ(inputs.size(), 4u);
+  EXPECT_EQ(inputs[0].kind, Kind::Tangent);
+  EXPECT_EQ(inputs[0].position, 3u);
+  EXPECT_EQ(inputs[1].position, 0u);
+  EXPECT_EQ(inputs[2].kind, Kind::Indices);
+  EXPECT_EQ(inputs[2].reduction.name, "ArgKMin");
+  EXPECT_EQ(inputs[3].kind, Kind::ColumnIndex);
+  auto none = keops::tangentFormula("ArgMin_Reduction(SqDist(x,y), 0)", kAliases, {0});
+  ASSERT_TRUE(static_cast<bool>(none));
+  EXPECT_FALSE(none->has_value());
+  auto missing = keops::tangentFormula("Sum_Reduction(x, 0)", kAliases, {0, 7});
+  ASSERT_FALSE(static_cast<bool>(missing));
+  EXPECT_EQ(llvm::toString(missing.takeError()),
+            "the formula has 4 variables; there is no variable at position 7");
+}
+
 TEST(ReductionGradient, Errors) {
   auto missing = keops::compileGradient("Sum_Reduction(x, 0)", kAliases, 9);
   ASSERT_FALSE(static_cast<bool>(missing));

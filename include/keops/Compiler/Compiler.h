@@ -213,12 +213,14 @@ struct GradientFormula {
       LogSumExp,     // the output of `reduction` (sumsoftmaxweight)
       Indices,       // the output of `reduction`, as floats (min, max, kmin)
       ColumnIndex,   // 0, 1, ..., M - 1 over the reduced axis, as floats
+      Tangent,       // tangentFormula: the tangent of variable `position`
     };
-    /// "eta", "output", "logsumexp", "indices" or "column".
+    /// "eta", "output", "logsumexp", "indices", "column" or "tangent".
     static const char *kindName(Kind kind);
     Kind kind;
     /// For LogSumExp and Indices: a reduction of the forward variables.
     mlir::keops::ReductionText reduction;
+    unsigned position = 0; // Tangent: which variable
   };
   /// A Sum reduction over the axis the variable is not indexed by.
   mlir::keops::ReductionText reduction;
@@ -233,6 +235,17 @@ struct GradientFormula {
 llvm::Expected<std::optional<GradientFormula>>
 gradientFormula(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt);
+
+/// The tangent (forward-mode derivative) of the value output of the
+/// reduction `formula` along tangents of the variables at `positions`, as a
+/// reduction over the forward axis that reads the forward variables, the
+/// tangents (in the order of `positions`), then the saved values (the rules
+/// of buildTangentModule); nullopt for a zero tangent (argmin, argmax,
+/// argkmin).
+llvm::Expected<std::optional<GradientFormula>>
+tangentFormula(const std::string &formula,
+               const std::vector<std::string> &aliases,
+               const std::vector<unsigned> &positions);
 
 /// The kernels that compute the gradient of a reduction with respect to one
 /// of its variables, given eta, the gradient with respect to its (value)

@@ -16,7 +16,7 @@ from keops.common.genred import GenredBase
 from keops.common.generic import make_generic
 from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
 from keops.common.lazy_tensor import GenericLazyTensor, make_constructors
-from keops.common.reductions import REDUCTIONS, postprocess
+from keops.common.reductions import postprocess
 from keops.common.solve import KernelSolveBase, conjugate_gradient
 
 __all__ = ["Genred", "KernelSolve", "LazyTensor", "ComplexLazyTensor", "Var", "Vi",
@@ -104,51 +104,21 @@ class Genred(GenredBase):
 
     def forward_derivative(self, signature, args, tangents, result):
         """The output tangents for the argument `tangents` (forward mode): a
-        Sum reduction of Diff formulas, sum_k Diff(F, v_k, t_k), weighted as
-        the backward pass weights Grad (its transpose); None for indices."""
-        kind, takes_k, _, _ = REDUCTIONS[self.reduction_op]
-        inputs, row_category, outputs = signature
-        if kind in ("argmin", "argmax", "argkmin"):
+        reduction of the compiler (keops::tangentFormula, the transposes of
+        the backward rules); None for indices."""
+        _, _, outputs = signature
+        positions = tuple(k for k, t in enumerate(tangents) if t is not None)
+        described = tangent_reduction(self.red_formula, tuple(self.aliases),
+                                      positions)
+        if described is None:
             return None  # piecewise constant indices
-        count = len(inputs)
-        extra = [tangent.contiguous() for tangent in tangents if tangent is not None]
-        positions = [k for k, tangent in enumerate(tangents) if tangent is not None]
-
-        def diff(formula):
-            return "(%s)" % "+".join(
-                "Diff(%s,Var(%d,%d,%d),Var(%d,%d,%d))" % (
-                    formula, k, inputs[k][2], inputs[k][1], count + n, inputs[k][2],
-                    inputs[k][1]) for n, k in enumerate(positions))
-
-        def var(array, category):
-            extra.append(array)
-            return "Var(%d,%d,%d)" % (count + len(extra) - 1, array.shape[1], category)
-
-        f = "(%s)" % self.formula
-        g = "(%s)" % self.formula2 if self.formula2 else None
-        if kind == "sum":
-            derivative = diff(f)
-        elif kind == "logsumexp" and not g:
-            derivative = "Exp(%s-%s)*%s" % (f, var(result, row_category), diff(f))
-        elif kind == "logsumexp":
-            derivative = "Exp(%s-%s)*(%s*%s+%s)" % (
-                f, var(result, row_category), diff(f), g, diff(g))
-        elif kind == "sumsoftmaxweight":
-            saved = var(result, row_category)
-            normalizer = var(self._normalizer(args), row_category)
-            derivative = "Exp(%s-%s)*(%s*(%s-%s)+%s)" % (
-                f, normalizer, diff(f), g, saved, diff(g))
-        else:  # Min, Max, KMin and their arg forms: at the selected columns
-            indices, column = self._selection(signature, args, result.dtype)
-            k = self.opt_arg if takes_k else 1
-            d = indices.shape[1] // k
-            index, column = var(indices, row_category), var(column, 1 - row_category)
-            parts = ["%s*Equal(%s,%s)" % (diff(f), column, index if k == 1 else
-                                          "Extract(%s,%d,%d)" % (index, s * d, d))
-                     for s in range(k)]
-            derivative = functools.reduce(lambda a, b: "Concat(%s,%s)" % (a, b), parts)
-        routine = self._sum(derivative, use_double_acc=self.double_acc)
-        tangent = routine(*args, *extra)
+        reduction, inputs, _ = described
+        extras = derivative_extras(
+            inputs, result, self._columns(signature, args),
+            lambda sibling: self._related(sibling)(*args),
+            tangents=[t.contiguous() if t is not None else None for t in tangents])
+        tangent = self._related(reduction, use_double_acc=self.double_acc)(
+            *args, *extras)
         return (tangent, None) if len(outputs) > 1 else tangent
 
     def _related(self, reduction, **options):
@@ -163,37 +133,17 @@ class Genred(GenredBase):
         related.backend, related.device_id = self.backend, self.device_id
         return related
 
-    def _sum(self, formula, **options):
-        """A Sum reduction of `formula` over this reduction's axis."""
-        return self._related(("Sum", formula, "", 1 - self.axis, None), **options)
-
-    def _sibling(self, kind):
-        """The reduction of this formula that the gradient reads as its input
-        `kind` ('logsumexp', 'indices'), as the compiler names it."""
-        _, inputs, _ = backward_reduction(self.red_formula, tuple(self.aliases), 0)
-        return self._related(next(r for k, r in inputs if k == kind))
-
-    def _normalizer(self, args):
-        """The LogSumExp of the formula (the softmax normalizer)."""
-        return self._sibling("logsumexp")(*args)
-
     def _columns(self, signature, args):
         """The number of columns of the reduced axis."""
         inputs, row_category, _ = signature
         return next((arg.shape[0] for arg, (_, category, _) in zip(args, inputs)
                      if category == 1 - row_category), 1)
 
-    def _selection(self, signature, args, dtype):
-        """The columns a Min/Max/KMin-type reduction selects (as floats of
-        `dtype`), and the column index (columns, 1)."""
-        indices = self._sibling("indices")(*args)
-        column = column_index(self._columns(signature, args), dtype, indices.device)
-        return indices.reshape(indices.shape[0], -1).to(dtype), column
-
     def backward_extras(self, inputs, signature, args, eta, result):
         """The arrays after the arguments that the backward Genred reads."""
-        return gradient_extras(inputs, eta, result, self._columns(signature, args),
-                               lambda reduction: self._related(reduction)(*args))
+        return derivative_extras(inputs, result, self._columns(signature, args),
+                                 lambda reduction: self._related(reduction)(*args),
+                                 eta=eta)
 
 
 def column_index(columns, dtype, device):
@@ -201,23 +151,26 @@ def column_index(columns, dtype, device):
     return torch.arange(columns, dtype=dtype, device=device).reshape(columns, 1)
 
 
-def gradient_extras(inputs, eta, result, columns, sibling):
-    """The tensors after the arguments that a backward reduction reads, for
+def derivative_extras(inputs, result, columns, sibling, eta=None, tangents=None):
+    """The tensors after the arguments that a derivative reduction reads, for
     its `inputs` as the compiler lists them ((kind, what) pairs, see
-    keops._C.gradient): eta, the forward `result`, the column index of the
+    keops._C.gradient and keops._C.tangent): `eta`, the tangent of argument
+    `what` (from `tangents`), the forward `result`, the column index of the
     reduced axis (`columns` rows), and for 'logsumexp' and 'indices' the
-    output of sibling(what), as floats."""
+    output of sibling(what), as floats of the result's dtype."""
     extras = []
     for kind, what in inputs:
         if kind == "eta":
             extras.append(eta)
+        elif kind == "tangent":
+            extras.append(tangents[what])
         elif kind == "output":
             extras.append(result)
         elif kind == "column":
-            extras.append(column_index(columns, eta.dtype, eta.device))
+            extras.append(column_index(columns, result.dtype, result.device))
         else:
             value = sibling(what)
-            extras.append(value.reshape(value.shape[0], -1).to(eta.dtype))
+            extras.append(value.reshape(value.shape[0], -1).to(result.dtype))
     return extras
 
 
@@ -226,6 +179,13 @@ def backward_reduction(red_formula, aliases, position):
     """The compiler's backward reduction of `red_formula` w.r.t. argument
     `position` (see keops._C.gradient), once per process."""
     return _C.gradient(red_formula, list(aliases), position)
+
+
+@functools.lru_cache(maxsize=None)
+def tangent_reduction(red_formula, aliases, positions):
+    """The compiler's tangent reduction of `red_formula` along the arguments
+    at `positions` (see keops._C.tangent), once per process."""
+    return _C.tangent(red_formula, list(aliases), list(positions))
 
 
 def _stack(results, batch):

@@ -34,12 +34,9 @@ struct BackwardValues {
 } // namespace
 
 /// Clones the formula of `reduce` into `body`, whose first arguments are the
-/// rows of the forward variables, then yields the backward formula of the
-/// variable `wrt` (the table of ReductionGradient.h).
-static void emitBackwardFormula(OpBuilder &builder, ReduceOp reduce,
-                                Block &body, unsigned wrt,
-                                const BackwardValues &values) {
-  Location loc = reduce.getLoc();
+/// rows of the forward variables; returns its formula and weight (or null).
+static std::pair<Value, Value> cloneFormula(OpBuilder &builder, ReduceOp reduce,
+                                            Block &body) {
   Block &forwardBody = reduce.getBody().front();
   IRMapping mapping;
   for (unsigned k = 0; k < forwardBody.getNumArguments(); ++k)
@@ -48,8 +45,18 @@ static void emitBackwardFormula(OpBuilder &builder, ReduceOp reduce,
   for (Operation &op : forwardBody.without_terminator())
     builder.clone(op, mapping);
   auto yielded = reduce.getYield().getValues();
-  Value f = mapping.lookup(yielded[0]);
-  Value g = yielded.size() > 1 ? mapping.lookup(yielded[1]) : Value();
+  return {mapping.lookup(yielded[0]),
+          yielded.size() > 1 ? mapping.lookup(yielded[1]) : Value()};
+}
+
+/// Clones the formula of `reduce` into `body`, whose first arguments are the
+/// rows of the forward variables, then yields the backward formula of the
+/// variable `wrt` (the table of ReductionGradient.h).
+static void emitBackwardFormula(OpBuilder &builder, ReduceOp reduce,
+                                Block &body, unsigned wrt,
+                                const BackwardValues &values) {
+  Location loc = reduce.getLoc();
+  auto [f, g] = cloneFormula(builder, reduce, body);
   Value eta = values.eta, v = body.getArgument(wrt);
 
   FormulaBuilder fb(builder, loc);
@@ -100,6 +107,93 @@ static Axis backwardAxis(ReduceOp reduce, unsigned wrt) {
   return reduce.getAxis() == Axis::j ? Axis::i : Axis::j;
 }
 
+/// The inputs a derivative reduction of `kind` reads besides the forward
+/// variables (and eta or the tangents).
+static BackwardInputs savedInputsOf(ReductionKind kind) {
+  bool selects = getSelectionIndicesKind(kind).has_value();
+  BackwardInputs inputs;
+  inputs.forwardOutput = kind == ReductionKind::logsumexp ||
+                         kind == ReductionKind::sumsoftmaxweight;
+  inputs.logSumExp = kind == ReductionKind::sumsoftmaxweight;
+  inputs.forwardIndices = selects;
+  inputs.columnIndex = selects;
+  return inputs;
+}
+
+namespace {
+
+/// A module of one kernel function, `keops_kernel`, which returns a sum
+/// reduction over `axis` of the forward variables of `reduce` followed by
+/// `leading` inputs (eta or the tangents) and the saved values that `saved`
+/// flags; the caller fills the region.
+struct DerivativeKernel {
+  OwningOpRef<ModuleOp> module;
+  ReduceOp reduce;
+  BackwardValues values; // the saved values' rows in the region
+
+  DerivativeKernel(ReduceOp forward,
+                   llvm::ArrayRef<std::pair<Type, Category>> leading,
+                   const BackwardInputs &saved, Axis axis, int64_t resultDim) {
+    MLIRContext *ctx = forward.getContext();
+    Location loc = forward.getLoc();
+    module = ModuleOp::create(loc);
+    OpBuilder builder = OpBuilder::atBlockEnd(module->getBody());
+    auto outputType =
+        llvm::cast<RankedTensorType>(forward.getResult(0).getType());
+    auto elementType = llvm::cast<FloatType>(outputType.getElementType());
+    auto rowTensor = [&](int64_t dim) -> Type {
+      return RankedTensorType::get({ShapedType::kDynamic, dim}, elementType);
+    };
+    // Output rows are indexed by `rowCategory`.
+    Category rowCategory =
+        forward.getAxis() == Axis::j ? Category::i : Category::j;
+    llvm::SmallVector<Type> types(forward.getInputs().getTypes());
+    llvm::SmallVector<Category> categories;
+    for (unsigned k = 0; k < forward.getInputs().size(); ++k)
+      categories.push_back(forward.getCategory(k));
+    for (auto [type, category] : leading) {
+      types.push_back(type);
+      categories.push_back(category);
+    }
+    int64_t outputDim = outputType.getShape().back();
+    auto addRowInput = [&](bool wanted, int64_t dim, Category category) {
+      if (!wanted)
+        return;
+      types.push_back(rowTensor(dim));
+      categories.push_back(category);
+    };
+    Category columnCategory =
+        rowCategory == Category::i ? Category::j : Category::i;
+    addRowInput(saved.forwardOutput, outputDim, rowCategory);
+    addRowInput(saved.logSumExp, 1, rowCategory);
+    addRowInput(saved.forwardIndices, outputDim, rowCategory);
+    addRowInput(saved.columnIndex, 1, columnCategory);
+
+    Type resultType = rowTensor(resultDim);
+    auto function = func::FuncOp::create(
+        builder, loc, "keops_kernel",
+        FunctionType::get(ctx, types, {resultType}));
+    Block *entry = function.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+    reduce = ReduceOp::create(builder, loc, {resultType},
+                              entry->getArguments(), ReductionKind::sum,
+                              std::nullopt, axis, categories);
+    func::ReturnOp::create(builder, loc, reduce.getResults());
+
+    Block &body = reduce.getBody().front();
+    unsigned next = forward.getInputs().size() + leading.size();
+    auto row = [&](bool wanted) {
+      return wanted ? body.getArgument(next++) : Value();
+    };
+    values.output = row(saved.forwardOutput);
+    values.logSumExp = row(saved.logSumExp);
+    values.indices = row(saved.forwardIndices);
+    values.column = row(saved.columnIndex);
+  }
+};
+
+} // namespace
+
 FailureOr<OwningOpRef<ModuleOp>>
 keops::buildGradientModule(ModuleOp forward, unsigned wrt,
                            BackwardInputs &inputs, bool &sumRows,
@@ -111,84 +205,105 @@ keops::buildGradientModule(ModuleOp forward, unsigned wrt,
     return failure();
   }
   ReductionKind kind = reduce.getKind();
-  bool selects = getSelectionIndicesKind(kind).has_value();
   if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp &&
-      kind != ReductionKind::sumsoftmaxweight && !selects) {
+      kind != ReductionKind::sumsoftmaxweight &&
+      !getSelectionIndicesKind(kind)) {
     error = "reduction '" + stringifyReductionKind(kind).str() +
             "' has no backward reduction";
     return failure();
   }
-  inputs = {};
-  inputs.forwardOutput = kind == ReductionKind::logsumexp ||
-                         kind == ReductionKind::sumsoftmaxweight;
-  inputs.logSumExp = kind == ReductionKind::sumsoftmaxweight;
-  inputs.forwardIndices = selects;
-  inputs.columnIndex = selects;
-
-  // Output rows are indexed by `rowCategory`; the variable decides the axis.
-  Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
-  Category variableCategory = reduce.getCategory(wrt);
-  sumRows = variableCategory == Category::param;
-  Axis axis = backwardAxis(reduce, wrt);
-
-  MLIRContext *ctx = forward.getContext();
-  Location loc = reduce.getLoc();
-  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  OpBuilder builder = OpBuilder::atBlockEnd(module->getBody());
+  inputs = savedInputsOf(kind);
+  sumRows = reduce.getCategory(wrt) == Category::param;
   auto outputType = llvm::cast<RankedTensorType>(reduce.getResult(0).getType());
-  auto elementType = llvm::cast<FloatType>(outputType.getElementType());
-  auto rowTensor = [&](int64_t dim) -> Type {
-    return RankedTensorType::get({ShapedType::kDynamic, dim}, elementType);
-  };
-  llvm::SmallVector<Type> argumentTypes(reduce.getInputs().getTypes());
-  llvm::SmallVector<Category> categories;
-  for (unsigned k = 0; k < reduce.getInputs().size(); ++k)
-    categories.push_back(reduce.getCategory(k));
-  auto addRowInput = [&](int64_t dim) {
-    argumentTypes.push_back(rowTensor(dim));
-    categories.push_back(rowCategory);
-  };
-  int64_t outputDim = outputType.getShape().back();
-  addRowInput(outputDim);
-  if (inputs.forwardOutput)
-    addRowInput(outputDim);
-  if (inputs.logSumExp)
-    addRowInput(1);
-  if (inputs.forwardIndices)
-    addRowInput(outputDim);
-  if (inputs.columnIndex) {
-    argumentTypes.push_back(rowTensor(1));
-    categories.push_back(rowCategory == Category::i ? Category::j : Category::i);
-  }
-
   auto variableType =
       llvm::cast<RankedTensorType>(reduce.getInputs()[wrt].getType());
-  Type resultType = rowTensor(variableType.getShape().back());
-  auto function = func::FuncOp::create(
-      builder, loc, "keops_kernel",
-      FunctionType::get(ctx, argumentTypes, {resultType}));
-  Block *entry = function.addEntryBlock();
-  builder.setInsertionPointToStart(entry);
-  auto backward = ReduceOp::create(builder, loc, {resultType},
-                                   entry->getArguments(), ReductionKind::sum,
-                                   std::nullopt, axis, categories);
-  func::ReturnOp::create(builder, loc, backward.getResults());
+  Category rowCategory = reduce.getAxis() == Axis::j ? Category::i : Category::j;
+  std::pair<Type, Category> eta = {
+      RankedTensorType::get({ShapedType::kDynamic, outputType.getShape().back()},
+                            outputType.getElementType()),
+      rowCategory};
+  DerivativeKernel kernel(reduce, eta, inputs, backwardAxis(reduce, wrt),
+                          variableType.getShape().back());
+  Block &body = kernel.reduce.getBody().front();
+  kernel.values.eta = body.getArgument(reduce.getInputs().size());
+  OpBuilder builder(forward.getContext());
+  emitBackwardFormula(builder, reduce, body, wrt, kernel.values);
+  return std::move(kernel.module);
+}
 
-  unsigned extra = reduce.getInputs().size();
-  Block &body = backward.getBody().front();
-  BackwardValues values;
-  values.eta = body.getArgument(extra);
-  unsigned next = extra + 1;
-  if (inputs.forwardOutput)
-    values.output = body.getArgument(next++);
-  if (inputs.logSumExp)
-    values.logSumExp = body.getArgument(next++);
-  if (inputs.forwardIndices)
-    values.indices = body.getArgument(next++);
-  if (inputs.columnIndex)
-    values.column = body.getArgument(next++);
-  emitBackwardFormula(builder, reduce, body, wrt, values);
-  return std::move(module);
+FailureOr<OwningOpRef<ModuleOp>>
+keops::buildTangentModule(ModuleOp forward, llvm::ArrayRef<unsigned> positions,
+                          BackwardInputs &inputs, std::string &error) {
+  ReduceOp reduce;
+  forward.walk([&](ReduceOp op) { reduce = op; });
+  if (!reduce) {
+    error = "no reduction";
+    return failure();
+  }
+  llvm::SmallVector<std::pair<Type, Category>> tangents;
+  for (unsigned position : positions) {
+    if (position >= reduce.getInputs().size()) {
+      error = "no such input of the reduction";
+      return failure();
+    }
+    tangents.push_back({reduce.getInputs()[position].getType(),
+                        reduce.getCategory(position)});
+  }
+  ReductionKind kind = reduce.getKind();
+  if (kind != ReductionKind::sum && kind != ReductionKind::logsumexp &&
+      kind != ReductionKind::sumsoftmaxweight &&
+      !getSelectionIndicesKind(kind)) {
+    error = "reduction '" + stringifyReductionKind(kind).str() +
+            "' has no tangent reduction";
+    return failure();
+  }
+  inputs = savedInputsOf(kind);
+  inputs.eta = false;
+  auto outputType = llvm::cast<RankedTensorType>(reduce.getResult(0).getType());
+  DerivativeKernel kernel(reduce, tangents, inputs, reduce.getAxis(),
+                          outputType.getShape().back());
+  Block &body = kernel.reduce.getBody().front();
+  OpBuilder builder(forward.getContext());
+  auto [f, g] = cloneFormula(builder, reduce, body);
+  FormulaBuilder fb(builder, reduce.getLoc());
+  // The derivative of a value along the tangents: sum_k Diff(., v_k, t_k).
+  auto derivative = [&](Value value) {
+    Value total;
+    for (auto [n, position] : llvm::enumerate(positions)) {
+      Value term = fb.diff(value, body.getArgument(position),
+                           body.getArgument(reduce.getInputs().size() + n));
+      total = total ? fb.add(total, term) : term;
+    }
+    return total;
+  };
+  const BackwardValues &values = kernel.values;
+  Value tangent;
+  if (values.indices) {
+    // The derivative at the selected columns: slot s holds J[s * D + k].
+    Value df = derivative(f);
+    int64_t dim = FormulaBuilder::dimOf(f);
+    int64_t slots = FormulaBuilder::dimOf(values.indices) / dim;
+    for (int64_t slot = 0; slot < slots; ++slot) {
+      Value index =
+          slots == 1 ? values.indices : fb.extract(values.indices, slot * dim, dim);
+      Value part = fb.mul(df, EqualOp::create(builder, reduce.getLoc(),
+                                              values.column, index));
+      tangent = tangent ? fb.concat(tangent, part) : part;
+    }
+  } else if (kind == ReductionKind::sum) {
+    tangent = derivative(f);
+  } else if (kind == ReductionKind::logsumexp) {
+    Value weights = fb.exp(fb.sub(f, values.output)); // exp(F - L)
+    tangent = fb.mul(weights, g ? fb.add(fb.mul(derivative(f), g), derivative(g))
+                                : derivative(f));
+  } else { // sumsoftmaxweight
+    Value weight = fb.exp(fb.sub(f, values.logSumExp)); // softmax weight
+    tangent = fb.mul(weight, fb.add(fb.mul(derivative(f),
+                                           fb.sub(g, values.output)),
+                                    derivative(g)));
+  }
+  YieldOp::create(builder, reduce.getLoc(), tangent);
+  return std::move(kernel.module);
 }
 
 std::optional<ReductionKind> keops::getSelectionIndicesKind(ReductionKind kind) {

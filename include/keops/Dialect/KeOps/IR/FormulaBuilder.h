@@ -97,6 +97,17 @@ public:
   Value grad(Value f, Value v, Value e) {
     return GradOp::create(b, loc, f, v, e);
   }
+  /// Diff(F, v, u): the derivative of `f` with respect to `v` along `u` (of
+  /// the dimension of `v`), J u, one keops.grad per component of `f` (the
+  /// rows of the Jacobian).
+  Value diff(Value f, Value v, Value u) {
+    Value result;
+    for (int64_t k = 0; k < dimOf(f); ++k) {
+      Value component = scalProd(grad(f, v, unit(f, dimOf(f), k)), u);
+      result = result ? concat(result, component) : component;
+    }
+    return result;
+  }
 
   /// `x` placed at components [start, start + dim(x)) of a zero vector of
   /// dimension `dim`.

@@ -38,8 +38,9 @@
 
 namespace mlir::keops {
 
-/// The extra inputs of a backward reduction, appended in this order after
-/// the forward inputs; all are indexed like the forward output rows.
+/// The extra inputs of a backward (or tangent) reduction, appended in this
+/// order after the forward inputs; all are indexed like the forward output
+/// rows, but the column index.
 struct BackwardInputs {
   /// eta: the gradient with respect to the forward output.
   bool eta = true;
@@ -61,6 +62,21 @@ struct BackwardInputs {
 FailureOr<OwningOpRef<ModuleOp>>
 buildGradientModule(ModuleOp forward, unsigned wrt, BackwardInputs &inputs,
                     bool &sumRows, std::string &error);
+
+/// A module computing the tangent (the forward-mode derivative) of the
+/// value output of the one keops.reduce of `forward` along tangents of its
+/// inputs at `positions`: a sum reduction over the forward axis whose inputs
+/// are the forward ones, then one tangent per position (like that input),
+/// then the saved values `inputs` flags (no eta), with dF = sum_k Diff(F,
+/// v_k, t_k):
+///   sum               dF
+///   logsumexp         exp(F - L) dF, or exp(F - L) (dF G + dG) with weight
+///   sumsoftmaxweight  exp(F - Z) (dF (G - S) + dG)
+///   min, max, kmin    per slot s: dF (c == J_s)
+/// or failure with `error` set (the arg kinds have a zero tangent).
+FailureOr<OwningOpRef<ModuleOp>>
+buildTangentModule(ModuleOp forward, llvm::ArrayRef<unsigned> positions,
+                   BackwardInputs &inputs, std::string &error);
 
 /// Replaces `forward` (a Sum or LogSumExp reduction returned by its
 /// function) by its backward reduction with respect to input `wrt`, reading
