@@ -52,10 +52,11 @@ static llvm::Expected<HostObject> hostObjectOf(ModuleOp module,
   (*module.getOps<func::FuncOp>().begin()).setSymName(symbol);
   if (llvm::Error error = lowerForCpu(module, options))
     return std::move(error);
-  auto object = target::compileObject(module, symbol, cpu);
+  result.entry = "_mlir__mlir_ciface_" + symbol;
+  auto object = target::compileObject(module, "_mlir_ciface_" + symbol,
+                                      result.entry, cpu);
   if (!object)
     return object.takeError();
-  result.entry = "_mlir__mlir_ciface_" + symbol;
   result.object = std::move(*object);
   return result;
 }
@@ -114,6 +115,21 @@ buildModuleGpuBundles(llvm::StringRef text, const CompileOptions &requested) {
   if (llvm::Error error = forEachKernel(text, each))
     return std::move(error);
   return std::move(result);
+}
+
+llvm::Expected<GpuKernelBundle>
+buildEmulatedGpuBundle(const std::string &formula,
+                       const std::vector<std::string> &aliases,
+                       const CompileOptions &requested,
+                       const std::string &symbol) {
+  auto options = gpuBundleOptions(requested);
+  if (!options)
+    return options.takeError();
+  MLIRContext context(registry());
+  auto module = importCanonical(context, formula, aliases, *options);
+  if (!module)
+    return module.takeError();
+  return gpuBundleOf(**module, *options, &symbol);
 }
 
 std::string hostCpuLevel() { return keops_rt_cpu_level(); }

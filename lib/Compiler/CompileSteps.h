@@ -135,9 +135,11 @@ llvm::Expected<keops_rt_kernel_t *> makeRuntimeKernel(
 //===----------------------------------------------------------------------===//
 
 /// The GPU kernel of a canonical module for options.gpuArch, as a bundle
-/// (PTX, and a cubin when ptxas is found and options.gpuCubin).
-llvm::Expected<GpuKernelBundle> gpuBundleOf(mlir::ModuleOp module,
-                                            const CompileOptions &options);
+/// (PTX, and a cubin when ptxas is found and options.gpuCubin; with an
+/// `emulatedSymbol`, the host object of the GPU emulation instead).
+llvm::Expected<GpuKernelBundle>
+gpuBundleOf(mlir::ModuleOp module, const CompileOptions &options,
+            const std::string *emulatedSymbol = nullptr);
 
 } // namespace keops::detail
 

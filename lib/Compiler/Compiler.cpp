@@ -344,11 +344,28 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
 }
 
 llvm::Expected<GpuKernelBundle>
-detail::gpuBundleOf(ModuleOp module, const CompileOptions &options) {
+detail::gpuBundleOf(ModuleOp module, const CompileOptions &options,
+                    const std::string *emulatedSymbol) {
   ::keops::KernelDescriptor descriptor = describeKernel(module, options);
   std::string canonical;
   llvm::raw_string_ostream(canonical) << module;
   nameKernel(module, canonical, options);
+  if (emulatedSymbol) {
+    mk::KeOpsToNVVMPipelineOptions pipeline;
+    setGpuOptions(pipeline, options);
+    auto emulated = ::keops::target::compileEmulatedObject(module, pipeline,
+                                                           *emulatedSymbol);
+    if (!emulated)
+      return emulated.takeError();
+    const ::keops::target::NvptxCode &code = emulated->code;
+    GpuKernelBundle bundle{withGpuTiles(std::move(descriptor), code),
+                           code.entry, "", "", code.blockSize,
+                           code.rowsPerThread};
+    bundle.hostObject = std::move(emulated->object);
+    bundle.hostParameters = emulated->parameters;
+    bundle.hostWorkgroupBytes = emulated->workgroupBytes;
+    return bundle;
+  }
   auto code = ::lowerToNvptx(module, options, ptxasFor(options));
   if (!code)
     return code.takeError();

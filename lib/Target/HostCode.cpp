@@ -132,7 +132,9 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
                  [](void *p) { delete static_cast<ExecutionEngine *>(p); }};
 }
 
-llvm::Expected<std::string> compileObject(ModuleOp module, llvm::StringRef name,
+llvm::Expected<std::string> compileObject(ModuleOp module,
+                                          llvm::StringRef function,
+                                          llvm::StringRef entry,
                                           llvm::StringRef cpu) {
   initializeNativeTarget();
   llvm::Triple triple(llvm::sys::getProcessTriple());
@@ -154,11 +156,9 @@ llvm::Expected<std::string> compileObject(ModuleOp module, llvm::StringRef name,
   if (!machine)
     return makeError("no target machine for " + triple.str() + " " + cpuName);
 
-  std::string entry = ("_mlir__mlir_ciface_" + name).str();
-  auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(
-      ("_mlir_ciface_" + name).str());
+  auto kernel = module.lookupSymbol<LLVM::LLVMFuncOp>(function);
   if (!kernel)
-    return makeError("internal error: no kernel function '" + name + "'");
+    return makeError("internal error: no kernel function '" + function + "'");
   OpBuilder builder = OpBuilder::atBlockEnd(module.getBody());
   auto packed = LLVM::LLVMFuncOp::create(
       builder, kernel.getLoc(), entry,

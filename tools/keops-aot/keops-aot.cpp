@@ -87,6 +87,11 @@ cl::list<std::string> gpuArchs(
              "each kernel's PTX (and cubin, when ptxas is found) for them, "
              "run on the GPU when one is usable (host arrays), else the "
              "CPU's code; also written as LIB_KERNEL_ARCH.ptx"));
+cl::opt<bool> gpuEmulation(
+    "gpu-emulation", cl::cat(category),
+    cl::desc("For the tests: the --gpu-arch variants hold the kernels of the "
+             "GPU emulation (host code that the tests' stand-in CUDA driver "
+             "runs) instead of PTX; with --spec or --formula"));
 cl::opt<std::string> cc("cc", cl::cat(category),
                         cl::desc("The C compiler that builds the glue and "
                                  "links the library (default: $CC, else cc)"));
@@ -108,9 +113,10 @@ llvm::Expected<keops::aot::LibrarySpec> librarySpec() {
   }
   if (!modulePath.empty()) {
     if (libraryName.empty() || !formulaText.empty() || !aliasTexts.empty() ||
-        gradients)
-      return llvm::createStringError("--module takes --name, and excludes "
-                                     "--formula, --alias and --gradients");
+        gradients || gpuEmulation)
+      return llvm::createStringError(
+          "--module takes --name, and excludes --formula, --alias, "
+          "--gradients and --gpu-emulation");
     return keops::aot::LibrarySpec{libraryName, {}};
   }
   if (libraryName.empty() || formulaText.empty())
@@ -199,7 +205,11 @@ bool compileSpec(const keops::aot::LibrarySpec &spec,
       keops::CompileOptions gpu = options;
       gpu.gpuArch = arch;
       auto bundle =
-          keops::buildGpuKernelBundle(kernel.formula, kernel.aliases, gpu);
+          gpuEmulation
+              ? keops::buildEmulatedGpuBundle(
+                    kernel.formula, kernel.aliases, gpu,
+                    symbolPrefix(spec.name, arch) + kernel.name)
+              : keops::buildGpuKernelBundle(kernel.formula, kernel.aliases, gpu);
       if (!bundle) {
         reportKernelError(kernel.name, bundle.takeError());
         return false;

@@ -70,6 +70,15 @@ buildModuleGpuBundles(llvm::StringRef module, const CompileOptions &options);
 
 /// The highest x86-64 level this machine runs ("x86-64-v4", ...), or
 /// "native" on other architectures: the runtime's keops_rt_cpu_level.
+/// The GPU kernel of a formula for options.gpuArch, as the GPU emulation
+/// of the tests runs it (GpuKernelBundle::hostObject, whose symbol is
+/// `symbol`): what keops-aot --gpu-emulation puts in a library so that its
+/// GPU variants run without a GPU.
+llvm::Expected<GpuKernelBundle>
+buildEmulatedGpuBundle(const std::string &formula,
+                       const std::vector<std::string> &aliases,
+                       const CompileOptions &options, const std::string &symbol);
+
 std::string hostCpuLevel();
 
 } // namespace keops

@@ -287,6 +287,12 @@ struct GpuKernelBundle {
   std::string entry, ptx;
   std::string cubin; // empty without ptxas (or options.gpuCubin)
   int32_t blockSize, rowsPerThread;
+  /// Only from buildEmulatedGpuBundle (the GPU emulation of the tests): no
+  /// PTX, but the emulated kernel as a host object whose one symbol is
+  /// `entry`, and the parameter count and workgroup bytes of its image text
+  /// (include/keops/Target/GpuEmulation.h).
+  std::string hostObject = {};
+  int64_t hostParameters = 0, hostWorkgroupBytes = 0;
 };
 
 /// The GPU kernel of a formula, as a bundle (options.gpuArch, default

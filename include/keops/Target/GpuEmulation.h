@@ -37,6 +37,20 @@ llvm::Expected<NvptxCode>
 emulateOnHost(mlir::ModuleOp module,
               const mlir::keops::KeOpsToNVVMPipelineOptions &options);
 
+/// The same kernel compiled into a host object for a kernel library (the
+/// GPU emulation of keops-aot's tests): its `entry` is the object's one
+/// symbol, hidden, the packed entry; the library's code writes the image
+/// text with that symbol's address when it creates its kernel.
+struct EmulatedObject {
+  NvptxCode code; // no ptx
+  std::string object;
+  int64_t parameters = 0, workgroupBytes = 0;
+};
+llvm::Expected<EmulatedObject>
+compileEmulatedObject(mlir::ModuleOp module,
+                      const mlir::keops::KeOpsToNVVMPipelineOptions &options,
+                      llvm::StringRef symbol);
+
 } // namespace keops::target
 
 #endif // KEOPS_TARGET_GPUEMULATION_H

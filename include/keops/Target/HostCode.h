@@ -44,14 +44,16 @@ llvm::Expected<JitCode> jitModule(mlir::ModuleOp module, llvm::StringRef name,
 llvm::Expected<JitCode> loadObject(llvm::StringRef object,
                                    llvm::StringRef name);
 
-/// Compiles `module` (LLVM dialect) whose kernel function is `name` (with
-/// its C interface) into a relocatable, position-independent object file
-/// for the host's architecture and the CPU `cpu` (an LLVM CPU name such as
-/// "x86-64-v4"; "native": the host's CPU with all its features), at O3. The
-/// object defines the packed entry point `_mlir__mlir_ciface_<name>`, as
-/// jitModule's code does.
+/// Compiles `module` (LLVM dialect) into a relocatable, position-independent
+/// object file for the host's architecture and the CPU `cpu` (an LLVM CPU
+/// name such as "x86-64-v4"; "native": the host's CPU with all its
+/// features), at O3. The object defines one symbol, hidden: `entry`, the
+/// packed entry point of the LLVM function `function` (for a kernel `K`
+/// with its C interface: `_mlir__mlir_ciface_K` of `_mlir_ciface_K`, as
+/// jitModule's code has).
 llvm::Expected<std::string> compileObject(mlir::ModuleOp module,
-                                          llvm::StringRef name,
+                                          llvm::StringRef function,
+                                          llvm::StringRef entry,
                                           llvm::StringRef cpu);
 
 /// The width in bytes of the vector registers of `cpu` (see compileObject):
