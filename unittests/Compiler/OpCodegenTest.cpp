@@ -8,7 +8,8 @@
 // This file compiles a sum reduction of every formula op (its lane code,
 // polynomial math included) and compares the kernel with the float64
 // reference evaluation of the same formula, in float64 and float32, on sizes
-// that exercise full and masked lanes.
+// that exercise full and masked lanes; and the f64 exp polynomial against
+// std::exp in ulps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 
 namespace {
@@ -78,6 +80,47 @@ TEST_P(OpCodegenTest, KernelMatchesReference) {
           << "row " << r << " component " << k;
     }
   }
+}
+
+/// The distance in units in the last place between two finite non-negative
+/// doubles (or 0 when both are +inf or both NaN).
+uint64_t ulpDistance(double a, double b) {
+  if ((std::isnan(a) && std::isnan(b)) || a == b)
+    return 0;
+  if (std::isnan(a) || std::isnan(b) || std::signbit(a) || std::signbit(b))
+    return UINT64_MAX;
+  uint64_t ia, ib;
+  std::memcpy(&ia, &a, sizeof a);
+  std::memcpy(&ib, &b, sizeof b);
+  return ia > ib ? ia - ib : ib - ia;
+}
+
+// The f64 exp of keops-approximate-math, lane by lane, against std::exp:
+// within 2 ulp on [-800, 800] (overflow to +inf, gradual underflow through
+// the subnormals to 0), exact at 0, NaN for NaN, 0 and +inf at -inf, +inf.
+TEST(OpCodegen, ExpFloat64IsWithinTwoUlps) {
+  keops::CompileOptions options;
+  options.dtype = "float64";
+  auto kernel = keops::compile("Sum_Reduction(Exp(x), 0)", {"x = Vi(1)"}, options);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  std::vector<double> x = {0.0,     -0.0,     1e-300,   -1e-300, 0.5,
+                           -0.5,    0.34657359027997264, 1.0, -1.0, 709.78,
+                           709.79,  -708.39,  -708.5,   -720.0,  -745.1,
+                           -745.2,  -1000.0,  1000.0,   std::nan(""),
+                           INFINITY, -INFINITY};
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> wide(-800.0, 800.0), narrow(-2.0, 2.0);
+  for (int k = 0; k < 2000; ++k)
+    x.push_back(k % 2 ? wide(rng) : narrow(rng));
+  std::vector<double> out(x.size());
+  int64_t n = static_cast<int64_t>(x.size());
+  llvm::Error error = (*kernel)->run({{x.data(), KEOPS_RT_FLOAT64, n, 1, 0}},
+                                     {{out.data(), KEOPS_RT_FLOAT64, n, 1, 0}});
+  ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+  for (size_t k = 0; k < x.size(); ++k)
+    EXPECT_LE(ulpDistance(out[k], std::exp(x[k])), 2u)
+        << "exp(" << x[k] << ") = " << out[k] << ", expected " << std::exp(x[k]);
+  EXPECT_EQ(out[0], 1.0);
 }
 
 std::string paramName(const ::testing::TestParamInfo<Param> &info) {
