@@ -29,14 +29,15 @@ using namespace mlir;
 
 namespace {
 
-/// exp on f64 scalars and vectors: x = k ln2 + r with |r| <= ln2 / 2 (ln2 in
-/// two parts, fdlibm's, so r is exact), exp(r) by its Taylor polynomial of
-/// degree 12 (truncation below 2e-16 relative), then 2^k in two factors
+/// exp on f64 scalars and vectors: x = k ln2 + r with |r| <= ln2 / 2, k
+/// rounded to nearest by adding 1.5 2^52 (whose bits then hold k: no
+/// conversion, so NaN stays a defined NaN), r exact with ln2 in fdlibm's two
+/// parts; exp(r) by a near-minimax polynomial of degree 11 (mpmath's
+/// chebyfit on [-ln2/2, ln2/2], error 3e-18); then 2^k in two factors
 /// 2^(k/2) 2^(k - k/2), both normal, so that overflow to +inf and gradual
 /// underflow to subnormals and 0 come out of the multiplications. x is
-/// clamped to [-746, 710] first (beyond, exp is 0 or +inf) and NaN stays NaN.
-/// Within 2 ulp of the correctly rounded exp (unittests check it against
-/// std::exp).
+/// clamped to [-746, 710] first (beyond, exp is 0 or +inf); NaN propagates
+/// through the products. Within 2 ulp of std::exp (OpCodegenTest).
 struct ExpF64Approximation final : OpRewritePattern<math::ExpOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -50,51 +51,50 @@ struct ExpF64Approximation final : OpRewritePattern<math::ExpOp> {
     Type intType = b.getI64Type();
     if (vectorType)
       intType = VectorType::get(vectorType.getShape(), intType);
-    auto f = [&](double value) -> Value {
+    auto constant = [&](Type of, TypedAttr scalar) -> Value {
       return arith::ConstantOp::create(
-          b, type,
+          b, of,
           vectorType ? llvm::cast<TypedAttr>(SplatElementsAttr::get(
-                           vectorType, b.getF64FloatAttr(value)))
-                     : TypedAttr(b.getF64FloatAttr(value)));
+                           llvm::cast<ShapedType>(of), scalar))
+                     : scalar);
     };
-    auto i = [&](int64_t value) -> Value {
-      return arith::ConstantOp::create(
-          b, intType,
-          vectorType ? llvm::cast<TypedAttr>(SplatElementsAttr::get(
-                           llvm::cast<ShapedType>(intType),
-                           b.getI64IntegerAttr(value)))
-                     : TypedAttr(b.getI64IntegerAttr(value)));
+    auto f = [&](double value) { return constant(type, b.getF64FloatAttr(value)); };
+    auto i = [&](int64_t value) {
+      return constant(intType, b.getI64IntegerAttr(value));
     };
+    auto bits = [&](Value v) { return arith::BitcastOp::create(b, intType, v); };
+
     Value x = op.getOperand();
     Value clamped = arith::MinimumFOp::create(
         b, arith::MaximumFOp::create(b, x, f(-746.0)), f(710.0));
-    // k = round(x / ln2); r = x - k ln2, exactly.
-    Value k = math::FloorOp::create(
-        b, math::FmaOp::create(b, clamped, f(1.4426950408889634), f(0.5)));
-    Value r = math::FmaOp::create(b, arith::NegFOp::create(b, k),
-                                  f(6.93147180369123816490e-01), clamped);
-    r = math::FmaOp::create(b, arith::NegFOp::create(b, k),
-                            f(1.90821492927058770002e-10), r);
-    // exp(r) = sum r^n / n!, n <= 12, by Horner's rule.
-    Value p = f(1.0 / 479001600.0);
-    double factorial = 479001600.0;
-    for (int n = 11; n >= 0; --n) {
-      factorial /= n + 1;
-      p = math::FmaOp::create(b, p, r, f(1.0 / factorial));
-    }
+    // k = round(x / ln2), as a float and in the low bits of t.
+    const double magic = 6755399441055744.0; // 1.5 * 2^52
+    Value t = math::FmaOp::create(b, clamped, f(1.4426950408889634), f(magic));
+    Value k = arith::SubFOp::create(b, t, f(magic));
+    Value negK = arith::NegFOp::create(b, k);
+    Value r = math::FmaOp::create(b, negK, f(6.93147180369123816490e-01), clamped);
+    r = math::FmaOp::create(b, negK, f(1.90821492927058770002e-10), r);
+    // exp(r), highest degree first.
+    static const double coefficients[] = {
+        2.5110049204818658e-08, 2.763265472252779e-07, 2.755724088722987e-06,
+        2.4801485441561313e-05, 0.00019841269890076403, 0.0013888888952352863,
+        0.008333333333319589,   0.04166666666648795,    0.1666666666666668,
+        0.5000000000000019,     1.0,                    1.0};
+    Value p = f(coefficients[0]);
+    for (double c : llvm::ArrayRef(coefficients).drop_front())
+      p = math::FmaOp::create(b, p, r, f(c));
     // 2^k as two normal powers of two: (h + 1023) << 52 is 2^h.
-    Value ki = arith::FPToSIOp::create(b, intType, k);
+    Value ki = arith::SubIOp::create(b, bits(t), i(0x4338000000000000));
     Value half = arith::ShRSIOp::create(b, ki, i(1));
     Value rest = arith::SubIOp::create(b, ki, half);
     auto power = [&](Value exponent) -> Value {
-      Value bits = arith::ShLIOp::create(
+      Value exponentBits = arith::ShLIOp::create(
           b, arith::AddIOp::create(b, exponent, i(1023)), i(52));
-      return arith::BitcastOp::create(b, type, bits);
+      return arith::BitcastOp::create(b, type, exponentBits);
     };
-    Value result = arith::MulFOp::create(
-        b, arith::MulFOp::create(b, p, power(half)), power(rest));
-    Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, x, x);
-    rewriter.replaceOp(op, arith::SelectOp::create(b, isNan, x, result));
+    rewriter.replaceOp(op, arith::MulFOp::create(
+                               b, arith::MulFOp::create(b, p, power(half)),
+                               power(rest)));
     return success();
   }
 };
