@@ -109,7 +109,7 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
   StateBuffers states(kernel, rows);
   std::vector<std::unique_ptr<KernelCall>> calls;
   for (int64_t t = 0; t < threads; ++t) {
-    calls.push_back(std::make_unique<KernelCall>(kernel, args));
+    calls.push_back(std::make_unique<KernelCall>(kernel, args, block));
     calls.back()->useStates(states);
   }
   parallelFor(threads, static_cast<int64_t>(items.size()),

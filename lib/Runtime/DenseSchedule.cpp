@@ -56,7 +56,7 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
   int64_t rowBlocks = (rows + block - 1) / block;
   std::vector<std::unique_ptr<KernelCall>> calls;
   for (int64_t t = 0; t < threads; ++t)
-    calls.push_back(std::make_unique<KernelCall>(kernel, args));
+    calls.push_back(std::make_unique<KernelCall>(kernel, args, rows));
 
   if (splits == 1) {
     parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {

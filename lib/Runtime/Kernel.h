@@ -98,7 +98,10 @@ keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array);
 /// buffers, reused across calls by one thread.
 class KernelCall {
 public:
-  KernelCall(const keops_rt_kernel_s &kernel, const keops_rt_run_args_t &args);
+  /// `rows`: the most output rows the run computes (the scratch holds the
+  /// states of no more).
+  KernelCall(const keops_rt_kernel_s &kernel, const keops_rt_run_args_t &args,
+             int64_t rows);
   KernelCall(const KernelCall &) = delete;
   KernelCall &operator=(const KernelCall &) = delete;
 

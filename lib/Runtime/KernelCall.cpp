@@ -61,8 +61,9 @@ keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
 }
 
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
-                       const keops_rt_run_args_t &args)
-    : entry(kernel.entry), maxRows(maxRowsPerCall(kernel)),
+                       const keops_rt_run_args_t &args, int64_t rows)
+    : entry(kernel.entry),
+      maxRows(std::clamp<int64_t>(rows, 1, maxRowsPerCall(kernel))),
       scratch(kernel, maxRows * kernel.lanes),
       tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
       scalars(KEOPS_RT_NUM_SCALAR_ARGS) {

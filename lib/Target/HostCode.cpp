@@ -68,12 +68,17 @@ int64_t cpuVectorBytes(llvm::StringRef cpu) {
 }
 
 int64_t hostVectorBytes() {
-  llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
-  if (features.lookup("avx512f"))
-    return 64;
-  if (features.lookup("avx"))
-    return 32;
-  return 16;
+  // Once: every compile asks (its cache lookup included), and the feature
+  // map costs tens of microseconds.
+  static const int64_t bytes = [] {
+    llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
+    if (features.lookup("avx512f"))
+      return 64;
+    if (features.lookup("avx"))
+      return 32;
+    return 16;
+  }();
+  return bytes;
 }
 
 std::string hostCpuName() {

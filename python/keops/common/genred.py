@@ -107,6 +107,8 @@ class GenredBase:
         "GPU", "GPU_1D", ...; "auto" is the GPU when one is usable),
         `device_id` (-1: every GPU for host arrays) and `ranges`; None keeps
         this Genred's own."""
+        if backend is None and device_id is None and ranges is None:
+            return self
         bound = self.with_ranges(ranges)._copy()
         if backend is not None:
             if backend in GPU_BACKENDS:

@@ -57,6 +57,10 @@ def _is_complex_data(x, tools):
 
 
 def _broadcast_batch(a, b):
+    if a == b or not b:  # the common cases, without NumPy's general rule
+        return tuple(a)
+    if not a:
+        return tuple(b)
     try:
         return tuple(np.broadcast_shapes(a, b))
     except ValueError:

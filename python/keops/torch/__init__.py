@@ -10,6 +10,7 @@ import functools
 import types
 
 import torch
+import torch.autograd.forward_ad  # noqa: F401 (its _current_level)
 
 from keops import _C
 from keops.common.genred import GenredBase
@@ -34,6 +35,16 @@ def _rows_contiguous(tensor):
     if (cols <= 1 or tensor.stride(1) == 1) and (rows <= 1 or tensor.stride(0) >= cols):
         return tensor
     return tensor.contiguous()
+
+
+def _tracked(args):
+    """Whether a call on `args` must go through autograd: an argument
+    requires grad (with grad mode on), or a torch.func transform or a
+    forward-mode dual level is active."""
+    if torch.is_grad_enabled() and any(a.requires_grad for a in args):
+        return True
+    return (torch._C._are_functorch_transforms_active()
+            or torch.autograd.forward_ad._current_level >= 0)
 
 
 def _stream_of(device):
@@ -66,8 +77,11 @@ class Genred(GenredBase):
         return result
 
     def _call_2d(self, args):
-        outputs = _GenredFunction.apply(self, *args)
-        outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        if _tracked(args):
+            outputs = _GenredFunction.apply(self, *args)
+            outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+        else:  # nothing to differentiate: no autograd.Function overhead
+            outputs = tuple(self.run(args)[1])
         return postprocess(list(outputs), self.reduction_op, self.opt_arg,
                            torch.reshape, lambda a, b: (a, b))
 
