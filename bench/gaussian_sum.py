@@ -31,13 +31,12 @@ def numpy_gaussian_sum(x, y, b, block=2048):
     return out
 
 
-def time_pykeops(x, y, b, repeat):
+def time_pykeops(x, y, b, repeat, aliases=ALIASES):
     try:
         from pykeops.numpy import Genred
     except ImportError:
         return None
-    routine = Genred("Exp(-SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1,
-                     dtype=str(x.dtype))
+    routine = Genred("Exp(-SqDist(x,y))*b", aliases, reduction_op="Sum", axis=1)
     routine(x, y, b, backend="CPU")  # compile
     return median_time(lambda: routine(x, y, b, backend="CPU"), repeat)[0]
 

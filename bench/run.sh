@@ -18,4 +18,6 @@ cd bench
 .venv/bin/python wide_outputs.py "$@"
 .venv/bin/python feature_dims.py "$@"
 .venv/bin/python aot_first_call.py "$@"
+.venv/bin/python knn.py "$@"
 .venv/bin/python gpu.py "$@"
+.venv/bin/python plot.py
