@@ -18,8 +18,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 #include <random>
 
 namespace {
@@ -121,6 +123,42 @@ TEST(OpCodegen, ExpFloat64IsWithinTwoUlps) {
     EXPECT_LE(ulpDistance(out[k], std::exp(x[k])), 2u)
         << "exp(" << x[k] << ") = " << out[k] << ", expected " << std::exp(x[k]);
   EXPECT_EQ(out[0], 1.0);
+}
+
+// ArgKMin among many equal values: the insertion that the kmin accumulator
+// skips for values that cannot be among the K best must keep the first
+// columns among equal values, as a stable sort does (integer coordinates:
+// exact distances, most of them tied).
+TEST(OpCodegen, ArgKMinKeepsTheFirstOfEqualValues) {
+  auto kernel = keops::compile("ArgKMin_Reduction(SqDist(x,y), 7, 0)",
+                               {"x = Vi(2)", "y = Vj(2)"});
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const int64_t n = 9, m = 5003;
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int> coordinate(0, 3);
+  std::vector<float> x(n * 2), y(m * 2);
+  for (float &v : x)
+    v = static_cast<float>(coordinate(rng));
+  for (float &v : y)
+    v = static_cast<float>(coordinate(rng));
+  std::vector<int64_t> out(n * 7);
+  llvm::Error error = (*kernel)->run(
+      {{x.data(), KEOPS_RT_FLOAT32, n, 2, 0}, {y.data(), KEOPS_RT_FLOAT32, m, 2, 0}},
+      {{out.data(), KEOPS_RT_INT64, n, 7, 0}});
+  ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+  for (int64_t i = 0; i < n; ++i) {
+    std::vector<int64_t> order(m);
+    std::iota(order.begin(), order.end(), 0);
+    auto distance = [&](int64_t j) {
+      float dx = x[i * 2] - y[j * 2], dy = x[i * 2 + 1] - y[j * 2 + 1];
+      return dx * dx + dy * dy;
+    };
+    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+      return distance(a) < distance(b);
+    });
+    for (int64_t s = 0; s < 7; ++s)
+      EXPECT_EQ(out[i * 7 + s], order[s]) << "row " << i << " slot " << s;
+  }
 }
 
 std::string paramName(const ::testing::TestParamInfo<Param> &info) {

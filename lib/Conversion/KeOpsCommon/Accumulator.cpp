@@ -12,15 +12,22 @@
 //   sumsoftmaxweight    per pair; g = 1 without weight, (1, g) for softmax
 //   min, max          per component, NaN-ignoring strict comparison
 //   arg*, *_arg*      value and first index of the best value
-//   kmin family       the K best (value, index) per component, sorted
+//   kmin family       the K best (value, index) per component, sorted;
+//                     inserting only what may be among the K best of all
+//                     lanes
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/KeOpsCommon/Accumulator.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -261,18 +268,91 @@ public:
     state.append(k * dim, splat(e, vectorOf(width, indexType()), 0));
     return state;
   }
+  /// Inserts only when a lane's value may be among the K best of all the
+  /// lanes together: at most T, the smallest of the lanes' K-th bests (K
+  /// values are already at most T). Once the lists fill up, the insertion
+  /// (K compare-and-swaps) is rarely entered; values equal to T still
+  /// enter, so ties keep the order of the indices.
   State accumulate(LaneEmitter &e, const State &state, const Components &f,
                    const Components &, Value j) override {
+    OpBuilder &b = e.getBuilder();
+    Location loc = e.getLoc();
     State next(state);
-    for (int64_t c = 0; c < dim; ++c)
-      insert(e, next, c, f[c], j);
+    for (int64_t c = 0; c < dim; ++c) {
+      Value kth = state[(k - 1) * dim + c], bound = kth;
+      if (auto type = llvm::dyn_cast<VectorType>(kth.getType()))
+        bound = vector::BroadcastOp::create(
+            b, loc, type,
+            vector::ReductionOp::create(b, loc, vector::CombiningKind::MINNUMF,
+                                        kth, arith::FastMathFlags::nnan));
+      Value beats = e.compare(arith::CmpFPredicate::OLE, f[c], bound);
+      if (llvm::isa<VectorType>(beats.getType()))
+        beats = vector::ReductionOp::create(b, loc, vector::CombiningKind::OR,
+                                            beats);
+      llvm::SmallVector<Value> slots;
+      for (int64_t slot = 0; slot < k; ++slot)
+        slots.append({next[slot * dim + c], next[k * dim + slot * dim + c]});
+      auto branch = scf::IfOp::create(b, loc, ValueRange(slots).getTypes(),
+                                      beats, /*withElseRegion=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(branch.thenBlock());
+        State inserted(next);
+        insert(e, inserted, c, f[c], j);
+        llvm::SmallVector<Value> yielded;
+        for (int64_t slot = 0; slot < k; ++slot)
+          yielded.append({inserted[slot * dim + c],
+                          inserted[k * dim + slot * dim + c]});
+        scf::YieldOp::create(b, loc, yielded);
+        b.setInsertionPointToStart(branch.elseBlock());
+        scf::YieldOp::create(b, loc, slots);
+      }
+      for (int64_t slot = 0; slot < k; ++slot) {
+        next[slot * dim + c] = branch.getResult(2 * slot);
+        next[k * dim + slot * dim + c] = branch.getResult(2 * slot + 1);
+      }
+    }
     return next;
   }
+  /// The K best of two sorted lists, by a bitonic merge over (value,
+  /// index) keys, a total order, so equal values keep the smaller column:
+  /// padded to n (a power of two) with (+inf, max) entries, a[s] against
+  /// b[n - 1 - s] keeps the n smallest as a bitonic sequence, which
+  /// log2(n) half-cleaner stages sort. n + (n / 2) log2(n) comparisons
+  /// instead of the K^2 of K insertions.
   State merge(LaneEmitter &e, const State &a, const State &b) override {
     State merged(a);
-    for (int64_t c = 0; c < dim; ++c)
-      for (int64_t slot = 0; slot < k; ++slot)
-        insert(e, merged, c, b[slot * dim + c], b[k * dim + slot * dim + c]);
+    int64_t n = llvm::PowerOf2Ceil(k);
+    for (int64_t c = 0; c < dim; ++c) {
+      auto entry = [&](const State &list, int64_t slot) -> std::pair<Value, Value> {
+        if (slot < k)
+          return {list[slot * dim + c], list[k * dim + slot * dim + c]};
+        Value like = list[c], likeIndex = list[k * dim + c];
+        OpBuilder &builder = e.getBuilder();
+        auto indexType = llvm::cast<VectorType>(likeIndex.getType());
+        Value last = arith::ConstantOp::create(
+            builder, e.getLoc(),
+            DenseElementsAttr::get(
+                indexType, builder.getI64IntegerAttr(
+                               std::numeric_limits<int64_t>::max())));
+        return {e.constant(like, kInf), last};
+      };
+      llvm::SmallVector<std::pair<Value, Value>> keys;
+      for (int64_t s = 0; s < n; ++s) {
+        auto [lower, upper] = ordered(e, entry(a, s), entry(b, n - 1 - s));
+        (void)upper;
+        keys.push_back(lower);
+      }
+      for (int64_t stride = n / 2; stride > 0; stride /= 2)
+        for (int64_t s = 0; s < n; ++s)
+          if ((s & stride) == 0)
+            std::tie(keys[s], keys[s + stride]) =
+                ordered(e, keys[s], keys[s + stride]);
+      for (int64_t slot = 0; slot < k; ++slot) {
+        merged[slot * dim + c] = keys[slot].first;
+        merged[k * dim + slot * dim + c] = keys[slot].second;
+      }
+    }
     return merged;
   }
   llvm::SmallVector<Components> finalize(LaneEmitter &,
@@ -288,8 +368,26 @@ public:
 private:
   Type indexType() { return IntegerType::get(accType.getContext(), 64); }
 
+  /// The two (value, index) keys in order: by value, then by index.
+  std::pair<std::pair<Value, Value>, std::pair<Value, Value>>
+  ordered(LaneEmitter &e, std::pair<Value, Value> x, std::pair<Value, Value> y) {
+    OpBuilder &b = e.getBuilder();
+    Location loc = e.getLoc();
+    Value first = arith::OrIOp::create(
+        b, loc, e.lessThan(x.first, y.first),
+        arith::AndIOp::create(
+            b, loc, e.compare(arith::CmpFPredicate::OEQ, x.first, y.first),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x.second,
+                                  y.second)));
+    return {{e.select(first, x.first, y.first),
+             selectIndex(e, first, x.second, y.second)},
+            {e.select(first, y.first, x.first),
+             selectIndex(e, first, y.second, x.second)}};
+  }
+
   /// Inserts (value, index) into the sorted slots of component c: one
-  /// compare-and-swap per slot.
+  /// compare-and-swap per slot. Columns reach a lane in increasing order,
+  /// so a strict comparison keeps the first of equal values.
   void insert(LaneEmitter &e, State &state, int64_t c, Value value,
               Value index) {
     for (int64_t slot = 0; slot < k; ++slot) {
