@@ -106,31 +106,59 @@ Components emitChunk(LaneEmitter &e, Value root,
   });
 }
 
-/// sum over d of `root` on component d of its operands, as a loop.
+/// sum over d of `root` on component d of its operands, as a loop that
+/// adds kFeatureLoopSums components per iteration into as many partial sums
+/// (independent chains of adds, which one accumulator would serialize on
+/// the latency of its fused multiply-add); the last dim % kFeatureLoopSums
+/// components follow the loop.
 Components emitFeatureLoop(LaneEmitter &e, Operation *root,
                            const llvm::DenseMap<Value, Components> &values,
                            const FeatureLoops &loops) {
+  constexpr int64_t kFeatureLoopSums = 4;
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
   int64_t dim = 1;
   for (Value v : root->getOperands())
     dim = std::max(dim, dimOf(v));
+  // The term of component d.
+  auto term = [&](OpBuilder &b, Value d) {
+    LaneEmitter inner(b, loc, e.getLaneType());
+    llvm::SmallVector<Components> operands;
+    for (Value operand : root->getOperands())
+      operands.push_back(
+          emitComponentwise(inner, operand, values, [&](unsigned argument) {
+            return Components{loops.load(b, argument, d)};
+          }));
+    Components result;
+    emitFormulaOp(inner, root, operands, result);
+    return result[0];
+  };
+  int64_t sums = dim >= 2 * kFeatureLoopSums ? kFeatureLoopSums : 1;
+  int64_t looped = dim / sums * sums;
+  llvm::SmallVector<Value> zeros(sums, e.constant(0.0));
   auto loop = scf::ForOp::create(
-      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, dim),
-      indexConstant(b, loc, 1), ValueRange{e.constant(0.0)},
-      [&](OpBuilder &b, Location, Value d, ValueRange sum) {
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, looped),
+      indexConstant(b, loc, sums), zeros,
+      [&](OpBuilder &b, Location, Value d, ValueRange partial) {
         LaneEmitter inner(b, loc, e.getLaneType());
-        llvm::SmallVector<Components> operands;
-        for (Value operand : root->getOperands())
-          operands.push_back(
-              emitComponentwise(inner, operand, values, [&](unsigned argument) {
-                return Components{loops.load(b, argument, d)};
-              }));
-        Components term;
-        emitFormulaOp(inner, root, operands, term);
-        scf::YieldOp::create(b, loc, inner.add(sum[0], term[0]));
+        llvm::SmallVector<Value> next;
+        for (int64_t u = 0; u < sums; ++u)
+          next.push_back(inner.add(
+              partial[u],
+              term(b, arith::AddIOp::create(b, loc, d,
+                                            indexConstant(b, loc, u)))));
+        scf::YieldOp::create(b, loc, next);
       });
-  return {loop.getResult(0)};
+  llvm::SmallVector<Value> partial(loop.getResults());
+  while (partial.size() > 1) {
+    for (size_t u = 0; u + 1 < partial.size(); u += 2)
+      partial[u / 2] = e.add(partial[u], partial[u + 1]);
+    partial.resize(partial.size() / 2);
+  }
+  Value total = partial[0];
+  for (int64_t d = looped; d < dim; ++d)
+    total = e.add(total, term(b, indexConstant(b, loc, d)));
+  return {total};
 }
 
 } // namespace

@@ -158,13 +158,14 @@ func.func @argmin_over_i(%x: tensor<?x2xf32>, %y: tensor<?x2xf32>) -> tensor<?x1
 // -----
 
 // A distance over 64 features is a loop over them (one broadcast load of the
-// row variable and one vector load of the reduced one per component), not
-// 64 unrolled components; with feature-loop-min-dim=0 it is unrolled.
+// row variable and one vector load of the reduced one per component), 4
+// components an iteration into 4 partial sums (independent chains of adds),
+// not 64 unrolled components; with feature-loop-min-dim=0 it is unrolled.
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=LOOP
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=1 col-granule=4 feature-loop-min-dim=0},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s --check-prefix=UNROLL
 // LOOP-LABEL: func.func @wide
 // LOOP: %[[C64:.*]] = arith.constant 64 : index
-// LOOP: scf.for %[[D:.*]] = %c0 to %[[C64]] step %c1 iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// LOOP: scf.for %[[D:.*]] = %c0 to %[[C64]] step %c4 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>)
 // LOOP: memref.load
 // LOOP: vector.broadcast
 // LOOP: vector.load

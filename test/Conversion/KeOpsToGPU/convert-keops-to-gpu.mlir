@@ -172,13 +172,13 @@ func.func @nearest(%x: tensor<?x2xf64>, %y: tensor<?x2xf64>) -> tensor<?x1xi64> 
 // -----
 
 // 64 features: the tile is staged by a loop over the components, and the
-// distance is a loop over them reading the tile.
+// distance is a loop over them reading the tile, 4 components an iteration.
 // CHECK-LABEL: gpu.func @wide
 // CHECK-SAME: workgroup(%[[WTILE:.*]] : memref<4096xf32, #gpu.address_space<workgroup>>)
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {
 // CHECK: memref.store %{{.*}}, %[[WTILE]]
 // CHECK: gpu.barrier
-// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 iter_args
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c4 iter_args
 // CHECK: memref.load %[[WTILE]]
 // CHECK: arith.subf
 // CHECK: math.exp
