@@ -125,6 +125,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.tileCols = options.tileJ;
   tiling.colGranule = options.lanes ? options.lanes : 16;
   tiling.stageBytes = 256 * 1024;
+  tiling.loopStageBytes = defaults::kLoopStageBytes;
   tiling.stageAlways = true;
   tiling.conflictStrideBytes = 256;
   return tiling;

@@ -463,11 +463,10 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
                              {"x = Vi(1000)", "y = Vj(1000)"});
   ASSERT_TRUE(static_cast<bool>(wide)) << llvm::toString(wide.takeError());
   keops_rt_kernel_desc_t wideDesc = describe(**wide);
-  // 4000 bytes per staged column: the j-tiles shrink to 256 KiB (65
-  // columns), a multiple of the lanes (64), less one vector of lanes: rows
-  // of 64 float32 (256 bytes) would share cache sets.
-  EXPECT_EQ(wideDesc.tile_cols,
-            65 / wideDesc.lanes * wideDesc.lanes - wideDesc.lanes);
+  // 4000 bytes per staged column, which feature loops read once per row:
+  // the j-tiles shrink to the 16 KiB of loop-stage-bytes (4 columns), and
+  // keep at least one vector of lanes.
+  EXPECT_EQ(wideDesc.tile_cols, wideDesc.lanes);
   EXPECT_EQ(desc.k, 6);
   EXPECT_EQ(desc.lanes, 4);
   // tile_j less one vector: rows of 256 float64 (2 KiB) share cache sets.

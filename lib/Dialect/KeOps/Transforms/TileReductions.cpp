@@ -73,6 +73,19 @@ int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
   return perRow + (tiling.isBlockSum(reduce) ? 2 : 1) * stateRegisters;
 }
 
+/// Whether feature loops read a reduced variable (one of at least
+/// featureLoopMinDim components).
+bool hasWideReducedVariable(ReduceOp reduce, const ReductionTiling &tiling) {
+  if (tiling.featureLoopMinDim <= 0)
+    return false;
+  for (unsigned k = 0, e = reduce.getInputs().size(); k < e; ++k)
+    if (reduce.getCategory(k) != Category::param &&
+        reduce.getCategory(k) != rowCategory(reduce) &&
+        getInputDim(reduce, k) >= tiling.featureLoopMinDim)
+      return true;
+  return false;
+}
+
 } // namespace
 
 FailureOr<ReductionTiling>
@@ -86,7 +99,8 @@ keops::chooseTiling(ReduceOp reduce,
   }
   if (options.tileRows < 0 || options.tileCols < 1 || options.colGranule < 1 ||
       options.registerBudget < 0 || options.registerBits < 0 ||
-      options.stageBytes < 0 || options.conflictStrideBytes < 0 ||
+      options.stageBytes < 0 || options.loopStageBytes < 0 ||
+      options.conflictStrideBytes < 0 ||
       options.featureLoopMinDim < 0) {
     error = "tile-cols and col-granule must be positive, the other sizes "
             "non-negative";
@@ -104,15 +118,19 @@ keops::chooseTiling(ReduceOp reduce,
   tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
                                    kOutputChunkSize);
 
-  // Columns: as many as asked while the staged tile fits stage-bytes.
+  // Columns: as many as asked while the staged tile fits stage-bytes
+  // (loop-stage-bytes when feature loops read it).
   int64_t bytes = columnBytes(reduce);
   tiling.cols = options.tileCols;
-  if (bytes && options.stageBytes) {
+  int64_t stageBytes = options.stageBytes;
+  if (options.loopStageBytes && hasWideReducedVariable(reduce, tiling))
+    stageBytes = stageBytes ? std::min(stageBytes, options.loopStageBytes)
+                            : options.loopStageBytes;
+  if (bytes && stageBytes) {
     int64_t granule = options.colGranule;
-    int64_t fit = options.stageBytes / bytes / granule * granule;
+    int64_t fit = stageBytes / bytes / granule * granule;
     tiling.cols = std::min(tiling.cols, std::max(granule, fit));
-    tiling.staged =
-        options.stageAlways || tiling.cols * bytes <= options.stageBytes;
+    tiling.staged = options.stageAlways || tiling.cols * bytes <= stageBytes;
   }
   // The staged tile is component-major: rows of `cols` elements. Rows whose
   // length is a multiple of a large power of 2 map to a few cache sets
@@ -215,6 +233,7 @@ struct KeOpsTileReductionsPass final
     options.tileCols = tileCols;
     options.colGranule = colGranule;
     options.stageBytes = stageBytes;
+    options.loopStageBytes = loopStageBytes;
     options.stageAlways = stageAlways;
     options.conflictStrideBytes = conflictStrideBytes;
     options.sumScheme = sumScheme;

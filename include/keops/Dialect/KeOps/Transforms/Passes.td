@@ -116,7 +116,9 @@ def KeOpsTileReductionsPass
 
     - tiles: `tile-cols` columns, fewer (a multiple of `col-granule`, at
       least one) when the staged variables of a tile would exceed
-      `stage-bytes`; beyond that the tile is staged only with
+      `stage-bytes` (`loop-stage-bytes` when feature loops read a wide
+      reduced variable: every row reads the whole tile); beyond that the
+      tile is staged only with
       `stage-always`; granules fewer while a staged component row would
       be a multiple of `conflict-stride-bytes` long (the rows would share
       few cache sets);
@@ -150,6 +152,10 @@ def KeOpsTileReductionsPass
            "columns">,
     Option<"stageBytes", "stage-bytes", "int64_t", /*default=*/"262144",
            "Bytes of the reduced variables of a staged j-tile (0: no limit)">,
+    Option<"loopStageBytes", "loop-stage-bytes", "int64_t", /*default=*/"0",
+           "Bytes of a staged j-tile when feature loops read a wide reduced "
+           "variable from it once per row, so that it stays in the first "
+           "level cache (0: stage-bytes only)">,
     Option<"stageAlways", "stage-always", "bool", /*default=*/"true",
            "Stage tiles even when one col-granule exceeds stage-bytes">,
     Option<"conflictStrideBytes", "conflict-stride-bytes", "int64_t",
