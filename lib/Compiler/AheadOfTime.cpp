@@ -117,21 +117,6 @@ buildModuleGpuBundles(llvm::StringRef text, const CompileOptions &requested) {
   return std::move(result);
 }
 
-llvm::Expected<GpuKernelBundle>
-buildEmulatedGpuBundle(const std::string &formula,
-                       const std::vector<std::string> &aliases,
-                       const CompileOptions &requested,
-                       const std::string &symbol) {
-  auto options = gpuBundleOptions(requested);
-  if (!options)
-    return options.takeError();
-  MLIRContext context(registry());
-  auto module = importCanonical(context, formula, aliases, *options);
-  if (!module)
-    return module.takeError();
-  return gpuBundleOf(**module, *options, &symbol);
-}
-
 std::string hostCpuLevel() { return keops_rt_cpu_level(); }
 
 } // namespace keops

@@ -21,6 +21,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "keops/Compiler/Compiler.h"
+#include "keops/Compiler/AheadOfTime.h"
 
 #include "CompileSteps.h"
 #include "DiskCache.h"
@@ -442,10 +443,12 @@ tileFormula(const std::string &formula, const std::vector<std::string> &aliases,
   return text;
 }
 
-llvm::Expected<GpuKernelBundle>
-buildGpuKernelBundle(const std::string &formula,
-                     const std::vector<std::string> &aliases,
-                     const CompileOptions &requested) {
+/// The GPU bundle of a formula (with `emulatedSymbol`: of the emulation).
+static llvm::Expected<GpuKernelBundle>
+formulaGpuBundle(const std::string &formula,
+                 const std::vector<std::string> &aliases,
+                 const CompileOptions &requested,
+                 const std::string *emulatedSymbol) {
   auto options = gpuBundleOptions(requested);
   if (!options)
     return options.takeError();
@@ -453,7 +456,22 @@ buildGpuKernelBundle(const std::string &formula,
   auto module = importCanonical(context, formula, aliases, *options);
   if (!module)
     return module.takeError();
-  return detail::gpuBundleOf(**module, *options);
+  return detail::gpuBundleOf(**module, *options, emulatedSymbol);
+}
+
+llvm::Expected<GpuKernelBundle>
+buildGpuKernelBundle(const std::string &formula,
+                     const std::vector<std::string> &aliases,
+                     const CompileOptions &requested) {
+  return formulaGpuBundle(formula, aliases, requested, nullptr);
+}
+
+llvm::Expected<GpuKernelBundle>
+buildEmulatedGpuBundle(const std::string &formula,
+                       const std::vector<std::string> &aliases,
+                       const CompileOptions &requested,
+                       const std::string &symbol) {
+  return formulaGpuBundle(formula, aliases, requested, &symbol);
 }
 
 llvm::Expected<std::string>
