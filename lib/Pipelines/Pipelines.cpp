@@ -120,6 +120,11 @@ keops::KeOpsTileReductionsPassOptions
 keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   KeOpsTileReductionsPassOptions tiling = getAccumulatorOptions(options);
   tiling.tileRows = options.rowsPerBlock;
+  // The default takes more rows where their feature loops run together; an
+  // explicit rows-per-block applies to every formula.
+  tiling.loopTileRows = options.rowsPerBlock == defaults::kTileRows
+                            ? defaults::kLoopTileRows
+                            : options.rowsPerBlock;
   tiling.registerBudget = options.vectorRegisters;
   tiling.registerBits = 0;
   tiling.tileCols = options.tileJ;

@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallPtrSet.h"
 
 #include <functional>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -106,62 +107,125 @@ Components emitChunk(LaneEmitter &e, Value root,
   });
 }
 
-/// sum over d of `root` on component d of its operands, as a loop that
-/// adds kFeatureLoopSums components per iteration into as many partial sums
-/// (independent chains of adds, which one accumulator would serialize on
-/// the latency of its fused multiply-add); the last dim % kFeatureLoopSums
-/// components follow the loop.
-Components emitFeatureLoop(LaneEmitter &e, Operation *root,
-                           const llvm::DenseMap<Value, Components> &values,
-                           const FeatureLoops &loops) {
-  constexpr int64_t kFeatureLoopSums = 4;
+/// For each n < count, the sum over d < dim of term(b, n, d), by one loop
+/// that adds kFeatureLoopSums components an iteration into as many partial
+/// sums per n (independent chains of adds, which one accumulator would
+/// serialize on the latency of its fused multiply-add); the last
+/// dim % kFeatureLoopSums components follow the loop.
+llvm::SmallVector<Value>
+emitSumLoop(LaneEmitter &e, int64_t dim, int64_t count,
+            llvm::function_ref<Value(OpBuilder &, int64_t n, Value d)> term) {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
-  int64_t dim = 1;
-  for (Value v : root->getOperands())
-    dim = std::max(dim, dimOf(v));
-  // The term of component d.
-  auto term = [&](OpBuilder &b, Value d) {
-    LaneEmitter inner(b, loc, e.getLaneType());
-    llvm::SmallVector<Components> operands;
-    for (Value operand : root->getOperands())
-      operands.push_back(
-          emitComponentwise(inner, operand, values, [&](unsigned argument) {
-            return Components{loops.load(b, argument, d)};
-          }));
-    Components result;
-    emitFormulaOp(inner, root, operands, result);
-    return result[0];
-  };
   int64_t sums = dim >= 2 * kFeatureLoopSums ? kFeatureLoopSums : 1;
   int64_t looped = dim / sums * sums;
-  llvm::SmallVector<Value> zeros(sums, e.constant(0.0));
+  llvm::SmallVector<Value> zeros(count * sums, e.constant(0.0));
   auto loop = scf::ForOp::create(
       b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, looped),
       indexConstant(b, loc, sums), zeros,
       [&](OpBuilder &b, Location, Value d, ValueRange partial) {
         LaneEmitter inner(b, loc, e.getLaneType());
-        llvm::SmallVector<Value> next;
-        for (int64_t u = 0; u < sums; ++u)
-          next.push_back(inner.add(
-              partial[u],
-              term(b, arith::AddIOp::create(b, loc, d,
-                                            indexConstant(b, loc, u)))));
+        llvm::SmallVector<Value> next(partial);
+        for (int64_t u = 0; u < sums; ++u) {
+          Value component =
+              arith::AddIOp::create(b, loc, d, indexConstant(b, loc, u));
+          for (int64_t n = 0; n < count; ++n)
+            next[n * sums + u] =
+                inner.add(partial[n * sums + u], term(b, n, component));
+        }
         scf::YieldOp::create(b, loc, next);
       });
-  llvm::SmallVector<Value> partial(loop.getResults());
-  while (partial.size() > 1) {
-    for (size_t u = 0; u + 1 < partial.size(); u += 2)
-      partial[u / 2] = e.add(partial[u], partial[u + 1]);
-    partial.resize(partial.size() / 2);
+  llvm::SmallVector<Value> totals;
+  for (int64_t n = 0; n < count; ++n) {
+    llvm::SmallVector<Value> partial(
+        loop.getResults().slice(n * sums, sums));
+    while (partial.size() > 1) {
+      for (size_t u = 0; u + 1 < partial.size(); u += 2)
+        partial[u / 2] = e.add(partial[u], partial[u + 1]);
+      partial.resize(partial.size() / 2);
+    }
+    Value total = partial[0];
+    for (int64_t d = looped; d < dim; ++d)
+      total = e.add(total, term(b, n, indexConstant(b, loc, d)));
+    totals.push_back(total);
   }
-  Value total = partial[0];
-  for (int64_t d = looped; d < dim; ++d)
-    total = e.add(total, term(b, indexConstant(b, loc, d)));
-  return {total};
+  return totals;
 }
 
+/// The dimension a feature loop of `root` runs over.
+int64_t loopDimOf(Operation *root) {
+  int64_t dim = 1;
+  for (Value v : root->getOperands())
+    dim = std::max(dim, dimOf(v));
+  return dim;
+}
+
+/// The term of component d of `root`: the root op on component d of its
+/// componentwise operands (`load` gives the variables' components,
+/// `values` the dimension-1 values).
+Value emitFeatureTerm(OpBuilder &b, Location loc, Type laneType,
+                      Operation *root,
+                      const llvm::DenseMap<Value, Components> &values,
+                      llvm::function_ref<Value(OpBuilder &, unsigned, Value)> load,
+                      Value d) {
+  LaneEmitter inner(b, loc, laneType);
+  llvm::SmallVector<Components> operands;
+  for (Value operand : root->getOperands())
+    operands.push_back(
+        emitComponentwise(inner, operand, values, [&](unsigned argument) {
+          return Components{load(b, argument, d)};
+        }));
+  Components result;
+  emitFormulaOp(inner, root, operands, result);
+  return result[0];
+}
+
+/// sum over d of `root` on component d of its operands, as a loop.
+Components emitFeatureLoop(LaneEmitter &e, Operation *root,
+                           const llvm::DenseMap<Value, Components> &values,
+                           const FeatureLoops &loops) {
+  return {emitSumLoop(e, loopDimOf(root), 1,
+                      [&](OpBuilder &b, int64_t, Value d) {
+                        return emitFeatureTerm(b, e.getLoc(), e.getLaneType(),
+                                               root, values, loops.load, d);
+                      })[0]};
+}
+
+
 } // namespace
+
+llvm::SmallVector<llvm::DenseMap<Value, Components>>
+keops::emitBlockFeatureLoops(
+    LaneEmitter &e, ReduceOp reduce, int64_t minDim,
+    llvm::ArrayRef<llvm::DenseMap<Value, Components>> rowValues,
+    llvm::function_ref<Value(OpBuilder &, int64_t row, unsigned k, Value d)>
+        load) {
+  int64_t rows = static_cast<int64_t>(rowValues.size());
+  llvm::SmallVector<llvm::DenseMap<Value, Components>> computed(rows);
+  FeatureLoopPlan plan = planFeatureLoops(reduce, minDim);
+  // Roots that read variables only, by dimension: one loop each.
+  std::map<int64_t, llvm::SmallVector<Operation *>> byDim;
+  for (Operation &op : reduce.getBody().front().without_terminator())
+    if (plan.roots.contains(&op) && readsVariablesOnly(&op))
+      byDim[loopDimOf(&op)].push_back(&op);
+  for (auto &[dim, roots] : byDim) {
+    int64_t count = static_cast<int64_t>(roots.size());
+    llvm::SmallVector<Value> totals = emitSumLoop(
+        e, dim, rows * count, [&](OpBuilder &b, int64_t n, Value d) {
+          int64_t row = n / count;
+          return emitFeatureTerm(
+              b, e.getLoc(), e.getLaneType(), roots[n % count],
+              rowValues[row],
+              [&](OpBuilder &b, unsigned k, Value d) {
+                return load(b, row, k, d);
+              },
+              d);
+        });
+    for (int64_t n = 0; n < rows * count; ++n)
+      computed[n / count][roots[n % count]->getResult(0)] = {totals[n]};
+  }
+  return computed;
+}
 
 Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
   return arith::MinUIOp::create(
@@ -197,7 +261,11 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
     if (plan.roots.contains(&op)) {
-      values[op.getResult(0)] = emitFeatureLoop(e, &op, values, *loops);
+      Value result = op.getResult(0);
+      if (loops->computed && loops->computed->count(result))
+        values[result] = loops->computed->at(result);
+      else
+        values[result] = emitFeatureLoop(e, &op, values, *loops);
       continue;
     }
     if ((plan.trees.contains(&op) && !plan.sharedTrees.contains(&op)) ||

@@ -106,10 +106,16 @@ private:
   /// staged tile.
   Value loadColumnComponent(OpBuilder &b, unsigned k, Value d, Value j,
                             Value mask);
+  /// Component `d` of variable `k` for `row` and columns [j, j + lanes):
+  /// the reduced variables' lanes, the others' value broadcast.
+  Value loadComponent(OpBuilder &b, Value row, unsigned k, Value d, Value j,
+                      Value mask);
   /// Evaluates the formula (and weight) on the current variable components
-  /// of `row` and columns [j, j + lanes).
-  std::pair<Components, Components> emitFormula(LaneEmitter &e, Value row,
-                                                Value j, Value mask);
+  /// of `row` and columns [j, j + lanes), with the feature loops in
+  /// `computed` already done.
+  std::pair<Components, Components>
+  emitFormula(LaneEmitter &e, Value row, Value j, Value mask,
+              const llvm::DenseMap<Value, Components> *computed);
   /// Accumulates columns [j, j + lanes) into `state`.
   State accumulateLanes(OpBuilder &b, const State &state, Value j, Value mask);
   /// Accumulates the columns [begin, end) into `state`: full lanes, then a
@@ -325,17 +331,23 @@ void KernelEmitter::loadColumns(OpBuilder &b, Value j, Value mask) {
   }
 }
 
+Value KernelEmitter::loadComponent(OpBuilder &b, Value row, unsigned k,
+                                   Value d, Value j, Value mask) {
+  if (reduce.getCategory(k) == Category::j)
+    return loadColumnComponent(b, k, d, j, mask);
+  Value offset = arrays.inputOffset(
+      b, loc(), k, reduce.getCategory(k) == Category::i ? row : Value(), d);
+  Value scalar = memref::LoadOp::create(b, loc(), arrays.inputs[k], offset);
+  return vector::BroadcastOp::create(b, loc(), laneType, scalar);
+}
+
 std::pair<Components, Components>
-KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask) {
-  auto load = [&](OpBuilder &b, unsigned k, Value d) -> Value {
-    if (reduce.getCategory(k) == Category::j)
-      return loadColumnComponent(b, k, d, j, mask);
-    Value offset = arrays.inputOffset(
-        b, loc(), k, reduce.getCategory(k) == Category::i ? row : Value(), d);
-    Value scalar = memref::LoadOp::create(b, loc(), arrays.inputs[k], offset);
-    return vector::BroadcastOp::create(b, loc(), laneType, scalar);
+KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask,
+                           const llvm::DenseMap<Value, Components> *computed) {
+  auto load = [&](OpBuilder &b, unsigned k, Value d) {
+    return loadComponent(b, row, k, d, j, mask);
   };
-  FeatureLoops loops{featureLoopMinDim, load};
+  FeatureLoops loops{featureLoopMinDim, load, computed};
   return emitPairFormula(e, reduce, values, accType, &loops, chunk());
 }
 
@@ -354,13 +366,29 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
       b, loc(), jLanes,
       arith::ConstantOp::create(b, loc(),
                                 DenseIntElementsAttr::get(indexLanes, iota)));
-  // The columns are loaded once for all the rows of the block.
+  // The columns are loaded once for all the rows of the block, and the
+  // feature loops of the rows run together, sharing their column loads.
   llvm::SmallVector<State> rows = splitRowStates(state, rowValues.size());
+  llvm::SmallVector<llvm::DenseMap<Value, Components>> computed;
+  if (featureLoopMinDim > 0 && rowValues.size() > 1) {
+    llvm::SmallVector<llvm::DenseMap<Value, Components>> leaves;
+    for (auto &own : rowValues) {
+      leaves.push_back(values);
+      for (auto &[argument, components] : own)
+        leaves.back()[argument] = components;
+    }
+    computed = emitBlockFeatureLoops(
+        e, reduce, featureLoopMinDim, leaves,
+        [&](OpBuilder &b, int64_t r, unsigned k, Value d) {
+          return loadComponent(b, blockRows[r], k, d, j, mask);
+        });
+  }
   State next;
   for (unsigned r = 0; r < rowValues.size(); ++r) {
     for (auto &[argument, components] : rowValues[r])
       values[argument] = components;
-    auto [f, g] = emitFormula(e, blockRows[r], j, mask);
+    auto [f, g] = emitFormula(e, blockRows[r], j, mask,
+                              computed.empty() ? nullptr : &computed[r]);
     const State &old = rows[r];
     State row = acc.accumulate(e, old, f, g, jLanes);
     if (mask)

@@ -115,10 +115,10 @@ func.func @wide_output(%x: tensor<?x3xf16>, %y: tensor<?x3xf16>, %b: tensor<?x40
 // -----
 
 // Variables in feature loops take no registers: a row of x (100
-// components, reloaded by the loop) costs its 2 states only, so 4 rows
-// fit 16 registers.
+// components, reloaded by the loop) costs its 2 states and the 4 partial
+// sums of its feature loop, so 2 rows fit 16 registers.
 // AUTO16-LABEL: func.func @wide_features
-// AUTO16: tile_rows = 4 : i64
+// AUTO16: tile_rows = 2 : i64
 // 400 bytes a column: 640 columns fit 256 KiB, but rows of 2560 bytes
 // are a multiple of 256; 624 columns make rows of 2496.
 // CONFLICT-LABEL: func.func @wide_features

@@ -36,7 +36,23 @@ int64_t getCpuLanes(int64_t lanes, FloatType elementType);
 struct FeatureLoops {
   int64_t minDim;
   llvm::function_ref<Value(OpBuilder &, unsigned k, Value d)> load;
+  /// Feature-loop roots already computed (emitBlockFeatureLoops), by
+  /// result; the others get their loop.
+  const llvm::DenseMap<Value, Components> *computed = nullptr;
 };
+
+/// The feature loops of `reduce` for a block of rows, by one loop over the
+/// components per dimension whose iterations compute every row's terms, so
+/// that the rows share the loads of the reduced variables (`load(b, row, k,
+/// d)` gives component d of variable k for that row; `rowValues[row]` the
+/// dimension-1 variables). Per row, the roots' values by result, for
+/// FeatureLoops::computed; roots that read values computed by the rest of
+/// the formula are left out.
+llvm::SmallVector<llvm::DenseMap<Value, Components>> emitBlockFeatureLoops(
+    LaneEmitter &e, ReduceOp reduce, int64_t minDim,
+    llvm::ArrayRef<llvm::DenseMap<Value, Components>> rowValues,
+    llvm::function_ref<Value(OpBuilder &, int64_t row, unsigned k, Value d)>
+        load);
 
 /// The chunk of the output that a kernel is computing: its first component.
 struct ChunkPosition {

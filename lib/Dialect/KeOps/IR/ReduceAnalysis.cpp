@@ -11,6 +11,8 @@
 
 #include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 
+#include "llvm/ADT/SmallPtrSet.h"
+
 using namespace mlir;
 using namespace mlir::keops;
 
@@ -48,6 +50,37 @@ bool keops::collectComponentwiseTree(Value v,
   return llvm::all_of(op->getOperands(), [&](Value operand) {
     return collectComponentwiseTree(operand, tree);
   });
+}
+
+bool keops::readsVariablesOnly(Operation *root) {
+  llvm::SmallPtrSet<Operation *, 8> tree;
+  for (Value operand : root->getOperands())
+    if (!collectComponentwiseTree(operand, tree))
+      return false;
+  tree.insert(root);
+  for (Operation *op : tree)
+    for (Value operand : op->getOperands())
+      if (!llvm::isa<BlockArgument>(operand) &&
+          !tree.contains(operand.getDefiningOp()))
+        return false;
+  return true;
+}
+
+int64_t keops::countBlockFeatureLoops(ReduceOp reduce, int64_t minDim) {
+  if (minDim <= 0)
+    return 0;
+  int64_t count = 0;
+  for (Operation &op : reduce.getBody().front().without_terminator())
+    if (op.hasTrait<OpTrait::keops::SumOfComponents>() &&
+        llvm::any_of(op.getOperands(),
+                     [&](Value v) { return dimOf(v) >= minDim; }) &&
+        readsVariablesOnly(&op))
+      ++count;
+  return count;
+}
+
+bool keops::hasBlockFeatureLoops(ReduceOp reduce, int64_t minDim) {
+  return countBlockFeatureLoops(reduce, minDim) > 0;
 }
 
 Value keops::getChunkableValue(ReduceOp reduce) {

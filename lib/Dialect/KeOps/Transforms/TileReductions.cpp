@@ -48,8 +48,9 @@ int64_t columnBytes(ReduceOp reduce) {
 }
 
 /// The registers a row of an i-block takes: the components of its
-/// variables that no feature loop reloads, and its states (twice with the
-/// block sum: the tile's and the total).
+/// variables that no feature loop reloads, the partial sums of the feature
+/// loops the rows run together, and its states (twice with the block sum:
+/// the tile's and the total).
 int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
                      int64_t minDim, int64_t registerBits) {
   int64_t elementBits = getFormulaElementType(reduce).getWidth();
@@ -65,6 +66,8 @@ int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
         (minDim <= 0 || dim < minDim))
       perRow += dim * registers(getFormulaElementType(reduce));
   }
+  perRow += kFeatureLoopSums * countBlockFeatureLoops(reduce, minDim) *
+            registers(getFormulaElementType(reduce));
   StateLayout state =
       getStateLayout(reduce, tiling.scheme, tiling.chunks.size);
   int64_t stateRegisters =
@@ -97,7 +100,8 @@ keops::chooseTiling(ReduceOp reduce,
     error = "unknown sum-scheme '" + options.sumScheme + "'";
     return failure();
   }
-  if (options.tileRows < 0 || options.tileCols < 1 || options.colGranule < 1 ||
+  if (options.tileRows < 0 || options.loopTileRows < 0 ||
+      options.tileCols < 1 || options.colGranule < 1 ||
       options.registerBudget < 0 || options.registerBits < 0 ||
       options.stageBytes < 0 || options.loopStageBytes < 0 ||
       options.conflictStrideBytes < 0 ||
@@ -144,6 +148,9 @@ keops::chooseTiling(ReduceOp reduce,
 
   // Rows: as many as asked while they fit the register budget.
   tiling.rows = options.tileRows ? options.tileRows : 4;
+  if (options.loopTileRows &&
+      hasBlockFeatureLoops(reduce, options.featureLoopMinDim))
+    tiling.rows = options.loopTileRows;
   if (options.registerBudget) {
     int64_t perRow = rowRegisters(reduce, tiling, options.featureLoopMinDim,
                                   options.registerBits);
@@ -228,6 +235,7 @@ struct KeOpsTileReductionsPass final
   KeOpsTileReductionsPassOptions options() const {
     KeOpsTileReductionsPassOptions options;
     options.tileRows = tileRows;
+    options.loopTileRows = loopTileRows;
     options.registerBudget = registerBudget;
     options.registerBits = registerBits;
     options.tileCols = tileCols;

@@ -24,6 +24,11 @@ namespace mlir::keops::defaults {
 inline constexpr int64_t kTileCols = 1024;
 /// Rows of an i-block on the CPU (tile-rows, rows-per-block).
 inline constexpr int64_t kTileRows = 2;
+/// Rows of an i-block on the CPU whose feature loops run together
+/// (loop-tile-rows), with the default rows-per-block: they share the loads
+/// of the reduced variables (D = 64: 4 rows 1.2x, 6 rows 1.3x faster than
+/// 2).
+inline constexpr int64_t kLoopTileRows = 4;
 /// Vector registers of the CPU (32 on AVX-512).
 inline constexpr int64_t kVectorRegisters = 32;
 /// Sums over at least this many components loop over them.

@@ -122,7 +122,9 @@ def KeOpsTileReductionsPass
       `stage-always`; granules fewer while a staged component row would
       be a multiple of `conflict-stride-bytes` long (the rows would share
       few cache sets);
-    - i-blocks: `tile-rows` rows (0: 4), halved while a row's variables
+    - i-blocks: `tile-rows` rows (0: 4; `loop-tile-rows` when the reduction
+      has feature loops that read variables only, which the rows of a block
+      run together), halved while a row's variables
       (those not in feature loops) and states, twice the states with the
       block sum, take more than `register-budget` registers of
       `register-bits` bits (0: registers hold one element of the formula,
@@ -139,6 +141,9 @@ def KeOpsTileReductionsPass
            /*default=*/"::mlir::keops::defaults::kTileRows",
            "Rows of an i-block, whose states stay in registers and share "
            "each column read (0: up to 4)">,
+    Option<"loopTileRows", "loop-tile-rows", "int64_t", /*default=*/"0",
+           "Rows of an i-block when the rows' feature loops run together, "
+           "sharing their loads of the reduced variables (0: tile-rows)">,
     Option<"registerBudget", "register-budget", "int64_t",
            /*default=*/"::mlir::keops::defaults::kVectorRegisters",
            "Registers the rows of an i-block may take (0: no limit)">,
