@@ -10,6 +10,7 @@ scripts/build.sh > /dev/null 2>&1
 bench/setup-env.sh > /dev/null
 cd bench
 .venv/bin/python gaussian_sum.py "$@"
+.venv/bin/python hand_kernel.py "$@"
 .venv/bin/python gaussian_gradient.py "$@"
 .venv/bin/python block_sparse.py "$@"
 .venv/bin/python compile_time.py "$@"
