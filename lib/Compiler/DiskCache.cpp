@@ -102,6 +102,17 @@ llvm::Error DiskCache::use(llvm::StringRef directory) {
       return llvm::createStringError(error, "cannot create the cache directory '" +
                                                 directory + "': " +
                                                 error.message());
+    // An existing file passes create_directories, and an unwritable
+    // directory would drop every entry: refuse both, keeping the cache in
+    // use.
+    if (!llvm::sys::fs::is_directory(directory))
+      return llvm::createStringError(
+          std::make_error_code(std::errc::not_a_directory),
+          "the cache directory '" + directory + "' is not a directory");
+    if (llvm::sys::fs::access(directory, llvm::sys::fs::AccessMode::Write))
+      return llvm::createStringError(
+          std::make_error_code(std::errc::permission_denied),
+          "the cache directory '" + directory + "' is not writable");
     chosen = directory.str();
   }
   CurrentCache &current = currentCache();

@@ -30,6 +30,9 @@ namespace {
 
 /// An array in host memory or on a CUDA device (rows with unit stride).
 using Array = nb::ndarray<>;
+/// An input array, which may be read-only (np.load(mmap_mode="r"),
+/// np.frombuffer, flags.writeable = False): kernels only read inputs.
+using InputArray = nb::ndarray<nb::ro>;
 using IndexArray =
     nb::ndarray<const int64_t, nb::ndim<1>, nb::device::cpu, nb::c_contig>;
 using RangeArrays = std::tuple<IndexArray, IndexArray, IndexArray>;
@@ -42,7 +45,8 @@ std::vector<int64_t> toVector(const IndexArray &array) {
   throw nb::value_error(llvm::toString(std::move(error)).c_str());
 }
 
-keops_rt_dtype_t dtypeOf(const Array &array, const char *what) {
+template <typename ArrayT>
+keops_rt_dtype_t dtypeOf(const ArrayT &array, const char *what) {
   nb::dlpack::dtype type = array.dtype();
   if (type == nb::dtype<float>())
     return KEOPS_RT_FLOAT32;
@@ -60,7 +64,8 @@ keops_rt_dtype_t dtypeOf(const Array &array, const char *what) {
 
 /// The runtime's view of a 2-D array whose rows are contiguous (a slice of
 /// columns is fine: its row stride goes to the kernel, nothing is copied).
-keops_rt_array_t view(Array &array, const char *what) {
+template <typename ArrayT>
+keops_rt_array_t view(ArrayT &array, const char *what) {
   if (array.ndim() != 2)
     throw nb::value_error((std::string(what) + " must be 2-D").c_str());
   int64_t rows = static_cast<int64_t>(array.shape(0));
@@ -75,24 +80,28 @@ keops_rt_array_t view(Array &array, const char *what) {
          std::to_string(rows) + ", " + std::to_string(cols) +
          ")): make it contiguous first")
             .c_str());
-  return {array.data(), dtypeOf(array, what), rows, cols, rowStride};
+  return {const_cast<void *>(static_cast<const void *>(array.data())),
+          dtypeOf(array, what), rows, cols, rowStride};
 }
 
 /// Where all the arrays of a call live: host memory, or one CUDA device
 /// (then `device` is its number).
-keops_rt_memory_t memoryOf(const std::vector<Array> &arrays, int32_t &device) {
+/// Where an array lives: (DLPack device type, device id).
+using Place = std::pair<int32_t, int32_t>;
+
+keops_rt_memory_t memoryOf(const std::vector<Place> &places, int32_t &device) {
   bool host = false, cuda = false;
-  for (const Array &array : arrays) {
-    if (array.device_type() == nb::device::cpu::value) {
+  for (auto [type, id] : places) {
+    if (type == nb::device::cpu::value) {
       host = true;
-    } else if (array.device_type() == nb::device::cuda::value) {
-      if (cuda && device != array.device_id())
+    } else if (type == nb::device::cuda::value) {
+      if (cuda && device != id)
         throw nb::value_error(("the arrays are on different GPUs (cuda:" +
                               std::to_string(device) + " and cuda:" +
-                              std::to_string(array.device_id()) + ")")
+                              std::to_string(id) + ")")
                                   .c_str());
       cuda = true;
-      device = array.device_id();
+      device = id;
     } else {
       throw nb::value_error("arrays must be in host memory or on a CUDA GPU");
     }
@@ -196,14 +205,17 @@ NB_MODULE(_C, m) {
                    "whether the code was loaded from the on-disk cache")
       .def(
           "run",
-          [](const keops::Kernel &k, std::vector<Array> inputs,
+          [](const keops::Kernel &k, std::vector<InputArray> inputs,
              std::vector<Array> outputs, int64_t rowsI, int64_t rowsJ,
              std::optional<RangeArrays> ranges, int32_t deviceId,
              uintptr_t stream) {
-            std::vector<Array> all(inputs);
-            all.insert(all.end(), outputs.begin(), outputs.end());
+            std::vector<Place> places;
+            for (const InputArray &input : inputs)
+              places.emplace_back(input.device_type(), input.device_id());
+            for (const Array &output : outputs)
+              places.emplace_back(output.device_type(), output.device_id());
             int32_t device = deviceId;
-            keops_rt_memory_t memory = memoryOf(all, device);
+            keops_rt_memory_t memory = memoryOf(places, device);
             std::vector<keops_rt_array_t> in, out;
             for (size_t n = 0; n < inputs.size(); ++n)
               in.push_back(view(inputs[n], "an input"));

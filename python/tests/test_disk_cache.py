@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = """
 import json, numpy as np
 from keops.numpy import Genred
@@ -38,3 +40,19 @@ def test_second_process_loads_the_kernel_from_disk(tmp_path):
 def test_disabled_cache_compiles_every_time(tmp_path):
     for _ in range(2):
         assert not run_process("off")["from_disk_cache"]
+
+
+def test_a_file_or_an_unwritable_folder_is_refused_and_the_cache_kept(tmp_path):
+    import keops
+    before = keops.get_build_folder()
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    with pytest.raises(ValueError, match="is not a directory"):
+        keops.set_build_folder(a_file)
+    assert keops.get_build_folder() == before
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(ValueError, match="is not writable"):
+            keops.set_build_folder(locked)
+        assert keops.get_build_folder() == before

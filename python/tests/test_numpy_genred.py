@@ -209,3 +209,26 @@ def test_kernels_take_a_stream_for_gpu_arrays_only():
         kernel.run([X, Y, B, P.reshape(1, 1)], [out], stream=1)
     kernel.run([X, Y, B, P.reshape(1, 1)], [out], stream=0)
     np.testing.assert_allclose(out, gauss(X, Y, B, P), rtol=1e-12)
+
+
+def test_read_only_arrays_and_numpy_integers(tmp_path):
+    """Read-only inputs (a memory map, np.frombuffer, writeable=False) are
+    read in place, as pykeops accepts them; K may be a NumPy integer."""
+    x, y, b = RNG.random((30, 3)), RNG.random((40, 3)), RNG.random((40, 2))
+    gauss = Genred("Exp(-p*SqDist(x,y))*b", ALIASES, reduction_op="Sum", axis=1,
+                   dtype="float64")
+    expected = gauss(x, y, b, P)
+    np.save(tmp_path / "y.npy", y)
+    mapped = np.load(tmp_path / "y.npy", mmap_mode="r")
+    frozen = b.copy()
+    frozen.flags.writeable = False
+    buffer = np.frombuffer(x.tobytes(), dtype=np.float64).reshape(30, 3)
+    assert not mapped.flags.writeable and not buffer.flags.writeable
+    np.testing.assert_allclose(gauss(buffer, mapped, frozen, P), expected, rtol=1e-13)
+    knn = Genred("SqDist(x,y)", ["x=Vi(3)", "y=Vj(3)"], reduction_op="ArgKMin",
+                 axis=1, opt_arg=np.int64(3))
+    d = ((x[:, None] - y[None]) ** 2).sum(-1)
+    np.testing.assert_array_equal(knn(x, y), np.argsort(d, axis=1, kind="stable")[:, :3])
+    with pytest.raises(ValueError, match="needs opt_arg = K, an integer >= 1, got True"):
+        Genred("SqDist(x,y)", ["x=Vi(3)", "y=Vj(3)"], reduction_op="ArgKMin",
+               axis=1, opt_arg=True)

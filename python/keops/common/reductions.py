@@ -3,6 +3,8 @@
 """The reductions of Genred: which formula each `reduction_op` becomes, how
 options are checked, and how raw kernel outputs take pykeops's shapes. The
 names and what each takes come from the compiler."""
+import numbers
+
 from keops import _C
 
 # reduction_op -> (kind, takes K, weight formula "none", "optional" or
@@ -22,10 +24,12 @@ def reduction_formula(formula, reduction_op, axis, opt_arg=None, formula2=None):
     _, takes_k, weight, _ = REDUCTIONS[reduction_op]
     tag = 0 if axis == 1 else 1
     if takes_k:
-        if not isinstance(opt_arg, int) or opt_arg < 1:
+        # Any integer (NumPy's too), not a bool.
+        if (not isinstance(opt_arg, numbers.Integral) or isinstance(opt_arg, bool)
+                or opt_arg < 1):
             raise ValueError("reduction_op '%s' needs opt_arg = K, an integer >= 1, got %r"
                              % (reduction_op, opt_arg))
-        return "%s_Reduction(%s,%d,%d)" % (reduction_op, formula, opt_arg, tag)
+        return "%s_Reduction(%s,%d,%d)" % (reduction_op, formula, int(opt_arg), tag)
     if weight == "required" and not formula2:
         raise ValueError("reduction_op '%s' needs a weight formula (formula2)"
                          % reduction_op)
