@@ -70,9 +70,12 @@ keops_rt_array_t view(ArrayT &array, const char *what) {
     throw nb::value_error((std::string(what) + " must be 2-D").c_str());
   int64_t rows = static_cast<int64_t>(array.shape(0));
   int64_t cols = static_cast<int64_t>(array.shape(1));
-  // Strides are in elements; those of unit dimensions do not matter.
+  // Strides are in elements; those of unit dimensions, and of empty arrays
+  // (nothing is read), do not matter.
   int64_t rowStride = rows > 1 ? array.stride(0) : cols;
-  if ((cols > 1 && array.stride(1) != 1) || rowStride < cols)
+  if (rows == 0 || cols == 0)
+    rowStride = cols;
+  else if ((cols > 1 && array.stride(1) != 1) || rowStride < cols)
     throw nb::value_error(
         (std::string(what) + " must have contiguous rows (strides (" +
          std::to_string(array.stride(0)) + ", " +

@@ -232,3 +232,15 @@ def test_read_only_arrays_and_numpy_integers(tmp_path):
     with pytest.raises(ValueError, match="needs opt_arg = K, an integer >= 1, got True"):
         Genred("SqDist(x,y)", ["x=Vi(3)", "y=Vj(3)"], reduction_op="ArgKMin",
                axis=1, opt_arg=True)
+
+
+def test_empty_arrays_of_any_dimension():
+    """No rows, or no columns to reduce, with variables of dimension 3: an
+    empty result, or the sum of nothing (NumPy gives empty arrays strides of
+    0, which must not be taken for a layout problem)."""
+    gauss = Genred("Exp(-SqDist(x,y))*b", ["x=Vi(3)", "y=Vj(3)", "b=Vj(2)"],
+                   reduction_op="Sum", axis=1)
+    y, b = RNG.random((5, 3)), RNG.random((5, 2))
+    assert gauss(np.zeros((0, 3)), y, b).shape == (0, 2)
+    np.testing.assert_array_equal(gauss(RNG.random((4, 3)), np.zeros((0, 3)),
+                                        np.zeros((0, 2))), np.zeros((4, 2)))
