@@ -9,16 +9,9 @@ cd "$(dirname "$0")/.."
 scripts/build.sh > /dev/null 2>&1
 bench/setup-env.sh > /dev/null
 cd bench
-.venv/bin/python gaussian_sum.py "$@"
-.venv/bin/python hand_kernel.py "$@"
-.venv/bin/python gaussian_gradient.py "$@"
-.venv/bin/python block_sparse.py "$@"
-.venv/bin/python compile_time.py "$@"
-.venv/bin/python few_rows.py "$@"
-.venv/bin/python call_overhead.py "$@"
-.venv/bin/python wide_outputs.py "$@"
-.venv/bin/python feature_dims.py "$@"
-.venv/bin/python aot_first_call.py "$@"
-.venv/bin/python knn.py "$@"
-.venv/bin/python gpu.py "$@"
+for benchmark in gaussian_sum hand_kernel gaussian_gradient block_sparse \
+    compile_time few_rows call_overhead wide_outputs feature_dims \
+    aot_first_call knn gpu; do
+  .venv/bin/python "$benchmark.py" "$@"
+done
 .venv/bin/python plot.py
