@@ -47,14 +47,11 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
   FeatureLoopPlan plan;
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
-    if (!op.hasTrait<OpTrait::keops::SumOfComponents>() ||
-        llvm::none_of(op.getOperands(),
-                      [&](Value v) { return dimOf(v) >= minDim; }))
+    if (!isFeatureLoopRoot(&op, minDim))
       continue;
     llvm::SmallPtrSet<Operation *, 8> tree;
-    if (!llvm::all_of(op.getOperands(),
-                      [&](Value v) { return collectComponentwiseTree(v, tree); }))
-      continue;
+    for (Value operand : op.getOperands())
+      collectComponentwiseTree(operand, tree);
     plan.roots.insert(&op);
     plan.trees.insert(tree.begin(), tree.end());
   }
@@ -202,12 +199,10 @@ keops::emitBlockFeatureLoops(
         load) {
   int64_t rows = static_cast<int64_t>(rowValues.size());
   llvm::SmallVector<llvm::DenseMap<Value, Components>> computed(rows);
-  FeatureLoopPlan plan = planFeatureLoops(reduce, minDim);
-  // Roots that read variables only, by dimension: one loop each.
+  // By dimension: one loop each.
   std::map<int64_t, llvm::SmallVector<Operation *>> byDim;
-  for (Operation &op : reduce.getBody().front().without_terminator())
-    if (plan.roots.contains(&op) && readsVariablesOnly(&op))
-      byDim[loopDimOf(&op)].push_back(&op);
+  for (Operation *root : getBlockFeatureLoopRoots(reduce, minDim))
+    byDim[loopDimOf(root)].push_back(root);
   for (auto &[dim, roots] : byDim) {
     int64_t count = static_cast<int64_t>(roots.size());
     llvm::SmallVector<Value> totals = emitSumLoop(
@@ -262,10 +257,13 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
   for (Operation &op : body.without_terminator()) {
     if (plan.roots.contains(&op)) {
       Value result = op.getResult(0);
-      if (loops->computed && loops->computed->count(result))
-        values[result] = loops->computed->at(result);
-      else
-        values[result] = emitFeatureLoop(e, &op, values, *loops);
+      const Components *known = nullptr;
+      if (loops->computed) {
+        auto it = loops->computed->find(result);
+        if (it != loops->computed->end())
+          known = &it->second;
+      }
+      values[result] = known ? *known : emitFeatureLoop(e, &op, values, *loops);
       continue;
     }
     if ((plan.trees.contains(&op) && !plan.sharedTrees.contains(&op)) ||

@@ -52,11 +52,23 @@ bool keops::collectComponentwiseTree(Value v,
   });
 }
 
-bool keops::readsVariablesOnly(Operation *root) {
+bool keops::isFeatureLoopRoot(Operation *op, int64_t minDim) {
+  if (minDim <= 0 || !op->hasTrait<OpTrait::keops::SumOfComponents>() ||
+      llvm::none_of(op->getOperands(),
+                    [&](Value v) { return dimOf(v) >= minDim; }))
+    return false;
+  llvm::SmallPtrSet<Operation *, 8> tree;
+  return llvm::all_of(op->getOperands(), [&](Value v) {
+    return collectComponentwiseTree(v, tree);
+  });
+}
+
+/// Whether the tree of the feature-loop root `root` reads variables and
+/// constants only.
+static bool readsVariablesOnly(Operation *root) {
   llvm::SmallPtrSet<Operation *, 8> tree;
   for (Value operand : root->getOperands())
-    if (!collectComponentwiseTree(operand, tree))
-      return false;
+    collectComponentwiseTree(operand, tree);
   tree.insert(root);
   for (Operation *op : tree)
     for (Value operand : op->getOperands())
@@ -66,21 +78,13 @@ bool keops::readsVariablesOnly(Operation *root) {
   return true;
 }
 
-int64_t keops::countBlockFeatureLoops(ReduceOp reduce, int64_t minDim) {
-  if (minDim <= 0)
-    return 0;
-  int64_t count = 0;
+llvm::SmallVector<Operation *> keops::getBlockFeatureLoopRoots(ReduceOp reduce,
+                                                               int64_t minDim) {
+  llvm::SmallVector<Operation *> roots;
   for (Operation &op : reduce.getBody().front().without_terminator())
-    if (op.hasTrait<OpTrait::keops::SumOfComponents>() &&
-        llvm::any_of(op.getOperands(),
-                     [&](Value v) { return dimOf(v) >= minDim; }) &&
-        readsVariablesOnly(&op))
-      ++count;
-  return count;
-}
-
-bool keops::hasBlockFeatureLoops(ReduceOp reduce, int64_t minDim) {
-  return countBlockFeatureLoops(reduce, minDim) > 0;
+    if (isFeatureLoopRoot(&op, minDim) && readsVariablesOnly(&op))
+      roots.push_back(&op);
+  return roots;
 }
 
 Value keops::getChunkableValue(ReduceOp reduce) {

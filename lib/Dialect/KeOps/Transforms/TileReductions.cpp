@@ -66,7 +66,8 @@ int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
         (minDim <= 0 || dim < minDim))
       perRow += dim * registers(getFormulaElementType(reduce));
   }
-  perRow += kFeatureLoopSums * countBlockFeatureLoops(reduce, minDim) *
+  perRow += kFeatureLoopSums *
+            static_cast<int64_t>(getBlockFeatureLoopRoots(reduce, minDim).size()) *
             registers(getFormulaElementType(reduce));
   StateLayout state =
       getStateLayout(reduce, tiling.scheme, tiling.chunks.size);
@@ -149,7 +150,7 @@ keops::chooseTiling(ReduceOp reduce,
   // Rows: as many as asked while they fit the register budget.
   tiling.rows = options.tileRows ? options.tileRows : 4;
   if (options.loopTileRows &&
-      hasBlockFeatureLoops(reduce, options.featureLoopMinDim))
+      !getBlockFeatureLoopRoots(reduce, options.featureLoopMinDim).empty())
     tiling.rows = options.loopTileRows;
   if (options.registerBudget) {
     int64_t perRow = rowRegisters(reduce, tiling, options.featureLoopMinDim,

@@ -63,24 +63,21 @@ Value getChunkableValue(ReduceOp reduce);
 bool collectComponentwiseTree(Value v,
                               llvm::SmallPtrSetImpl<Operation *> &tree);
 
-/// Whether the tree of the feature-loop root `root` (a sum of components of
-/// componentwise operands) reads variables and constants only, so that it
-/// can be computed before the rest of the formula, for several rows in one
-/// loop.
-bool readsVariablesOnly(Operation *root);
+/// Whether `op` is computed by a feature loop: a sum of components (Sum,
+/// SqNorm2, Scalprod, SqDist) with an operand of at least `minDim`
+/// components (none for minDim <= 0), whose operands are trees of
+/// componentwise ops (collectComponentwiseTree).
+bool isFeatureLoopRoot(Operation *op, int64_t minDim);
 
 /// The partial sums a feature loop keeps (it adds as many components an
 /// iteration, in independent chains).
 inline constexpr int64_t kFeatureLoopSums = 4;
 
-/// The feature loops of `reduce` that read variables only (see
-/// hasBlockFeatureLoops).
-int64_t countBlockFeatureLoops(ReduceOp reduce, int64_t minDim);
-
-/// Whether `reduce` has feature loops (sums of components over operands of
-/// at least `minDim` components; none for minDim <= 0) that read variables
-/// only: the CPU computes those of the rows of an i-block together.
-bool hasBlockFeatureLoops(ReduceOp reduce, int64_t minDim);
+/// The feature-loop roots of `reduce` whose trees read variables and
+/// constants only, so that they can be computed before the rest of the
+/// formula: the CPU computes those of the rows of an i-block together.
+llvm::SmallVector<Operation *> getBlockFeatureLoopRoots(ReduceOp reduce,
+                                                        int64_t minDim);
 
 /// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
 /// its tiles may be summed apart and merged (the block sum).
