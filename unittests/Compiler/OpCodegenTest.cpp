@@ -125,14 +125,13 @@ TEST(OpCodegen, ExpFloat64IsWithinTwoUlps) {
   EXPECT_EQ(out[0], 1.0);
 }
 
-// ArgKMin among many equal values: the insertion that the kmin accumulator
-// skips for values that cannot be among the K best must keep the first
-// columns among equal values, as a stable sort does (integer coordinates:
+// ArgKMin among many equal values, for K from 1 to more than the columns
+// that tie: the K best that the kernel keeps (as heaps in memory on the
+// CPU, their roots the thresholds that candidates are compared against)
+// must be the first K columns of a stable sort, whatever K, with the
+// columns of the 9 rows split over threads and merged (integer coordinates:
 // exact distances, most of them tied).
-TEST(OpCodegen, ArgKMinKeepsTheFirstOfEqualValues) {
-  auto kernel = keops::compile("ArgKMin_Reduction(SqDist(x,y), 7, 0)",
-                               {"x = Vi(2)", "y = Vj(2)"});
-  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+TEST(OpCodegen, ArgKMinIsTheFirstKOfAStableSortForAnyK) {
   const int64_t n = 9, m = 5003;
   std::mt19937_64 rng(5);
   std::uniform_int_distribution<int> coordinate(0, 3);
@@ -141,23 +140,34 @@ TEST(OpCodegen, ArgKMinKeepsTheFirstOfEqualValues) {
     v = static_cast<float>(coordinate(rng));
   for (float &v : y)
     v = static_cast<float>(coordinate(rng));
-  std::vector<int64_t> out(n * 7);
-  llvm::Error error = (*kernel)->run(
-      {{x.data(), KEOPS_RT_FLOAT32, n, 2, 0}, {y.data(), KEOPS_RT_FLOAT32, m, 2, 0}},
-      {{out.data(), KEOPS_RT_INT64, n, 7, 0}});
-  ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
-  for (int64_t i = 0; i < n; ++i) {
-    std::vector<int64_t> order(m);
-    std::iota(order.begin(), order.end(), 0);
-    auto distance = [&](int64_t j) {
-      float dx = x[i * 2] - y[j * 2], dy = x[i * 2 + 1] - y[j * 2 + 1];
-      return dx * dx + dy * dy;
-    };
-    std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-      return distance(a) < distance(b);
-    });
-    for (int64_t s = 0; s < 7; ++s)
-      EXPECT_EQ(out[i * 7 + s], order[s]) << "row " << i << " slot " << s;
+  auto distance = [&](int64_t i, int64_t j) {
+    float dx = x[i * 2] - y[j * 2], dy = x[i * 2 + 1] - y[j * 2 + 1];
+    return dx * dx + dy * dy;
+  };
+  for (int64_t k : {1, 7, 600, 2000}) {
+    SCOPED_TRACE("K=" + std::to_string(k));
+    auto kernel = keops::compile(
+        "ArgKMin_Reduction(SqDist(x,y), " + std::to_string(k) + ", 0)",
+        {"x = Vi(2)", "y = Vj(2)"});
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    std::vector<int64_t> out(n * k);
+    keops::RunOptions options;
+    options.numThreads = 2;
+    llvm::Error error = (*kernel)->run(
+        {{x.data(), KEOPS_RT_FLOAT32, n, 2, 0},
+         {y.data(), KEOPS_RT_FLOAT32, m, 2, 0}},
+        {{out.data(), KEOPS_RT_INT64, n, k, 0}}, options);
+    ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+    for (int64_t i = 0; i < n; ++i) {
+      std::vector<int64_t> order(m);
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+        return distance(i, a) < distance(i, b);
+      });
+      for (int64_t s = 0; s < k; ++s)
+        ASSERT_EQ(out[i * k + s], order[s]) << "row " << i << " slot " << s;
+    }
   }
 }
 

@@ -410,10 +410,10 @@ void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
 }
 
 
-Value RawStates::slot(LaneEmitter &e, Value split, Value row) const {
-  OpBuilder &b = e.getBuilder();
-  return arith::AddIOp::create(
-      b, e.getLoc(), arith::MulIOp::create(b, e.getLoc(), split, slab), row);
+Value RawStates::slot(OpBuilder &b, Location loc, Value split,
+                      Value row) const {
+  return arith::AddIOp::create(b, loc, arith::MulIOp::create(b, loc, split, slab),
+                               row);
 }
 
 Value RawStates::element(LaneEmitter &e, Value slot, int64_t perChunk,
@@ -432,7 +432,7 @@ void RawStates::store(LaneEmitter &e, const State &state, Value split,
                       Value row) const {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
-  Value at = slot(e, split, row);
+  Value at = slot(e.getBuilder(), e.getLoc(), split, row);
   int64_t numFloats = 0, numInts = 0;
   for (Value v : state)
     ++(llvm::isa<FloatType>(getElementTypeOrSelf(v.getType())) ? numFloats
@@ -452,7 +452,7 @@ State RawStates::load(LaneEmitter &e, Accumulator &acc, Value split,
                       Value row) const {
   OpBuilder &b = e.getBuilder();
   Location loc = e.getLoc();
-  Value at = slot(e, split, row);
+  Value at = slot(e.getBuilder(), e.getLoc(), split, row);
   StateLayout layout = acc.getStateLayout();
   State state;
   int64_t f = 0, i = 0;

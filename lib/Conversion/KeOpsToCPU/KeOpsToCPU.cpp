@@ -23,11 +23,15 @@
 //
 // The schedule's loops are interchanged: each tile is staged once for all
 // the i-blocks, whose states wait in a scratch buffer between tiles. The
-// reduction kind only enters through its Accumulator.
+// reduction kind only enters through its Accumulator, or, with the
+// schedule's heap_selection, through RowHeaps: the rows' heaps are in the
+// scratch, the loops carry their thresholds, and the lanes need no merge.
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
+
+#include "RowHeaps.h"
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Conversion/KeOpsCommon/TileBody.h"
@@ -60,7 +64,8 @@ public:
                 Accumulator &acc, int64_t lanes)
       : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
         lanes(lanes), tileJ(tiling.cols), rowsPerBlock(tiling.rows),
-        featureLoopMinDim(tiling.featureLoopMinDim), accType(tiling.accType),
+        featureLoopMinDim(tiling.featureLoopMinDim),
+        heapSelection(tiling.heapSelection), accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)),
         position{tiling.chunks, Value()} {}
@@ -124,8 +129,10 @@ private:
   /// Reduces a block of rows over the current tile, from their lane states
   /// in the scratch and back, as the body of keops.for_tiles says: the
   /// columns are loaded once per lane step for all of them (a block's rows
-  /// past the end repeat its first row: same values, same slot).
-  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows);
+  /// past the end repeat its first row: same values, same slot; `inside`
+  /// says which rows are not such repeats, null for the first).
+  void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                llvm::ArrayRef<Value> inside);
   /// Runs `body` for each row of [row_begin, rowEnd) as a block of one row.
   void forEachRow(OpBuilder &b, Value rowEnd,
                   llvm::function_ref<void(OpBuilder &)> body);
@@ -142,6 +149,12 @@ private:
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
+  /// finalizeRow for the heaps of `row`.
+  void finalizeHeapRow(OpBuilder &b, Value row);
+  /// The heap slot of `row` in the scratch.
+  Value heapSlot(OpBuilder &b, Value row) {
+    return arith::SubIOp::create(b, loc(), row, rowBegin);
+  }
   /// Merge mode: the rows' raw states of every split, merged and finalized.
   void emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd);
   /// Emits `body` once, or in a loop over the chunks of the output.
@@ -153,6 +166,13 @@ private:
     return position.chunks ? &position : nullptr;
   }
 
+  /// The initial state of every row of the block (in the scratch).
+  void initScratch(LaneEmitter &e) {
+    if (heaps)
+      return heaps->init(e.getBuilder(), loc(), heapSlot(e.getBuilder(),
+                                                          blockRows.front()));
+    storeScratch(e.getBuilder(), initBlock(e));
+  }
   /// The initial state of every row of the block.
   State initBlock(LaneEmitter &e) {
     State block;
@@ -165,6 +185,9 @@ private:
   ScheduleOp schedule;
   Accumulator &acc;
   int64_t lanes, tileJ, rowsPerBlock, featureLoopMinDim;
+  bool heapSelection;
+  /// The rows' K best, with heapSelection.
+  std::optional<RowHeaps> heaps;
   FloatType accType, elementType;
   VectorType laneType;
   Value rowBegin, colBegin, colEnd, mode, split, splits;
@@ -179,7 +202,7 @@ private:
   llvm::DenseMap<Value, Components> values;
   /// The components of the row variables, for each row of the current block.
   llvm::SmallVector<llvm::DenseMap<Value, Components>> rowValues;
-  llvm::SmallVector<Value> blockRows;
+  llvm::SmallVector<Value> blockRows, blockInside;
   ChunkPosition position;
 };
 
@@ -390,6 +413,11 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
     auto [f, g] = emitFormula(e, blockRows[r], j, mask,
                               computed.empty() ? nullptr : &computed[r]);
     const State &old = rows[r];
+    if (heaps) {
+      next.append(heaps->offerLanes(b, loc(), heapSlot(b, blockRows[r]), old,
+                                    f, j, mask, blockInside[r]));
+      continue;
+    }
     State row = acc.accumulate(e, old, f, g, jLanes);
     if (mask)
       for (auto [n, o] : llvm::zip_equal(row, old))
@@ -431,11 +459,13 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
   return State(tail.getResults());
 }
 
-void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows) {
+void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                             llvm::ArrayRef<Value> inside) {
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
   blockRows.assign(rows.begin(), rows.end());
+  blockInside.assign(inside.begin(), inside.end());
   for (auto [r, row] : llvm::enumerate(rows)) {
     loadBroadcastRows(b, Category::i, row);
     for (unsigned k = 0; k < arrays.inputs.size(); ++k)
@@ -459,6 +489,7 @@ void KernelEmitter::forEachRow(OpBuilder &b, Value rowEnd,
                        rowValues.clear();
                        rowValues.resize(1);
                        blockRows.assign(1, row);
+                       blockInside.assign(1, Value());
                        body(b);
                        scf::YieldOp::create(b, loc());
                      });
@@ -480,6 +511,10 @@ std::pair<Value, Value> KernelEmitter::scratchSlot(OpBuilder &b, Value row,
 State KernelEmitter::loadScratch(OpBuilder &b) {
   State state;
   for (Value row : blockRows) {
+    if (heaps) {
+      state.append(heaps->thresholds(b, loc(), heapSlot(b, row), laneType));
+      continue;
+    }
     int64_t floats = 0, ints = 0;
     for (Type type : acc.stateTypes(lanes)) {
       auto [buffer, at] = scratchSlot(b, row, type, floats, ints);
@@ -491,6 +526,8 @@ State KernelEmitter::loadScratch(OpBuilder &b) {
 }
 
 void KernelEmitter::storeScratch(OpBuilder &b, const State &state) {
+  if (heaps) // the heaps are updated in place
+    return;
   llvm::SmallVector<State> states = splitRowStates(state, blockRows.size());
   for (auto [row, rowState] : llvm::zip_equal(blockRows, states)) {
     int64_t floats = 0, ints = 0;
@@ -546,10 +583,48 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
       });
 }
 
+void KernelEmitter::finalizeHeapRow(OpBuilder &b, Value row) {
+  Value slot = heapSlot(b, row);
+  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                    index(b, KEOPS_RT_MODE_RAW));
+  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
+                                       mode, index(b, KEOPS_RT_MODE_RESUME));
+  scf::IfOp::create(b, loc(), resume, [&](OpBuilder &b, Location) {
+    heaps->offerRaw(b, loc(), slot, states, split, row);
+    scf::YieldOp::create(b, loc());
+  });
+  heaps->sort(b, loc(), slot);
+  scf::IfOp::create(
+      b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
+      [&](OpBuilder &b, Location) {
+        heaps->storeRaw(b, loc(), slot, states, split, row);
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) {
+        heaps->storeResults(b, loc(), slot, arrays, row);
+        scf::YieldOp::create(b, loc());
+      });
+}
+
 void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
   scf::ForOp::create(
       b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value row, ValueRange) {
+        if (heaps) {
+          // One row at a time, in the first heap slot of the scratch.
+          Value slot = index(b, 0);
+          heaps->init(b, loc(), slot);
+          scf::ForOp::create(
+              b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
+              [&](OpBuilder &b, Location, Value split, ValueRange) {
+                heaps->offerRaw(b, loc(), slot, states, split, row);
+                scf::YieldOp::create(b, loc());
+              });
+          heaps->sort(b, loc(), slot);
+          heaps->storeResults(b, loc(), slot, arrays, row);
+          scf::YieldOp::create(b, loc());
+          return;
+        }
         forEachChunk(b, [&](OpBuilder &b) {
           LaneEmitter e(b, loc(), laneType);
           storeResults(e, reduce, acc,
@@ -589,6 +664,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   }
   if (stagedComponents)
     staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
+  if (heapSelection)
+    heaps.emplace(reduce, accType, scratchFloats, scratchInts);
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -611,7 +688,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   forEachChunk(b, [&](OpBuilder &b) {
     forEachRow(b, rowEnd, [&](OpBuilder &b) {
       LaneEmitter e(b, loc(), laneType);
-      storeScratch(b, initBlock(e));
+      initScratch(e);
     });
     scf::ForOp::create(
         b, loc(), colBegin, colEnd, index(b, tileJ), ValueRange(),
@@ -625,7 +702,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
           scf::ForOp::create(
               b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
               [&](OpBuilder &b, Location, Value row, ValueRange) {
-                llvm::SmallVector<Value> rows{row};
+                llvm::SmallVector<Value> rows{row}, insides{Value()};
                 for (int64_t r = 1; r < rowsPerBlock; ++r) {
                   Value next =
                       arith::AddIOp::create(b, loc(), row, index(b, r));
@@ -633,13 +710,16 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
                       b, loc(), arith::CmpIPredicate::ult, next, rowEnd);
                   rows.push_back(
                       arith::SelectOp::create(b, loc(), inside, next, row));
+                  insides.push_back(inside);
                 }
-                emitRows(b, rows);
+                emitRows(b, rows, insides);
                 scf::YieldOp::create(b, loc());
               });
           scf::YieldOp::create(b, loc());
         });
     forEachRow(b, rowEnd, [&](OpBuilder &b) {
+      if (heaps)
+        return finalizeHeapRow(b, blockRows.front());
       finalizeRow(b, loadScratch(b), blockRows.front());
     });
   });

@@ -533,6 +533,10 @@ struct ConvertKeOpsToGPUPass final
     if (reduction.accType.isF16())
       return schedule->emitOpError(
           "convert-keops-to-gpu needs a float32 or float64 acc_type");
+    if (reduction.heapSelection)
+      return schedule->emitOpError(
+          "convert-keops-to-gpu keeps selections in registers (run "
+          "keops-tile-reductions without heap-selection)");
     std::unique_ptr<Accumulator> acc =
         createAccumulator(schedule->getReduce(), reduction);
     GpuKernelEmitter emitter(*schedule, reduction, *acc);

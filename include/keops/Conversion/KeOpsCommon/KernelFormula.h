@@ -137,9 +137,10 @@ struct RawStates {
   /// The states of `row` for splits [0, splits), merged.
   State mergeSplits(LaneEmitter &e, Accumulator &acc, Value splits,
                     Value row) const;
+  /// The slot of the state of `row` for `split`.
+  Value slot(OpBuilder &b, Location loc, Value split, Value row) const;
 
 private:
-  Value slot(LaneEmitter &e, Value split, Value row) const;
   /// Value k of a (chunk) state of `perChunk` values at `slot`.
   Value element(LaneEmitter &e, Value slot, int64_t perChunk, int64_t k) const;
 };

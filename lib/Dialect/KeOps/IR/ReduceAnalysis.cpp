@@ -121,6 +121,11 @@ bool keops::isSumType(ReductionKind kind) {
          kind == ReductionKind::sumsoftmaxweight;
 }
 
+bool keops::isKMinType(ReductionKind kind) {
+  return kind == ReductionKind::kmin || kind == ReductionKind::argkmin ||
+         kind == ReductionKind::kmin_argkmin;
+}
+
 StateLayout keops::getStateLayout(ReduceOp reduce, SumScheme scheme,
                                   int64_t chunkDim) {
   auto yielded = reduce.getYield().getValues();
@@ -170,6 +175,7 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
   tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
   tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
+  tiling.heapSelection = schedule.getHeapSelection();
   if (OutputChunksOp chunks = schedule.getOutputChunks())
     tiling.chunks = planOutputChunks(schedule.getReduce(),
                                      tiling.featureLoopMinDim,

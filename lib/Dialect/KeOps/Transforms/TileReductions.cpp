@@ -71,6 +71,9 @@ int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
             registers(getFormulaElementType(reduce));
   StateLayout state =
       getStateLayout(reduce, tiling.scheme, tiling.chunks.size);
+  // A heap selection holds only its thresholds, one per component.
+  if (tiling.heapSelection)
+    state = {state.floats / static_cast<int64_t>(*reduce.getK()), 0};
   int64_t stateRegisters =
       state.floats * registers(tiling.accType) +
       state.ints * registers(IntegerType::get(reduce.getContext(), 64));
@@ -122,6 +125,8 @@ keops::chooseTiling(ReduceOp reduce,
     tiling.accType = Float64Type::get(context);
   tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
                                    kOutputChunkSize);
+  tiling.heapSelection = options.heapSelection &&
+                         isKMinType(reduce.getKind()) && !tiling.chunks;
 
   // Columns: as many as asked while the staged tile fits stage-bytes
   // (loop-stage-bytes when feature loops read it).
@@ -169,7 +174,7 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
   auto schedule = ScheduleOp::create(
       b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
       tiling.accType, stringifySumScheme(tiling.scheme),
-      tiling.featureLoopMinDim);
+      tiling.featureLoopMinDim, tiling.heapSelection);
   b.setInsertionPointToStart(&schedule.getBody().emplaceBlock());
   if (tiling.chunks) {
     auto chunks = OutputChunksOp::create(b, loc, tiling.chunks.size);
@@ -248,6 +253,7 @@ struct KeOpsTileReductionsPass final
     options.sumScheme = sumScheme;
     options.doubleAccumulator = doubleAccumulator;
     options.featureLoopMinDim = featureLoopMinDim;
+    options.heapSelection = heapSelection;
     return options;
   }
 

@@ -82,6 +82,9 @@ llvm::SmallVector<Operation *> getBlockFeatureLoopRoots(ReduceOp reduce,
 /// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
 /// its tiles may be summed apart and merged (the block sum).
 bool isSumType(ReductionKind kind);
+/// Whether `kind` keeps the K best values of each component (kmin, argkmin,
+/// kmin_argkmin).
+bool isKMinType(ReductionKind kind);
 
 /// The raw accumulator state of one row: `floats` values of the
 /// accumulator type, then `ints` int64 indices. Each kind's Accumulator
@@ -104,6 +107,9 @@ struct ReductionTiling {
   SumScheme scheme = SumScheme::BlockSum;
   int64_t featureLoopMinDim = 0;
   OutputChunks chunks;
+  /// The kmin family keeps each row's K best as a heap in memory (see
+  /// keops.schedule's heap_selection).
+  bool heapSelection = false;
 
   /// The state of a row (of every chunk, one after the other).
   StateLayout getRowState(ReduceOp reduce) const;

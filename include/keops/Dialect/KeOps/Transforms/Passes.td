@@ -130,7 +130,10 @@ def KeOpsTileReductionsPass
       `register-bits` bits (0: registers hold one element of the formula,
       as a vector register holds one per lane); 0 budget: no limit;
     - the accumulator: the formula's element type (float32 for float16),
-      float64 for float32 with `double-accumulator`.
+      float64 for float32 with `double-accumulator`;
+    - with `heap-selection`, the kmin family (without output chunks) keeps
+      each row's K best in memory as a heap, its threshold in registers
+      (keops.schedule's `heap_selection`).
 
     `convert-keops-to-cpu` and `convert-keops-to-gpu` then lower the
     schedule. Other functions are left alone.
@@ -181,6 +184,9 @@ def KeOpsTileReductionsPass
            "Sums over at least this many components loop over them, and "
            "outputs of as many are reduced in chunks of 16 components (0: "
            "always unroll)">,
+    Option<"heapSelection", "heap-selection", "bool", /*default=*/"false",
+           "KMin, ArgKMin and KMin_ArgKMin keep each row's K best as a heap "
+           "in memory, only its threshold in registers">,
   ];
 }
 
