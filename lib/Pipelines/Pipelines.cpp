@@ -133,7 +133,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.loopStageBytes = defaults::kLoopStageBytes;
   tiling.stageAlways = true;
   tiling.conflictStrideBytes = 256;
-  tiling.heapSelection = true;
+  tiling.selectionInMemory = true;
   return tiling;
 }
 

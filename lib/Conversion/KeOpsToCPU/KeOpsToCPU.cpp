@@ -24,14 +24,15 @@
 // The schedule's loops are interchanged: each tile is staged once for all
 // the i-blocks, whose states wait in a scratch buffer between tiles. The
 // reduction kind only enters through its Accumulator, or, with the
-// schedule's heap_selection, through RowHeaps: the rows' heaps are in the
-// scratch, the loops carry their thresholds, and the lanes need no merge.
+// schedule's selection_in_memory, through KBestLists: the rows' K best are
+// in the scratch, the loops carry their thresholds, the lanes need no
+// merge.
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
 
-#include "RowHeaps.h"
+#include "KBestLists.h"
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Conversion/KeOpsCommon/TileBody.h"
@@ -65,7 +66,7 @@ public:
       : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
         lanes(lanes), tileJ(tiling.cols), rowsPerBlock(tiling.rows),
         featureLoopMinDim(tiling.featureLoopMinDim),
-        heapSelection(tiling.heapSelection), accType(tiling.accType),
+        selectionInMemory(tiling.selectionInMemory), accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)),
         position{tiling.chunks, Value()} {}
@@ -149,10 +150,10 @@ private:
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
-  /// finalizeRow for the heaps of `row`.
-  void finalizeHeapRow(OpBuilder &b, Value row);
-  /// The heap slot of `row` in the scratch.
-  Value heapSlot(OpBuilder &b, Value row) {
+  /// finalizeRow for the K best of `row`.
+  void finalizeKBestRow(OpBuilder &b, Value row);
+  /// The K-best slot of `row` in the scratch.
+  Value listSlot(OpBuilder &b, Value row) {
     return arith::SubIOp::create(b, loc(), row, rowBegin);
   }
   /// Merge mode: the rows' raw states of every split, merged and finalized.
@@ -168,8 +169,8 @@ private:
 
   /// The initial state of every row of the block (in the scratch).
   void initScratch(LaneEmitter &e) {
-    if (heaps)
-      return heaps->init(e.getBuilder(), loc(), heapSlot(e.getBuilder(),
+    if (kBest)
+      return kBest->init(e.getBuilder(), loc(), listSlot(e.getBuilder(),
                                                           blockRows.front()));
     storeScratch(e.getBuilder(), initBlock(e));
   }
@@ -185,9 +186,9 @@ private:
   ScheduleOp schedule;
   Accumulator &acc;
   int64_t lanes, tileJ, rowsPerBlock, featureLoopMinDim;
-  bool heapSelection;
-  /// The rows' K best, with heapSelection.
-  std::optional<RowHeaps> heaps;
+  bool selectionInMemory;
+  /// The rows' K best, with selectionInMemory.
+  std::optional<KBestLists> kBest;
   FloatType accType, elementType;
   VectorType laneType;
   Value rowBegin, colBegin, colEnd, mode, split, splits;
@@ -413,8 +414,8 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
     auto [f, g] = emitFormula(e, blockRows[r], j, mask,
                               computed.empty() ? nullptr : &computed[r]);
     const State &old = rows[r];
-    if (heaps) {
-      next.append(heaps->offerLanes(b, loc(), heapSlot(b, blockRows[r]), old,
+    if (kBest) {
+      next.append(kBest->offerLanes(b, loc(), listSlot(b, blockRows[r]), old,
                                     f, j, mask, blockInside[r]));
       continue;
     }
@@ -511,8 +512,8 @@ std::pair<Value, Value> KernelEmitter::scratchSlot(OpBuilder &b, Value row,
 State KernelEmitter::loadScratch(OpBuilder &b) {
   State state;
   for (Value row : blockRows) {
-    if (heaps) {
-      state.append(heaps->thresholds(b, loc(), heapSlot(b, row), laneType));
+    if (kBest) {
+      state.append(kBest->thresholds(b, loc(), listSlot(b, row), laneType));
       continue;
     }
     int64_t floats = 0, ints = 0;
@@ -526,7 +527,7 @@ State KernelEmitter::loadScratch(OpBuilder &b) {
 }
 
 void KernelEmitter::storeScratch(OpBuilder &b, const State &state) {
-  if (heaps) // the heaps are updated in place
+  if (kBest) // the lists are updated in place
     return;
   llvm::SmallVector<State> states = splitRowStates(state, blockRows.size());
   for (auto [row, rowState] : llvm::zip_equal(blockRows, states)) {
@@ -583,25 +584,25 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
       });
 }
 
-void KernelEmitter::finalizeHeapRow(OpBuilder &b, Value row) {
-  Value slot = heapSlot(b, row);
+void KernelEmitter::finalizeKBestRow(OpBuilder &b, Value row) {
+  Value slot = listSlot(b, row);
   Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                     index(b, KEOPS_RT_MODE_RAW));
   Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
                                        mode, index(b, KEOPS_RT_MODE_RESUME));
   scf::IfOp::create(b, loc(), resume, [&](OpBuilder &b, Location) {
-    heaps->offerRaw(b, loc(), slot, states, split, row);
+    kBest->offerRaw(b, loc(), slot, states, split, row);
     scf::YieldOp::create(b, loc());
   });
-  heaps->sort(b, loc(), slot);
+  kBest->sort(b, loc(), slot);
   scf::IfOp::create(
       b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
       [&](OpBuilder &b, Location) {
-        heaps->storeRaw(b, loc(), slot, states, split, row);
+        kBest->storeRaw(b, loc(), slot, states, split, row);
         scf::YieldOp::create(b, loc());
       },
       [&](OpBuilder &b, Location) {
-        heaps->storeResults(b, loc(), slot, arrays, row);
+        kBest->storeResults(b, loc(), slot, arrays, row);
         scf::YieldOp::create(b, loc());
       });
 }
@@ -610,18 +611,18 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
   scf::ForOp::create(
       b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value row, ValueRange) {
-        if (heaps) {
-          // One row at a time, in the first heap slot of the scratch.
+        if (kBest) {
+          // One row at a time, in the first slot of the scratch.
           Value slot = index(b, 0);
-          heaps->init(b, loc(), slot);
+          kBest->init(b, loc(), slot);
           scf::ForOp::create(
               b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
               [&](OpBuilder &b, Location, Value split, ValueRange) {
-                heaps->offerRaw(b, loc(), slot, states, split, row);
+                kBest->offerRaw(b, loc(), slot, states, split, row);
                 scf::YieldOp::create(b, loc());
               });
-          heaps->sort(b, loc(), slot);
-          heaps->storeResults(b, loc(), slot, arrays, row);
+          kBest->sort(b, loc(), slot);
+          kBest->storeResults(b, loc(), slot, arrays, row);
           scf::YieldOp::create(b, loc());
           return;
         }
@@ -664,8 +665,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   }
   if (stagedComponents)
     staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
-  if (heapSelection)
-    heaps.emplace(reduce, accType, scratchFloats, scratchInts);
+  if (selectionInMemory)
+    kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -718,8 +719,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
           scf::YieldOp::create(b, loc());
         });
     forEachRow(b, rowEnd, [&](OpBuilder &b) {
-      if (heaps)
-        return finalizeHeapRow(b, blockRows.front());
+      if (kBest)
+        return finalizeKBestRow(b, blockRows.front());
       finalizeRow(b, loadScratch(b), blockRows.front());
     });
   });

@@ -533,10 +533,10 @@ struct ConvertKeOpsToGPUPass final
     if (reduction.accType.isF16())
       return schedule->emitOpError(
           "convert-keops-to-gpu needs a float32 or float64 acc_type");
-    if (reduction.heapSelection)
+    if (reduction.selectionInMemory)
       return schedule->emitOpError(
           "convert-keops-to-gpu keeps selections in registers (run "
-          "keops-tile-reductions without heap-selection)");
+          "keops-tile-reductions without selection-in-memory)");
     std::unique_ptr<Accumulator> acc =
         createAccumulator(schedule->getReduce(), reduction);
     GpuKernelEmitter emitter(*schedule, reduction, *acc);

@@ -175,7 +175,7 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   tiling.accType = llvm::cast<FloatType>(schedule.getAccType());
   tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
   tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
-  tiling.heapSelection = schedule.getHeapSelection();
+  tiling.selectionInMemory = schedule.getSelectionInMemory();
   if (OutputChunksOp chunks = schedule.getOutputChunks())
     tiling.chunks = planOutputChunks(schedule.getReduce(),
                                      tiling.featureLoopMinDim,

@@ -71,8 +71,8 @@ int64_t rowRegisters(ReduceOp reduce, const ReductionTiling &tiling,
             registers(getFormulaElementType(reduce));
   StateLayout state =
       getStateLayout(reduce, tiling.scheme, tiling.chunks.size);
-  // A heap selection holds only its thresholds, one per component.
-  if (tiling.heapSelection)
+  // A selection in memory holds only its thresholds, one per component.
+  if (tiling.selectionInMemory)
     state = {state.floats / static_cast<int64_t>(*reduce.getK()), 0};
   int64_t stateRegisters =
       state.floats * registers(tiling.accType) +
@@ -125,7 +125,7 @@ keops::chooseTiling(ReduceOp reduce,
     tiling.accType = Float64Type::get(context);
   tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
                                    kOutputChunkSize);
-  tiling.heapSelection = options.heapSelection &&
+  tiling.selectionInMemory = options.selectionInMemory &&
                          isKMinType(reduce.getKind()) && !tiling.chunks;
 
   // Columns: as many as asked while the staged tile fits stage-bytes
@@ -174,7 +174,7 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
   auto schedule = ScheduleOp::create(
       b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
       tiling.accType, stringifySumScheme(tiling.scheme),
-      tiling.featureLoopMinDim, tiling.heapSelection);
+      tiling.featureLoopMinDim, tiling.selectionInMemory);
   b.setInsertionPointToStart(&schedule.getBody().emplaceBlock());
   if (tiling.chunks) {
     auto chunks = OutputChunksOp::create(b, loc, tiling.chunks.size);
@@ -253,7 +253,7 @@ struct KeOpsTileReductionsPass final
     options.sumScheme = sumScheme;
     options.doubleAccumulator = doubleAccumulator;
     options.featureLoopMinDim = featureLoopMinDim;
-    options.heapSelection = heapSelection;
+    options.selectionInMemory = selectionInMemory;
     return options;
   }
 

@@ -47,10 +47,10 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
     `acc_type` and the sum scheme `sum_scheme` (block_sum, kahan_scheme,
     direct_sum). Sums over at least `feature_loop_min_dim` components loop
     over them (0: never), so that the code does not grow with the
-    dimension. With `heap_selection` (the kmin family only), each row keeps
-    its K best (value, column) pairs per component in memory, as a max-heap
-    whose root, the K-th best, is the threshold that the candidates are
-    compared against; only that threshold takes registers (the CPU's
+    dimension. With `selection_in_memory` (the kmin family only), each row
+    keeps its K best (value, column) pairs per component in memory (a
+    sorted vector, or a max-heap), and only the K-th best, the threshold
+    that candidates are compared against, takes registers (the CPU's
     choice: the code does not grow with K, and whole vectors of candidates
     are rejected by one comparison).
 
@@ -78,7 +78,7 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
                        StrAttr:$sum_scheme,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:
                            $feature_loop_min_dim,
-                       UnitAttr:$heap_selection);
+                       UnitAttr:$selection_in_memory);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $reduction `:` type($reduction) attr-dict-with-keyword $body

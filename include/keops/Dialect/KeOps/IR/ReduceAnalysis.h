@@ -107,9 +107,9 @@ struct ReductionTiling {
   SumScheme scheme = SumScheme::BlockSum;
   int64_t featureLoopMinDim = 0;
   OutputChunks chunks;
-  /// The kmin family keeps each row's K best as a heap in memory (see
-  /// keops.schedule's heap_selection).
-  bool heapSelection = false;
+  /// The kmin family keeps each row's K best in memory (see
+  /// keops.schedule's selection_in_memory).
+  bool selectionInMemory = false;
 
   /// The state of a row (of every chunk, one after the other).
   StateLayout getRowState(ReduceOp reduce) const;

@@ -131,9 +131,9 @@ def KeOpsTileReductionsPass
       as a vector register holds one per lane); 0 budget: no limit;
     - the accumulator: the formula's element type (float32 for float16),
       float64 for float32 with `double-accumulator`;
-    - with `heap-selection`, the kmin family (without output chunks) keeps
-      each row's K best in memory as a heap, its threshold in registers
-      (keops.schedule's `heap_selection`).
+    - with `selection-in-memory`, the kmin family (without output chunks) keeps
+      each row's K best in memory, its threshold in registers
+      (keops.schedule's `selection_in_memory`).
 
     `convert-keops-to-cpu` and `convert-keops-to-gpu` then lower the
     schedule. Other functions are left alone.
@@ -184,9 +184,9 @@ def KeOpsTileReductionsPass
            "Sums over at least this many components loop over them, and "
            "outputs of as many are reduced in chunks of 16 components (0: "
            "always unroll)">,
-    Option<"heapSelection", "heap-selection", "bool", /*default=*/"false",
-           "KMin, ArgKMin and KMin_ArgKMin keep each row's K best as a heap "
-           "in memory, only its threshold in registers">,
+    Option<"selectionInMemory", "selection-in-memory", "bool", /*default=*/"false",
+           "KMin, ArgKMin and KMin_ArgKMin keep each row's K best in memory, "
+           "only its threshold in registers">,
   ];
 }
 

@@ -1,0 +1,376 @@
+//===- KBestLists.cpp - The K best of each row, in memory -------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file implements KBestLists.h:
+//
+//   offerLanes:  beats = f < threshold (a vector compare, a mask of lanes);
+//                if any: for each set lane (count trailing zeros), if the
+//                value still beats the threshold, insert it
+//   insert:      sorted vector: after = list > pair; the list moves up one
+//                place where `after` was already set one place before, the
+//                pair goes where it starts; heap: the pair replaces the
+//                root and sifts down
+//   sort:        heapsort (swap the root with the last, sift down), which
+//                leaves the K best ascending
+//
+//===----------------------------------------------------------------------===//
+
+#include "KBestLists.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <limits>
+
+using namespace mlir;
+using namespace mlir::keops;
+
+static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
+  return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+KBestLists::KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes,
+                       Value floats, Value ints)
+    : reduce(reduce), k(static_cast<int64_t>(*reduce.getK())), lanes(lanes),
+      accType(accType), floats(floats), ints(ints) {
+  dim = getStateLayout(reduce, SumScheme::DirectSum).floats / k;
+  int64_t vectors = llvm::divideCeil(k, lanes);
+  vectorsPerList = vectors <= kMaxSortedVectors ? vectors : 0;
+}
+
+Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
+                     int64_t c) {
+  Value list = arith::AddIOp::create(
+      b, loc, arith::MulIOp::create(b, loc, slot, constantIndex(b, loc, dim)),
+      constantIndex(b, loc, c));
+  return arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, list, constantIndex(b, loc, listSize())),
+      p);
+}
+
+Value KBestLists::thresholdAt(OpBuilder &b, Location loc, Value slot,
+                              int64_t c) {
+  return at(b, loc, slot, constantIndex(b, loc, vectorsPerList ? k - 1 : 0),
+            c);
+}
+
+Value KBestLists::greater(OpBuilder &b, Location loc, Value a, Value ia,
+                          Value bValue, Value ib) {
+  Value above =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, a, bValue);
+  Value tie = arith::AndIOp::create(
+      b, loc,
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, a, bValue),
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, ia, ib));
+  return arith::OrIOp::create(b, loc, above, tie);
+}
+
+void KBestLists::forEachPosition(
+    OpBuilder &b, Location loc, Value slot,
+    llvm::function_ref<void(OpBuilder &, int64_t, Value, Value)> body) {
+  for (int64_t c = 0; c < dim; ++c)
+    scf::ForOp::create(
+        b, loc, constantIndex(b, loc, 0), constantIndex(b, loc, k),
+        constantIndex(b, loc, 1), ValueRange(),
+        [&](OpBuilder &b, Location, Value p, ValueRange) {
+          Value e = arith::AddIOp::create(
+              b, loc,
+              arith::MulIOp::create(b, loc, p, constantIndex(b, loc, dim)),
+              constantIndex(b, loc, c));
+          body(b, c, at(b, loc, slot, p, c), e);
+          scf::YieldOp::create(b, loc);
+        });
+}
+
+void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
+  Value inf = arith::ConstantOp::create(
+      b, loc, b.getFloatAttr(accType, std::numeric_limits<double>::infinity()));
+  Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
+  // Sorted vectors: all their lanes, those past K too.
+  int64_t size = dim * listSize();
+  Value first = at(b, loc, slot, constantIndex(b, loc, 0), 0);
+  scf::ForOp::create(b, loc, constantIndex(b, loc, 0),
+                     constantIndex(b, loc, size), constantIndex(b, loc, 1),
+                     ValueRange(),
+                     [&](OpBuilder &b, Location, Value e, ValueRange) {
+                       Value where = arith::AddIOp::create(b, loc, first, e);
+                       memref::StoreOp::create(b, loc, inf, floats, where);
+                       memref::StoreOp::create(b, loc, zero, ints, where);
+                       scf::YieldOp::create(b, loc);
+                     });
+}
+
+State KBestLists::thresholds(OpBuilder &b, Location loc, Value slot,
+                             VectorType laneType) {
+  State state;
+  for (int64_t c = 0; c < dim; ++c) {
+    Value threshold =
+        memref::LoadOp::create(b, loc, floats, thresholdAt(b, loc, slot, c));
+    state.push_back(vector::BroadcastOp::create(b, loc, laneType, threshold));
+  }
+  return state;
+}
+
+void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
+                             Value size, Value value, Value column) {
+  Type indexType = b.getIndexType();
+  Type columnType = column.getType();
+  // Carried: the free position, and the larger child there with its pair.
+  auto sift = scf::WhileOp::create(
+      b, loc, TypeRange{indexType, indexType, accType, columnType},
+      ValueRange{constantIndex(b, loc, 0)},
+      [&](OpBuilder &b, Location, ValueRange args) {
+        Value free = args[0];
+        Value one = constantIndex(b, loc, 1);
+        Value left = arith::AddIOp::create(
+            b, loc, arith::MulIOp::create(b, loc, free, constantIndex(b, loc, 2)),
+            one);
+        Value right = arith::AddIOp::create(b, loc, left, one);
+        // Children past the end are read at position 0, then ignored.
+        auto child = [&](Value p) -> std::tuple<Value, Value, Value> {
+          Value inside = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::ult, p, size);
+          Value where = at(b, loc, slot,
+                           arith::SelectOp::create(b, loc, inside, p,
+                                                   constantIndex(b, loc, 0)),
+                           c);
+          return {inside, memref::LoadOp::create(b, loc, floats, where),
+                  memref::LoadOp::create(b, loc, ints, where)};
+        };
+        auto [hasLeft, leftValue, leftColumn] = child(left);
+        auto [hasRight, rightValue, rightColumn] = child(right);
+        Value pickRight = arith::AndIOp::create(
+            b, loc, hasRight,
+            greater(b, loc, rightValue, rightColumn, leftValue, leftColumn));
+        Value larger = arith::SelectOp::create(b, loc, pickRight, right, left);
+        Value largerValue =
+            arith::SelectOp::create(b, loc, pickRight, rightValue, leftValue);
+        Value largerColumn =
+            arith::SelectOp::create(b, loc, pickRight, rightColumn, leftColumn);
+        Value down = arith::AndIOp::create(
+            b, loc, hasLeft,
+            greater(b, loc, largerValue, largerColumn, value, column));
+        scf::ConditionOp::create(
+            b, loc, down,
+            ValueRange{free, larger, largerValue, largerColumn});
+      },
+      [&](OpBuilder &b, Location, ValueRange args) {
+        Value where = at(b, loc, slot, args[0], c);
+        memref::StoreOp::create(b, loc, args[2], floats, where);
+        memref::StoreOp::create(b, loc, args[3], ints, where);
+        scf::YieldOp::create(b, loc, args[1]);
+      });
+  Value where = at(b, loc, slot, sift.getResult(0), c);
+  memref::StoreOp::create(b, loc, value, floats, where);
+  memref::StoreOp::create(b, loc, column, ints, where);
+}
+
+void KBestLists::insert(OpBuilder &b, Location loc, Value slot, int64_t c,
+                        Value value, Value column) {
+  if (!vectorsPerList)
+    return replaceRoot(b, loc, slot, c, constantIndex(b, loc, k), value,
+                       column);
+  auto valuesType = VectorType::get({lanes}, accType);
+  auto columnsType = VectorType::get({lanes}, column.getType());
+  auto masksType = VectorType::get({lanes}, b.getI1Type());
+  Value pairValue = vector::BroadcastOp::create(b, loc, valuesType, value);
+  Value pairColumn = vector::BroadcastOp::create(b, loc, columnsType, column);
+  // Lane p of vector v gets lane p - 1 of (the previous vector, v): the
+  // shuffle indices L - 1, L, ..., 2L - 2 into their concatenation.
+  llvm::SmallVector<int64_t> up;
+  for (int64_t p = 0; p < lanes; ++p)
+    up.push_back(lanes - 1 + p);
+  auto shiftUp = [&](Value previous, Value current) -> Value {
+    return vector::ShuffleOp::create(b, loc, previous, current, up);
+  };
+  // Nothing moves into the first vector (`after` unset before it).
+  Value previousValues = pairValue, previousColumns = pairColumn;
+  Value previousAfter = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(masksType, false));
+  for (int64_t v = 0; v < vectorsPerList; ++v) {
+    Value where = at(b, loc, slot, constantIndex(b, loc, v * lanes), c);
+    Value values = vector::LoadOp::create(b, loc, valuesType, floats, where);
+    Value columns = vector::LoadOp::create(b, loc, columnsType, ints, where);
+    // after[p]: the pair goes before position p, which moves up one place
+    // if the position before it did too.
+    Value after = greater(b, loc, values, columns, pairValue, pairColumn);
+    Value moves = shiftUp(previousAfter, after);
+    auto place = [&](Value list, Value previous, Value pair) -> Value {
+      return arith::SelectOp::create(
+          b, loc, moves, shiftUp(previous, list),
+          arith::SelectOp::create(b, loc, after, pair, list));
+    };
+    vector::StoreOp::create(b, loc, place(values, previousValues, pairValue),
+                            floats, where);
+    vector::StoreOp::create(
+        b, loc, place(columns, previousColumns, pairColumn), ints, where);
+    previousValues = values;
+    previousColumns = columns;
+    previousAfter = after;
+  }
+}
+
+State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
+                             const State &thresholds, const Components &f,
+                             Value j, Value live, Value valid) {
+  State next;
+  for (int64_t c = 0; c < dim; ++c) {
+    auto laneType = llvm::cast<VectorType>(f[c].getType());
+    int64_t width = laneType.getNumElements();
+    Value beats = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                        f[c], thresholds[c]);
+    if (live)
+      beats = arith::AndIOp::create(b, loc, beats, live);
+    if (valid)
+      beats = arith::AndIOp::create(
+          b, loc, beats,
+          vector::BroadcastOp::create(b, loc, beats.getType(), valid));
+    // The mask as an integer of `width` bits.
+    auto bitsType = b.getIntegerType(width);
+    Value bits = vector::ExtractOp::create(
+        b, loc,
+        vector::BitCastOp::create(b, loc, VectorType::get({1}, bitsType),
+                                  beats),
+        int64_t{0});
+    Value noBits = arith::ConstantIntOp::create(b, loc, bitsType, 0);
+    Value any =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bits, noBits);
+    auto offered = scf::IfOp::create(
+        b, loc, any,
+        [&](OpBuilder &b, Location) {
+          scf::WhileOp::create(
+              b, loc, TypeRange{bitsType}, ValueRange{bits},
+              [&](OpBuilder &b, Location, ValueRange args) {
+                Value more = arith::CmpIOp::create(
+                    b, loc, arith::CmpIPredicate::ne, args[0], noBits);
+                scf::ConditionOp::create(b, loc, more, args);
+              },
+              [&](OpBuilder &b, Location, ValueRange args) {
+                Value rest = args[0];
+                Value lane = arith::IndexCastUIOp::create(
+                    b, loc, b.getIndexType(),
+                    math::CountTrailingZerosOp::create(b, loc, rest));
+                Value value = vector::ExtractOp::create(b, loc, f[c],
+                                                        OpFoldResult(lane));
+                Value threshold = memref::LoadOp::create(
+                    b, loc, floats, thresholdAt(b, loc, slot, c));
+                Value enters = arith::CmpFOp::create(
+                    b, loc, arith::CmpFPredicate::OLT, value, threshold);
+                scf::IfOp::create(b, loc, enters, [&](OpBuilder &b, Location) {
+                  Value column = arith::IndexCastOp::create(
+                      b, loc, b.getI64Type(),
+                      arith::AddIOp::create(b, loc, j, lane));
+                  insert(b, loc, slot, c, value, column);
+                  scf::YieldOp::create(b, loc);
+                });
+                // Clear the lowest set bit.
+                Value cleared = arith::AndIOp::create(
+                    b, loc, rest,
+                    arith::SubIOp::create(
+                        b, loc, rest,
+                        arith::ConstantIntOp::create(b, loc, bitsType, 1)));
+                scf::YieldOp::create(b, loc, cleared);
+              });
+          Value threshold = memref::LoadOp::create(
+              b, loc, floats, thresholdAt(b, loc, slot, c));
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{vector::BroadcastOp::create(
+                  b, loc, thresholds[c].getType(), threshold)});
+        },
+        [&](OpBuilder &b, Location) {
+          scf::YieldOp::create(b, loc, thresholds[c]);
+        });
+    next.push_back(offered.getResult(0));
+  }
+  return next;
+}
+
+void KBestLists::offerRaw(OpBuilder &b, Location loc, Value slot,
+                          const RawStates &raw, Value split, Value row) {
+  Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
+                                      constantIndex(b, loc, k * dim));
+  forEachPosition(b, loc, slot, [&](OpBuilder &b, int64_t c, Value, Value e) {
+    Value from = arith::AddIOp::create(b, loc, first, e);
+    Value value = memref::LoadOp::create(b, loc, raw.floats, from);
+    Value column = memref::LoadOp::create(b, loc, raw.ints, from);
+    Value worst = thresholdAt(b, loc, slot, c);
+    Value enters = greater(b, loc, memref::LoadOp::create(b, loc, floats, worst),
+                           memref::LoadOp::create(b, loc, ints, worst), value,
+                           column);
+    scf::IfOp::create(b, loc, enters, [&](OpBuilder &b, Location) {
+      insert(b, loc, slot, c, value, column);
+      scf::YieldOp::create(b, loc);
+    });
+  });
+}
+
+void KBestLists::sort(OpBuilder &b, Location loc, Value slot) {
+  if (vectorsPerList)
+    return;
+  Value zeroIndex = constantIndex(b, loc, 0);
+  for (int64_t c = 0; c < dim; ++c) {
+    // For last = K-1 down to 1: the root (the largest) goes to `last`, and
+    // the pair there replaces the root of the heap [0, last).
+    scf::ForOp::create(
+        b, loc, constantIndex(b, loc, 1), constantIndex(b, loc, k),
+        constantIndex(b, loc, 1), ValueRange(),
+        [&](OpBuilder &b, Location, Value step, ValueRange) {
+          Value last =
+              arith::SubIOp::create(b, loc, constantIndex(b, loc, k), step);
+          Value root = at(b, loc, slot, zeroIndex, c);
+          Value end = at(b, loc, slot, last, c);
+          Value rootValue = memref::LoadOp::create(b, loc, floats, root);
+          Value rootColumn = memref::LoadOp::create(b, loc, ints, root);
+          Value value = memref::LoadOp::create(b, loc, floats, end);
+          Value column = memref::LoadOp::create(b, loc, ints, end);
+          memref::StoreOp::create(b, loc, rootValue, floats, end);
+          memref::StoreOp::create(b, loc, rootColumn, ints, end);
+          replaceRoot(b, loc, slot, c, last, value, column);
+          scf::YieldOp::create(b, loc);
+        });
+  }
+}
+
+void KBestLists::storeRaw(OpBuilder &b, Location loc, Value slot,
+                          const RawStates &raw, Value split, Value row) {
+  Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
+                                      constantIndex(b, loc, k * dim));
+  forEachPosition(
+      b, loc, slot, [&](OpBuilder &b, int64_t, Value where, Value e) {
+        Value to = arith::AddIOp::create(b, loc, first, e);
+        memref::StoreOp::create(b, loc,
+                                memref::LoadOp::create(b, loc, floats, where),
+                                raw.floats, to);
+        memref::StoreOp::create(b, loc,
+                                memref::LoadOp::create(b, loc, ints, where),
+                                raw.ints, to);
+      });
+}
+
+void KBestLists::storeResults(OpBuilder &b, Location loc, Value slot,
+                              const KernelArrays &arrays, Value row) {
+  for (OpResult result : reduce.getResults()) {
+    Type outElement =
+        llvm::cast<RankedTensorType>(result.getType()).getElementType();
+    unsigned n = result.getResultNumber();
+    bool isColumn = llvm::isa<IntegerType>(outElement);
+    forEachPosition(
+        b, loc, slot, [&](OpBuilder &b, int64_t, Value where, Value e) {
+          Value element =
+              memref::LoadOp::create(b, loc, isColumn ? ints : floats, where);
+          if (element.getType() != outElement)
+            element = arith::TruncFOp::create(b, loc, outElement, element);
+          memref::StoreOp::create(b, loc, element, arrays.outputs[n],
+                                  arrays.outputOffset(b, loc, n, row, e));
+        });
+  }
+}

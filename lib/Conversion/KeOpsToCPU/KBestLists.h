@@ -1,0 +1,112 @@
+//===- KBestLists.h - The K best of each row, in memory ---------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares KBestLists, the state of a kmin-family reduction on
+// the CPU under keops.schedule's selection_in_memory: per row and component, the
+// K best (value, column) pairs in the scratch buffers, ordered by (value,
+// column), either
+//
+//   - sorted vectors (K up to kMaxSortedVectors vectors of lanes): a pair
+//     enters by a vector compare, shift and select per vector, without a
+//     branch; or
+//   - a max-heap (more): a pair replaces the root and sifts down, in a loop.
+//
+// The worst kept pair (the last of the sorted vector, the heap's root) is
+// the threshold: a vector of candidates that does not beat it is rejected
+// by one comparison. Nothing is unrolled K times. Sorted (the heaps by
+// heapsort), the lists are the raw state that the kind's Accumulator
+// holds: the K best ascending per component.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
+#define KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
+
+#include "keops/Conversion/KeOpsCommon/KernelFormula.h"
+
+namespace mlir::keops {
+
+class KBestLists {
+public:
+  /// The lists of `reduce` (a kmin-family kind) in the scratch buffers
+  /// `floats` (of `accType`) and `ints`, for kernels of `lanes` lanes:
+  /// list slot s holds position p of component c at (s * dim + c) * S + p,
+  /// S = listSize().
+  KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes, Value floats,
+             Value ints);
+
+  /// Fills the lists of `slot` with (+inf, 0), which every value beats.
+  void init(OpBuilder &b, Location loc, Value slot);
+  /// The thresholds of `slot`, one per component, broadcast to `laneType`.
+  State thresholds(OpBuilder &b, Location loc, Value slot,
+                   VectorType laneType);
+  /// Offers the lanes of `f` (one vector per component, columns j + lane;
+  /// only the lanes of `live` when given) to the lists of `slot` whose
+  /// `thresholds` they are, unless `valid` (i1, when given) is false; the
+  /// new thresholds.
+  State offerLanes(OpBuilder &b, Location loc, Value slot,
+                   const State &thresholds, const Components &f, Value j,
+                   Value live, Value valid);
+  /// Offers the K best of every component of the raw state of `row` for
+  /// `split` to the lists of `slot`.
+  void offerRaw(OpBuilder &b, Location loc, Value slot, const RawStates &raw,
+                Value split, Value row);
+  /// Sorts the lists of `slot` in place (heapsort; sorted vectors already
+  /// are): the K best ascending by (value, column).
+  void sort(OpBuilder &b, Location loc, Value slot);
+  /// Copies the sorted lists of `slot` to the raw state of `row` for
+  /// `split`.
+  void storeRaw(OpBuilder &b, Location loc, Value slot, const RawStates &raw,
+                Value split, Value row);
+  /// Stores the results of output row `row` from the sorted lists of `slot`.
+  void storeResults(OpBuilder &b, Location loc, Value slot,
+                    const KernelArrays &arrays, Value row);
+
+private:
+  /// Where position `p` of component `c` of the lists of `slot` is.
+  Value at(OpBuilder &b, Location loc, Value slot, Value p, int64_t c);
+  /// Where the threshold of component `c` of `slot` is.
+  Value thresholdAt(OpBuilder &b, Location loc, Value slot, int64_t c);
+  /// (a, ia) > (b, ib) by value, then column (scalars or vectors).
+  Value greater(OpBuilder &b, Location loc, Value a, Value ia, Value bValue,
+                Value ib);
+  /// Puts (value, column), which beats the threshold, into the list of
+  /// component `c` of `slot`.
+  void insert(OpBuilder &b, Location loc, Value slot, int64_t c, Value value,
+              Value column);
+  /// Heaps: replaces the root of the heap of component `c` of `slot`
+  /// (`size` positions) by (value, column) and sifts it down.
+  void replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
+                   Value size, Value value, Value column);
+  /// Runs `body(b, c, where, e)` for every position p < K of every
+  /// component c of `slot`, in a loop per component: `where` is its place
+  /// in the lists, e = p * dim + c its place in the flat state (the raw
+  /// state's order).
+  void forEachPosition(
+      OpBuilder &b, Location loc, Value slot,
+      llvm::function_ref<void(OpBuilder &, int64_t c, Value where, Value e)>
+          body);
+
+  /// The most vectors of a sorted list; longer lists are heaps.
+  static constexpr int64_t kMaxSortedVectors = 8;
+  /// The positions of a list: all the lanes of its sorted vectors (those
+  /// past K are never read), or K.
+  int64_t listSize() const {
+    return vectorsPerList ? vectorsPerList * lanes : k;
+  }
+
+  ReduceOp reduce;
+  int64_t dim, k, lanes;
+  /// The vectors of a sorted list; 0: heaps.
+  int64_t vectorsPerList;
+  FloatType accType;
+  Value floats, ints;
+};
+
+} // namespace mlir::keops
+
+#endif // KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
