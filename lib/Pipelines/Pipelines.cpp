@@ -134,6 +134,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.stageAlways = true;
   tiling.conflictStrideBytes = 256;
   tiling.selectionInMemory = true;
+  tiling.columnProducts = true;
   return tiling;
 }
 

@@ -146,9 +146,11 @@ TEST(OutputChunkTest, SplitColumnsAndRangesMergeChunkStates) {
   keops::BlockSparseRanges ranges{{0, 20, 20, 37}, {2, 4},
                                   {0, 500, 500, 1029, 0, 300, 300, 1029}};
   // The raw state values of a row: 3 chunks of 16 components (not 41):
-  // sums, values and indices, the maximum and 16 sums.
+  // sums, values and indices, the maximum and 16 sums; a column product
+  // (a factor times z, of 41 components) keeps 41 sums.
   std::pair<const char *, int32_t> cases[] = {
-      {"Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)", 3 * 16},
+      {"Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)", 41},
+      {"Sum_Reduction(Exp(-SqDist(x,y)/64)*Exp(z), 0)", 3 * 16},
       {"Min_ArgMin_Reduction(Abs(u-z) + (x|y)/64, 0)", 3 * 32},
       {"LogSumExp_Reduction(-SqDist(x,y)/64, 0, Exp(z-u))", 3 * 17}};
   for (auto [formula, stateValues] : cases) {
@@ -191,8 +193,14 @@ INSTANTIATE_TEST_SUITE_P(
             "KMin_ArgKMin_Reduction(Sum(Square(x-y*b)) + (x|w), 3, 1)",
             "Sum_Reduction(Exp(-SqDist(x,y)/64)*(x-y), 0)",
             "Max_Reduction(Sum(IfElse(x-y, x, y*q)) + SqDist(x, b), 0)",
-            // Chunked outputs (41 or 64 components).
+            // Column products: a factor times a reduced variable of 41 or
+            // 64 components, over j and over i (not when the factor reads
+            // the variable too: y).
             "Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)",
+            "Sum_Reduction(u*Exp(-SqDist(x,y)/64), 1)",
+            "Sum_Reduction(y*Exp(-SqDist(x,y)/64), 0)",
+            "Sum_Reduction(Exp(-b*q)*x, 1)",
+            // Chunked outputs (41 or 64 components).
             "Sum_Reduction(z*q - u, 1)",
             "Min_ArgMin_Reduction(Abs(u-z) + (x|y)/64, 0)",
             "ArgMax_Reduction(u*z, 1)",

@@ -228,14 +228,59 @@ Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
       indexConstant(b, loc, chunks.dim - 1));
 }
 
+/// Emits the ops of the body of `reduce` into `values`, those of `skipped`
+/// aside, with the feature loops of `loops` (when given).
+static void emitBodyOps(LaneEmitter &e, ReduceOp reduce,
+                        llvm::DenseMap<Value, Components> &values,
+                        const FeatureLoops *loops,
+                        llvm::function_ref<bool(Operation *)> skipped) {
+  FeatureLoopPlan plan;
+  if (loops && loops->minDim > 0)
+    plan = planFeatureLoops(reduce, loops->minDim);
+  Block &body = reduce.getBody().front();
+  for (Operation &op : body.without_terminator()) {
+    if (skipped(&op))
+      continue;
+    if (plan.roots.contains(&op)) {
+      Value result = op.getResult(0);
+      const Components *known = nullptr;
+      if (loops->computed) {
+        auto it = loops->computed->find(result);
+        if (it != loops->computed->end())
+          known = &it->second;
+      }
+      values[result] = known ? *known : emitFeatureLoop(e, &op, values, *loops);
+      continue;
+    }
+    if (plan.trees.contains(&op) && !plan.sharedTrees.contains(&op))
+      continue; // computed inside the loops only
+    llvm::SmallVector<Components> operands;
+    for (Value operand : op.getOperands())
+      operands.push_back(values.at(operand));
+    Components result;
+    emitFormulaOp(e, &op, operands, result);
+    values[op.getResult(0)] = std::move(result);
+  }
+}
+
+/// `components` converted to `accType`.
+static Components toAccType(LaneEmitter &e, Components components,
+                            FloatType accType) {
+  for (Value &c : components) {
+    auto type = llvm::dyn_cast<VectorType>(c.getType());
+    Type target = type ? Type(VectorType::get(type.getShape(), accType))
+                       : Type(accType);
+    if (c.getType() != target)
+      c = arith::ExtFOp::create(e.getBuilder(), e.getLoc(), target, c);
+  }
+  return components;
+}
+
 std::pair<Components, Components>
 keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                        llvm::DenseMap<Value, Components> &values,
                        FloatType accType, const FeatureLoops *loops,
                        const ChunkPosition *chunk) {
-  FeatureLoopPlan plan;
-  if (loops && loops->minDim > 0)
-    plan = planFeatureLoops(reduce, loops->minDim);
   // The ops of the chunked value that nothing else uses.
   llvm::SmallPtrSet<Operation *, 8> chunkOnly;
   Value wide = chunk ? getChunkableValue(reduce) : Value();
@@ -253,46 +298,33 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
           changed = chunkOnly.erase(op);
     }
   }
-  Block &body = reduce.getBody().front();
-  for (Operation &op : body.without_terminator()) {
-    if (plan.roots.contains(&op)) {
-      Value result = op.getResult(0);
-      const Components *known = nullptr;
-      if (loops->computed) {
-        auto it = loops->computed->find(result);
-        if (it != loops->computed->end())
-          known = &it->second;
-      }
-      values[result] = known ? *known : emitFeatureLoop(e, &op, values, *loops);
-      continue;
-    }
-    if ((plan.trees.contains(&op) && !plan.sharedTrees.contains(&op)) ||
-        chunkOnly.contains(&op))
-      continue; // computed inside the loops (or the chunk) only
-    llvm::SmallVector<Components> operands;
-    for (Value operand : op.getOperands())
-      operands.push_back(values.at(operand));
-    Components result;
-    emitFormulaOp(e, &op, operands, result);
-    values[op.getResult(0)] = std::move(result);
-  }
+  emitBodyOps(e, reduce, values, loops,
+              [&](Operation *op) { return chunkOnly.contains(op); });
   auto yielded = reduce.getYield().getValues();
   Components chunkComponents;
   if (wide)
     chunkComponents = emitChunk(e, wide, values, *loops, *chunk);
   auto convert = [&](Value v) {
-    Components components = v == wide ? chunkComponents : values.at(v);
-    for (Value &c : components) {
-      auto type = llvm::dyn_cast<VectorType>(c.getType());
-      Type target = type ? Type(VectorType::get(type.getShape(), accType))
-                         : Type(accType);
-      if (c.getType() != target)
-        c = arith::ExtFOp::create(e.getBuilder(), e.getLoc(), target, c);
-    }
-    return components;
+    return toAccType(e, v == wide ? chunkComponents : values.at(v), accType);
   };
   return {convert(yielded[0]),
           yielded.size() > 1 ? convert(yielded[1]) : Components()};
+}
+
+Components keops::emitPairValue(LaneEmitter &e, ReduceOp reduce, Value value,
+                                llvm::DenseMap<Value, Components> &values,
+                                FloatType accType, const FeatureLoops *loops) {
+  // The ops that `value` depends on.
+  llvm::SmallPtrSet<Operation *, 8> needed;
+  llvm::SmallVector<Value> pending{value};
+  while (!pending.empty()) {
+    Operation *op = pending.pop_back_val().getDefiningOp();
+    if (op && needed.insert(op).second)
+      llvm::append_range(pending, op->getOperands());
+  }
+  emitBodyOps(e, reduce, values, loops,
+              [&](Operation *op) { return !needed.contains(op); });
+  return toAccType(e, values.at(value), accType);
 }
 
 /// base * stride + k.

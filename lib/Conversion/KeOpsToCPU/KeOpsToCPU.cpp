@@ -26,12 +26,15 @@
 // reduction kind only enters through its Accumulator, or, with the
 // schedule's selection_in_memory, through KBestLists: the rows' K best are
 // in the scratch, the loops carry their thresholds, the lanes need no
-// merge.
+// merge; with its column_product, through ColumnProducts: an i-block
+// computes its factors for a tile, then adds their product with the tile's
+// rows of the weight to its sums in the scratch.
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
 
+#include "ColumnProducts.h"
 #include "KBestLists.h"
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
@@ -66,7 +69,8 @@ public:
       : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
         lanes(lanes), tileJ(tiling.cols), rowsPerBlock(tiling.rows),
         featureLoopMinDim(tiling.featureLoopMinDim),
-        selectionInMemory(tiling.selectionInMemory), accType(tiling.accType),
+        selectionInMemory(tiling.selectionInMemory),
+        columnProduct(tiling.columnProduct), accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)),
         position{tiling.chunks, Value()} {}
@@ -150,6 +154,12 @@ private:
   /// Merges the lanes of a row's state and stores its results (or, in raw
   /// mode, the state).
   void finalizeRow(OpBuilder &b, State state, Value row);
+  /// finalizeRow for the column product of `row`.
+  void finalizeProductRow(OpBuilder &b, Value row);
+  /// The column product of a block of rows over the current tile: the
+  /// factors of its columns, then their product with the weight's rows.
+  void emitProductRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                       llvm::ArrayRef<Value> inside);
   /// finalizeRow for the K best of `row`.
   void finalizeKBestRow(OpBuilder &b, Value row);
   /// The K-best slot of `row` in the scratch.
@@ -169,9 +179,11 @@ private:
 
   /// The initial state of every row of the block (in the scratch).
   void initScratch(LaneEmitter &e) {
+    OpBuilder &b = e.getBuilder();
     if (kBest)
-      return kBest->init(e.getBuilder(), loc(), listSlot(e.getBuilder(),
-                                                          blockRows.front()));
+      return kBest->init(b, loc(), listSlot(b, blockRows.front()));
+    if (products)
+      return products->init(b, loc(), listSlot(b, blockRows.front()));
     storeScratch(e.getBuilder(), initBlock(e));
   }
   /// The initial state of every row of the block.
@@ -189,9 +201,12 @@ private:
   bool selectionInMemory;
   /// The rows' K best, with selectionInMemory.
   std::optional<KBestLists> kBest;
+  /// The input of the column product (-1: none), and its sums.
+  int64_t columnProduct;
+  std::optional<ColumnProducts> products;
   FloatType accType, elementType;
   VectorType laneType;
-  Value rowBegin, colBegin, colEnd, mode, split, splits;
+  Value rowBegin, entryRowEnd, colBegin, colEnd, mode, split, splits;
   RawStates states;
   /// The staged tile: its first column, its buffer, and the first
   /// component there of each reduced variable (-1: not reduced).
@@ -259,7 +274,8 @@ void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
       b, loc(), begin, end, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value col, ValueRange) {
         for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
-          if (stagedFirst[k] < 0 || isNarrow(k) != narrow)
+          if (stagedFirst[k] < 0 || isNarrow(k) != narrow ||
+              k == columnProduct)
             continue;
           auto copy = [&, k = k](OpBuilder &b, Value d) {
             Value from = arrays.inputOffset(b, loc(), k, col, d);
@@ -462,6 +478,8 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
 
 void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
                              llvm::ArrayRef<Value> inside) {
+  if (products)
+    return emitProductRows(b, rows, inside);
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
@@ -481,6 +499,80 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
         return scanColumns(b, tileBegin, tileEnd, states);
       });
   storeScratch(b, state);
+}
+
+void KernelEmitter::finalizeProductRow(OpBuilder &b, Value row) {
+  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                    index(b, KEOPS_RT_MODE_RAW));
+  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
+                                       mode, index(b, KEOPS_RT_MODE_RESUME));
+  products->store(b, loc(), listSlot(b, row), row,
+                  arith::OrIOp::create(b, loc(), raw, resume), resume, states,
+                  split);
+}
+
+void KernelEmitter::emitProductRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                                    llvm::ArrayRef<Value> inside) {
+  Block &body = reduce.getBody().front();
+  Value factor = getColumnProduct(reduce, featureLoopMinDim).factor;
+  // A block's rows past the end (repeats of its first row) add to a slot
+  // past the rows', which nothing reads.
+  llvm::SmallVector<Value> slots;
+  Value spare = listSlot(b, entryRowEnd);
+  for (auto [row, valid] : llvm::zip_equal(rows, inside))
+    slots.push_back(valid ? Value(arith::SelectOp::create(
+                                b, loc(), valid, listSlot(b, row), spare))
+                          : listSlot(b, row));
+  llvm::SmallVector<llvm::DenseMap<Value, Components>> own(rows.size());
+  for (auto [r, row] : llvm::enumerate(rows)) {
+    loadBroadcastRows(b, Category::i, row);
+    for (unsigned k = 0; k < arrays.inputs.size(); ++k)
+      if (reduce.getCategory(k) == Category::i)
+        own[r][body.getArgument(k)] = values[body.getArgument(k)];
+  }
+  // The factors of lanes of columns [j, j + lanes), stored (masked).
+  auto storeFactors = [&](OpBuilder &b, Value j, Value mask) {
+    LaneEmitter e(b, loc(), laneType);
+    loadColumns(b, j, mask);
+    Value t = arith::SubIOp::create(b, loc(), j, tileBegin);
+    for (auto [r, row] : llvm::enumerate(rows)) {
+      for (auto &[argument, components] : own[r])
+        values[argument] = components;
+      auto load = [&, row = row](OpBuilder &b, unsigned k, Value d) {
+        return loadComponent(b, row, k, d, j, mask);
+      };
+      FeatureLoops loops{featureLoopMinDim, load};
+      Value f =
+          emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
+      Value at = products->factorAt(b, loc(), r, t);
+      if (mask)
+        vector::MaskedStoreOp::create(b, loc(), staged, at, mask, f);
+      else
+        vector::StoreOp::create(b, loc(), f, staged, at);
+    }
+  };
+  Value step = index(b, lanes);
+  Value count = arith::SubIOp::create(b, loc(), tileEnd, tileBegin);
+  Value fullEnd = arith::AddIOp::create(
+      b, loc(), tileBegin,
+      arith::MulIOp::create(
+          b, loc(), arith::DivUIOp::create(b, loc(), count, step), step));
+  scf::ForOp::create(b, loc(), tileBegin, fullEnd, step, ValueRange(),
+                     [&](OpBuilder &b, Location, Value j, ValueRange) {
+                       storeFactors(b, j, Value());
+                       scf::YieldOp::create(b, loc());
+                     });
+  Value hasTail = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
+                                        fullEnd, tileEnd);
+  scf::IfOp::create(b, loc(), hasTail, [&](OpBuilder &b, Location) {
+    Value remaining = arith::SubIOp::create(b, loc(), tileEnd, fullEnd);
+    storeFactors(b, fullEnd,
+                 vector::CreateMaskOp::create(
+                     b, loc(), VectorType::get({lanes}, b.getI1Type()),
+                     remaining));
+    scf::YieldOp::create(b, loc());
+  });
+  products->accumulateTile(b, loc(), slots, tileBegin, tileEnd);
 }
 
 void KernelEmitter::forEachRow(OpBuilder &b, Value rowEnd,
@@ -611,6 +703,11 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
   scf::ForOp::create(
       b, loc(), rowBegin, rowEnd, index(b, 1), ValueRange(),
       [&](OpBuilder &b, Location, Value row, ValueRange) {
+        if (products) {
+          products->storeMerged(b, loc(), row, states, splits);
+          scf::YieldOp::create(b, loc());
+          return;
+        }
         if (kBest) {
           // One row at a time, in the first slot of the scratch.
           Value slot = index(b, 0);
@@ -639,6 +736,7 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
 void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   rowBegin = entry.getArgument(KEOPS_RT_ARG_ROW_BEGIN);
   Value rowEnd = entry.getArgument(KEOPS_RT_ARG_ROW_END);
+  entryRowEnd = rowEnd;
   colBegin = entry.getArgument(KEOPS_RT_ARG_COL_BEGIN);
   colEnd = entry.getArgument(KEOPS_RT_ARG_COL_END);
   mode = entry.getArgument(KEOPS_RT_ARG_MODE);
@@ -667,6 +765,13 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
   if (selectionInMemory)
     kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
+  // The factors of a block go where the weight's tile would be staged.
+  if (columnProduct >= 0)
+    products.emplace(columnProduct, dimOf(columnProduct), lanes, accType,
+                     schedule.getSumScheme() ==
+                         stringifySumScheme(SumScheme::BlockSum),
+                     arrays, scratchFloats, staged,
+                     stagedFirst[columnProduct] * tileJ, tileJ);
 
   Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
                                       index(b, KEOPS_RT_MODE_MERGE));
@@ -721,6 +826,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     forEachRow(b, rowEnd, [&](OpBuilder &b) {
       if (kBest)
         return finalizeKBestRow(b, blockRows.front());
+      if (products)
+        return finalizeProductRow(b, blockRows.front());
       finalizeRow(b, loadScratch(b), blockRows.front());
     });
   });

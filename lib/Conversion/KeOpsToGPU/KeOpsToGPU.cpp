@@ -533,10 +533,11 @@ struct ConvertKeOpsToGPUPass final
     if (reduction.accType.isF16())
       return schedule->emitOpError(
           "convert-keops-to-gpu needs a float32 or float64 acc_type");
-    if (reduction.selectionInMemory)
+    if (reduction.selectionInMemory || reduction.columnProduct >= 0)
       return schedule->emitOpError(
-          "convert-keops-to-gpu keeps selections in registers (run "
-          "keops-tile-reductions without selection-in-memory)");
+          "convert-keops-to-gpu keeps selections and sums in registers (run "
+          "keops-tile-reductions without selection-in-memory and "
+          "column-products)");
     std::unique_ptr<Accumulator> acc =
         createAccumulator(schedule->getReduce(), reduction);
     GpuKernelEmitter emitter(*schedule, reduction, *acc);

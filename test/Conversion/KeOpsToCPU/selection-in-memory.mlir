@@ -39,7 +39,7 @@ func.func @knn(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x500xi64> {
   return %r : tensor<?x500xi64>
 }
 
-// GPU: convert-keops-to-gpu keeps selections in registers
+// GPU: convert-keops-to-gpu keeps selections and sums in registers
 
 // -----
 

@@ -74,6 +74,14 @@ emitPairFormula(LaneEmitter &e, ReduceOp reduce,
                 const FeatureLoops *loops = nullptr,
                 const ChunkPosition *chunk = nullptr);
 
+/// Evaluates `value`, a value of the body of `reduce`, as emitPairFormula
+/// does the yielded ones, with only the ops it depends on; converted to
+/// `accType`.
+Components emitPairValue(LaneEmitter &e, ReduceOp reduce, Value value,
+                         llvm::DenseMap<Value, Components> &values,
+                         FloatType accType,
+                         const FeatureLoops *loops = nullptr);
+
 /// The arrays of a kernel: flat memrefs of its inputs and outputs, and
 /// their row strides (index arguments): element d of row r is at
 /// r * stride + d. Both kernel generators take the scalars of the kernel

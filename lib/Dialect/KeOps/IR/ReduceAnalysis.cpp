@@ -106,6 +106,29 @@ Value keops::getChunkableValue(ReduceOp reduce) {
   }
 }
 
+ColumnProduct keops::getColumnProduct(ReduceOp reduce, int64_t minDim) {
+  auto yielded = reduce.getYield().getValues();
+  if (minDim <= 0 || reduce.getKind() != ReductionKind::sum ||
+      yielded.size() != 1)
+    return {};
+  Category reduced = reduce.getAxis() == Axis::j ? Category::j : Category::i;
+  auto mul = yielded[0].getDefiningOp<MulOp>();
+  if (!mul)
+    return {};
+  Block &body = reduce.getBody().front();
+  for (auto [factor, weight] : {std::pair(mul.getLhs(), mul.getRhs()),
+                                std::pair(mul.getRhs(), mul.getLhs())}) {
+    auto argument = llvm::dyn_cast<BlockArgument>(weight);
+    if (dimOf(factor) != 1 || !argument || argument.getOwner() != &body ||
+        dimOf(weight) < minDim || !argument.hasOneUse())
+      continue;
+    unsigned input = argument.getArgNumber();
+    if (reduce.getCategory(input) == reduced)
+      return {factor, input};
+  }
+  return {};
+}
+
 OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
                                      int64_t size) {
   Value wide = getChunkableValue(reduce);
@@ -176,6 +199,8 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
   tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
   tiling.selectionInMemory = schedule.getSelectionInMemory();
+  if (std::optional<int64_t> input = schedule.getColumnProduct())
+    tiling.columnProduct = *input;
   if (OutputChunksOp chunks = schedule.getOutputChunks())
     tiling.chunks = planOutputChunks(schedule.getReduce(),
                                      tiling.featureLoopMinDim,

@@ -123,8 +123,15 @@ keops::chooseTiling(ReduceOp reduce,
     tiling.accType = Float32Type::get(context);
   if (options.doubleAccumulator && tiling.accType.isF32())
     tiling.accType = Float64Type::get(context);
-  tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
-                                   kOutputChunkSize);
+  ColumnProduct product =
+      options.columnProducts && tiling.scheme != SumScheme::KahanScheme
+          ? getColumnProduct(reduce, options.featureLoopMinDim)
+          : ColumnProduct();
+  if (product)
+    tiling.columnProduct = product.input;
+  else
+    tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
+                                     kOutputChunkSize);
   tiling.selectionInMemory = options.selectionInMemory &&
                          isKMinType(reduce.getKind()) && !tiling.chunks;
 
@@ -133,7 +140,9 @@ keops::chooseTiling(ReduceOp reduce,
   int64_t bytes = columnBytes(reduce);
   tiling.cols = options.tileCols;
   int64_t stageBytes = options.stageBytes;
-  if (options.loopStageBytes && hasWideReducedVariable(reduce, tiling))
+  // (Output chunks read 16 components of each column a pass.)
+  if (options.loopStageBytes && !tiling.chunks &&
+      hasWideReducedVariable(reduce, tiling))
     stageBytes = stageBytes ? std::min(stageBytes, options.loopStageBytes)
                             : options.loopStageBytes;
   if (bytes && stageBytes) {
@@ -154,9 +163,13 @@ keops::chooseTiling(ReduceOp reduce,
 
   // Rows: as many as asked while they fit the register budget.
   tiling.rows = options.tileRows ? options.tileRows : 4;
-  if (options.loopTileRows &&
-      !getBlockFeatureLoopRoots(reduce, options.featureLoopMinDim).empty())
+  bool loops =
+      !getBlockFeatureLoopRoots(reduce, options.featureLoopMinDim).empty();
+  if (options.loopTileRows && (loops || tiling.columnProduct >= 0))
     tiling.rows = options.loopTileRows;
+  // A column product keeps its sums in memory between the products.
+  if (tiling.columnProduct >= 0)
+    return tiling;
   if (options.registerBudget) {
     int64_t perRow = rowRegisters(reduce, tiling, options.featureLoopMinDim,
                                   options.registerBits);
@@ -174,7 +187,10 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
   auto schedule = ScheduleOp::create(
       b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
       tiling.accType, stringifySumScheme(tiling.scheme),
-      tiling.featureLoopMinDim, tiling.selectionInMemory);
+      tiling.featureLoopMinDim, tiling.selectionInMemory,
+      tiling.columnProduct >= 0
+          ? b.getI64IntegerAttr(tiling.columnProduct)
+          : IntegerAttr());
   b.setInsertionPointToStart(&schedule.getBody().emplaceBlock());
   if (tiling.chunks) {
     auto chunks = OutputChunksOp::create(b, loc, tiling.chunks.size);
@@ -254,6 +270,7 @@ struct KeOpsTileReductionsPass final
     options.doubleAccumulator = doubleAccumulator;
     options.featureLoopMinDim = featureLoopMinDim;
     options.selectionInMemory = selectionInMemory;
+    options.columnProducts = columnProducts;
     return options;
   }
 

@@ -52,7 +52,11 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
     sorted vector, or a max-heap), and only the K-th best, the threshold
     that candidates are compared against, takes registers (the CPU's
     choice: the code does not grow with K, and whole vectors of candidates
-    are rejected by one comparison).
+    are rejected by one comparison). With `column_product` = k (a sum of a
+    dimension-1 factor times the reduced input k, see getColumnProduct), a
+    tile's sum is the product of the block's factors (rows x columns) and
+    input k's rows (columns x components): the target computes the factors
+    first, then the product, with its accumulators over the components.
 
     The body is either one i-block program:
 
@@ -78,7 +82,9 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
                        StrAttr:$sum_scheme,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:
                            $feature_loop_min_dim,
-                       UnitAttr:$selection_in_memory);
+                       UnitAttr:$selection_in_memory,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:
+                           $column_product);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $reduction `:` type($reduction) attr-dict-with-keyword $body

@@ -79,6 +79,19 @@ inline constexpr int64_t kFeatureLoopSums = 4;
 llvm::SmallVector<Operation *> getBlockFeatureLoopRoots(ReduceOp reduce,
                                                         int64_t minDim);
 
+/// A sum of a dimension-1 factor times a reduced variable of many
+/// components, sum_j s_ij b_j: the product of the matrices S (rows x
+/// columns) and B (the variable's rows), which a target may compute as one.
+struct ColumnProduct {
+  Value factor;      // s, of dimension 1
+  unsigned input = 0; // the position of b among the reduce's inputs
+  explicit operator bool() const { return static_cast<bool>(factor); }
+};
+/// The column product of `reduce` when it is a sum of s * b (either order)
+/// with b a reduced variable of at least `minDim` components that nothing
+/// else reads (none for minDim <= 0); else none.
+ColumnProduct getColumnProduct(ReduceOp reduce, int64_t minDim);
+
 /// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
 /// its tiles may be summed apart and merged (the block sum).
 bool isSumType(ReductionKind kind);
@@ -107,6 +120,9 @@ struct ReductionTiling {
   SumScheme scheme = SumScheme::BlockSum;
   int64_t featureLoopMinDim = 0;
   OutputChunks chunks;
+  /// The input whose rows the tile's factors multiply as a matrix product
+  /// (see keops.schedule's column_product); -1: none.
+  int64_t columnProduct = -1;
   /// The kmin family keeps each row's K best in memory (see
   /// keops.schedule's selection_in_memory).
   bool selectionInMemory = false;

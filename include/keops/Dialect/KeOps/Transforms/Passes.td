@@ -131,6 +131,10 @@ def KeOpsTileReductionsPass
       as a vector register holds one per lane); 0 budget: no limit;
     - the accumulator: the formula's element type (float32 for float16),
       float64 for float32 with `double-accumulator`;
+    - with `column-products`, a sum of a dimension-1 factor times a wide
+      reduced variable (getColumnProduct) is a product of matrices per tile
+      (keops.schedule's `column_product`), without output chunks, the rows
+      of its block `loop-tile-rows`;
     - with `selection-in-memory`, the kmin family (without output chunks) keeps
       each row's K best in memory, its threshold in registers
       (keops.schedule's `selection_in_memory`).
@@ -184,6 +188,10 @@ def KeOpsTileReductionsPass
            "Sums over at least this many components loop over them, and "
            "outputs of as many are reduced in chunks of 16 components (0: "
            "always unroll)">,
+    Option<"columnProducts", "column-products", "bool", /*default=*/"false",
+           "Sums of a dimension-1 factor times a reduced variable of at least "
+           "feature-loop-min-dim components are computed per tile as the "
+           "product of the factors and the variable's rows">,
     Option<"selectionInMemory", "selection-in-memory", "bool", /*default=*/"false",
            "KMin, ArgKMin and KMin_ArgKMin keep each row's K best in memory, "
            "only its threshold in registers">,
