@@ -203,8 +203,9 @@ bool Importer::declareVariable(const Node &call, const std::string &name) {
   }
   if (position < 0)
     return fail(call, llvm::formatv("position must be >= 0, got {0}", position));
-  if (dim < 1)
-    return fail(call, llvm::formatv("dimension must be >= 1, got {0}", dim));
+  if (dim < 1 || dim > formula::kMaxFormulaSize)
+    return fail(call, llvm::formatv("dimension must be in [1, {0}], got {1}",
+                                    formula::kMaxFormulaSize, dim));
 
   auto [it, inserted] = variables.try_emplace(
       position, Variable{name, dim, category, currentAlias, call.column, {}});
@@ -318,11 +319,26 @@ Value Importer::buildOp(llvm::StringRef name, const Node &at,
                         llvm::ArrayRef<int64_t> integers,
                         llvm::ArrayRef<std::vector<int64_t>> tuples) {
   const formula::OpSignature *signature = formula::lookupFormulaOp(name);
+  auto tooLarge = [](int64_t n) {
+    return n > formula::kMaxFormulaSize || n < -formula::kMaxFormulaSize;
+  };
+  bool large = llvm::any_of(integers, tooLarge);
+  for (const std::vector<int64_t> &tuple : tuples)
+    large |= llvm::any_of(tuple, tooLarge);
+  if (large)
+    return fail(at, llvm::formatv("'{0}': integer arguments must be at most "
+                                  "{1} in magnitude",
+                                  name, formula::kMaxFormulaSize));
   std::string message;
   FailureOr<Value> result = signature->build(
       builder, locationOf(at), {formulas, integers, tuples}, message);
   if (failed(result))
     return fail(at, "'" + name + "': " + message);
+  int64_t dim = llvm::cast<VectorType>(result->getType()).getDimSize(0);
+  if (dim > formula::kMaxFormulaSize)
+    return fail(at, llvm::formatv("'{0}': its value would have {1} "
+                                  "components, more than {2}",
+                                  name, dim, formula::kMaxFormulaSize));
   return *result;
 }
 
@@ -649,8 +665,10 @@ OwningOpRef<ModuleOp> Importer::run() {
   std::optional<int64_t> k;
   if (hasK) {
     k = root->children[1]->asInteger();
-    if (!k || *k < 1)
-      return fail(*root->children[1], "K must be an integer >= 1");
+    if (!k || *k < 1 || *k > formula::kMaxFormulaSize)
+      return fail(*root->children[1],
+                  llvm::formatv("K must be an integer in [1, {0}]",
+                                formula::kMaxFormulaSize));
   }
   const Node *weightNode = hasK || count == 2 ? nullptr : root->children[2].get();
 
@@ -709,6 +727,13 @@ OwningOpRef<ModuleOp> Importer::run() {
       llvm::cast<FloatType>(elementType), message);
   if (failed(resultVectors))
     return fail(*root, "'" + callee + "': " + message);
+  for (Type type : *resultVectors) {
+    int64_t dim = llvm::cast<RankedTensorType>(type).getDimSize(1);
+    if (dim > formula::kMaxFormulaSize)
+      return fail(*root, llvm::formatv("'{0}': its result would have {1} "
+                                       "components, more than {2}",
+                                       callee, dim, formula::kMaxFormulaSize));
+  }
 
   builder.setInsertionPointToEnd(module->getBody());
   auto function = func::FuncOp::create(

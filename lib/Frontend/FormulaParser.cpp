@@ -165,6 +165,25 @@ public:
   }
 
 private:
+  /// Makes `child` the next child of `node`; false (with an error) when the
+  /// tree gets deeper than kMaxFormulaDepth.
+  bool adopt(Node &node, std::unique_ptr<Node> child) {
+    node.height = std::max(node.height, child->height + 1);
+    node.children.push_back(std::move(child));
+    if (node.height <= kMaxFormulaDepth)
+      return true;
+    tooDeep(node.column);
+    return false;
+  }
+  std::nullptr_t tooDeep(unsigned column) {
+    if (error.message.empty())
+      error = {"the formula is nested more than " +
+                   std::to_string(kMaxFormulaDepth) +
+                   " levels deep (operators, calls and parentheses)",
+               column};
+    return nullptr;
+  }
+
   std::unique_ptr<Node> makeNode(Node::Kind kind, unsigned column,
                                  llvm::StringRef text) {
     auto node = std::make_unique<Node>();
@@ -181,10 +200,8 @@ private:
     const Token &op = next();
     auto node = makeNode(Node::Kind::Binary, op.column, op.text);
     auto rhs = (this->*parseRhs)();
-    if (!rhs)
+    if (!rhs || !adopt(*node, std::move(lhs)) || !adopt(*node, std::move(rhs)))
       return nullptr;
-    node->children.push_back(std::move(lhs));
-    node->children.push_back(std::move(rhs));
     return node;
   }
 
@@ -202,7 +219,18 @@ private:
     return lhs;
   }
 
+  /// parseUnary, which every nested operand, argument and parenthesized
+  /// expression goes through: its recursion is bounded.
   std::unique_ptr<Node> parseUnary() {
+    if (nesting >= kMaxFormulaDepth)
+      return tooDeep(peek().column);
+    ++nesting;
+    auto node = parseUnaryOperand();
+    --nesting;
+    return node;
+  }
+
+  std::unique_ptr<Node> parseUnaryOperand() {
     if (isPunct("-") || isPunct("+")) {
       const Token &op = next();
       auto operand = parseUnary();
@@ -211,7 +239,8 @@ private:
       if (op.text == "+")
         return operand;
       auto node = makeNode(Node::Kind::Unary, op.column, "-");
-      node->children.push_back(std::move(operand));
+      if (!adopt(*node, std::move(operand)))
+        return nullptr;
       return node;
     }
     auto base = parsePrimary();
@@ -243,7 +272,8 @@ private:
           auto argument = parseExpr();
           if (!argument)
             return nullptr;
-          call->children.push_back(std::move(argument));
+          if (!adopt(*call, std::move(argument)))
+            return nullptr;
         } while (isPunct(",") && (next(), true));
       }
       if (!expect(")"))
@@ -259,7 +289,8 @@ private:
         auto element = parseExpr();
         if (!element)
           return nullptr;
-        tuple->children.push_back(std::move(element));
+        if (!adopt(*tuple, std::move(element)))
+          return nullptr;
         if (!isPunct(","))
           break;
         next();
@@ -278,6 +309,7 @@ private:
 
   std::vector<Token> tokens;
   size_t index = 0;
+  unsigned nesting = 0;
   SyntaxError &error;
 };
 

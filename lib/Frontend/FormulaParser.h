@@ -46,6 +46,8 @@ struct Node {
   std::optional<int64_t> integer;
   /// Call arguments, or the operands of an operator.
   std::vector<std::unique_ptr<Node>> children;
+  /// The levels of the tree from this node down (1: a leaf).
+  unsigned height = 1;
 
   /// The integer this node denotes (an integer literal, possibly negated).
   std::optional<int64_t> asInteger() const;
@@ -55,6 +57,16 @@ struct Node {
   /// a single integer counts as a tuple of one.
   std::optional<std::vector<int64_t>> asIntegerTuple() const;
 };
+
+/// The most levels a formula's tree may have (its operators, calls and
+/// parentheses nested, a chain of binary operators included), so that
+/// parsing, importing and freeing it never exhaust the stack.
+inline constexpr unsigned kMaxFormulaDepth = 1000;
+
+/// The most components a variable or a formula value may have, and the
+/// largest integer argument (a dimension, K, an exponent) in magnitude:
+/// beyond, sizes no longer fit the kernels' 32-bit vector types.
+inline constexpr int64_t kMaxFormulaSize = int64_t(1) << 20;
 
 /// A syntax error: a message and the 1-based column it refers to.
 struct SyntaxError {

@@ -70,8 +70,8 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"LogSumExp_Reduction(b, 0, x, y)", XYB, 0, 1, "takes (F, axis) or (F, axis, weight), got 4"},
         ErrorCase{"Sum_Reduction(x, 2)", XYB, 0, 18, "the reduction axis must be 0 (reduce over j, one result per i) or 1"},
         ErrorCase{"Sum_Reduction(x, y)", XYB, 0, 18, "the reduction axis must be 0"},
-        ErrorCase{"KMin_Reduction(x, 0, 0)", XYB, 0, 19, "K must be an integer >= 1"},
-        ErrorCase{"KMin_Reduction(x, b, 0)", XYB, 0, 19, "K must be an integer >= 1"},
+        ErrorCase{"KMin_Reduction(x, 0, 0)", XYB, 0, 19, "K must be an integer in [1, 1048576]"},
+        ErrorCase{"KMin_Reduction(x, b, 0)", XYB, 0, 19, "K must be an integer in [1, 1048576]"},
         ErrorCase{"LogSumExp_Reduction(x, 0)", XYB, 0, 1, "'LogSumExp_Reduction': reduction 'logsumexp' requires a scalar formula, got dimension 3"},
         ErrorCase{"SumSoftMaxWeight_Reduction(x, 0, b)", XYB, 0, 1, "reduction 'sumsoftmaxweight' requires a scalar formula"},
         ErrorCase{"Sum_Reduction(Sum_Reduction(x, 0), 0)", XYB, 0, 15, "reduction 'Sum_Reduction' can only be the outermost operation"}));
@@ -129,7 +129,7 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(1, 2, 3)"}, 1, 5, "'Vi' takes (dim) in an alias or (position, dim)"},
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Var(0, 3)"}, 1, 5, "'Var' takes (position, dim, category)"},
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Var(0, 3, 3)"}, 1, 15, "category must be 0 (i), 1 (j) or 2 (parameter), got 3"},
-        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0)"}, 1, 5, "dimension must be >= 1, got 0"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0)"}, 1, 5, "dimension must be in [1, 1048576], got 0"},
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(-1, 3)"}, 1, 5, "position must be >= 0, got -1"},
         ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(0, 3)", "y = Vj(0, 3)"}, 2, 5, "position 0 is already declared by 'x' as Vi(3)"},
         ErrorCase{"Sum_Reduction(x + Var(0, 2, 0), 0)", {"x = Vi(3)"}, 0, 19, "position 0 is already declared by 'x' as Vi(3)"},
@@ -150,6 +150,51 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"Sum_Reduction(AdjointOperator(x, x, b), 0)", XYB, 0, 37, "'AdjointOperator': the gradient input has dimension 1 but the formula has dimension 3"},
         ErrorCase{"Sum_Reduction(SumLinOperator(x), 0)", XYB, 0, 15, "'SumLinOperator' takes 2 to 4 arguments, got 1"},
         ErrorCase{"Sum_Reduction(SumLinOperator(x, x, Extract(y, 0, 2)), 0)", XYB, 0, 36, "'SumLinOperator': a weight has dimension 2; expected 1 or 3"}));
+
+// Sizes past what the kernels' 32-bit vector types hold: refused where they
+// are written, instead of aborting or running for hours.
+const std::vector<std::string> WIDE = {"w = Vj(2000)"};
+INSTANTIATE_TEST_SUITE_P(
+    SizeLimits, ImportErrorTest,
+    ::testing::Values(
+        ErrorCase{"Sum_Reduction(SumT(b, 4294967296), 0)", XYB, 0, 15, "'SumT': integer arguments must be at most 1048576 in magnitude"},
+        ErrorCase{"Sum_Reduction(Pow(x, -4294967296), 0)", XYB, 0, 15, "'Pow': integer arguments must be at most 1048576"},
+        ErrorCase{"KMin_Reduction(x, 9223372036854775807, 0)", XYB, 0, 19, "K must be an integer in [1, 1048576]"},
+        ErrorCase{"Sum_Reduction(TensorProd(w, w), 0)", WIDE, 0, 15, "'TensorProd': its value would have 4000000 components, more than 1048576"},
+        ErrorCase{"KMin_Reduction(w, 1000, 0)", WIDE, 0, 1, "'KMin_Reduction': its result would have 2000000 components, more than 1048576"},
+        ErrorCase{"Sum_Reduction(x, 0)", {"x = Vi(2147483648)"}, 1, 5, "dimension must be in [1, 1048576], got 2147483648"},
+        ErrorCase{"Sum_Reduction(Var(0, 1048577, 0), 0)", {}, 0, 15, "dimension must be in [1, 1048576], got 1048577"}));
+
+// Formulas nested deeper than kMaxFormulaDepth (1000 levels: unary minus
+// signs, calls, a chain of binary operators) are refused with an error
+// instead of overflowing the stack of the parser, the importer or the
+// destructor of their tree; 900 levels import.
+TEST_F(ImportTest, DeepFormulasAreRefused) {
+  auto repeat = [](const std::string &text, int times) {
+    std::string result;
+    for (int n = 0; n < times; ++n)
+      result += text;
+    return result;
+  };
+  for (const std::string &formula :
+       {"Sum_Reduction(" + repeat("-", 40000) + "x, 0)",
+        "Sum_Reduction(" + repeat("Exp(", 15000) + "x" + repeat(")", 15000) +
+            ", 0)",
+        "Sum_Reduction(x" + repeat("+x", 20000) + ", 0)",
+        "Sum_Reduction(" + repeat("(", 5000) + "x" + repeat(")", 5000) +
+            ", 0)"}) {
+    EXPECT_FALSE(import(formula, {"x = Vi(1)"})) << formula.substr(0, 40);
+    EXPECT_NE(error.message.find("nested more than 1000 levels deep"),
+              std::string::npos)
+        << error.message;
+  }
+  EXPECT_TRUE(import("Sum_Reduction(" + repeat("-", 900) + "x, 0)",
+                     {"x = Vi(1)"}))
+      << error.render();
+  EXPECT_TRUE(import("Sum_Reduction(x" + repeat("+x", 900) + ", 0)",
+                     {"x = Vi(1)"}))
+      << error.render();
+}
 
 TEST_F(ImportTest, RenderShowsTextAndCaret) {
   EXPECT_FALSE(import("Sum_Reduction(Exq(x), 0)", {"x = Vi(3)"}));
