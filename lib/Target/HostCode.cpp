@@ -27,6 +27,8 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+
+#include <cstdlib>
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/MC/TargetRegistry.h"
@@ -114,6 +116,10 @@ llvm::Expected<JitCode> jitModule(ModuleOp module, llvm::StringRef name,
   options.transformer = optimize;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Aggressive;
   options.enableObjectDump = object != nullptr;
+  // perf's jitdump files (in ~/.debug/jit, or $JITDUMPDIR) only on request:
+  // every compiling process would leave a folder there.
+  options.enablePerfNotificationListener =
+      std::getenv("KEOPS_JIT_PERF") != nullptr;
   auto engine = ExecutionEngine::create(module, options,
                                         std::move(*targetMachine));
   if (!engine)

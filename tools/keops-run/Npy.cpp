@@ -79,6 +79,10 @@ llvm::Expected<npy::Array> npy::read(const std::string &path) {
     if (dim.trim().getAsInteger(10, value) || value < 0)
       return npyError(path, "bad shape in header");
     array.shape.push_back(value);
+    // The element count and the bytes, without wrapping around: no file
+    // holds more bytes than the data read.
+    if (value && count > static_cast<int64_t>(data.size()) / value)
+      return npyError(path, "shape in header larger than the file");
     count *= value;
   }
   size_t bytes = static_cast<size_t>(count) * keops_rt_dtype_size(array.dtype);

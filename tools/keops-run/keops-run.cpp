@@ -484,6 +484,12 @@ int main(int argc, char **argv) {
                                ? "disk-cache"
                                : "compiled";
   if (json) {
+    // JSON has no infinities or NaN: such measurements are null.
+    auto number = [](double value) -> llvm::json::Value {
+      if (std::isfinite(value))
+        return value;
+      return nullptr;
+    };
     llvm::json::Array shapes;
     for (const keops_rt_array_t &output : outputs)
       shapes.push_back(llvm::json::Array{output.rows, output.cols});
@@ -501,16 +507,16 @@ int main(int argc, char **argv) {
         {"backend", k.getBackend()},
         {"rows_i", rowsIJ[0]},
         {"rows_j", rowsIJ[1]},
-        {"compile_ms", k.getCompileMs()},
+        {"compile_ms", number(k.getCompileMs())},
         {"kernel_source", sourceName},
-        {"run_ms", runMs},
+        {"run_ms", number(runMs)},
         {"repeat", static_cast<int64_t>(repeat)},
-        {"pairs_per_s", pairsPerSecond},
+        {"pairs_per_s", number(pairsPerSecond)},
         {"output_shape", llvm::json::Array{outputs[0].rows, outputs[0].cols}},
         {"output_shapes", std::move(shapes)},
     };
     if (maxRelErr) {
-      result["max_rel_err"] = *maxRelErr;
+      result["max_rel_err"] = number(*maxRelErr);
       result["checked_rows"] = static_cast<int64_t>(checked.size());
       result["check_passed"] = !checkFailed;
     }

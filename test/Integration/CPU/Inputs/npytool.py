@@ -4,6 +4,8 @@
   npytool.py random FILE DTYPE ROWS COLS SEED   write a uniform [0, 1) array
   npytool.py gauss X Y B OUT                     check OUT = sum_j exp(-|x_i-y_j|^2) b_j
   npytool.py argmin X Y OUT                      check OUT = argmin_j |x_i-y_j|^2
+  npytool.py header FILE DTYPE ROWS COLS          write a header of that shape and
+                                                 12 bytes of data (a lying file)
 """
 import math
 import random
@@ -14,6 +16,7 @@ FORMATS = {"float32": ("<f4", "f", 4), "float64": ("<f8", "d", 8), "int64": ("<i
 
 
 def write(path, dtype, rows, cols, values):
+    """An array of the shape (rows, cols) whose data are `values`."""
     descr, code, _ = FORMATS[dtype]
     header = "{'descr': '%s', 'fortran_order': False, 'shape': (%d, %d), }" % (descr, rows, cols)
     header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
@@ -47,6 +50,10 @@ def main():
         path, dtype, rows, cols, seed = sys.argv[2:7]
         rng = random.Random(int(seed))
         write(path, dtype, int(rows), int(cols), [rng.random() for _ in range(int(rows) * int(cols))])
+        return
+    if command == "header":
+        path, dtype, rows, cols = sys.argv[2:6]
+        write(path, dtype, int(rows), int(cols), [0.0] * 3)
         return
     if command == "gauss":
         x, y, b, out = (read(p) for p in sys.argv[2:6])
