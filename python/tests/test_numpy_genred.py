@@ -244,3 +244,21 @@ def test_empty_arrays_of_any_dimension():
     assert gauss(np.zeros((0, 3)), y, b).shape == (0, 2)
     np.testing.assert_array_equal(gauss(RNG.random((4, 3)), np.zeros((0, 3)),
                                         np.zeros((0, 2))), np.zeros((4, 2)))
+
+
+@pytest.mark.parametrize("rows, cols", [(100, 3000), (2, 200_000)])
+def test_logsumexp_of_plus_infinity_is_plus_infinity(rows, cols):
+    """Values of +inf (several, in different lanes, tiles and column splits)
+    make logsumexp +inf, as torch.logsumexp does, instead of NaN from
+    inf - inf; a NaN value still gives NaN, and finite rows stay finite."""
+    rng = np.random.default_rng(0)
+    x = rng.random((rows, 1)).astype(np.float32)
+    y = rng.random((cols, 1)).astype(np.float32)
+    routine = Genred("x*y", ["x=Vi(1)", "y=Vj(1)"], reduction_op="LogSumExp", axis=1)
+    finite = routine(x, y)
+    expected = np.log(np.exp(x.astype(np.float64) * y[:, 0]).sum(1, keepdims=True))
+    np.testing.assert_allclose(finite, expected, rtol=1e-5)
+    y[[5, cols // 2, cols - 1]] = np.inf
+    assert np.isposinf(routine(x, y)).all()
+    y[7] = np.nan
+    assert np.isnan(routine(x, y)).all()

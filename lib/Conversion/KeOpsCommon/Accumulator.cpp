@@ -130,10 +130,13 @@ public:
                    const Components &g, Value) override {
     // One exp per pair: e = exp(-|f - m|); if f > m the old sums scale by e
     // and g enters with weight 1, else g enters with weight e. A value of
-    // -inf contributes nothing (this also avoids -inf - -inf).
+    // -inf contributes nothing (this also avoids -inf - -inf); f = m counts
+    // with e = 1 (this avoids +inf - +inf).
     Value m = state[0], v = f[0];
     Value greater = e.greaterThan(v, m);
-    Value diff = e.select(greater, e.sub(m, v), e.sub(v, m));
+    Value diff = e.select(
+        e.compare(arith::CmpFPredicate::OEQ, v, m), e.constant(v, 0),
+        e.select(greater, e.sub(m, v), e.sub(v, m)));
     Value isMinusInf = arith::CmpFOp::create(
         e.getBuilder(), e.getLoc(), arith::CmpFPredicate::OEQ, v,
         e.constant(v, -kInf));
@@ -154,8 +157,13 @@ public:
                                         arith::CmpFPredicate::OEQ, m,
                                         e.constant(m, -kInf));
     Value zero = e.constant(m, 0);
-    Value scaleA = e.select(empty, zero, e.exp(e.sub(a[0], m)));
-    Value scaleB = e.select(empty, zero, e.exp(e.sub(b[0], m)));
+    // exp(x - m), 1 where x = m (+inf included).
+    auto scale = [&](Value x) {
+      Value shift = e.select(e.compare(arith::CmpFPredicate::OEQ, x, m), zero,
+                             e.sub(x, m));
+      return e.select(empty, zero, e.exp(shift));
+    };
+    Value scaleA = scale(a[0]), scaleB = scale(b[0]);
     State merged{m};
     for (int64_t k = 0; k < numSums; ++k)
       merged.push_back(
