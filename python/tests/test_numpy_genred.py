@@ -262,3 +262,20 @@ def test_logsumexp_of_plus_infinity_is_plus_infinity(rows, cols):
     assert np.isposinf(routine(x, y)).all()
     y[7] = np.nan
     assert np.isnan(routine(x, y)).all()
+
+
+def test_a_parameter_beside_2d_variables_is_not_a_batch():
+    """pykeops's rule: batch dimensions exist only when an argument has more
+    than 2 dimensions. A parameter of shape (5, 1) beside 2-D variables is an
+    error naming it (it was taken as a batch of 5); (1, 1) and (1,) are the
+    parameter; with 3-D variables, (5, 1) is a batch of 5 parameters."""
+    routine = Genred("p*SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)", "p = Pm(1)"], axis=1)
+    x, y = RNG.random((10, 3)), RNG.random((20, 3))
+    dense = ((x[:, None] - y[None]) ** 2).sum(-1).sum(1, keepdims=True)
+    for p in (np.full(1, 2.0), np.full((1, 1), 2.0)):
+        np.testing.assert_allclose(routine(x, y, p), 2 * dense)
+    with pytest.raises(ValueError, match=r"'p'.*must have shape \(1,\), got \(5, 1\)"):
+        routine(x, y, np.full((5, 1), 2.0))
+    batched = routine(x[None].repeat(5, 0), y[None], np.arange(5.0)[:, None])
+    assert batched.shape == (5, 10, 1)
+    np.testing.assert_allclose(batched, np.arange(5.0)[:, None, None] * dense)

@@ -138,13 +138,20 @@ class GenredBase:
                             "float64 or float16 (GPU only)" % name)
         return name
 
-    def batched(self, args, shapes, call, stack):
+    def batched(self, args, shapes, call, stack, parameter_batches=False):
         """Runs `call` (on arguments without batch dimensions) once per entry of
         the broadcast batch dimensions: (..., rows, D) for variables, (..., D)
-        for parameters. `stack(results, batch_shape)` joins the results."""
+        for parameters. `stack(results, batch_shape)` joins the results.
+        As in pykeops, there are batch dimensions only when an argument has
+        more than 2 dimensions: a parameter of shape (5, 1) beside 2-D
+        variables is an error, not a batch of 5, unless `parameter_batches`
+        (torch.func.vmap, which adds a leading batch dimension to any
+        argument)."""
         kernel = self.kernel(self.dtype_name([a.dtype for a in args]))
         if len(shapes) != len(kernel.inputs):
             self.shapes_2d(kernel, shapes)  # raises the count error
+        if not parameter_batches and all(len(shape) <= 2 for shape in shapes):
+            return call(args)
         batch_shapes = []
         for shape, (_, category, _) in zip(shapes, kernel.inputs):
             core = 1 if category == 2 else 2

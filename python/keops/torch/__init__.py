@@ -246,7 +246,8 @@ class _GenredFunction(torch.autograd.Function):
         moved = [arg if dim is None else arg.movedim(dim, 0)
                  for arg, dim in zip(args, in_dims[1:])]
         outputs = genred.batched(moved, [a.shape for a in moved],
-                                 lambda a: _GenredFunction.apply(genred, *a), _stack)
+                                 lambda a: _GenredFunction.apply(genred, *a), _stack,
+                                 parameter_batches=True)
         return outputs, (0, 0) if isinstance(outputs, tuple) else 0
 
     @staticmethod
