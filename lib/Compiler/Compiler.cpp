@@ -38,6 +38,7 @@
 #include "llvm/ADT/StringExtras.h"
 
 #include <chrono>
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -129,11 +130,62 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
 
 namespace {
 
-/// Kernels by key; a mutex guards the map (compilation runs outside it).
+/// Kernels by hash of their canonical IR and options, and the requests
+/// (formula text, aliases, options) that led to them; at most `capacity`
+/// kernels, the least recently used evicted first (a kernel in use lives on
+/// with its users). A mutex guards the maps (compilation runs outside it).
 struct KernelCache {
+  struct Entry {
+    std::shared_ptr<const ::keops::Kernel> kernel;
+    uint64_t lastUse;
+  };
   std::mutex mutex;
-  std::map<std::string, std::shared_ptr<const ::keops::Kernel>> byText;
-  std::map<llvm::hash_code, std::shared_ptr<const ::keops::Kernel>> byIR;
+  std::map<std::string, llvm::hash_code> byText;
+  std::map<llvm::hash_code, Entry> byIR;
+  uint64_t clock = 0;
+  size_t capacity = ::keops::kDefaultKernelCacheCapacity;
+
+  /// The kernel of `irKey` (null: none), now the most recently used.
+  std::shared_ptr<const ::keops::Kernel> find(llvm::hash_code irKey) {
+    auto it = byIR.find(irKey);
+    if (it == byIR.end())
+      return nullptr;
+    it->second.lastUse = ++clock;
+    return it->second.kernel;
+  }
+  /// The kernel of a request (null: none).
+  std::shared_ptr<const ::keops::Kernel> findText(const std::string &text) {
+    auto it = byText.find(text);
+    if (it == byText.end())
+      return nullptr;
+    if (auto kernel = find(it->second))
+      return kernel;
+    byText.erase(it); // its kernel was evicted
+    return nullptr;
+  }
+  void insert(llvm::hash_code irKey, const std::string &text,
+              std::shared_ptr<const ::keops::Kernel> kernel) {
+    if (capacity == 0)
+      return;
+    byIR[irKey] = {std::move(kernel), ++clock};
+    if (!text.empty())
+      byText[text] = irKey;
+    evict();
+  }
+  /// Drops the least recently used kernels beyond the capacity, and the
+  /// requests that led to them.
+  void evict() {
+    while (byIR.size() > capacity) {
+      auto oldest = std::min_element(
+          byIR.begin(), byIR.end(), [](const auto &a, const auto &b) {
+            return a.second.lastUse < b.second.lastUse;
+          });
+      llvm::hash_code gone = oldest->first;
+      byIR.erase(oldest);
+      for (auto it = byText.begin(); it != byText.end();)
+        it = it->second == gone ? byText.erase(it) : std::next(it);
+    }
+  }
 };
 
 /// Leaked on purpose: cached JIT engines must not be destroyed after LLVM's
@@ -289,11 +341,10 @@ compileCanonical(OwningOpRef<ModuleOp> module, const CompileOptions &options,
   llvm::hash_code irKey = llvm::hash_combine(canonical, optionsKey(options));
   {
     std::lock_guard<std::mutex> lock(kernels.mutex);
-    auto it = kernels.byIR.find(irKey);
-    if (it != kernels.byIR.end()) {
+    if (auto kernel = kernels.find(irKey)) {
       if (!textKey.empty())
-        kernels.byText[textKey] = it->second;
-      return it->second;
+        kernels.byText[textKey] = irKey;
+      return kernel;
     }
   }
 
@@ -314,9 +365,7 @@ compileCanonical(OwningOpRef<ModuleOp> module, const CompileOptions &options,
       fromDisk ? KernelSource::DiskCache : KernelSource::Compiled,
       options.backend);
   std::lock_guard<std::mutex> lock(kernels.mutex);
-  kernels.byIR[irKey] = kernel;
-  if (!textKey.empty())
-    kernels.byText[textKey] = kernel;
+  kernels.insert(irKey, textKey, kernel);
   return kernel;
 }
 
@@ -333,9 +382,8 @@ compile(const std::string &formula, const std::vector<std::string> &aliases,
   {
     KernelCache &kernels = cache();
     std::lock_guard<std::mutex> lock(kernels.mutex);
-    auto it = kernels.byText.find(textKey);
-    if (it != kernels.byText.end())
-      return it->second;
+    if (auto kernel = kernels.findText(textKey))
+      return kernel;
   }
   MLIRContext context(registry());
   auto module = importCanonical(context, formula, aliases, options);
@@ -493,6 +541,26 @@ llvm::Expected<int> gpuDeviceCount() {
     return std::move(error);
   }
   return count;
+}
+
+void setKernelCacheCapacity(size_t kernels) {
+  KernelCache &cached = cache();
+  std::lock_guard<std::mutex> lock(cached.mutex);
+  cached.capacity = kernels;
+  cached.evict();
+}
+
+size_t getKernelCacheSize() {
+  KernelCache &cached = cache();
+  std::lock_guard<std::mutex> lock(cached.mutex);
+  return cached.byIR.size();
+}
+
+void clearKernelCache() {
+  KernelCache &cached = cache();
+  std::lock_guard<std::mutex> lock(cached.mutex);
+  cached.byIR.clear();
+  cached.byText.clear();
 }
 
 std::string getDiskCacheDirectory() {

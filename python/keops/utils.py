@@ -22,8 +22,9 @@ def set_build_folder(path=None):
 
 
 def clean_pykeops():
-    """Removes the compiled kernels of the on-disk cache (kernels already
-    loaded in this process stay usable)."""
+    """Removes the compiled kernels of the on-disk cache and empties the
+    process cache (kernels held by Genred objects stay usable)."""
+    _C.clear_kernel_cache()
     folder = get_build_folder()
     if folder:
         for entry in pathlib.Path(folder).glob("*.kobj"):

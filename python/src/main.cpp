@@ -266,6 +266,12 @@ NB_MODULE(_C, m) {
       nb::arg("handle"),
       "A Kernel over a runtime kernel handle (keops_rt_kernel_t *, as an "
       "int) that its owner, such as a loaded kernel library, keeps alive.");
+  m.def("clear_kernel_cache", &keops::clearKernelCache,
+        "Empties the process cache of compiled kernels (kernels held "
+        "elsewhere stay usable).");
+  m.def("kernel_cache_size", &keops::getKernelCacheSize,
+        "The kernels in the process cache (at most 256, the least recently "
+        "used evicted first).");
   m.def("cache_directory", &keops::getDiskCacheDirectory,
         "The directory of the on-disk kernel cache ('' when disabled).");
   m.def("default_cache_directory", &keops::getDefaultDiskCacheDirectory,

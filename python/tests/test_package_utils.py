@@ -26,8 +26,10 @@ def test_build_folder_receives_kernels_and_clean_empties_it(build_folder):
     x, y, b = np.ones((3, 2)), np.zeros((4, 2)), np.ones((4, 1))
     np.testing.assert_allclose(routine(x, y, b), np.full((3, 1), 4 * np.exp(-14)))
     assert len(list(build_folder.glob("*.kobj"))) == 1
+    assert keops._C.kernel_cache_size() >= 1
     keops.clean_pykeops()
     assert list(build_folder.glob("*.kobj")) == []
+    assert keops._C.kernel_cache_size() == 0  # the process cache too
     np.testing.assert_allclose(routine(x, y, b), np.full((3, 1), 4 * np.exp(-14)))
 
 

@@ -150,6 +150,19 @@ private:
   bool owned = true; // destroys runtimeKernel
 };
 
+/// The kernels the process cache keeps at most by default.
+inline constexpr size_t kDefaultKernelCacheCapacity = 256;
+
+/// Keeps at most `kernels` compiled kernels in the process cache (0: none),
+/// evicting the least recently used (a kernel still held by its users stays
+/// alive with them): the cache of a long-running process that compiles
+/// many formulas no longer grows without bound.
+void setKernelCacheCapacity(size_t kernels);
+/// The kernels in the process cache.
+size_t getKernelCacheSize();
+/// Empties the process cache (kernels held elsewhere stay usable).
+void clearKernelCache();
+
 /// The directory of the on-disk kernel cache ("" when there is none): from
 /// $KEOPS_CACHE_DIR ("off": none), else ~/.cache/keops-mlir/<version>.
 std::string getDiskCacheDirectory();
