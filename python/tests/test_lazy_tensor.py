@@ -146,3 +146,23 @@ def test_transpose_and_solve():
     dense = np.exp(-10 * ((points - np.swapaxes(points, 0, 1)) ** 2).sum(-1))
     np.testing.assert_allclose(a, np.linalg.solve(dense + 0.1 * np.eye(100), b),
                                rtol=1e-8, atol=1e-10)
+
+
+def test_call_false_results_are_callable_objects_with_callfun():
+    """As in pykeops, reductions and solve with call=False return callable
+    objects whose `callfun` runs them, with the same results as call=True."""
+    x = np.random.default_rng(3).random((100, 2))
+    b = np.random.default_rng(4).random((100, 1))
+    Kxx = (-LazyTensor(x[:, None, :]).sqdist(LazyTensor(x[None, :, :]))).exp()
+    reduction = (Kxx * LazyTensor(b[None, :, :])).sum(dim=1, call=False)
+    assert callable(reduction) and callable(reduction.callfun)
+    assert "reduction" in str(reduction)
+    expected = (Kxx * LazyTensor(b[None, :, :])).sum(dim=1)
+    np.testing.assert_allclose(reduction(), expected)
+    # callfun is the Genred, on the arrays of the variables in order.
+    np.testing.assert_allclose(reduction.callfun(x, x, b), expected)
+    solve = Kxx.solve(b, alpha=0.1, eps=1e-12, call=False)
+    assert callable(solve) and callable(solve.callfun)
+    assert "solve" in str(solve)
+    np.testing.assert_allclose(solve(), Kxx.solve(b, alpha=0.1, eps=1e-12))
+    np.testing.assert_allclose(solve.callfun(), solve())

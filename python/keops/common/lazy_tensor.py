@@ -782,7 +782,24 @@ class GenericLazyTensor:
             return conjugate_gradient(lambda v: self @ v + alpha * v, b, eps,
                                       dot=lambda u, v: (u * v).sum(),
                                       copy=lambda u: u * 1)
-        return solve() if call else solve
+        return solve() if call else LazySolve(self, solve)
+
+
+class LazySolve:
+    """A linear solve of a LazyTensor, ready to run (pykeops's callable
+    LazyTensor of solve(..., call=False)): calling it, or its `callfun`,
+    solves."""
+
+    def __init__(self, lazy, callfun):
+        self.lazy, self.callfun = lazy, callfun
+
+    def __call__(self):
+        return self.callfun()
+
+    def __str__(self):
+        return "KeOps LazyTensor solve\n    formula: %s" % self.lazy._text()
+
+    __repr__ = __str__
 
 
 class LazyReduction:
@@ -818,6 +835,11 @@ class LazyReduction:
                     args[0] if args else None)
         return [v.array if v.array is not None else tools.constant(v.value, like)
                 for v in self.variables]
+
+    @property
+    def callfun(self):
+        """The Genred that a call runs (pykeops's `callfun`)."""
+        return self.routine
 
     def __call__(self, *args, **kwargs):
         if len(args) != len(self.symbolic):
