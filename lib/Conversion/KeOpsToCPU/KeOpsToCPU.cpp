@@ -87,6 +87,15 @@ private:
   Value index(OpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, loc(), value);
   }
+  /// The end of the whole lanes of columns from `begin` to `end`: begin +
+  /// (end - begin) / lanes * lanes.
+  Value wholeLanesEnd(OpBuilder &b, Value begin, Value end) {
+    Value count = arith::SubIOp::create(b, loc(), end, begin);
+    Value whole = arith::DivUIOp::create(b, loc(), count, index(b, lanes));
+    return arith::AddIOp::create(
+        b, loc(), begin,
+        arith::MulIOp::create(b, loc(), whole, index(b, lanes)));
+  }
   Location loc() { return reduce.getLoc(); }
 
   /// Loads component d of every variable of `category` at `row` (scalar
@@ -342,12 +351,7 @@ void KernelEmitter::stageTile(OpBuilder &b) {
     return;
   // Whole lanes of columns by vectors when contiguous, the rest one by one
   // (no branch: the vector loop is empty otherwise).
-  Value count = arith::SubIOp::create(b, loc(), tileEnd, tileBegin);
-  Value full = arith::AddIOp::create(
-      b, loc(), tileBegin,
-      arith::MulIOp::create(
-          b, loc(), arith::DivUIOp::create(b, loc(), count, index(b, lanes)),
-          index(b, lanes)));
+  Value full = wholeLanesEnd(b, tileBegin, tileEnd);
   Value vectorEnd =
       arith::SelectOp::create(b, loc(), contiguous, full, tileBegin);
   scf::ForOp::create(b, loc(), tileBegin, vectorEnd, index(b, lanes),
@@ -447,11 +451,7 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
 State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
                                  const State &state) {
   Value step = index(b, lanes);
-  Value count = arith::SubIOp::create(b, loc(), end, begin);
-  Value fullEnd = arith::AddIOp::create(
-      b, loc(), begin,
-      arith::MulIOp::create(
-          b, loc(), arith::DivUIOp::create(b, loc(), count, step), step));
+  Value fullEnd = wholeLanesEnd(b, begin, end);
   auto full = scf::ForOp::create(
       b, loc(), begin, fullEnd, step, state,
       [&](OpBuilder &b, Location, Value j, ValueRange iterArgs) {
@@ -552,11 +552,7 @@ void KernelEmitter::emitProductRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
     }
   };
   Value step = index(b, lanes);
-  Value count = arith::SubIOp::create(b, loc(), tileEnd, tileBegin);
-  Value fullEnd = arith::AddIOp::create(
-      b, loc(), tileBegin,
-      arith::MulIOp::create(
-          b, loc(), arith::DivUIOp::create(b, loc(), count, step), step));
+  Value fullEnd = wholeLanesEnd(b, tileBegin, tileEnd);
   scf::ForOp::create(b, loc(), tileBegin, fullEnd, step, ValueRange(),
                      [&](OpBuilder &b, Location, Value j, ValueRange) {
                        storeFactors(b, j, Value());
