@@ -184,3 +184,20 @@ def test_column_slices_are_read_in_place():
     transposed = torch.rand(3, 30, dtype=torch.float64).t()
     torch.testing.assert_close(GAUSS(x, transposed, b, p),
                                GAUSS(x.contiguous(), transposed.contiguous(), b, p))
+
+
+def test_float16_on_the_cpu_is_differentiable():
+    """float16 tensors on the CPU compute in float32, return float16, and
+    their gradients flow back in float16."""
+    x = torch.rand(30, 3, dtype=torch.float16, requires_grad=True)
+    y = torch.rand(40, 3, dtype=torch.float16)
+    routine = Genred("Exp(-SqDist(x,y))", ["x = Vi(3)", "y = Vj(3)"], axis=1)
+    out = routine(x, y, backend="CPU")
+    assert out.dtype == torch.float16
+    (grad,) = torch.autograd.grad(out.sum(), [x])
+    assert grad.dtype == torch.float16
+    x64 = x.detach().double().requires_grad_()
+    dense = torch.exp(-((x64[:, None] - y.double()[None]) ** 2).sum(-1)).sum(1, keepdim=True)
+    (expected,) = torch.autograd.grad(dense.sum(), [x64])
+    torch.testing.assert_close(out.double(), dense.detach(), rtol=2e-3, atol=1e-3)
+    torch.testing.assert_close(grad.double(), expected, rtol=5e-3, atol=5e-3)

@@ -15,6 +15,13 @@ GPU_BACKENDS = ("GPU", "GPU_1D", "GPU_2D", "GPU_1D_host", "GPU_1D_device",
                 "GPU_2D_host", "GPU_2D_device")
 
 
+def map_results(result, convert):
+    """`convert` applied to a result, or to each of a tuple of results."""
+    if isinstance(result, tuple):
+        return tuple(convert(r) for r in result)
+    return convert(result)
+
+
 class GenredBase:
     """Genred(formula, aliases, reduction_op="Sum", axis=0, ...), as in pykeops.
 
@@ -124,6 +131,14 @@ class GenredBase:
                                  "number, got %r" % (device_id,))
             bound.device_id = device_id
         return bound
+
+    def half_on_cpu(self, dtypes):
+        """Whether arguments of `dtypes` are float16 bound for the CPU, which
+        computes them in float32 (the results return in float16)."""
+        if self.dtype_name(dtypes) != "float16":
+            return False
+        return self.backend == "cpu" or (self.backend == "auto"
+                                         and not config.gpu_available)
 
     @staticmethod
     def dtype_name(dtypes):

@@ -7,7 +7,7 @@ import types
 
 import numpy as np
 
-from keops.common.genred import GenredBase
+from keops.common.genred import GenredBase, map_results
 from keops.common.generic import make_generic
 from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
 from keops.common.lazy_tensor import GenericLazyTensor, make_constructors
@@ -34,8 +34,14 @@ class Genred(GenredBase):
     def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
         genred = self.with_call_options(backend, device_id, ranges)
         arrays = [np.asarray(a) for a in args]
+        half = genred.half_on_cpu([a.dtype for a in arrays])
+        if half:
+            arrays = [a.astype(np.float32) for a in arrays]
         result = genred.batched(arrays, [a.shape for a in arrays], genred._call_2d,
                                 _stack)
+        if half:
+            result = map_results(result, lambda r: r.astype(np.float16)
+                                  if r.dtype == np.float32 else r)
         if out is not None:
             out[...] = result
             return out

@@ -13,7 +13,7 @@ import torch
 import torch.autograd.forward_ad  # noqa: F401 (its _current_level)
 
 from keops import _C
-from keops.common.genred import GenredBase
+from keops.common.genred import GenredBase, map_results
 from keops.common.generic import make_generic
 from keops.common.complex_lazy_tensor import ComplexGenericLazyTensor
 from keops.common.lazy_tensor import GenericLazyTensor, make_constructors
@@ -68,8 +68,14 @@ class Genred(GenredBase):
             if arg.device.type == "cuda" and genred.backend == "cpu":
                 raise ValueError("argument %d is on %s but backend='CPU'"
                                  % (k, arg.device))
+        half = genred.half_on_cpu([a.dtype for a in args])
+        if half:  # differentiable casts
+            args = [a.float() for a in args]
         result = genred.batched(list(args), [a.shape for a in args], genred._call_2d,
                                 _stack)
+        if half:
+            result = map_results(result, lambda r: r.half()
+                                  if r.dtype == torch.float32 else r)
         if out is not None:
             with torch.no_grad():
                 out.copy_(result)
