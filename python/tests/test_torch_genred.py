@@ -201,3 +201,33 @@ def test_float16_on_the_cpu_is_differentiable():
     (expected,) = torch.autograd.grad(dense.sum(), [x64])
     torch.testing.assert_close(out.double(), dense.detach(), rtol=2e-3, atol=1e-3)
     torch.testing.assert_close(grad.double(), expected, rtol=5e-3, atol=5e-3)
+
+
+@pytest.mark.parametrize("formula", [
+    "IfElse(x-y, Sqrt(x-y), Square(x))",   # Sqrt of a negative number not taken
+    "IfElse(y-x, Square(x), Log(x-y))",    # Log of a negative number not taken
+    "ReLU(x-y)*Sqrt(Abs(x-y))",            # ReLU of a scalar
+])
+def test_selections_differentiate_first_and_select_after(formula):
+    """The branch not taken by a scalar selection contributes nothing to the
+    gradient, not 0 x NaN (its derivative is NaN or infinite there): first
+    and second derivatives are finite and match central finite differences
+    of the (finite) values."""
+    x = torch.tensor([[-2.0], [0.5], [3.0], [1.7]], dtype=torch.float64,
+                     requires_grad=True)
+    y = torch.tensor([[0.0], [1.0], [0.25]], dtype=torch.float64)
+    routine = Genred(formula, ["x = Vi(1)", "y = Vj(1)"], axis=1)
+    (grad,) = torch.autograd.grad(routine(x, y).sum(), [x], create_graph=True)
+    (second,) = torch.autograd.grad(grad.sum(), [x])
+    assert torch.isfinite(grad).all() and torch.isfinite(second).all()
+    h = 1e-6
+    values = lambda shift: routine(x.detach() + shift, y)
+    torch.testing.assert_close(grad.detach(), (values(h) - values(-h)) / (2 * h),
+                               rtol=1e-5, atol=1e-6)
+
+    def first_at(shift):
+        shifted = (x.detach() + shift).requires_grad_()
+        return torch.autograd.grad(routine(shifted, y).sum(), [shifted])[0]
+    step = 1e-4
+    torch.testing.assert_close(second, (first_at(step) - first_at(-step)) / (2 * step),
+                               rtol=1e-4, atol=1e-5)

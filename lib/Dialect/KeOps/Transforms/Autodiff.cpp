@@ -11,6 +11,13 @@
 //     --> adjoints from %f back to %v over the ops that depend on %v
 //         (derivative rules of Gradients.cpp), summed where values fan out
 //
+// Selections by a scalar condition (IfElse(c, a, b), Relu(f)) differentiate
+// first and select after, as KeOps does: their contribution to the
+// variable's adjoint is IfElse(c, Grad(a, v, u), Grad(b, v, u)) (new
+// keops.grad ops, expanded next), so that a NaN or infinite derivative of
+// the branch not taken (Sqrt of a negative number there) never meets the
+// zero adjoint that routing it through the branch would give it (0 x NaN).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Gradients.h"
@@ -32,6 +39,35 @@ static Value unbroadcast(FormulaBuilder &g, Value adjoint, Value operand) {
   if (FormulaBuilder::dimOf(adjoint) != FormulaBuilder::dimOf(operand))
     return g.sum(adjoint);
   return adjoint;
+}
+
+/// The contribution to the adjoint of `variable` of a selection `op` by a
+/// scalar condition whose result has the adjoint `u`, selected after the
+/// branches are differentiated (see the file comment); none for other ops.
+static std::optional<Value>
+selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
+                           Value u, Value variable,
+                           const llvm::DenseSet<Value> &dependent) {
+  Value condition, taken, notTaken;
+  if (auto ifElse = llvm::dyn_cast<IfElseOp>(op)) {
+    condition = ifElse->getOperand(0);
+    taken = ifElse->getOperand(1);
+    notTaken = ifElse->getOperand(2);
+  } else if (auto relu = llvm::dyn_cast<ReluOp>(op)) {
+    condition = taken = relu->getOperand(0);
+  } else {
+    return std::nullopt;
+  }
+  if (FormulaBuilder::dimOf(condition) != 1)
+    return std::nullopt;
+  int64_t dim = FormulaBuilder::dimOf(variable);
+  auto branchGradient = [&](Value branch) -> Value {
+    if (!branch || !dependent.contains(branch))
+      return g.splat(variable, dim, 0.0);
+    Value along = unbroadcast(g, u, branch);
+    return GradOp::create(b, op->getLoc(), branch, variable, along);
+  };
+  return g.ifElse(condition, branchGradient(taken), branchGradient(notTaken));
 }
 
 /// Replaces `grad` by the expansion of its gradient.
@@ -61,6 +97,12 @@ static LogicalResult expandGrad(GradOp grad) {
     Value adjoint = adjoints.lookup(op->getResult(0));
     if (!adjoint)
       continue;
+    if (std::optional<Value> selected = selectAfterDifferentiating(
+            op, g, builder, adjoint, variable, dependent)) {
+      Value &total = adjoints[variable];
+      total = total ? g.add(total, *selected) : *selected;
+      continue;
+    }
     llvm::SmallVector<Value, 3> operandAdjoints;
     if (failed(emitGradient(op, g, adjoint, operandAdjoints)))
       return op->emitOpError("has no derivative rule");
