@@ -25,7 +25,7 @@ int64_t keops::getCpuLanes(int64_t lanes, FloatType elementType) {
   return lanes ? lanes : 512 / elementType.getWidth();
 }
 
-static Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
+Value keops::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 

@@ -19,10 +19,6 @@
 using namespace mlir;
 using namespace mlir::keops;
 
-static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 ColumnProducts::ColumnProducts(unsigned input, int64_t dim, int64_t lanes,
                                FloatType accType, bool blockSum,
                                const KernelArrays &arrays, Value sums,
@@ -34,7 +30,7 @@ ColumnProducts::ColumnProducts(unsigned input, int64_t dim, int64_t lanes,
 Value ColumnProducts::sumAt(OpBuilder &b, Location loc, Value slot, Value d) {
   return arith::AddIOp::create(
       b, loc,
-      arith::MulIOp::create(b, loc, slot, constantIndex(b, loc, paddedDim())),
+      arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, paddedDim())),
       d);
 }
 
@@ -43,9 +39,9 @@ void ColumnProducts::init(OpBuilder &b, Location loc, Value slot) {
       b, loc,
       DenseElementsAttr::get(VectorType::get({lanes}, accType),
                              b.getFloatAttr(accType, 0)));
-  scf::ForOp::create(b, loc, constantIndex(b, loc, 0),
-                     constantIndex(b, loc, paddedDim()),
-                     constantIndex(b, loc, lanes), ValueRange(),
+  scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
+                     indexConstant(b, loc, paddedDim()),
+                     indexConstant(b, loc, lanes), ValueRange(),
                      [&](OpBuilder &b, Location, Value d, ValueRange) {
                        vector::StoreOp::create(b, loc, zero, sumsBuffer,
                                                sumAt(b, loc, slot, d));
@@ -56,7 +52,7 @@ void ColumnProducts::init(OpBuilder &b, Location loc, Value slot) {
 Value ColumnProducts::factorAt(OpBuilder &b, Location loc, int64_t r,
                                Value t) {
   return arith::AddIOp::create(
-      b, loc, constantIndex(b, loc, first + r * tileCols), t);
+      b, loc, indexConstant(b, loc, first + r * tileCols), t);
 }
 
 void ColumnProducts::accumulateTile(OpBuilder &b, Location loc,
@@ -70,21 +66,21 @@ void ColumnProducts::accumulateTile(OpBuilder &b, Location loc,
   Value count = arith::SubIOp::create(b, loc, tileEnd, tileBegin);
   int64_t group = kGroupVectors * lanes;
   scf::ForOp::create(
-      b, loc, constantIndex(b, loc, 0), constantIndex(b, loc, paddedDim()),
-      constantIndex(b, loc, group), ValueRange(),
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, paddedDim()),
+      indexConstant(b, loc, group), ValueRange(),
       [&](OpBuilder &b, Location, Value d0, ValueRange) {
         // The group's components of b past `dim` are masked off (their
         // sums stay 0).
         llvm::SmallVector<Value> offsets, masks;
         for (int64_t g = 0; g < kGroupVectors; ++g) {
           Value d = arith::AddIOp::create(b, loc, d0,
-                                          constantIndex(b, loc, g * lanes));
+                                          indexConstant(b, loc, g * lanes));
           offsets.push_back(d);
           if (dim % group)
             masks.push_back(vector::CreateMaskOp::create(
                 b, loc, VectorType::get({lanes}, b.getI1Type()),
                 ValueRange{arith::SubIOp::create(
-                    b, loc, constantIndex(b, loc, dim), d)}));
+                    b, loc, indexConstant(b, loc, dim), d)}));
         }
         llvm::SmallVector<Value> sums;
         for (Value slot : slots)
@@ -103,7 +99,7 @@ void ColumnProducts::accumulateTile(OpBuilder &b, Location loc,
             DenseElementsAttr::get(elementVector,
                                    b.getFloatAttr(elementType, 0)));
         auto columns = scf::ForOp::create(
-            b, loc, constantIndex(b, loc, 0), count, constantIndex(b, loc, 1),
+            b, loc, indexConstant(b, loc, 0), count, indexConstant(b, loc, 1),
             initial,
             [&](OpBuilder &b, Location, Value t, ValueRange acc) {
               Value column = arith::AddIOp::create(b, loc, tileBegin, t);
@@ -155,15 +151,15 @@ Value ColumnProducts::rawAt(OpBuilder &b, Location loc, const RawStates &raw,
   return arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
-                            constantIndex(b, loc, dim)),
+                            indexConstant(b, loc, dim)),
       d);
 }
 
 void ColumnProducts::forEachComponent(
     OpBuilder &b, Location loc,
     llvm::function_ref<void(OpBuilder &, Value)> body) {
-  scf::ForOp::create(b, loc, constantIndex(b, loc, 0),
-                     constantIndex(b, loc, dim), constantIndex(b, loc, 1),
+  scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
+                     indexConstant(b, loc, dim), indexConstant(b, loc, 1),
                      ValueRange(),
                      [&](OpBuilder &b, Location, Value d, ValueRange) {
                        body(b, d);
@@ -221,7 +217,7 @@ void ColumnProducts::storeMerged(OpBuilder &b, Location loc, Value row,
   forEachComponent(b, loc, [&](OpBuilder &b, Value d) {
     Value zero = arith::ConstantOp::create(b, loc, b.getFloatAttr(accType, 0));
     auto sum = scf::ForOp::create(
-        b, loc, constantIndex(b, loc, 0), splits, constantIndex(b, loc, 1),
+        b, loc, indexConstant(b, loc, 0), splits, indexConstant(b, loc, 1),
         ValueRange{zero},
         [&](OpBuilder &b, Location, Value split, ValueRange partial) {
           Value value = memref::LoadOp::create(

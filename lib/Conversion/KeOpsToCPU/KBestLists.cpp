@@ -32,10 +32,6 @@
 using namespace mlir;
 using namespace mlir::keops;
 
-static Value constantIndex(OpBuilder &b, Location loc, int64_t value) {
-  return arith::ConstantIndexOp::create(b, loc, value);
-}
-
 KBestLists::KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes,
                        Value floats, Value ints)
     : reduce(reduce), k(static_cast<int64_t>(*reduce.getK())), lanes(lanes),
@@ -48,17 +44,17 @@ KBestLists::KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes,
 Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
                      int64_t c) {
   Value list = arith::AddIOp::create(
-      b, loc, arith::MulIOp::create(b, loc, slot, constantIndex(b, loc, dim)),
-      constantIndex(b, loc, c));
+      b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, dim)),
+      indexConstant(b, loc, c));
   return arith::AddIOp::create(
       b, loc,
-      arith::MulIOp::create(b, loc, list, constantIndex(b, loc, listSize())),
+      arith::MulIOp::create(b, loc, list, indexConstant(b, loc, listSize())),
       p);
 }
 
 Value KBestLists::thresholdAt(OpBuilder &b, Location loc, Value slot,
                               int64_t c) {
-  return at(b, loc, slot, constantIndex(b, loc, vectorsPerList ? k - 1 : 0),
+  return at(b, loc, slot, indexConstant(b, loc, vectorsPerList ? k - 1 : 0),
             c);
 }
 
@@ -78,13 +74,13 @@ void KBestLists::forEachPosition(
     llvm::function_ref<void(OpBuilder &, int64_t, Value, Value)> body) {
   for (int64_t c = 0; c < dim; ++c)
     scf::ForOp::create(
-        b, loc, constantIndex(b, loc, 0), constantIndex(b, loc, k),
-        constantIndex(b, loc, 1), ValueRange(),
+        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k),
+        indexConstant(b, loc, 1), ValueRange(),
         [&](OpBuilder &b, Location, Value p, ValueRange) {
           Value e = arith::AddIOp::create(
               b, loc,
-              arith::MulIOp::create(b, loc, p, constantIndex(b, loc, dim)),
-              constantIndex(b, loc, c));
+              arith::MulIOp::create(b, loc, p, indexConstant(b, loc, dim)),
+              indexConstant(b, loc, c));
           body(b, c, at(b, loc, slot, p, c), e);
           scf::YieldOp::create(b, loc);
         });
@@ -96,9 +92,9 @@ void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
   Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
   // Sorted vectors: all their lanes, those past K too.
   int64_t size = dim * listSize();
-  Value first = at(b, loc, slot, constantIndex(b, loc, 0), 0);
-  scf::ForOp::create(b, loc, constantIndex(b, loc, 0),
-                     constantIndex(b, loc, size), constantIndex(b, loc, 1),
+  Value first = at(b, loc, slot, indexConstant(b, loc, 0), 0);
+  scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
+                     indexConstant(b, loc, size), indexConstant(b, loc, 1),
                      ValueRange(),
                      [&](OpBuilder &b, Location, Value e, ValueRange) {
                        Value where = arith::AddIOp::create(b, loc, first, e);
@@ -126,12 +122,12 @@ void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
   // Carried: the free position, and the larger child there with its pair.
   auto sift = scf::WhileOp::create(
       b, loc, TypeRange{indexType, indexType, accType, columnType},
-      ValueRange{constantIndex(b, loc, 0)},
+      ValueRange{indexConstant(b, loc, 0)},
       [&](OpBuilder &b, Location, ValueRange args) {
         Value free = args[0];
-        Value one = constantIndex(b, loc, 1);
+        Value one = indexConstant(b, loc, 1);
         Value left = arith::AddIOp::create(
-            b, loc, arith::MulIOp::create(b, loc, free, constantIndex(b, loc, 2)),
+            b, loc, arith::MulIOp::create(b, loc, free, indexConstant(b, loc, 2)),
             one);
         Value right = arith::AddIOp::create(b, loc, left, one);
         // Children past the end are read at position 0, then ignored.
@@ -140,7 +136,7 @@ void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
               b, loc, arith::CmpIPredicate::ult, p, size);
           Value where = at(b, loc, slot,
                            arith::SelectOp::create(b, loc, inside, p,
-                                                   constantIndex(b, loc, 0)),
+                                                   indexConstant(b, loc, 0)),
                            c);
           return {inside, memref::LoadOp::create(b, loc, floats, where),
                   memref::LoadOp::create(b, loc, ints, where)};
@@ -176,7 +172,7 @@ void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
 void KBestLists::insert(OpBuilder &b, Location loc, Value slot, int64_t c,
                         Value value, Value column) {
   if (!vectorsPerList)
-    return replaceRoot(b, loc, slot, c, constantIndex(b, loc, k), value,
+    return replaceRoot(b, loc, slot, c, indexConstant(b, loc, k), value,
                        column);
   auto valuesType = VectorType::get({lanes}, accType);
   auto columnsType = VectorType::get({lanes}, column.getType());
@@ -196,7 +192,7 @@ void KBestLists::insert(OpBuilder &b, Location loc, Value slot, int64_t c,
   Value previousAfter = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(masksType, false));
   for (int64_t v = 0; v < vectorsPerList; ++v) {
-    Value where = at(b, loc, slot, constantIndex(b, loc, v * lanes), c);
+    Value where = at(b, loc, slot, indexConstant(b, loc, v * lanes), c);
     Value values = vector::LoadOp::create(b, loc, valuesType, floats, where);
     Value columns = vector::LoadOp::create(b, loc, columnsType, ints, where);
     // after[p]: the pair goes before position p, which moves up one place
@@ -297,7 +293,7 @@ State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
 void KBestLists::offerRaw(OpBuilder &b, Location loc, Value slot,
                           const RawStates &raw, Value split, Value row) {
   Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
-                                      constantIndex(b, loc, k * dim));
+                                      indexConstant(b, loc, k * dim));
   forEachPosition(b, loc, slot, [&](OpBuilder &b, int64_t c, Value, Value e) {
     Value from = arith::AddIOp::create(b, loc, first, e);
     Value value = memref::LoadOp::create(b, loc, raw.floats, from);
@@ -316,16 +312,16 @@ void KBestLists::offerRaw(OpBuilder &b, Location loc, Value slot,
 void KBestLists::sort(OpBuilder &b, Location loc, Value slot) {
   if (vectorsPerList)
     return;
-  Value zeroIndex = constantIndex(b, loc, 0);
+  Value zeroIndex = indexConstant(b, loc, 0);
   for (int64_t c = 0; c < dim; ++c) {
     // For last = K-1 down to 1: the root (the largest) goes to `last`, and
     // the pair there replaces the root of the heap [0, last).
     scf::ForOp::create(
-        b, loc, constantIndex(b, loc, 1), constantIndex(b, loc, k),
-        constantIndex(b, loc, 1), ValueRange(),
+        b, loc, indexConstant(b, loc, 1), indexConstant(b, loc, k),
+        indexConstant(b, loc, 1), ValueRange(),
         [&](OpBuilder &b, Location, Value step, ValueRange) {
           Value last =
-              arith::SubIOp::create(b, loc, constantIndex(b, loc, k), step);
+              arith::SubIOp::create(b, loc, indexConstant(b, loc, k), step);
           Value root = at(b, loc, slot, zeroIndex, c);
           Value end = at(b, loc, slot, last, c);
           Value rootValue = memref::LoadOp::create(b, loc, floats, root);
@@ -343,7 +339,7 @@ void KBestLists::sort(OpBuilder &b, Location loc, Value slot) {
 void KBestLists::storeRaw(OpBuilder &b, Location loc, Value slot,
                           const RawStates &raw, Value split, Value row) {
   Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
-                                      constantIndex(b, loc, k * dim));
+                                      indexConstant(b, loc, k * dim));
   forEachPosition(
       b, loc, slot, [&](OpBuilder &b, int64_t, Value where, Value e) {
         Value to = arith::AddIOp::create(b, loc, first, e);

@@ -70,7 +70,9 @@ public:
         lanes(lanes), tileJ(tiling.cols), rowsPerBlock(tiling.rows),
         featureLoopMinDim(tiling.featureLoopMinDim),
         selectionInMemory(tiling.selectionInMemory),
-        columnProduct(tiling.columnProduct), accType(tiling.accType),
+        columnProduct(tiling.columnProduct),
+        blockSum(tiling.isBlockSum(schedule.getReduce())),
+        accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({lanes}, elementType)),
         position{tiling.chunks, Value()} {}
@@ -97,6 +99,11 @@ private:
         arith::MulIOp::create(b, loc(), whole, index(b, lanes)));
   }
   Location loc() { return reduce.getLoc(); }
+  /// Whether the kernel runs in mode `which` (i1).
+  Value isMode(OpBuilder &b, keops_rt_mode_t which) {
+    return arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
+                                 index(b, which));
+  }
 
   /// Loads component d of every variable of `category` at `row` (scalar
   /// loads, broadcast to lanes).
@@ -137,9 +144,13 @@ private:
               const llvm::DenseMap<Value, Components> *computed);
   /// Accumulates columns [j, j + lanes) into `state`.
   State accumulateLanes(OpBuilder &b, const State &state, Value j, Value mask);
-  /// Accumulates the columns [begin, end) into `state`: full lanes, then a
-  /// masked tail.
-  State scanColumns(OpBuilder &b, Value begin, Value end, const State &state);
+  /// Runs `step(b, j, mask, state)` over the columns [begin, end) in lanes:
+  /// whole lanes (null mask), then a masked tail; the state it returns
+  /// goes to the next step (empty: nothing carried).
+  State forLaneSteps(
+      OpBuilder &b, Value begin, Value end, const State &state,
+      llvm::function_ref<State(OpBuilder &, Value j, Value mask, const State &)>
+          step);
   /// Reduces a block of rows over the current tile, from their lane states
   /// in the scratch and back, as the body of keops.for_tiles says: the
   /// columns are loaded once per lane step for all of them (a block's rows
@@ -147,6 +158,10 @@ private:
   /// says which rows are not such repeats, null for the first).
   void emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
                 llvm::ArrayRef<Value> inside);
+  /// Loads the row variables of a block of rows into rowValues (and sets
+  /// blockRows, blockInside; see emitRows).
+  void loadBlockRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                     llvm::ArrayRef<Value> inside);
   /// Runs `body` for each row of [row_begin, rowEnd) as a block of one row.
   void forEachRow(OpBuilder &b, Value rowEnd,
                   llvm::function_ref<void(OpBuilder &)> body);
@@ -165,10 +180,10 @@ private:
   void finalizeRow(OpBuilder &b, State state, Value row);
   /// finalizeRow for the column product of `row`.
   void finalizeProductRow(OpBuilder &b, Value row);
-  /// The column product of a block of rows over the current tile: the
-  /// factors of its columns, then their product with the weight's rows.
-  void emitProductRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                       llvm::ArrayRef<Value> inside);
+  /// The column product of the block of rows (loadBlockRows) over the
+  /// current tile: the factors of its columns, then their product with the
+  /// weight's rows.
+  void emitProductRows(OpBuilder &b);
   /// finalizeRow for the K best of `row`.
   void finalizeKBestRow(OpBuilder &b, Value row);
   /// The K-best slot of `row` in the scratch.
@@ -213,6 +228,8 @@ private:
   /// The input of the column product (-1: none), and its sums.
   int64_t columnProduct;
   std::optional<ColumnProducts> products;
+  /// Whether each tile is summed from zero, then merged (the block sum).
+  bool blockSum;
   FloatType accType, elementType;
   VectorType laneType;
   Value rowBegin, entryRowEnd, colBegin, colEnd, mode, split, splits;
@@ -448,15 +465,14 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
   return next;
 }
 
-State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
-                                 const State &state) {
-  Value step = index(b, lanes);
+State KernelEmitter::forLaneSteps(
+    OpBuilder &b, Value begin, Value end, const State &state,
+    llvm::function_ref<State(OpBuilder &, Value, Value, const State &)> step) {
   Value fullEnd = wholeLanesEnd(b, begin, end);
   auto full = scf::ForOp::create(
-      b, loc(), begin, fullEnd, step, state,
+      b, loc(), begin, fullEnd, index(b, lanes), state,
       [&](OpBuilder &b, Location, Value j, ValueRange iterArgs) {
-        State next = accumulateLanes(b, State(iterArgs), j, Value());
-        scf::YieldOp::create(b, loc(), next);
+        scf::YieldOp::create(b, loc(), step(b, j, Value(), State(iterArgs)));
       });
   Value hasTail = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
                                         fullEnd, end);
@@ -466,9 +482,8 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
         Value remaining = arith::SubIOp::create(b, loc(), end, fullEnd);
         Value mask = vector::CreateMaskOp::create(
             b, loc(), VectorType::get({lanes}, b.getI1Type()), remaining);
-        State next =
-            accumulateLanes(b, State(full.getResults()), fullEnd, mask);
-        scf::YieldOp::create(b, loc(), next);
+        scf::YieldOp::create(b, loc(),
+                             step(b, fullEnd, mask, State(full.getResults())));
       },
       [&](OpBuilder &b, Location) {
         scf::YieldOp::create(b, loc(), full.getResults());
@@ -476,10 +491,8 @@ State KernelEmitter::scanColumns(OpBuilder &b, Value begin, Value end,
   return State(tail.getResults());
 }
 
-void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                             llvm::ArrayRef<Value> inside) {
-  if (products)
-    return emitProductRows(b, rows, inside);
+void KernelEmitter::loadBlockRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                                  llvm::ArrayRef<Value> inside) {
   Block &body = reduce.getBody().front();
   rowValues.clear();
   rowValues.resize(rows.size());
@@ -491,83 +504,69 @@ void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
+}
+
+void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
+                             llvm::ArrayRef<Value> inside) {
+  loadBlockRows(b, rows, inside);
+  if (products)
+    return emitProductRows(b);
   LaneEmitter e(b, loc(), laneType);
   State state = emitTileBody(
       e, schedule.getForTiles(), acc, rowValues.size(), loadScratch(b),
       [&] { return initBlock(e); },
       [&](const State &states) {
-        return scanColumns(b, tileBegin, tileEnd, states);
+        return forLaneSteps(b, tileBegin, tileEnd, states,
+                            [&](OpBuilder &b, Value j, Value mask,
+                                const State &state) {
+                              return accumulateLanes(b, state, j, mask);
+                            });
       });
   storeScratch(b, state);
 }
 
 void KernelEmitter::finalizeProductRow(OpBuilder &b, Value row) {
-  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                    index(b, KEOPS_RT_MODE_RAW));
-  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
-                                       mode, index(b, KEOPS_RT_MODE_RESUME));
+  Value raw = isMode(b, KEOPS_RT_MODE_RAW);
+  Value resume = isMode(b, KEOPS_RT_MODE_RESUME);
   products->store(b, loc(), listSlot(b, row), row,
                   arith::OrIOp::create(b, loc(), raw, resume), resume, states,
                   split);
 }
 
-void KernelEmitter::emitProductRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
-                                    llvm::ArrayRef<Value> inside) {
-  Block &body = reduce.getBody().front();
+void KernelEmitter::emitProductRows(OpBuilder &b) {
   Value factor = getColumnProduct(reduce, featureLoopMinDim).factor;
   // A block's rows past the end (repeats of its first row) add to a slot
   // past the rows', which nothing reads.
   llvm::SmallVector<Value> slots;
   Value spare = listSlot(b, entryRowEnd);
-  for (auto [row, valid] : llvm::zip_equal(rows, inside))
+  for (auto [row, valid] : llvm::zip_equal(blockRows, blockInside))
     slots.push_back(valid ? Value(arith::SelectOp::create(
                                 b, loc(), valid, listSlot(b, row), spare))
                           : listSlot(b, row));
-  llvm::SmallVector<llvm::DenseMap<Value, Components>> own(rows.size());
-  for (auto [r, row] : llvm::enumerate(rows)) {
-    loadBroadcastRows(b, Category::i, row);
-    for (unsigned k = 0; k < arrays.inputs.size(); ++k)
-      if (reduce.getCategory(k) == Category::i)
-        own[r][body.getArgument(k)] = values[body.getArgument(k)];
-  }
   // The factors of lanes of columns [j, j + lanes), stored (masked).
-  auto storeFactors = [&](OpBuilder &b, Value j, Value mask) {
-    LaneEmitter e(b, loc(), laneType);
-    loadColumns(b, j, mask);
-    Value t = arith::SubIOp::create(b, loc(), j, tileBegin);
-    for (auto [r, row] : llvm::enumerate(rows)) {
-      for (auto &[argument, components] : own[r])
-        values[argument] = components;
-      auto load = [&, row = row](OpBuilder &b, unsigned k, Value d) {
-        return loadComponent(b, row, k, d, j, mask);
-      };
-      FeatureLoops loops{featureLoopMinDim, load};
-      Value f =
-          emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
-      Value at = products->factorAt(b, loc(), r, t);
-      if (mask)
-        vector::MaskedStoreOp::create(b, loc(), staged, at, mask, f);
-      else
-        vector::StoreOp::create(b, loc(), f, staged, at);
-    }
-  };
-  Value step = index(b, lanes);
-  Value fullEnd = wholeLanesEnd(b, tileBegin, tileEnd);
-  scf::ForOp::create(b, loc(), tileBegin, fullEnd, step, ValueRange(),
-                     [&](OpBuilder &b, Location, Value j, ValueRange) {
-                       storeFactors(b, j, Value());
-                       scf::YieldOp::create(b, loc());
-                     });
-  Value hasTail = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::ult,
-                                        fullEnd, tileEnd);
-  scf::IfOp::create(b, loc(), hasTail, [&](OpBuilder &b, Location) {
-    Value remaining = arith::SubIOp::create(b, loc(), tileEnd, fullEnd);
-    storeFactors(b, fullEnd,
-                 vector::CreateMaskOp::create(
-                     b, loc(), VectorType::get({lanes}, b.getI1Type()),
-                     remaining));
-    scf::YieldOp::create(b, loc());
-  });
+  forLaneSteps(
+      b, tileBegin, tileEnd, State(),
+      [&](OpBuilder &b, Value j, Value mask, const State &) {
+        LaneEmitter e(b, loc(), laneType);
+        loadColumns(b, j, mask);
+        Value t = arith::SubIOp::create(b, loc(), j, tileBegin);
+        for (auto [r, row] : llvm::enumerate(blockRows)) {
+          for (auto &[argument, components] : rowValues[r])
+            values[argument] = components;
+          auto load = [&, row = row](OpBuilder &b, unsigned k, Value d) {
+            return loadComponent(b, row, k, d, j, mask);
+          };
+          FeatureLoops loops{featureLoopMinDim, load};
+          Value f =
+              emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
+          Value at = products->factorAt(b, loc(), r, t);
+          if (mask)
+            vector::MaskedStoreOp::create(b, loc(), staged, at, mask, f);
+          else
+            vector::StoreOp::create(b, loc(), f, staged, at);
+        }
+        return State();
+      });
   products->accumulateTile(b, loc(), slots, tileBegin, tileEnd);
 }
 
@@ -644,10 +643,8 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
 
   // Raw mode keeps the state for a merge across column splits; resume mode
   // first merges the state already in the slot (a later column range).
-  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                    index(b, KEOPS_RT_MODE_RAW));
-  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
-                                       mode, index(b, KEOPS_RT_MODE_RESUME));
+  Value raw = isMode(b, KEOPS_RT_MODE_RAW);
+  Value resume = isMode(b, KEOPS_RT_MODE_RESUME);
   scf::IfOp::create(
       b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
       [&](OpBuilder &b, Location) {
@@ -674,10 +671,8 @@ void KernelEmitter::finalizeRow(OpBuilder &b, State state, Value row) {
 
 void KernelEmitter::finalizeKBestRow(OpBuilder &b, Value row) {
   Value slot = listSlot(b, row);
-  Value raw = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                    index(b, KEOPS_RT_MODE_RAW));
-  Value resume = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq,
-                                       mode, index(b, KEOPS_RT_MODE_RESUME));
+  Value raw = isMode(b, KEOPS_RT_MODE_RAW);
+  Value resume = isMode(b, KEOPS_RT_MODE_RESUME);
   scf::IfOp::create(b, loc(), resume, [&](OpBuilder &b, Location) {
     kBest->offerRaw(b, loc(), slot, states, split, row);
     scf::YieldOp::create(b, loc());
@@ -764,13 +759,10 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   // The factors of a block go where the weight's tile would be staged.
   if (columnProduct >= 0)
     products.emplace(columnProduct, dimOf(columnProduct), lanes, accType,
-                     schedule.getSumScheme() ==
-                         stringifySumScheme(SumScheme::BlockSum),
-                     arrays, scratchFloats, staged,
+                     blockSum, arrays, scratchFloats, staged,
                      stagedFirst[columnProduct] * tileJ, tileJ);
 
-  Value merge = arith::CmpIOp::create(b, loc(), arith::CmpIPredicate::eq, mode,
-                                      index(b, KEOPS_RT_MODE_MERGE));
+  Value merge = isMode(b, KEOPS_RT_MODE_MERGE);
   auto modes = scf::IfOp::create(
       b, loc(), merge,
       [&](OpBuilder &b, Location) {

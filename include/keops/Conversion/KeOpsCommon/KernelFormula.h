@@ -28,6 +28,9 @@ namespace mlir::keops {
 /// The lanes of a CPU kernel: `lanes`, or 0 for 64 bytes of `elementType`.
 int64_t getCpuLanes(int64_t lanes, FloatType elementType);
 
+/// The index constant `value`.
+Value indexConstant(OpBuilder &b, Location loc, int64_t value);
+
 /// How the sums over wide feature dimensions are computed: a sum-of-
 /// components op (sum, sqnorm2, scalprod, sqdist) of at least `minDim`
 /// components over a tree of componentwise ops of the variables becomes a
