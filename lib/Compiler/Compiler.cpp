@@ -37,8 +37,8 @@
 #include "llvm/ADT/Hashing.h"
 #include "llvm/ADT/StringExtras.h"
 
-#include <chrono>
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <mutex>
 
@@ -153,15 +153,11 @@ struct KernelCache {
     it->second.lastUse = ++clock;
     return it->second.kernel;
   }
-  /// The kernel of a request (null: none).
+  /// The kernel of a request (null: none). Evictions drop the requests of
+  /// their kernels, so a request always names a cached kernel.
   std::shared_ptr<const ::keops::Kernel> findText(const std::string &text) {
     auto it = byText.find(text);
-    if (it == byText.end())
-      return nullptr;
-    if (auto kernel = find(it->second))
-      return kernel;
-    byText.erase(it); // its kernel was evicted
-    return nullptr;
+    return it == byText.end() ? nullptr : find(it->second);
   }
   void insert(llvm::hash_code irKey, const std::string &text,
               std::shared_ptr<const ::keops::Kernel> kernel) {

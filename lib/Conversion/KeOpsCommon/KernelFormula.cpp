@@ -188,7 +188,6 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
                       })[0]};
 }
 
-
 } // namespace
 
 llvm::SmallVector<llvm::DenseMap<Value, Components>>

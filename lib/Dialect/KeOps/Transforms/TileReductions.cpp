@@ -133,7 +133,7 @@ keops::chooseTiling(ReduceOp reduce,
     tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
                                      kOutputChunkSize);
   tiling.selectionInMemory = options.selectionInMemory &&
-                         isKMinType(reduce.getKind()) && !tiling.chunks;
+                             isKMinType(reduce.getKind()) && !tiling.chunks;
 
   // Columns: as many as asked while the staged tile fits stage-bytes
   // (loop-stage-bytes when feature loops read it).
