@@ -135,6 +135,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.conflictStrideBytes = 256;
   tiling.selectionInMemory = true;
   tiling.columnProducts = true;
+  tiling.sqdistExpansion = true;
   return tiling;
 }
 

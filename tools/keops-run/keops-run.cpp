@@ -128,6 +128,10 @@ cl::opt<int64_t> tileJ(
     "tile-j", cl::init(kDefaults.tileJ), cl::cat(category),
     cl::desc("CPU: columns of a j-tile (fewer when their staged variables "
              "exceed 256 KiB)"));
+cl::opt<int64_t> lanes(
+    "lanes", cl::init(kDefaults.lanes), cl::cat(category),
+    cl::desc("CPU: columns in one vector of a lane step, a power of 2 (default "
+             "0: as many as the host's vector registers hold)"));
 cl::opt<int64_t> featureLoopMinDim(
     "feature-loop-min-dim", cl::init(kDefaults.featureLoopMinDim),
     cl::cat(category),
@@ -280,6 +284,7 @@ int main(int argc, char **argv) {
   options.gpuCubin = gpuCubin;
   options.rowsPerBlock = rowsPerBlock;
   options.tileJ = tileJ;
+  options.lanes = lanes;
   options.featureLoopMinDim = featureLoopMinDim;
 
   if (emit == Emit::Mlir) {

@@ -15,6 +15,9 @@
 // wide outputs of every chunked kind (41 components: a partial last chunk),
 // in float32 and float64; and chunked kernels whose columns are split over
 // threads or walked as block-sparse ranges (raw states per chunk).
+// Squared distances of 64 components are expanded (norms minus twice the
+// inner products): checked where the expansion would round badly (points
+// far from the origin, near duplicates, infinite and NaN components).
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,12 +36,13 @@ const std::vector<std::string> kAliases = {"x = Vi(64)", "y = Vj(64)",
                                            "b = Vj(1)",  "z = Vj(41)",
                                            "u = Vi(41)"};
 
-/// Random inputs in [-1, 1) (b in [0.2, 1.2)) for N = 37, M = 1029.
+/// Random inputs in [-1, 1) (b in [0.2, 1.2); x and y shifted by `shift`)
+/// for N = 37, M = 1029.
 struct Inputs {
   int64_t n = 37, m = 1029;
   std::vector<std::vector<double>> f64;
   std::vector<std::vector<float>> f32;
-  Inputs() {
+  explicit Inputs(double shift = 0) {
     std::mt19937_64 rng(3);
     std::uniform_real_distribution<double> uniform(-1.0, 1.0);
     int64_t sizes[] = {n * 64, m * 64, 64, 1, m, m * 41, n * 41};
@@ -49,6 +53,8 @@ struct Inputs {
         double v = uniform(rng);
         if (k == 4)
           v = 0.7 + v / 2;
+        if (k < 2)
+          v += shift;
         f32.back().push_back(static_cast<float>(v));
         f64.back().push_back(f32.back().back());
       }
@@ -97,6 +103,43 @@ run(const keops::Kernel &kernel, const std::vector<keops_rt_array_t> &in,
   return values;
 }
 
+/// Checks the outputs `ours` of `kernel` on `data` against the float64
+/// reference, with `tolerance` relative to each output's largest value
+/// (NaN where the reference is NaN), and, when given, against `theirs`.
+void expectMatchesReference(const keops::Kernel &kernel, Inputs &data,
+                            bool isF32, double tolerance,
+                            const std::vector<std::vector<double>> &ours,
+                            const std::vector<std::vector<double>> *theirs) {
+  auto arrays = data.arrays(isF32);
+  bool overI = kernel.getRowCategory() == KEOPS_RT_CATEGORY_J;
+  int64_t rows = overI ? data.m : data.n;
+  auto exact = keops::ReferenceEvaluator::create(kernel, arrays, data.n,
+                                                 data.m);
+  ASSERT_TRUE(static_cast<bool>(exact)) << llvm::toString(exact.takeError());
+  for (int64_t r = 0; r < rows; ++r) {
+    auto expected = (*exact)->reduceRow(r);
+    for (size_t o = 0; o < expected.size(); ++o) {
+      int64_t dim = static_cast<int64_t>(expected[o].size());
+      double scale = 1.0;
+      for (double v : expected[o])
+        if (std::isfinite(v))
+          scale = std::max(scale, std::fabs(v));
+      for (int64_t k = 0; k < dim; ++k) {
+        double got = ours[o][r * dim + k], want = expected[o][k];
+        if (std::isnan(want)) {
+          ASSERT_TRUE(std::isnan(got)) << "row " << r << " output " << o;
+          continue;
+        }
+        ASSERT_NEAR(got, want, tolerance * scale)
+            << "row " << r << " output " << o << " component " << k;
+        if (theirs)
+          ASSERT_NEAR(got, (*theirs)[o][r * dim + k], tolerance * scale)
+              << "row " << r << " output " << o << " component " << k;
+      }
+    }
+  }
+}
+
 using Param = std::tuple<const char *, bool>;
 class FeatureLoopTest : public ::testing::TestWithParam<Param> {};
 
@@ -118,26 +161,77 @@ TEST_P(FeatureLoopTest, LoopsMatchReferenceAndUnrolledCode) {
   int64_t rows = overI ? data.m : data.n;
   auto ours = run(**kernel, arrays, rows);
   auto theirs = run(**reference, arrays, rows);
-  auto exact = keops::ReferenceEvaluator::create(**kernel, arrays, data.n,
-                                                 data.m);
-  ASSERT_TRUE(static_cast<bool>(exact)) << llvm::toString(exact.takeError());
-  double tolerance = isF32 ? 2e-5 : 1e-12;
-  for (int64_t r = 0; r < rows; ++r) {
-    auto expected = (*exact)->reduceRow(r);
-    for (size_t o = 0; o < expected.size(); ++o) {
-      int64_t dim = static_cast<int64_t>(expected[o].size());
-      double scale = 1.0;
-      for (double v : expected[o])
-        scale = std::max(scale, std::fabs(v));
-      for (int64_t k = 0; k < dim; ++k) {
-        double got = ours[o][r * dim + k];
-        ASSERT_NEAR(got, expected[o][k], tolerance * scale)
-            << "row " << r << " output " << o << " component " << k;
-        ASSERT_NEAR(got, theirs[o][r * dim + k], tolerance * scale)
-            << "row " << r << " output " << o << " component " << k;
-      }
+  expectMatchesReference(**kernel, data, isF32, isF32 ? 2e-5 : 1e-12, ours,
+                         &theirs);
+}
+
+/// Gaussian sums (over j and over i, split over threads or not) and the
+/// 5 nearest neighbours, whose squared distances are expanded, on `data`.
+void expectExpandedSqDistsExact(Inputs &data, bool isF32) {
+  const char *formulas[] = {"Sum_Reduction(Exp(-SqDist(x,y)/64)*b, 0)",
+                            "Sum_Reduction(Exp(-SqDist(x,y)/64)*b, 1)",
+                            "ArgKMin_Reduction(SqDist(x,y), 5, 0)"};
+  keops::CompileOptions options;
+  options.dtype = isF32 ? "float32" : "float64";
+  for (const char *formula : formulas) {
+    auto kernel = keops::compile(formula, kAliases, options);
+    ASSERT_TRUE(static_cast<bool>(kernel))
+        << llvm::toString(kernel.takeError());
+    bool overI = (*kernel)->getRowCategory() == KEOPS_RT_CATEGORY_J;
+    for (int32_t threads : {1, 64}) {
+      SCOPED_TRACE(std::string(formula) + ", threads " +
+                   std::to_string(threads));
+      auto ours = run(**kernel, data.arrays(isF32), overI ? data.m : data.n,
+                      threads);
+      expectMatchesReference(**kernel, data, isF32, isF32 ? 2e-5 : 1e-12,
+                             ours, nullptr);
     }
   }
+}
+
+TEST(SqDistExpansionTest, UniformPointsUseTheExpansion) {
+  Inputs data;
+  expectExpandedSqDistsExact(data, true);
+  expectExpandedSqDistsExact(data, false);
+}
+
+TEST(SqDistExpansionTest, FarFromTheOriginTakesTheDirectForm) {
+  // |x|^2 ~ 6.4e7: the expansion's float32 rounding (~4) would exceed the
+  // squared distances themselves (~40).
+  Inputs data(1000.0);
+  expectExpandedSqDistsExact(data, true);
+  expectExpandedSqDistsExact(data, false);
+}
+
+TEST(SqDistExpansionTest, NearDuplicatesTakeTheDirectForm) {
+  // y_j = x_(j mod N) + 1e-3 noise, 3 + j / N: the nearest neighbours are
+  // 1e-3 away from points of norm ~30.
+  Inputs data(3.0);
+  for (int64_t j = 0; j < data.m; ++j)
+    for (int64_t d = 0; d < 64; ++d) {
+      float &v = data.f32[1][j * 64 + d];
+      v = data.f32[0][(j % data.n) * 64 + d] + 1e-3f * (v - 3.0f) +
+          1e-4f * static_cast<float>(j / data.n);
+      data.f64[1][j * 64 + d] = v;
+    }
+  expectExpandedSqDistsExact(data, true);
+}
+
+TEST(SqDistExpansionTest, InfiniteAndNaNComponentsAsInTheDirectForm) {
+  // An infinite component makes the distance +inf (Exp(-inf) = 0, not the
+  // NaN of inf - inf); a NaN makes it NaN.
+  Inputs data;
+  data.f32[0][3 * 64 + 5] = data.f64[0][3 * 64 + 5] = INFINITY;
+  data.f32[0][7 * 64 + 9] = data.f64[0][7 * 64 + 9] = NAN;
+  data.f32[1][11 * 64 + 1] = data.f64[1][11 * 64 + 1] = -INFINITY;
+  keops::CompileOptions options;
+  auto kernel = keops::compile("Sum_Reduction(Exp(-SqDist(x,y)/64)*b, 0)",
+                               kAliases, options);
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  auto ours = run(**kernel, data.arrays(true), data.n);
+  EXPECT_EQ(ours[0][3], 0.0);
+  EXPECT_TRUE(std::isnan(ours[0][7]));
+  expectMatchesReference(**kernel, data, true, 2e-5, ours, nullptr);
 }
 
 TEST(OutputChunkTest, SplitColumnsAndRangesMergeChunkStates) {

@@ -190,14 +190,53 @@ Components emitFeatureLoop(LaneEmitter &e, Operation *root,
 
 } // namespace
 
+/// `sqdist` of `row` from its inner product `dot`: |a|^2 + |b|^2 - 2 dot,
+/// or the direct loop (`direct`) where that rounds badly in some lane.
+static Value emitExpandedSqDist(LaneEmitter &e, const SqDistNorms &norms,
+                                const ExpandableSqDist &sqdist, int64_t row,
+                                Value dot,
+                                llvm::function_ref<Value(LaneEmitter &)> direct) {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  Value sum = e.add(norms.rowNorm(b, row, sqdist.rowInput),
+                    norms.columnNorm(b, sqdist.columnInput));
+  Value expanded = e.sub(sum, e.add(dot, dot));
+  // Not (expanded >= guard * sum): too close for the expansion, or NaN.
+  Value fine = arith::CmpFOp::create(
+      b, loc, arith::CmpFPredicate::OGE, expanded,
+      e.mul(e.constant(kSqDistExpansionGuard), sum));
+  Value allFine = vector::ReductionOp::create(
+      b, loc, vector::CombiningKind::AND, fine);
+  auto choice = scf::IfOp::create(
+      b, loc, allFine,
+      [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, expanded); },
+      [&](OpBuilder &b, Location) {
+        LaneEmitter inner(b, loc, e.getLaneType());
+        scf::YieldOp::create(b, loc, direct(inner));
+      });
+  return choice.getResult(0);
+}
+
 llvm::SmallVector<llvm::DenseMap<Value, Components>>
 keops::emitBlockFeatureLoops(
     LaneEmitter &e, ReduceOp reduce, int64_t minDim,
     llvm::ArrayRef<llvm::DenseMap<Value, Components>> rowValues,
     llvm::function_ref<Value(OpBuilder &, int64_t row, unsigned k, Value d)>
-        load) {
+        load,
+    const SqDistNorms *norms) {
   int64_t rows = static_cast<int64_t>(rowValues.size());
   llvm::SmallVector<llvm::DenseMap<Value, Components>> computed(rows);
+  llvm::DenseMap<Operation *, const ExpandableSqDist *> expanded;
+  if (norms)
+    for (const ExpandableSqDist &sqdist : norms->sqdists)
+      expanded[sqdist.op] = &sqdist;
+  // The term of component d of `root` for `row`, in its direct form.
+  auto directTerm = [&](OpBuilder &b, Operation *root, int64_t row, Value d) {
+    return emitFeatureTerm(
+        b, e.getLoc(), e.getLaneType(), root, rowValues[row],
+        [&](OpBuilder &b, unsigned k, Value d) { return load(b, row, k, d); },
+        d);
+  };
   // By dimension: one loop each.
   std::map<int64_t, llvm::SmallVector<Operation *>> byDim;
   for (Operation *root : getBlockFeatureLoopRoots(reduce, minDim))
@@ -207,18 +246,37 @@ keops::emitBlockFeatureLoops(
     llvm::SmallVector<Value> totals = emitSumLoop(
         e, dim, rows * count, [&](OpBuilder &b, int64_t n, Value d) {
           int64_t row = n / count;
-          return emitFeatureTerm(
-              b, e.getLoc(), e.getLaneType(), roots[n % count],
-              rowValues[row],
-              [&](OpBuilder &b, unsigned k, Value d) {
-                return load(b, row, k, d);
-              },
-              d);
+          Operation *root = roots[n % count];
+          if (const ExpandableSqDist *sqdist = expanded.lookup(root))
+            return LaneEmitter(b, e.getLoc(), e.getLaneType())
+                .mul(load(b, row, sqdist->rowInput, d),
+                     load(b, row, sqdist->columnInput, d));
+          return directTerm(b, root, row, d);
         });
-    for (int64_t n = 0; n < rows * count; ++n)
-      computed[n / count][roots[n % count]->getResult(0)] = {totals[n]};
+    for (int64_t n = 0; n < rows * count; ++n) {
+      int64_t row = n / count;
+      Operation *root = roots[n % count];
+      if (const ExpandableSqDist *sqdist = expanded.lookup(root))
+        totals[n] = emitExpandedSqDist(
+            e, *norms, *sqdist, row, totals[n], [&](LaneEmitter &inner) {
+              return emitSumLoop(inner, dim, 1,
+                                 [&](OpBuilder &b, int64_t, Value d) {
+                                   return directTerm(b, root, row, d);
+                                 })[0];
+            });
+      computed[row][root->getResult(0)] = {totals[n]};
+    }
   }
   return computed;
+}
+
+Value keops::emitSumOfSquares(
+    LaneEmitter &e, int64_t dim,
+    llvm::function_ref<Value(OpBuilder &, Value d)> component) {
+  return emitSumLoop(e, dim, 1, [&](OpBuilder &b, int64_t, Value d) {
+    Value c = component(b, d);
+    return LaneEmitter(b, e.getLoc(), e.getLaneType()).mul(c, c);
+  })[0];
 }
 
 Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {

@@ -71,6 +71,7 @@ public:
         featureLoopMinDim(tiling.featureLoopMinDim),
         selectionInMemory(tiling.selectionInMemory),
         columnProduct(tiling.columnProduct),
+        sqdistExpansion(tiling.sqdistExpansion),
         blockSum(tiling.isBlockSum(schedule.getReduce())),
         accType(tiling.accType),
         elementType(getFormulaElementType(reduce)),
@@ -125,6 +126,17 @@ private:
   /// whose rows are contiguous: one vector load each, then a shuffle per
   /// component.
   void stageContiguousLanes(OpBuilder &b, Value col);
+  /// The squared norms of the current tile's columns of the reduced
+  /// variables of the expanded squared distances, into columnNorms.
+  void stageColumnNorms(OpBuilder &b);
+  /// Where the squared norm of reduced variable `k` at column `j` of the
+  /// current tile is in columnNorms.
+  Value columnNormOffset(OpBuilder &b, unsigned k, Value j);
+  /// The squared norm of row variable `k` at `row`.
+  Value rowSquaredNorm(OpBuilder &b, unsigned k, Value row);
+  /// The squared norms of the rows [rowBegin, rowEnd) of the row variables
+  /// of the expanded squared distances, into rowNormBuffers (allocated).
+  void computeRowNorms(OpBuilder &b, Value rowEnd);
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
@@ -228,6 +240,18 @@ private:
   /// The input of the column product (-1: none), and its sums.
   int64_t columnProduct;
   std::optional<ColumnProducts> products;
+  /// The squared distances computed as norms minus inner products, the
+  /// squared norms of the current tile's columns (tileJ rounded up to
+  /// lanes per variable, at the slots of normSlots), those of the rows (by
+  /// input, from rowBegin) and those of the block's rows (by row, then
+  /// input, broadcast to lanes).
+  bool sqdistExpansion;
+  llvm::SmallVector<ExpandableSqDist> sqdists;
+  Value columnNorms;
+  llvm::MapVector<unsigned, int64_t> normSlots;
+  int64_t normStride = 0;
+  llvm::MapVector<unsigned, Value> rowNormBuffers;
+  llvm::SmallVector<llvm::DenseMap<unsigned, Value>> rowNorms;
   /// Whether each tile is summed from zero, then merged (the block sum).
   bool blockSum;
   FloatType accType, elementType;
@@ -276,6 +300,81 @@ Value KernelEmitter::stagedOffset(OpBuilder &b, unsigned k, Value d,
   return arith::AddIOp::create(
       b, loc(), arith::MulIOp::create(b, loc(), component, index(b, tileJ)),
       arith::SubIOp::create(b, loc(), col, tileBegin));
+}
+
+void KernelEmitter::stageColumnNorms(OpBuilder &b) {
+  for (auto [k, slot] : normSlots)
+    forLaneSteps(b, tileBegin, tileEnd, State(),
+                 [&, k = k](OpBuilder &b, Value j, Value mask, const State &) {
+                   LaneEmitter e(b, loc(), laneType);
+                   Value norm =
+                       emitSumOfSquares(e, dimOf(k), [&](OpBuilder &b, Value d) {
+                         return loadColumnComponent(b, k, d, j, mask);
+                       });
+                   vector::StoreOp::create(b, loc(), norm, columnNorms,
+                                           columnNormOffset(b, k, j));
+                   return State();
+                 });
+}
+
+Value KernelEmitter::columnNormOffset(OpBuilder &b, unsigned k, Value j) {
+  return arith::AddIOp::create(b, loc(),
+                               index(b, normSlots.lookup(k) * normStride),
+                               arith::SubIOp::create(b, loc(), j, tileBegin));
+}
+
+Value KernelEmitter::rowSquaredNorm(OpBuilder &b, unsigned k, Value row) {
+  // Whole vectors of the row's components, then a masked tail, squared
+  // and summed in lanes, then across the lanes.
+  int64_t dim = dimOf(k), whole = dim / lanes * lanes;
+  LaneEmitter e(b, loc(), laneType);
+  auto square = [&](OpBuilder &b, Value d, Value mask) {
+    Value offset = arrays.inputOffset(b, loc(), k, row, d);
+    Value v = mask ? Value(vector::MaskedLoadOp::create(
+                         b, loc(), laneType, arrays.inputs[k], offset, mask,
+                         e.constant(0.0)))
+                   : Value(vector::LoadOp::create(b, loc(), laneType,
+                                                  arrays.inputs[k], offset));
+    return arith::MulFOp::create(b, loc(), v, v).getResult();
+  };
+  Value sums = e.constant(0.0);
+  if (whole)
+    sums = scf::ForOp::create(
+               b, loc(), index(b, 0), index(b, whole), index(b, lanes),
+               ValueRange{sums},
+               [&](OpBuilder &b, Location, Value d, ValueRange partial) {
+                 scf::YieldOp::create(
+                     b, loc(),
+                     ValueRange{arith::AddFOp::create(
+                         b, loc(), partial[0], square(b, d, Value()))});
+               })
+               .getResult(0);
+  if (dim > whole) {
+    Value mask = vector::CreateMaskOp::create(
+        b, loc(), VectorType::get({lanes}, b.getI1Type()),
+        ValueRange{index(b, dim - whole)});
+    sums = e.add(sums, square(b, index(b, whole), mask));
+  }
+  return vector::ReductionOp::create(b, loc(), vector::CombiningKind::ADD,
+                                     sums);
+}
+
+void KernelEmitter::computeRowNorms(OpBuilder &b, Value rowEnd) {
+  Value count = arith::SubIOp::create(b, loc(), rowEnd, rowBegin);
+  for (const ExpandableSqDist &sqdist : sqdists) {
+    unsigned k = sqdist.rowInput;
+    if (rowNormBuffers.count(k))
+      continue;
+    Value buffer = memref::AllocOp::create(
+        b, loc(), MemRefType::get({ShapedType::kDynamic}, elementType),
+        ValueRange{count});
+    rowNormBuffers[k] = buffer;
+    forEachRow(b, rowEnd, [&](OpBuilder &b) {
+      Value row = blockRows.front();
+      memref::StoreOp::create(b, loc(), rowSquaredNorm(b, k, row), buffer,
+                              ValueRange{listSlot(b, row)});
+    });
+  }
 }
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
@@ -431,18 +530,27 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
   // feature loops of the rows run together, sharing their column loads.
   llvm::SmallVector<State> rows = splitRowStates(state, rowValues.size());
   llvm::SmallVector<llvm::DenseMap<Value, Components>> computed;
-  if (featureLoopMinDim > 0 && rowValues.size() > 1) {
+  if (featureLoopMinDim > 0 && (rowValues.size() > 1 || sqdistExpansion)) {
     llvm::SmallVector<llvm::DenseMap<Value, Components>> leaves;
     for (auto &own : rowValues) {
       leaves.push_back(values);
       for (auto &[argument, components] : own)
         leaves.back()[argument] = components;
     }
+    auto rowNorm = [&](OpBuilder &, int64_t r, unsigned k) {
+      return rowNorms[r].at(k);
+    };
+    auto columnNorm = [&](OpBuilder &b, unsigned k) -> Value {
+      return vector::LoadOp::create(b, loc(), laneType, columnNorms,
+                                    columnNormOffset(b, k, j));
+    };
+    SqDistNorms norms{sqdists, rowNorm, columnNorm};
     computed = emitBlockFeatureLoops(
         e, reduce, featureLoopMinDim, leaves,
         [&](OpBuilder &b, int64_t r, unsigned k, Value d) {
           return loadComponent(b, blockRows[r], k, d, j, mask);
-        });
+        },
+        sqdistExpansion ? &norms : nullptr);
   }
   State next;
   for (unsigned r = 0; r < rowValues.size(); ++r) {
@@ -504,6 +612,14 @@ void KernelEmitter::loadBlockRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
+  rowNorms.clear();
+  rowNorms.resize(rows.size());
+  for (auto [k, buffer] : rowNormBuffers)
+    for (auto [r, row] : llvm::enumerate(rows))
+      rowNorms[r][k] = vector::BroadcastOp::create(
+          b, loc(), laneType,
+          memref::LoadOp::create(b, loc(), buffer,
+                                 ValueRange{listSlot(b, row)}));
 }
 
 void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
@@ -754,6 +870,18 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   }
   if (stagedComponents)
     staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
+  // The squared norms of a tile's columns, for the expanded squared
+  // distances, on the stack.
+  if (sqdistExpansion) {
+    sqdists = getExpandableSqDists(reduce, featureLoopMinDim);
+    for (const ExpandableSqDist &sqdist : sqdists)
+      normSlots.insert({sqdist.columnInput, normSlots.size()});
+    normStride = llvm::divideCeil(tileJ, lanes) * lanes;
+    columnNorms = memref::AllocaOp::create(
+        b, loc(),
+        MemRefType::get({static_cast<int64_t>(normSlots.size()) * normStride},
+                        elementType));
+  }
   if (selectionInMemory)
     kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
   // The factors of a block go where the weight's tile would be staged.
@@ -774,6 +902,7 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
+  computeRowNorms(b, rowEnd);
   // The rows' lane states start from state_init in the scratch, every tile
   // reduces them there (i-blocks of `rowsPerBlock` rows: one copy of the
   // loop body serves every row count), and a last pass stores them
@@ -793,6 +922,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
               colEnd);
           if (staged)
             stageTile(b);
+          if (columnNorms)
+            stageColumnNorms(b);
           scf::ForOp::create(
               b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
               [&](OpBuilder &b, Location, Value row, ValueRange) {
@@ -819,6 +950,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
       finalizeRow(b, loadScratch(b), blockRows.front());
     });
   });
+  for (auto [k, buffer] : rowNormBuffers)
+    memref::DeallocOp::create(b, loc(), buffer);
 }
 
 //===----------------------------------------------------------------------===//

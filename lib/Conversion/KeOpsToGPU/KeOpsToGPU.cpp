@@ -533,11 +533,13 @@ struct ConvertKeOpsToGPUPass final
     if (reduction.accType.isF16())
       return schedule->emitOpError(
           "convert-keops-to-gpu needs a float32 or float64 acc_type");
-    if (reduction.selectionInMemory || reduction.columnProduct >= 0)
+    if (reduction.selectionInMemory || reduction.columnProduct >= 0 ||
+        reduction.sqdistExpansion)
       return schedule->emitOpError(
-          "convert-keops-to-gpu keeps selections and sums in registers (run "
-          "keops-tile-reductions without selection-in-memory and "
-          "column-products)");
+          "convert-keops-to-gpu keeps selections and sums in registers and "
+          "computes squared distances directly (run keops-tile-reductions "
+          "without selection-in-memory, column-products and "
+          "sqdist-expansion)");
     std::unique_ptr<Accumulator> acc =
         createAccumulator(schedule->getReduce(), reduction);
     GpuKernelEmitter emitter(*schedule, reduction, *acc);

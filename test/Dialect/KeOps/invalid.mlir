@@ -403,6 +403,26 @@ func.func @schedule_over_i(%x: tensor<?x1xf32>) {
 
 // -----
 
+func.func @sqdist_expansion_without_sqdist(%x: tensor<?x64xf32>, %y: tensor<?x64xf32>) {
+  %r = keops.reduce sum over j (%a = %x : i, %b = %y : j) : (tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x1xf32> {
+    %s = keops.scalprod %a, %b : vector<64xf32>, vector<64xf32>
+    keops.yield %s : vector<1xf32>
+  }
+  // expected-error @+1 {{sqdist_expansion needs a keops.sqdist of a row variable and a reduced variable computed by a feature loop}}
+  keops.schedule %r : tensor<?x1xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, sqdist_expansion, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    %0 = keops.state_init
+    %1 = keops.for_tiles(%0) {
+    ^bb0(%acc: !keops.state):
+      %2 = keops.accumulate_tile %acc
+      keops.tile_yield %2
+    }
+    keops.state_store %1
+  }
+  return
+}
+
+// -----
+
 func.func @unknown_sum_scheme(%x: tensor<?x1xf32>) {
   %r = keops.reduce sum over j (%a = %x : j) : (tensor<?x1xf32>) -> tensor<?x1xf32> {
     keops.yield %a : vector<1xf32>

@@ -44,18 +44,35 @@ struct FeatureLoops {
   const llvm::DenseMap<Value, Components> *computed = nullptr;
 };
 
+/// The squared distances that a block's feature loops expand (see
+/// keops.schedule's sqdist_expansion), with the squared norms of their
+/// variables: `rowNorm(b, row, k)` for row variable k (broadcast to lanes),
+/// `columnNorm(b, k)` for reduced variable k at the current lanes.
+struct SqDistNorms {
+  llvm::ArrayRef<ExpandableSqDist> sqdists;
+  llvm::function_ref<Value(OpBuilder &, int64_t row, unsigned k)> rowNorm;
+  llvm::function_ref<Value(OpBuilder &, unsigned k)> columnNorm;
+};
+
 /// The feature loops of `reduce` for a block of rows, by one loop over the
 /// components per dimension whose iterations compute every row's terms, so
 /// that the rows share the loads of the reduced variables (`load(b, row, k,
 /// d)` gives component d of variable k for that row; `rowValues[row]` the
 /// dimension-1 variables). Per row, the roots' values by result, for
 /// FeatureLoops::computed; roots that read values computed by the rest of
-/// the formula are left out.
+/// the formula are left out. The squared distances of `norms` loop over
+/// products of components only, and a lane vector where the expansion
+/// rounds badly (kSqDistExpansionGuard) runs the direct loop.
 llvm::SmallVector<llvm::DenseMap<Value, Components>> emitBlockFeatureLoops(
     LaneEmitter &e, ReduceOp reduce, int64_t minDim,
     llvm::ArrayRef<llvm::DenseMap<Value, Components>> rowValues,
     llvm::function_ref<Value(OpBuilder &, int64_t row, unsigned k, Value d)>
-        load);
+        load,
+    const SqDistNorms *norms = nullptr);
+
+/// The sum over d < dim of the squares of `component(b, d)`, by a loop.
+Value emitSumOfSquares(LaneEmitter &e, int64_t dim,
+                       llvm::function_ref<Value(OpBuilder &, Value d)> component);
 
 /// The chunk of the output that a kernel is computing: its first component.
 struct ChunkPosition {

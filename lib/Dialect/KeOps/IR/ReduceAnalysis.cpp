@@ -129,6 +129,37 @@ ColumnProduct keops::getColumnProduct(ReduceOp reduce, int64_t minDim) {
   return {};
 }
 
+llvm::SmallVector<ExpandableSqDist>
+keops::getExpandableSqDists(ReduceOp reduce, int64_t minDim) {
+  Category reduced = reduce.getAxis() == Axis::j ? Category::j : Category::i;
+  Category rows = reduced == Category::j ? Category::i : Category::j;
+  Block &body = reduce.getBody().front();
+  // The position of `v` among the inputs when it is one of `category`.
+  auto inputOf = [&](Value v, Category category) -> std::optional<unsigned> {
+    auto argument = llvm::dyn_cast<BlockArgument>(v);
+    if (!argument || argument.getOwner() != &body ||
+        reduce.getCategory(argument.getArgNumber()) != category)
+      return std::nullopt;
+    return argument.getArgNumber();
+  };
+  llvm::SmallVector<ExpandableSqDist> found;
+  for (Operation *root : getBlockFeatureLoopRoots(reduce, minDim)) {
+    auto sqdist = llvm::dyn_cast<SqDistOp>(root);
+    if (!sqdist || dimOf(sqdist.getLhs()) != dimOf(sqdist.getRhs()))
+      continue;
+    for (auto [a, b] : {std::pair(sqdist.getLhs(), sqdist.getRhs()),
+                        std::pair(sqdist.getRhs(), sqdist.getLhs())}) {
+      std::optional<unsigned> row = inputOf(a, rows);
+      std::optional<unsigned> column = inputOf(b, reduced);
+      if (row && column) {
+        found.push_back({root, *row, *column});
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
                                      int64_t size) {
   Value wide = getChunkableValue(reduce);
@@ -199,6 +230,7 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   tiling.scheme = *symbolizeSumScheme(schedule.getSumScheme());
   tiling.featureLoopMinDim = schedule.getFeatureLoopMinDim();
   tiling.selectionInMemory = schedule.getSelectionInMemory();
+  tiling.sqdistExpansion = schedule.getSqdistExpansion();
   if (std::optional<int64_t> input = schedule.getColumnProduct())
     tiling.columnProduct = *input;
   if (OutputChunksOp chunks = schedule.getOutputChunks())

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Dialect/KeOps/IR/ReduceAnalysis.h"
 
 using namespace mlir;
 using namespace mlir::keops;
@@ -73,6 +74,11 @@ LogicalResult ScheduleOp::verify() {
     return emitOpError("sum_scheme must be block_sum, kahan_scheme or "
                        "direct_sum, got '")
            << getSumScheme() << "'";
+  if (getSqdistExpansion() &&
+      getExpandableSqDists(reduce, getFeatureLoopMinDim()).empty())
+    return emitOpError("sqdist_expansion needs a keops.sqdist of a row "
+                       "variable and a reduced variable computed by a "
+                       "feature loop (feature_loop_min_dim components)");
   if (OutputChunksOp chunks = getOutputChunks())
     return verifyProgram(chunks, chunks.getBody().front());
   return verifyProgram(*this, getBody().front());

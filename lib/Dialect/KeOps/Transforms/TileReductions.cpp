@@ -134,6 +134,10 @@ keops::chooseTiling(ReduceOp reduce,
                                      kOutputChunkSize);
   tiling.selectionInMemory = options.selectionInMemory &&
                              isKMinType(reduce.getKind()) && !tiling.chunks;
+  // (A column product computes its factors without the block's loops.)
+  tiling.sqdistExpansion =
+      options.sqdistExpansion && tiling.columnProduct < 0 &&
+      !getExpandableSqDists(reduce, options.featureLoopMinDim).empty();
 
   // Columns: as many as asked while the staged tile fits stage-bytes
   // (loop-stage-bytes when feature loops read it).
@@ -188,6 +192,7 @@ ScheduleOp keops::buildSchedule(OpBuilder &b, ReduceOp reduce,
       b, loc, reduce.getResult(0), tiling.rows, tiling.cols, tiling.staged,
       tiling.accType, stringifySumScheme(tiling.scheme),
       tiling.featureLoopMinDim, tiling.selectionInMemory,
+      tiling.sqdistExpansion,
       tiling.columnProduct >= 0
           ? b.getI64IntegerAttr(tiling.columnProduct)
           : IntegerAttr());
@@ -271,6 +276,7 @@ struct KeOpsTileReductionsPass final
     options.featureLoopMinDim = featureLoopMinDim;
     options.selectionInMemory = selectionInMemory;
     options.columnProducts = columnProducts;
+    options.sqdistExpansion = sqdistExpansion;
     return options;
   }
 

@@ -57,6 +57,12 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
     tile's sum is the product of the block's factors (rows x columns) and
     input k's rows (columns x components): the target computes the factors
     first, then the product, with its accumulators over the components.
+    With `sqdist_expansion`, the block's feature loops compute each
+    expandable squared distance |x_i - y_j|^2 (see getExpandableSqDists) as
+    |x_i|^2 + |y_j|^2 - 2 <x_i, y_j>: the norms once per row and per
+    column of a tile, the inner products as a matrix product of the block
+    and the tile; the pairs where the expansion would round badly (see
+    kSqDistExpansionGuard) take the direct form.
 
     The body is either one i-block program:
 
@@ -83,6 +89,7 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
                        ConfinedAttr<I64Attr, [IntNonNegative]>:
                            $feature_loop_min_dim,
                        UnitAttr:$selection_in_memory,
+                       UnitAttr:$sqdist_expansion,
                        OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:
                            $column_product);
   let regions = (region SizedRegion<1>:$body);

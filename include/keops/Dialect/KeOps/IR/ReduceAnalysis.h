@@ -92,6 +92,28 @@ struct ColumnProduct {
 /// else reads (none for minDim <= 0); else none.
 ColumnProduct getColumnProduct(ReduceOp reduce, int64_t minDim);
 
+/// A squared distance |a - b|^2 between a row variable a and a reduced
+/// variable b, a feature-loop root of the block (getBlockFeatureLoopRoots),
+/// which a target may compute as |a|^2 + |b|^2 - 2 <a, b>: the norms once
+/// per row and per column, the inner products as a matrix product (one
+/// multiply-add per component and pair instead of a subtraction and a
+/// multiply-add).
+struct ExpandableSqDist {
+  Operation *op = nullptr;
+  unsigned rowInput = 0, columnInput = 0; // positions among the inputs
+};
+/// The squared distances of `reduce` that may be expanded (none for minDim
+/// <= 0; see keops.schedule's sqdist_expansion).
+llvm::SmallVector<ExpandableSqDist> getExpandableSqDists(ReduceOp reduce,
+                                                          int64_t minDim);
+/// The expansion's rounding error is about eps (|a|^2 + |b|^2), which is
+/// large against |a - b|^2 when a and b are close compared to their norms:
+/// the lanes where |a - b|^2 < kSqDistExpansionGuard (|a|^2 + |b|^2) (or
+/// where it is not a number) take the direct form, so that the expansion's
+/// relative error stays within about 1 / kSqDistExpansionGuard times the
+/// inner product's.
+inline constexpr double kSqDistExpansionGuard = 1.0 / 16;
+
 /// Whether `kind` sums over the columns (sum, logsumexp, sumsoftmaxweight):
 /// its tiles may be summed apart and merged (the block sum).
 bool isSumType(ReductionKind kind);
@@ -126,6 +148,9 @@ struct ReductionTiling {
   /// The kmin family keeps each row's K best in memory (see
   /// keops.schedule's selection_in_memory).
   bool selectionInMemory = false;
+  /// The block's feature loops compute the expandable squared distances as
+  /// inner products (see keops.schedule's sqdist_expansion).
+  bool sqdistExpansion = false;
 
   /// The state of a row (of every chunk, one after the other).
   StateLayout getRowState(ReduceOp reduce) const;

@@ -137,7 +137,11 @@ def KeOpsTileReductionsPass
       of its block `loop-tile-rows`;
     - with `selection-in-memory`, the kmin family (without output chunks) keeps
       each row's K best in memory, its threshold in registers
-      (keops.schedule's `selection_in_memory`).
+      (keops.schedule's `selection_in_memory`);
+    - with `sqdist-expansion`, the block's feature loops compute the
+      squared distances between a row variable and a reduced variable as
+      norms minus twice the inner products (getExpandableSqDists;
+      keops.schedule's `sqdist_expansion`).
 
     `convert-keops-to-cpu` and `convert-keops-to-gpu` then lower the
     schedule. Other functions are left alone.
@@ -195,6 +199,11 @@ def KeOpsTileReductionsPass
     Option<"selectionInMemory", "selection-in-memory", "bool", /*default=*/"false",
            "KMin, ArgKMin and KMin_ArgKMin keep each row's K best in memory, "
            "only its threshold in registers">,
+    Option<"sqdistExpansion", "sqdist-expansion", "bool", /*default=*/"false",
+           "Squared distances between a row variable and a reduced variable "
+           "of at least feature-loop-min-dim components are computed as "
+           "|x|^2 + |y|^2 - 2 <x, y> (the direct form where that would round "
+           "badly)">,
   ];
 }
 
