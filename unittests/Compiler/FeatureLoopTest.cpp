@@ -16,8 +16,9 @@
 // in float32 and float64; and chunked kernels whose columns are split over
 // threads or walked as block-sparse ranges (raw states per chunk).
 // Squared distances of 64 components are expanded (norms minus twice the
-// inner products): checked where the expansion would round badly (points
-// far from the origin, near duplicates, infinite and NaN components).
+// inner products, centered): checked where the expansion would round badly
+// (points far from the origin, near duplicates, infinite and NaN
+// components).
 //
 //===----------------------------------------------------------------------===//
 
@@ -195,9 +196,9 @@ TEST(SqDistExpansionTest, UniformPointsUseTheExpansion) {
   expectExpandedSqDistsExact(data, false);
 }
 
-TEST(SqDistExpansionTest, FarFromTheOriginTakesTheDirectForm) {
-  // |x|^2 ~ 6.4e7: the expansion's float32 rounding (~4) would exceed the
-  // squared distances themselves (~40).
+TEST(SqDistExpansionTest, FarFromTheOriginIsCentered) {
+  // |x|^2 ~ 6.4e7: without the centering, the expansion's float32 rounding
+  // (~4) would exceed the squared distances themselves (~40).
   Inputs data(1000.0);
   expectExpandedSqDistsExact(data, true);
   expectExpandedSqDistsExact(data, false);

@@ -241,7 +241,9 @@ keops::emitBlockFeatureLoops(
   std::map<int64_t, llvm::SmallVector<Operation *>> byDim;
   for (Operation *root : getBlockFeatureLoopRoots(reduce, minDim))
     byDim[loopDimOf(root)].push_back(root);
-  for (auto &[dim, roots] : byDim) {
+  for (auto &byDimEntry : byDim) {
+    int64_t dim = byDimEntry.first;
+    llvm::ArrayRef<Operation *> roots = byDimEntry.second;
     int64_t count = static_cast<int64_t>(roots.size());
     llvm::SmallVector<Value> totals = emitSumLoop(
         e, dim, rows * count, [&](OpBuilder &b, int64_t n, Value d) {

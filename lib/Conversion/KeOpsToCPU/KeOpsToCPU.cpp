@@ -28,12 +28,16 @@
 // in the scratch, the loops carry their thresholds, the lanes need no
 // merge; with its column_product, through ColumnProducts: an i-block
 // computes its factors for a tile, then adds their product with the tile's
-// rows of the weight to its sums in the scratch.
+// rows of the weight to its sums in the scratch; with its sqdist_expansion,
+// through CenteredSqDists: the expanded distances' rows are centered once
+// per call, a tile's columns when staged, and the block's feature loops add
+// products of components.
 //
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
 
+#include "CenteredSqDists.h"
 #include "ColumnProducts.h"
 #include "KBestLists.h"
 
@@ -126,17 +130,9 @@ private:
   /// whose rows are contiguous: one vector load each, then a shuffle per
   /// component.
   void stageContiguousLanes(OpBuilder &b, Value col);
-  /// The squared norms of the current tile's columns of the reduced
-  /// variables of the expanded squared distances, into columnNorms.
-  void stageColumnNorms(OpBuilder &b);
-  /// Where the squared norm of reduced variable `k` at column `j` of the
-  /// current tile is in columnNorms.
-  Value columnNormOffset(OpBuilder &b, unsigned k, Value j);
-  /// The squared norm of row variable `k` at `row`.
-  Value rowSquaredNorm(OpBuilder &b, unsigned k, Value row);
-  /// The squared norms of the rows [rowBegin, rowEnd) of the row variables
-  /// of the expanded squared distances, into rowNormBuffers (allocated).
-  void computeRowNorms(OpBuilder &b, Value rowEnd);
+  /// Centers the current tile's columns of the reduced variables of the
+  /// expanded squared distances, and takes their squared norms.
+  void centerTile(OpBuilder &b);
   /// Loads the lanes of columns [j, j + lanes) of the reduced variables,
   /// masked when `mask` is given.
   void loadColumns(OpBuilder &b, Value j, Value mask);
@@ -145,7 +141,8 @@ private:
   Value loadColumnComponent(OpBuilder &b, unsigned k, Value d, Value j,
                             Value mask);
   /// Component `d` of variable `k` for `row` and columns [j, j + lanes):
-  /// the reduced variables' lanes, the others' value broadcast.
+  /// the reduced variables' lanes, the others' value broadcast (centered
+  /// rows for the expanded squared distances).
   Value loadComponent(OpBuilder &b, Value row, unsigned k, Value d, Value j,
                       Value mask);
   /// Evaluates the formula (and weight) on the current variable components
@@ -240,18 +237,10 @@ private:
   /// The input of the column product (-1: none), and its sums.
   int64_t columnProduct;
   std::optional<ColumnProducts> products;
-  /// The squared distances computed as norms minus inner products, the
-  /// squared norms of the current tile's columns (tileJ rounded up to
-  /// lanes per variable, at the slots of normSlots), those of the rows (by
-  /// input, from rowBegin) and those of the block's rows (by row, then
-  /// input, broadcast to lanes).
+  /// The squared distances computed as norms minus inner products, with
+  /// sqdistExpansion.
   bool sqdistExpansion;
-  llvm::SmallVector<ExpandableSqDist> sqdists;
-  Value columnNorms;
-  llvm::MapVector<unsigned, int64_t> normSlots;
-  int64_t normStride = 0;
-  llvm::MapVector<unsigned, Value> rowNormBuffers;
-  llvm::SmallVector<llvm::DenseMap<unsigned, Value>> rowNorms;
+  std::optional<CenteredSqDists> centered;
   /// Whether each tile is summed from zero, then merged (the block sum).
   bool blockSum;
   FloatType accType, elementType;
@@ -302,79 +291,17 @@ Value KernelEmitter::stagedOffset(OpBuilder &b, unsigned k, Value d,
       arith::SubIOp::create(b, loc(), col, tileBegin));
 }
 
-void KernelEmitter::stageColumnNorms(OpBuilder &b) {
-  for (auto [k, slot] : normSlots)
-    forLaneSteps(b, tileBegin, tileEnd, State(),
-                 [&, k = k](OpBuilder &b, Value j, Value mask, const State &) {
-                   LaneEmitter e(b, loc(), laneType);
-                   Value norm =
-                       emitSumOfSquares(e, dimOf(k), [&](OpBuilder &b, Value d) {
-                         return loadColumnComponent(b, k, d, j, mask);
-                       });
-                   vector::StoreOp::create(b, loc(), norm, columnNorms,
-                                           columnNormOffset(b, k, j));
-                   return State();
-                 });
-}
-
-Value KernelEmitter::columnNormOffset(OpBuilder &b, unsigned k, Value j) {
-  return arith::AddIOp::create(b, loc(),
-                               index(b, normSlots.lookup(k) * normStride),
-                               arith::SubIOp::create(b, loc(), j, tileBegin));
-}
-
-Value KernelEmitter::rowSquaredNorm(OpBuilder &b, unsigned k, Value row) {
-  // Whole vectors of the row's components, then a masked tail, squared
-  // and summed in lanes, then across the lanes.
-  int64_t dim = dimOf(k), whole = dim / lanes * lanes;
-  LaneEmitter e(b, loc(), laneType);
-  auto square = [&](OpBuilder &b, Value d, Value mask) {
-    Value offset = arrays.inputOffset(b, loc(), k, row, d);
-    Value v = mask ? Value(vector::MaskedLoadOp::create(
-                         b, loc(), laneType, arrays.inputs[k], offset, mask,
-                         e.constant(0.0)))
-                   : Value(vector::LoadOp::create(b, loc(), laneType,
-                                                  arrays.inputs[k], offset));
-    return arith::MulFOp::create(b, loc(), v, v).getResult();
-  };
-  Value sums = e.constant(0.0);
-  if (whole)
-    sums = scf::ForOp::create(
-               b, loc(), index(b, 0), index(b, whole), index(b, lanes),
-               ValueRange{sums},
-               [&](OpBuilder &b, Location, Value d, ValueRange partial) {
-                 scf::YieldOp::create(
-                     b, loc(),
-                     ValueRange{arith::AddFOp::create(
-                         b, loc(), partial[0], square(b, d, Value()))});
-               })
-               .getResult(0);
-  if (dim > whole) {
-    Value mask = vector::CreateMaskOp::create(
-        b, loc(), VectorType::get({lanes}, b.getI1Type()),
-        ValueRange{index(b, dim - whole)});
-    sums = e.add(sums, square(b, index(b, whole), mask));
-  }
-  return vector::ReductionOp::create(b, loc(), vector::CombiningKind::ADD,
-                                     sums);
-}
-
-void KernelEmitter::computeRowNorms(OpBuilder &b, Value rowEnd) {
-  Value count = arith::SubIOp::create(b, loc(), rowEnd, rowBegin);
-  for (const ExpandableSqDist &sqdist : sqdists) {
-    unsigned k = sqdist.rowInput;
-    if (rowNormBuffers.count(k))
-      continue;
-    Value buffer = memref::AllocOp::create(
-        b, loc(), MemRefType::get({ShapedType::kDynamic}, elementType),
-        ValueRange{count});
-    rowNormBuffers[k] = buffer;
-    forEachRow(b, rowEnd, [&](OpBuilder &b) {
-      Value row = blockRows.front();
-      memref::StoreOp::create(b, loc(), rowSquaredNorm(b, k, row), buffer,
-                              ValueRange{listSlot(b, row)});
-    });
-  }
+void KernelEmitter::centerTile(OpBuilder &b) {
+  forLaneSteps(b, tileBegin, tileEnd, State(),
+               [&](OpBuilder &b, Value j, Value mask, const State &) {
+                 centered->centerColumns(
+                     b, loc(), staged,
+                     [&](OpBuilder &b, unsigned k, Value d, Value col) {
+                       return stagedOffset(b, k, d, col);
+                     },
+                     tileBegin, j, mask);
+                 return State();
+               });
 }
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
@@ -495,6 +422,8 @@ Value KernelEmitter::loadComponent(OpBuilder &b, Value row, unsigned k,
                                    Value d, Value j, Value mask) {
   if (reduce.getCategory(k) == Category::j)
     return loadColumnComponent(b, k, d, j, mask);
+  if (centered && centered->isCenteredRow(k))
+    return centered->rowComponent(b, loc(), k, row, d);
   Value offset = arrays.inputOffset(
       b, loc(), k, reduce.getCategory(k) == Category::i ? row : Value(), d);
   Value scalar = memref::LoadOp::create(b, loc(), arrays.inputs[k], offset);
@@ -537,20 +466,21 @@ State KernelEmitter::accumulateLanes(OpBuilder &b, const State &state, Value j,
       for (auto &[argument, components] : own)
         leaves.back()[argument] = components;
     }
-    auto rowNorm = [&](OpBuilder &, int64_t r, unsigned k) {
-      return rowNorms[r].at(k);
+    auto rowNorm = [&](OpBuilder &b, int64_t r, unsigned k) {
+      return centered->rowNorm(b, loc(), k, blockRows[r]);
     };
-    auto columnNorm = [&](OpBuilder &b, unsigned k) -> Value {
-      return vector::LoadOp::create(b, loc(), laneType, columnNorms,
-                                    columnNormOffset(b, k, j));
+    auto columnNorm = [&](OpBuilder &b, unsigned k) {
+      return centered->columnNorm(b, loc(), k, tileBegin, j);
     };
-    SqDistNorms norms{sqdists, rowNorm, columnNorm};
+    SqDistNorms norms{centered ? centered->getSqDists()
+                               : llvm::ArrayRef<ExpandableSqDist>(),
+                      rowNorm, columnNorm};
     computed = emitBlockFeatureLoops(
         e, reduce, featureLoopMinDim, leaves,
         [&](OpBuilder &b, int64_t r, unsigned k, Value d) {
           return loadComponent(b, blockRows[r], k, d, j, mask);
         },
-        sqdistExpansion ? &norms : nullptr);
+        centered ? &norms : nullptr);
   }
   State next;
   for (unsigned r = 0; r < rowValues.size(); ++r) {
@@ -612,14 +542,6 @@ void KernelEmitter::loadBlockRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
       if (reduce.getCategory(k) == Category::i)
         rowValues[r][body.getArgument(k)] = values[body.getArgument(k)];
   }
-  rowNorms.clear();
-  rowNorms.resize(rows.size());
-  for (auto [k, buffer] : rowNormBuffers)
-    for (auto [r, row] : llvm::enumerate(rows))
-      rowNorms[r][k] = vector::BroadcastOp::create(
-          b, loc(), laneType,
-          memref::LoadOp::create(b, loc(), buffer,
-                                 ValueRange{listSlot(b, row)}));
 }
 
 void KernelEmitter::emitRows(OpBuilder &b, llvm::ArrayRef<Value> rows,
@@ -870,17 +792,9 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   }
   if (stagedComponents)
     staged = entry.getArgument(buffers + KEOPS_RT_BUFFER_TILE);
-  // The squared norms of a tile's columns, for the expanded squared
-  // distances, on the stack.
   if (sqdistExpansion) {
-    sqdists = getExpandableSqDists(reduce, featureLoopMinDim);
-    for (const ExpandableSqDist &sqdist : sqdists)
-      normSlots.insert({sqdist.columnInput, normSlots.size()});
-    normStride = llvm::divideCeil(tileJ, lanes) * lanes;
-    columnNorms = memref::AllocaOp::create(
-        b, loc(),
-        MemRefType::get({static_cast<int64_t>(normSlots.size()) * normStride},
-                        elementType));
+    centered.emplace(reduce, featureLoopMinDim, lanes, tileJ, arrays);
+    centered->allocateColumns(b, loc());
   }
   if (selectionInMemory)
     kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
@@ -902,7 +816,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   b.setInsertionPointToStart(&modes.getElseRegion().front());
 
   loadBroadcastRows(b, Category::param, Value());
-  computeRowNorms(b, rowEnd);
+  if (centered)
+    centered->prepareRows(b, loc(), rowBegin, rowEnd);
   // The rows' lane states start from state_init in the scratch, every tile
   // reduces them there (i-blocks of `rowsPerBlock` rows: one copy of the
   // loop body serves every row count), and a last pass stores them
@@ -922,8 +837,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
               colEnd);
           if (staged)
             stageTile(b);
-          if (columnNorms)
-            stageColumnNorms(b);
+          if (centered)
+            centerTile(b);
           scf::ForOp::create(
               b, loc(), rowBegin, rowEnd, index(b, rowsPerBlock), ValueRange(),
               [&](OpBuilder &b, Location, Value row, ValueRange) {
@@ -950,8 +865,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
       finalizeRow(b, loadScratch(b), blockRows.front());
     });
   });
-  for (auto [k, buffer] : rowNormBuffers)
-    memref::DeallocOp::create(b, loc(), buffer);
+  if (centered)
+    centered->release(b, loc());
 }
 
 //===----------------------------------------------------------------------===//

@@ -134,10 +134,11 @@ keops::getExpandableSqDists(ReduceOp reduce, int64_t minDim) {
   Category reduced = reduce.getAxis() == Axis::j ? Category::j : Category::i;
   Category rows = reduced == Category::j ? Category::i : Category::j;
   Block &body = reduce.getBody().front();
-  // The position of `v` among the inputs when it is one of `category`.
+  // The position of `v` among the inputs when it is one of `category` that
+  // nothing else reads.
   auto inputOf = [&](Value v, Category category) -> std::optional<unsigned> {
     auto argument = llvm::dyn_cast<BlockArgument>(v);
-    if (!argument || argument.getOwner() != &body ||
+    if (!argument || argument.getOwner() != &body || !argument.hasOneUse() ||
         reduce.getCategory(argument.getArgNumber()) != category)
       return std::nullopt;
     return argument.getArgNumber();

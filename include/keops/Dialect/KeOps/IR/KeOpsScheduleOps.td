@@ -59,9 +59,10 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
     first, then the product, with its accumulators over the components.
     With `sqdist_expansion`, the block's feature loops compute each
     expandable squared distance |x_i - y_j|^2 (see getExpandableSqDists) as
-    |x_i|^2 + |y_j|^2 - 2 <x_i, y_j>: the norms once per row and per
-    column of a tile, the inner products as a matrix product of the block
-    and the tile; the pairs where the expansion would round badly (see
+    |x~_i|^2 + |y~_j|^2 - 2 <x~_i, y~_j> with x~ = x - c, y~ = y - c for a
+    center c of the target's choice: the norms once per row and per column
+    of a tile, the inner products as a matrix product of the block and the
+    tile; the pairs where the expansion would round badly (see
     kSqDistExpansionGuard) take the direct form.
 
     The body is either one i-block program:

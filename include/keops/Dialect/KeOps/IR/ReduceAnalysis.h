@@ -93,11 +93,11 @@ struct ColumnProduct {
 ColumnProduct getColumnProduct(ReduceOp reduce, int64_t minDim);
 
 /// A squared distance |a - b|^2 between a row variable a and a reduced
-/// variable b, a feature-loop root of the block (getBlockFeatureLoopRoots),
-/// which a target may compute as |a|^2 + |b|^2 - 2 <a, b>: the norms once
-/// per row and per column, the inner products as a matrix product (one
-/// multiply-add per component and pair instead of a subtraction and a
-/// multiply-add).
+/// variable b that nothing else reads, a feature-loop root of the block
+/// (getBlockFeatureLoopRoots), which a target may compute as |a - c|^2 +
+/// |b - c|^2 - 2 <a - c, b - c> for any center c: the norms once per row
+/// and per column, the inner products as a matrix product (one multiply-add
+/// per component and pair instead of a subtraction and a multiply-add).
 struct ExpandableSqDist {
   Operation *op = nullptr;
   unsigned rowInput = 0, columnInput = 0; // positions among the inputs
