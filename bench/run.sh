@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 scripts/build.sh > /dev/null 2>&1
 bench/setup-env.sh > /dev/null
 cd bench
-for benchmark in gaussian_sum hand_kernel gaussian_gradient block_sparse \
+for benchmark in gaussian_sum hand_kernel gaussian_gradient block_sparse batched \
     compile_time few_rows call_overhead wide_outputs feature_dims \
     aot_first_call knn gpu; do
   .venv/bin/python "$benchmark.py" "$@"

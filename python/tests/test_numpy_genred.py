@@ -291,3 +291,83 @@ def test_float16_on_the_cpu_computes_in_float32():
     both = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], reduction_op="Min_ArgMin",
                   axis=1)(x.astype(np.float16), y.astype(np.float16), backend="CPU")
     assert both[0].dtype == np.float16 and both[1].dtype == np.int64
+
+
+def _count_kernel_runs(monkeypatch):
+    """A list that grows by one per Genred._call_2d (one kernel run)."""
+    calls = []
+    original = Genred._call_2d
+
+    def counted(self, arrays):
+        calls.append(len(arrays))
+        return original(self, arrays)
+
+    monkeypatch.setattr(Genred, "_call_2d", counted)
+    return calls
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_a_batch_is_one_kernel_run_with_indices_per_entry(monkeypatch, axis):
+    """Batch entries (broadcast ones included) fold into one block-sparse
+    reduction: one kernel run, and the indices of ArgKMin / Min_ArgMin are
+    those of each entry's own columns, as the loop over entries gave."""
+    calls = _count_kernel_runs(monkeypatch)
+    x, y = RNG.random((4, 1, 13, 3)), RNG.random((1, 3, 17, 3))
+    q = RNG.random((4, 3, 1))
+    for op, opt_arg in (("ArgKMin", 3), ("Min_ArgMin", None), ("LogSumExp", None)):
+        routine = Genred("q*SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)", "q = Pm(1)"],
+                         reduction_op=op, axis=axis, opt_arg=opt_arg)
+        calls.clear()
+        result = routine(x, y, q)
+        assert len(calls) == 1
+        for a in range(4):
+            for c in range(3):
+                d = q[a, c, 0] * ((x[a, 0][:, None] - y[0, c][None]) ** 2).sum(-1)
+                d = d if axis == 1 else d.T
+                if op == "ArgKMin":
+                    expected = np.argsort(d, axis=1, kind="stable")[:, :3]
+                    np.testing.assert_array_equal(result[a, c], expected)
+                elif op == "Min_ArgMin":
+                    np.testing.assert_allclose(result[0][a, c][:, 0], d.min(1))
+                    np.testing.assert_array_equal(result[1][a, c][:, 0], d.argmin(1))
+                else:
+                    np.testing.assert_allclose(
+                        result[a, c][:, 0], np.log(np.exp(d).sum(1)))
+
+
+def test_block_sparse_ranges_apply_to_every_batch_entry():
+    """ranges describe one entry's (M, N) problem; with batch dimensions each
+    entry reduces over its own columns of the same clusters."""
+    from keops.numpy.cluster import from_matrix
+    x, y, b = RNG.random((3, 12, 2)), RNG.random((3, 10, 2)), RNG.random((3, 10, 1))
+    keep = np.array([[True, False, True], [False, True, True]])
+    ranges = from_matrix(np.array([[0, 7], [7, 12]]), np.array([[0, 4], [4, 7],
+                                                                 [7, 10]]), keep)
+    mask = np.zeros((12, 10), bool)
+    for ci, (i0, i1) in enumerate([(0, 7), (7, 12)]):
+        for cj, (j0, j1) in enumerate([(0, 4), (4, 7), (7, 10)]):
+            mask[i0:i1, j0:j1] = keep[ci, cj]
+    routine = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(2)", "y = Vj(2)", "b = Vj(1)"],
+                     axis=1)
+    result = routine(x, y, b, ranges=ranges)
+    for e in range(3):
+        kernel = np.exp(-((x[e][:, None] - y[e][None]) ** 2).sum(-1)) * mask
+        np.testing.assert_allclose(result[e], kernel @ b[e])
+    over_i = Genred("Exp(-SqDist(x,y))", ["x = Vi(2)", "y = Vj(2)"], axis=0)(
+        x, y, ranges=ranges)
+    for e in range(3):
+        kernel = np.exp(-((x[e][:, None] - y[e][None]) ** 2).sum(-1)) * mask
+        np.testing.assert_allclose(over_i[e][:, 0], kernel.sum(0))
+
+
+def test_an_unnamed_batched_parameter_runs_per_entry(monkeypatch):
+    """A parameter written Var(2,1,2) in the formula cannot become a variable
+    of the rows by its alias: one run per entry, same results."""
+    calls = _count_kernel_runs(monkeypatch)
+    routine = Genred("Var(2,1,2)*SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"], axis=1)
+    x, y, p = RNG.random((2, 6, 3)), RNG.random((2, 5, 3)), RNG.random((2, 1))
+    result = routine(x, y, p)
+    assert len(calls) == 2
+    for e in range(2):
+        d = ((x[e][:, None] - y[e][None]) ** 2).sum(-1)
+        np.testing.assert_allclose(result[e][:, 0], p[e, 0] * d.sum(1))

@@ -7,6 +7,7 @@ the array library."""
 import numpy as np
 
 from keops import _C, config
+from keops.common.batches import Folding, entry_aliases
 from keops.common.reductions import accumulation_options, reduction_formula
 
 CATEGORY_NAMES = ("Vi", "Vj", "Pm")
@@ -153,34 +154,49 @@ class GenredBase:
                             "float64 or float16 (GPU only)" % name)
         return name
 
-    def batched(self, args, shapes, call, stack, parameter_batches=False):
-        """Runs `call` (on arguments without batch dimensions) once per entry of
-        the broadcast batch dimensions: (..., rows, D) for variables, (..., D)
-        for parameters. `stack(results, batch_shape)` joins the results.
+    def batched(self, args, shapes, call, tools, parameter_batches=False):
+        """`call(genred, args)` on arguments with batch dimensions: (..., rows,
+        D) for variables, (..., D) for parameters, broadcast as NumPy does.
+        The entries are folded into one block-sparse reduction of the rows and
+        columns of every entry (keops.common.batches; with this Genred's
+        ranges, per entry), and the results come as (*batch, rows, ...).
         As in pykeops, there are batch dimensions only when an argument has
         more than 2 dimensions: a parameter of shape (5, 1) beside 2-D
         variables is an error, not a batch of 5, unless `parameter_batches`
         (torch.func.vmap, which adds a leading batch dimension to any
-        argument)."""
+        argument). `tools` has the array library's reshape, expand, shape,
+        arange, is_index and stack."""
         kernel = self.kernel(self.dtype_name([a.dtype for a in args]))
         if len(shapes) != len(kernel.inputs):
             self.shapes_2d(kernel, shapes)  # raises the count error
         if not parameter_batches and all(len(shape) <= 2 for shape in shapes):
-            return call(args)
+            return call(self, args)
         batch_shapes = []
         for shape, (_, category, _) in zip(shapes, kernel.inputs):
             core = 1 if category == 2 else 2
             batch_shapes.append(tuple(shape[:-core]) if len(shape) > core else ())
         if not any(batch_shapes):
-            return call(args)
-        if self.ranges is not None:
-            raise ValueError("block-sparse ranges with batch dimensions are not "
-                             "supported yet")
+            return call(self, args)
         try:
             batch = np.broadcast_shapes(*batch_shapes)
         except ValueError:
             raise ValueError("the batch dimensions %s of the arguments do not "
                              "broadcast" % (batch_shapes,)) from None
+        folding = Folding(kernel.inputs, kernel.row_category,
+                          [tuple(s) for s in shapes], batch_shapes, batch)
+        aliases = entry_aliases(kernel.inputs, kernel.row_category,
+                                folding.batched_parameters)
+        if folding.possible() and aliases is not None:
+            genred = self._with_aliases(aliases) if folding.batched_parameters \
+                else self._copy()
+            genred.ranges = folding.ranges(self.ranges)
+            return folding.unfold(
+                call(genred, folding.fold(args, batch_shapes, tools)), tools)
+        # An axis without variables, or an unnamed batched parameter: one
+        # call per entry.
+        if self.ranges is not None:
+            raise ValueError("block-sparse ranges with batch dimensions need "
+                             "variables on both axes and named parameters")
         results = []
         for index in np.ndindex(*batch):
             sliced = []
@@ -189,8 +205,16 @@ class GenredBase:
                 local = index[len(index) - len(own):]
                 sliced.append(arg[tuple(0 if n == 1 else i
                                         for i, n in zip(local, own))] if own else arg)
-            results.append(call(sliced))
-        return stack(results, batch)
+            results.append(call(self, sliced))
+        return tools.stack(results, batch)
+
+    def _with_aliases(self, aliases):
+        """This Genred (options, backend, device) with other `aliases`."""
+        init = list(self._init_args)
+        init[1] = list(aliases)
+        bound = type(self)(*init)
+        bound.backend, bound.device_id = self.backend, self.device_id
+        return bound
 
     @staticmethod
     def shapes_2d(kernel, shapes):

@@ -37,8 +37,8 @@ class Genred(GenredBase):
         half = genred.half_on_cpu([a.dtype for a in arrays])
         if half:
             arrays = [a.astype(np.float32) for a in arrays]
-        result = genred.batched(arrays, [a.shape for a in arrays], genred._call_2d,
-                                _stack)
+        result = genred.batched(arrays, [a.shape for a in arrays],
+                                lambda g, a: g._call_2d(a), _BATCH_TOOLS)
         if half:
             result = map_results(result, lambda r: r.astype(np.float16)
                                   if r.dtype == np.float32 else r)
@@ -68,6 +68,11 @@ def _stack(results, batch):
     stacked = np.stack(results)
     return stacked.reshape(tuple(batch) + stacked.shape[1:])
 
+
+_BATCH_TOOLS = types.SimpleNamespace(
+    reshape=np.reshape, expand=np.broadcast_to, shape=np.shape, stack=_stack,
+    arange=lambda n, like: np.arange(n, dtype=like.dtype),
+    is_index=lambda a: a.dtype.kind in "iu")
 
 generic_sum, generic_logsumexp, generic_argmin, generic_argkmin = make_generic(Genred)
 

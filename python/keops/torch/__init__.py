@@ -71,8 +71,8 @@ class Genred(GenredBase):
         half = genred.half_on_cpu([a.dtype for a in args])
         if half:  # differentiable casts
             args = [a.float() for a in args]
-        result = genred.batched(list(args), [a.shape for a in args], genred._call_2d,
-                                _stack)
+        result = genred.batched(list(args), [a.shape for a in args],
+                                lambda g, a: g._call_2d(a), _BATCH_TOOLS)
         if half:
             result = map_results(result, lambda r: r.half()
                                   if r.dtype == torch.float32 else r)
@@ -216,6 +216,13 @@ def _stack(results, batch):
     return stacked.reshape(tuple(batch) + tuple(stacked.shape[1:]))
 
 
+_BATCH_TOOLS = types.SimpleNamespace(
+    reshape=torch.reshape, expand=lambda a, shape: a.expand(shape),
+    shape=lambda a: tuple(a.shape), stack=_stack,
+    arange=lambda n, like: torch.arange(n, dtype=like.dtype, device=like.device),
+    is_index=lambda a: a.dtype == torch.int64)
+
+
 class _GenredFunction(torch.autograd.Function):
     """The raw outputs of a Genred; backward and vmap rules for autograd and
     torch.func (grad, vjp, jacrev, vmap)."""
@@ -252,8 +259,8 @@ class _GenredFunction(torch.autograd.Function):
         moved = [arg if dim is None else arg.movedim(dim, 0)
                  for arg, dim in zip(args, in_dims[1:])]
         outputs = genred.batched(moved, [a.shape for a in moved],
-                                 lambda a: _GenredFunction.apply(genred, *a), _stack,
-                                 parameter_batches=True)
+                                 lambda g, a: _GenredFunction.apply(g, *a),
+                                 _BATCH_TOOLS, parameter_batches=True)
         return outputs, (0, 0) if isinstance(outputs, tuple) else 0
 
     @staticmethod
