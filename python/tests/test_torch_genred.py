@@ -135,6 +135,30 @@ def test_batch_dimensions_with_autograd():
                                torch.autograd.grad((dense * eta).sum(), x)[0])
 
 
+def test_a_batch_is_one_kernel_run_forward_and_backward(monkeypatch):
+    """Batch entries fold into one block-sparse reduction, its backward
+    passes too: one kernel run forward and one per gradient, batched
+    parameters (a variable of the rows inside) included."""
+    runs = []
+    original = Genred.run
+    monkeypatch.setattr(Genred, "run",
+                        lambda self, args: runs.append(1) or original(self, args))
+    torch.manual_seed(5)
+    x = torch.rand(4, 10, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(1, 12, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.rand(4, 12, 1, dtype=torch.float64)
+    p = (torch.rand(4, 1, dtype=torch.float64) + 0.5).requires_grad_()
+    ours = GAUSS(x, y, b, p)
+    assert len(runs) == 1
+    dense = torch.exp(-p[:, None] * ((x[:, :, None] - y[:, None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours, dense)
+    eta = torch.rand_like(dense)
+    grads = torch.autograd.grad((ours * eta).sum(), (x, y, p))
+    assert len(runs) == 4
+    for g, r in zip(grads, torch.autograd.grad((dense * eta).sum(), (x, y, p))):
+        torch.testing.assert_close(g, r)
+
+
 def test_torch_func_grad_vjp_jacrev_and_vmap():
     x, y, b, p = inputs(False)
     dense = dense_gauss
@@ -231,3 +255,29 @@ def test_selections_differentiate_first_and_select_after(formula):
     step = 1e-4
     torch.testing.assert_close(second, (first_at(step) - first_at(-step)) / (2 * step),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_abs_and_clamp_select_after_differentiating():
+    """Abs and Clamp of dimension 1 select after differentiating: a bound not
+    selected, whose derivative is infinite there (Sqrt at 0), contributes
+    nothing, and Abs at 0 contributes nothing (0, not 0 x inf); first and
+    second derivatives are finite and match the analytic ones."""
+    x = torch.tensor([[0.5], [1.0], [2.0]], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor([[1.0], [3.0]], dtype=torch.float64)  # x = y = 1 in a pair
+    d = x.detach() - y.T
+    root = d.abs().sqrt()
+    f = d + root
+    # d/dx |d + sqrt|d||, 0 where d = 0 (for the pair x = y = 1).
+    safe = torch.where(d != 0, root, torch.ones_like(root))
+    abs_grad = torch.where(d != 0, torch.sign(f) * (1 + torch.sign(d) / (2 * safe)),
+                           torch.zeros_like(d))
+    cases = [  # (formula, d/dx of the sum over j)
+        ("Clamp(x, Sqrt(Abs(x-y))-5, 10)", torch.full_like(x, 2.0)),  # v selected
+        ("Abs(x-y+Sqrt(Abs(x-y)))", abs_grad.sum(1, keepdim=True)),
+    ]
+    for formula, expected in cases:
+        routine = Genred(formula, ["x = Vi(1)", "y = Vj(1)"], axis=1)
+        (grad,) = torch.autograd.grad(routine(x, y).sum(), [x], create_graph=True)
+        (second,) = torch.autograd.grad(grad.sum(), [x])
+        assert torch.isfinite(grad).all() and torch.isfinite(second).all(), formula
+        torch.testing.assert_close(grad.detach(), expected, msg=formula)

@@ -64,3 +64,28 @@ func.func @independent_and_exp(%x: tensor<?x1xf32>, %y: tensor<?x1xf32>) -> tens
   }
   return %r : tensor<?x1xf32>
 }
+
+// -----
+
+// Abs of a scalar selects after differentiating: u where f > 0, -u where
+// f < 0, 0 at 0 (no Sign(f) times the derivative of f, which is infinite
+// for Sqrt at 0).
+
+// CHECK-LABEL: func.func @abs_selects_after
+// CHECK-NOT: keops.sign
+// CHECK: %[[F:.*]] = keops.sqrt
+// CHECK: %[[NF:.*]] = keops.neg %[[F]]
+// CHECK: %[[AT0:.*]] = keops.ifelse %[[NF]], %{{.*}}, %{{.*}}
+// CHECK: keops.ifelse %[[F]], %[[AT0]], %{{.*}}
+// CHECK-NOT: keops.sign
+func.func @abs_selects_after(%x: tensor<?x1xf32>, %y: tensor<?x1xf32>, %e: tensor<?x1xf32>) -> tensor<?x1xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j, %ei = %e : i)
+      : (tensor<?x1xf32>, tensor<?x1xf32>, tensor<?x1xf32>) -> tensor<?x1xf32> {
+    %d = keops.sub %xi, %yj : vector<1xf32>, vector<1xf32>
+    %s = keops.sqrt %d : vector<1xf32>
+    %a = keops.abs %s : vector<1xf32>
+    %g = keops.grad %a wrt %xi along %ei : vector<1xf32>, vector<1xf32>, vector<1xf32>
+    keops.yield %g : vector<1xf32>
+  }
+  return %r : tensor<?x1xf32>
+}

@@ -11,12 +11,15 @@
 //     --> adjoints from %f back to %v over the ops that depend on %v
 //         (derivative rules of Gradients.cpp), summed where values fan out
 //
-// Selections by a scalar condition (IfElse(c, a, b), Relu(f)) differentiate
-// first and select after, as KeOps does: their contribution to the
-// variable's adjoint is IfElse(c, Grad(a, v, u), Grad(b, v, u)) (new
-// keops.grad ops, expanded next), so that a NaN or infinite derivative of
-// the branch not taken (Sqrt of a negative number there) never meets the
-// zero adjoint that routing it through the branch would give it (0 x NaN).
+// Selections by a scalar condition (IfElse(c, a, b), Relu(f), Abs(f),
+// Clamp(v, lo, hi) of dimension 1) differentiate first and select after, as
+// KeOps does for IfElse: their contribution to the variable's adjoint is
+// IfElse(c, Grad(a, v, u), Grad(b, v, u)) (new keops.grad ops, expanded
+// next), so that a NaN or infinite derivative of the branch not taken (Sqrt
+// of a negative number there) never meets the zero adjoint that routing it
+// through the branch would give it (0 x NaN). Abs at 0 contributes nothing.
+// Piecewise-constant ops (Step, Sign, Floor, Round, the floor of Mod) pass
+// no adjoint at all (Gradients.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,26 +51,35 @@ static std::optional<Value>
 selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
                            Value u, Value variable,
                            const llvm::DenseSet<Value> &dependent) {
-  Value condition, taken, notTaken;
-  if (auto ifElse = llvm::dyn_cast<IfElseOp>(op)) {
-    condition = ifElse->getOperand(0);
-    taken = ifElse->getOperand(1);
-    notTaken = ifElse->getOperand(2);
-  } else if (auto relu = llvm::dyn_cast<ReluOp>(op)) {
-    condition = taken = relu->getOperand(0);
-  } else {
-    return std::nullopt;
-  }
-  if (FormulaBuilder::dimOf(condition) != 1)
-    return std::nullopt;
   int64_t dim = FormulaBuilder::dimOf(variable);
-  auto branchGradient = [&](Value branch) -> Value {
-    if (!branch || !dependent.contains(branch))
-      return g.splat(variable, dim, 0.0);
-    Value along = unbroadcast(g, u, branch);
-    return GradOp::create(b, op->getLoc(), branch, variable, along);
+  Value zero = g.splat(variable, dim, 0.0);
+  // Grad(branch, variable, along), or 0 where the branch does not depend on
+  // the variable.
+  auto gradient = [&](Value branch, Value along) -> Value {
+    if (!dependent.contains(branch))
+      return zero;
+    return GradOp::create(b, op->getLoc(), branch, variable,
+                          unbroadcast(g, along, branch));
   };
-  return g.ifElse(condition, branchGradient(taken), branchGradient(notTaken));
+  auto scalar = [](Value v) { return FormulaBuilder::dimOf(v) == 1; };
+  auto x = [&](unsigned k) { return op->getOperand(k); };
+  if (llvm::isa<IfElseOp>(op) && scalar(x(0)))
+    return g.ifElse(x(0), gradient(x(1), u), gradient(x(2), u));
+  if (llvm::isa<ReluOp>(op) && scalar(x(0)))
+    return g.ifElse(x(0), gradient(x(0), u), zero);
+  // |f|: u where f > 0, -u where f < 0, nothing at 0.
+  if (llvm::isa<AbsOp>(op) && scalar(x(0)))
+    return g.ifElse(x(0), g.ifElse(g.neg(x(0)), zero, gradient(x(0), u)),
+                    gradient(x(0), g.neg(u)));
+  // min(max(v, lo), hi): v where lo <= v <= hi, hi where it is exceeded,
+  // lo where v < lo <= hi (the rule of Gradients.cpp, selected after).
+  if (llvm::isa<ClampOp>(op) && llvm::all_of(op->getOperands(), scalar)) {
+    Value v = x(0), lo = x(1), hi = x(2);
+    return g.ifElse(g.sub(v, lo),
+                    g.ifElse(g.sub(hi, v), gradient(v, u), gradient(hi, u)),
+                    g.ifElse(g.sub(hi, lo), gradient(lo, u), gradient(hi, u)));
+  }
+  return std::nullopt;
 }
 
 /// Replaces `grad` by the expansion of its gradient.
