@@ -101,6 +101,20 @@ def test_batch_torch_gradient():
     torch.testing.assert_close(g, h)
 
 
+def test_pykeops_batch_shapes():
+    """pykeops's batch rule: every LazyTensor (..., M, 1, D), (..., 1, N, D)
+    or (..., 1, 1, D) has the same number of batch dimensions, each of the
+    common size or 1; the result is (..., M, D_out), one kernel run."""
+    x, y = rand(2, 3, M, 1, D), rand(2, 1, 1, N, D)
+    p, w = rand(1, 3, 1, 1, D), rand(2, 3, 1, N, 1)
+    lazy = ((kn.LazyTensor(x) - kn.LazyTensor(y)) * kn.LazyTensor(p)).sqnorm2()
+    assert lazy.shape == (2, 3, M, N)
+    result = (lazy.exp() * kn.LazyTensor(w)).sum(dim=3)
+    assert result.shape == (2, 3, M, 1)
+    dense = np.exp((((x - y) * p) ** 2).sum(-1, keepdims=True)) * w
+    np.testing.assert_allclose(result, dense.sum(3), rtol=1e-12)
+
+
 def test_vi_vj_pm_with_batch_dimensions():
     x, y, p = rand(2, M, D), rand(2, N, D), rand(2, D)
     lazy = (kn.Vi(x) * kn.Pm(p) - kn.Vj(y)).sqnorm2()
