@@ -101,6 +101,7 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
   args.memory = options.memory;
   args.device_id = options.deviceId;
   args.stream = options.stream;
+  args.interrupt = options.interrupt;
   if (const BlockSparseRanges *ranges = options.ranges) {
     if (ranges->rowRanges.size() % 2 || ranges->colRanges.size() % 2 ||
         ranges->slices.size() * 2 != ranges->rowRanges.size())

@@ -128,8 +128,9 @@ keops_rt_status_t runBlockSparse(const keops_rt_kernel_s &kernel,
                                           : KEOPS_RT_MODE_RESUME,
                        0, rows);
                 call.merge(item.rowBegin, item.rowEnd, 1, rows);
-              });
-  return nullptr;
+              },
+              args);
+  return isInterrupted(args) ? interrupted(kernel.name) : nullptr;
 }
 
 } // namespace keops::rt

@@ -222,7 +222,8 @@ void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
   *args = keops_rt_run_args_t{0,       nullptr, 0,       nullptr,
                                -1,      -1,      0,       0,
                                nullptr, nullptr, 0,       nullptr,
-                               KEOPS_RT_MEMORY_HOST, -1, nullptr};
+                               KEOPS_RT_MEMORY_HOST, -1, nullptr,
+                               nullptr};
 }
 
 keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,

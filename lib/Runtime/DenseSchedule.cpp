@@ -22,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernel.h"
+#include "Status.h"
 
 #include <algorithm>
 #include <memory>
@@ -59,29 +60,39 @@ keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
     calls.push_back(std::make_unique<KernelCall>(kernel, args, rows));
 
   if (splits == 1) {
-    parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
-      int64_t begin = item * block;
-      (*calls[thread])(begin, std::min(rows, begin + block), 0, cols);
-    });
-    return nullptr;
+    parallelFor(
+        threads, rowBlocks,
+        [&](int64_t item, int64_t thread) {
+          int64_t begin = item * block;
+          (*calls[thread])(begin, std::min(rows, begin + block), 0, cols);
+        },
+        args);
+    return isInterrupted(args) ? interrupted(kernel.name) : nullptr;
   }
 
   int64_t splitColumns = (cols + splits - 1) / splits;
   StateBuffers states(kernel, splits * rows);
   for (std::unique_ptr<KernelCall> &call : calls)
     call->useStates(states);
-  parallelFor(threads, rowBlocks * splits, [&](int64_t item, int64_t thread) {
-    int64_t split = item / rowBlocks, begin = (item % rowBlocks) * block;
-    int64_t colBegin = std::min(cols, split * splitColumns);
-    int64_t colEnd = std::min(cols, colBegin + splitColumns);
-    (*calls[thread])(begin, std::min(rows, begin + block), colBegin, colEnd,
-                     KEOPS_RT_MODE_RAW, split, rows);
-  });
-  parallelFor(threads, rowBlocks, [&](int64_t item, int64_t thread) {
-    int64_t begin = item * block;
-    calls[thread]->merge(begin, std::min(rows, begin + block), splits, rows);
-  });
-  return nullptr;
+  parallelFor(
+      threads, rowBlocks * splits,
+      [&](int64_t item, int64_t thread) {
+        int64_t split = item / rowBlocks, begin = (item % rowBlocks) * block;
+        int64_t colBegin = std::min(cols, split * splitColumns);
+        int64_t colEnd = std::min(cols, colBegin + splitColumns);
+        (*calls[thread])(begin, std::min(rows, begin + block), colBegin,
+                         colEnd, KEOPS_RT_MODE_RAW, split, rows);
+      },
+      args);
+  parallelFor(
+      threads, rowBlocks,
+      [&](int64_t item, int64_t thread) {
+        int64_t begin = item * block;
+        calls[thread]->merge(begin, std::min(rows, begin + block), splits,
+                             rows);
+      },
+      args);
+  return isInterrupted(args) ? interrupted(kernel.name) : nullptr;
 }
 
 } // namespace keops::rt

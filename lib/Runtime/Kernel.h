@@ -121,6 +121,7 @@ public:
 
 private:
   keops_rt_cpu_entry_t entry;
+  const keops_rt_run_args_t *args; // for its interrupt flag
   int64_t maxRows;
   StateBuffers scratch;
   std::vector<char> tile; // the staged columns of a j-tile
@@ -137,9 +138,11 @@ private:
 };
 
 /// Runs body(item, thread) for every item of [0, count) on `threads` threads
-/// (thread in [0, threads)), which take the items in order.
+/// (thread in [0, threads)), which take the items in order; no item starts
+/// once `args` is interrupted (isInterrupted).
 void parallelFor(int64_t threads, int64_t count,
-                 const std::function<void(int64_t, int64_t)> &body);
+                 const std::function<void(int64_t, int64_t)> &body,
+                 const keops_rt_run_args_t &args);
 
 /// A kernel object with the descriptor's fields copied (no code yet).
 keops_rt_status_t makeKernel(const keops_rt_kernel_desc_t &desc,

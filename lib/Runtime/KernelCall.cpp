@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernel.h"
+#include "Status.h"
 
 #include <algorithm>
 #include <atomic>
@@ -62,7 +63,7 @@ keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array) {
 
 KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
                        const keops_rt_run_args_t &args, int64_t rows)
-    : entry(kernel.entry),
+    : entry(kernel.entry), args(&args),
       maxRows(std::clamp<int64_t>(rows, 1, maxRowsPerCall(kernel))),
       scratch(kernel, maxRows * kernel.lanes),
       tile(stagedElements(kernel) * keops_rt_dtype_size(kernel.dtype)),
@@ -119,7 +120,7 @@ void KernelCall::setScalars(int64_t rowBegin, int64_t rowEnd,
 void KernelCall::operator()(int64_t rowBegin, int64_t rowEnd,
                             int64_t colBegin, int64_t colEnd,
                             keops_rt_mode_t mode, int64_t split, int64_t slab) {
-  for (; rowBegin < rowEnd; rowBegin += maxRows) {
+  for (; rowBegin < rowEnd && !isInterrupted(*args); rowBegin += maxRows) {
     setScalars(rowBegin, std::min(rowEnd, rowBegin + maxRows), colBegin,
                colEnd, mode, split, 1, slab);
     entry(packed.data());
@@ -226,11 +227,13 @@ private:
 } // namespace
 
 void parallelFor(int64_t threads, int64_t count,
-                 const std::function<void(int64_t, int64_t)> &body) {
+                 const std::function<void(int64_t, int64_t)> &body,
+                 const keops_rt_run_args_t &args) {
   threads = std::max<int64_t>(1, std::min(threads, count));
   std::atomic<int64_t> next{0};
   std::function<void(int64_t)> work = [&](int64_t thread) {
-    for (int64_t item; (item = next.fetch_add(1)) < count;)
+    for (int64_t item;
+         !isInterrupted(args) && (item = next.fetch_add(1)) < count;)
       body(item, thread);
   };
   if (threads == 1) {

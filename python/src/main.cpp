@@ -24,6 +24,12 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 namespace nb = nanobind;
 
 namespace {
@@ -91,6 +97,57 @@ keops_rt_array_t view(ArrayT &array, const char *what) {
 /// (then `device` is its number).
 /// Where an array lives: (DLPack device type, device id).
 using Place = std::pair<int32_t, int32_t>;
+
+/// Runs `run` (given an interrupt flag) with the GIL released. Runs of
+/// `pairs` >= kWatchedPairs go on a worker thread while this one, the
+/// caller's, checks for signals every 50 ms (Python runs signal handlers in
+/// its main thread only): when a handler raises (Ctrl-C: KeyboardInterrupt),
+/// the flag stops the run at its next piece of work and the exception
+/// propagates; smaller runs are not worth the thread.
+llvm::Error runInterruptibly(
+    int64_t pairs,
+    const std::function<llvm::Error(const volatile int32_t *)> &run) {
+  constexpr int64_t kWatchedPairs = int64_t(1) << 24;
+  if (pairs < kWatchedPairs) {
+    nb::gil_scoped_release release;
+    return run(nullptr);
+  }
+  volatile int32_t interrupt = 0;
+  std::optional<llvm::Error> result;
+  bool raised = false;
+  {
+    nb::gil_scoped_release release;
+    std::mutex mutex;
+    std::condition_variable done;
+    std::thread worker([&] {
+      llvm::Error error = run(&interrupt);
+      std::lock_guard<std::mutex> lock(mutex);
+      result.emplace(std::move(error));
+      done.notify_one();
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!done.wait_for(lock, std::chrono::milliseconds(50),
+                          [&] { return result.has_value(); })) {
+      if (raised)
+        continue;
+      lock.unlock();
+      {
+        nb::gil_scoped_acquire acquire;
+        raised = PyErr_CheckSignals() != 0;
+      }
+      if (raised)
+        interrupt = 1;
+      lock.lock();
+    }
+    lock.unlock();
+    worker.join();
+  }
+  if (raised) {
+    llvm::consumeError(std::move(*result));
+    throw nb::python_error();
+  }
+  return std::move(*result);
+}
 
 keops_rt_memory_t memoryOf(const std::vector<Place> &places, int32_t &device) {
   bool host = false, cuda = false;
@@ -236,12 +293,17 @@ NB_MODULE(_C, m) {
             options.memory = memory;
             options.deviceId = device;
             options.stream = reinterpret_cast<void *>(stream);
-            llvm::Error error = llvm::Error::success();
-            {
-              nb::gil_scoped_release release;
-              error = k.run(in, out, options);
-            }
-            if (error)
+            int64_t rows = 1, columns = 1;
+            for (const keops_rt_array_t &array : in)
+              columns = std::max(columns, array.rows);
+            for (const keops_rt_array_t &array : out)
+              rows = std::max(rows, array.rows);
+            if (llvm::Error error = runInterruptibly(
+                    rows * columns, [&](const volatile int32_t *interrupt) {
+                      keops::RunOptions interruptible = options;
+                      interruptible.interrupt = interrupt;
+                      return k.run(in, out, interruptible);
+                    }))
               raise(std::move(error));
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("rows_i") = -1,

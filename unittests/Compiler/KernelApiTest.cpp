@@ -17,8 +17,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <chrono>
+#include <thread>
 
 namespace {
 
@@ -70,6 +73,51 @@ TEST_F(KernelApiTest, RunsAndDescribesItself) {
   EXPECT_EQ(kernel->getInputs()[3].category, KEOPS_RT_CATEGORY_PARAM);
   EXPECT_EQ(kernel->getOutputs()[0].dim, 1);
   EXPECT_EQ(kernel->getRowCategory(), KEOPS_RT_CATEGORY_I);
+}
+
+TEST(InterruptTest, AFlagStopsARunAtItsNextPieceOfWork) {
+  // N = 20000 rows over M = 20000 columns, dense and block-sparse: a flag
+  // already set runs nothing; a flag set by another thread while the run
+  // goes stops it well before its end (many pieces left), with an error
+  // that says so; a flag left at 0 changes nothing.
+  auto kernel = keops::compile("Sum_Reduction(Exp(-SqDist(x,y))*b, 0)",
+                               {"x = Vi(3)", "y = Vj(3)", "b = Vj(1)"});
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const int64_t n = 20000;
+  std::vector<float> x(n * 3, 0.1f), y(n * 3, 0.1f), b(n, 1.0f), out(n, -1.0f);
+  std::vector<keops_rt_array_t> in = {{x.data(), KEOPS_RT_FLOAT32, n, 3, 0},
+                                      {y.data(), KEOPS_RT_FLOAT32, n, 3, 0},
+                                      {b.data(), KEOPS_RT_FLOAT32, n, 1, 0}};
+  std::vector<keops_rt_array_t> outs = {{out.data(), KEOPS_RT_FLOAT32, n, 1, 0}};
+  keops::BlockSparseRanges ranges{{0, n}, {1}, {0, n}};
+  const keops::BlockSparseRanges *layouts[] = {nullptr, &ranges};
+  for (const keops::BlockSparseRanges *sparse : layouts) {
+    volatile int32_t flag = 1;
+    keops::RunOptions options;
+    options.interrupt = &flag;
+    options.ranges = sparse;
+    options.numThreads = 1;
+    std::fill(out.begin(), out.end(), -1.0f);
+    EXPECT_NE(errorOf((*kernel)->run(in, outs, options)).find("interrupted"),
+              std::string::npos);
+    EXPECT_EQ(std::count(out.begin(), out.end(), -1.0f), n); // nothing ran
+    flag = 0;
+    EXPECT_EQ(errorOf((*kernel)->run(in, outs, options)), "");
+    EXPECT_EQ(out.front(), static_cast<float>(n));
+    EXPECT_EQ(out.back(), static_cast<float>(n));
+    // Set while the run goes (4e8 pairs on one thread: over 60 ms), rows
+    // in pieces of a few thousand.
+    flag = 0;
+    std::fill(out.begin(), out.end(), -1.0f);
+    std::thread setter([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      flag = 1;
+    });
+    std::string error = errorOf((*kernel)->run(in, outs, options));
+    setter.join();
+    EXPECT_NE(error.find("interrupted"), std::string::npos);
+    EXPECT_EQ(out.back(), -1.0f); // the last rows never ran
+  }
 }
 
 TEST_F(KernelApiTest, CompilesOncePerProcess) {

@@ -98,6 +98,9 @@ struct RunOptions {
   keops_rt_memory_t memory = KEOPS_RT_MEMORY_HOST;
   int32_t deviceId = -1;
   void *stream = nullptr;
+  /// CPU kernels stop at their next piece of work once `*interrupt` is
+  /// nonzero, and the run fails (keops_rt_run_args_t::interrupt).
+  const volatile int32_t *interrupt = nullptr;
 };
 
 /// A compiled kernel; shared, immutable and safe to run from many threads.

@@ -83,6 +83,7 @@ typedef enum {
   KEOPS_RT_INTERNAL = 2,
   KEOPS_RT_NO_GPU = 3, /* no CUDA driver or device: a GPU kernel cannot run */
   KEOPS_RT_UNSUPPORTED_CPU = 4, /* code compiled for a CPU this one is not */
+  KEOPS_RT_INTERRUPTED = 5, /* the caller's interrupt flag stopped the run */
 } keops_rt_code_t;
 
 typedef struct keops_rt_status_s *keops_rt_status_t; /* NULL: success */
@@ -369,6 +370,12 @@ typedef struct {
    * (the default): the legacy default stream. The run returns when they are
    * done. Host arrays take no stream. */
   void *stream;
+  /* CPU kernels: a flag the run reads between its pieces of work (blocks of
+   * rows, a few thousand at most, over their columns); once it is nonzero,
+   * no new piece starts and the run returns KEOPS_RT_INTERRUPTED, the
+   * outputs partly written. Another thread (a signal handler's) sets it to
+   * stop a long run. NULL (the default): never. */
+  const volatile int32_t *interrupt;
 } keops_rt_run_args_t;
 
 KEOPS_RT_EXPORT void keops_rt_run_args_initialize(keops_rt_run_args_t *args);
