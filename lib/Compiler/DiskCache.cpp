@@ -11,6 +11,12 @@
 // size and modification time), so that rebuilding the compiler never serves
 // objects made by the previous build.
 //
+// Loading an entry runs its code, so only entries that this user alone can
+// have written load: regular files (not a link, a FIFO or a device, opened
+// without following links or blocking) owned by the effective user and not
+// writable by the group or others. Entries and the directories the cache
+// creates are the user's only (0600, 0700), whatever the umask.
+//
 //===----------------------------------------------------------------------===//
 
 #include "DiskCache.h"
@@ -24,7 +30,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace keops::detail {
 namespace {
@@ -50,6 +59,36 @@ std::string buildId() {
              status.getLastModificationTime().time_since_epoch().count());
 }
 
+/// The content of the file at `path` when this user alone can have written
+/// it (see the file comment); none otherwise.
+std::optional<std::string> readTrustedFile(const std::string &path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    return std::nullopt;
+  struct stat status;
+  std::optional<std::string> content;
+  if (::fstat(fd, &status) == 0 && S_ISREG(status.st_mode) &&
+      status.st_uid == ::geteuid() &&
+      !(status.st_mode & (S_IWGRP | S_IWOTH))) {
+    content.emplace(static_cast<size_t>(status.st_size), '\0');
+    size_t done = 0;
+    while (done < content->size()) {
+      ssize_t got = ::read(fd, content->data() + done, content->size() - done);
+      if (got <= 0)
+        break;
+      done += static_cast<size_t>(got);
+    }
+    if (done != content->size())
+      content.reset();
+  }
+  ::close(fd);
+  return content;
+}
+
+const llvm::sys::fs::perms kDirectoryPerms = llvm::sys::fs::owner_all;
+const unsigned kEntryPerms =
+    llvm::sys::fs::owner_read | llvm::sys::fs::owner_write;
+
 } // namespace
 
 std::string DiskCache::defaultDirectory() {
@@ -68,7 +107,8 @@ std::string DiskCache::defaultDirectory() {
   } else {
     return "";
   }
-  if (llvm::sys::fs::create_directories(path))
+  if (llvm::sys::fs::create_directories(path, /*IgnoreExisting=*/true,
+                                        kDirectoryPerms))
     return "";
   return std::string(path);
 }
@@ -98,7 +138,8 @@ std::shared_ptr<const DiskCache> DiskCache::current() {
 llvm::Error DiskCache::use(llvm::StringRef directory) {
   std::string chosen;
   if (!directory.empty() && directory != "off") {
-    if (std::error_code error = llvm::sys::fs::create_directories(directory))
+    if (std::error_code error = llvm::sys::fs::create_directories(
+            directory, /*IgnoreExisting=*/true, kDirectoryPerms))
       return llvm::createStringError(error, "cannot create the cache directory '" +
                                                 directory + "': " +
                                                 error.message());
@@ -142,13 +183,15 @@ std::string DiskCache::path(llvm::StringRef key) const {
 std::optional<std::string> DiskCache::load(llvm::StringRef key) const {
   if (!isEnabled())
     return std::nullopt;
-  auto buffer = llvm::MemoryBuffer::getFile(path(key), /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false);
-  if (!buffer)
+  if (!llvm::sys::fs::exists(path(key)))
     return std::nullopt;
-  auto [header, payload] = (*buffer)->getBuffer().split('\n');
-  if (!header.consume_front(kMagic) || header != sha256Hex(payload)) {
-    remove(key);
+  std::optional<std::string> content = readTrustedFile(path(key));
+  llvm::StringRef header, payload;
+  if (content)
+    std::tie(header, payload) = llvm::StringRef(*content).split('\n');
+  if (!content || !header.consume_front(kMagic) ||
+      header != sha256Hex(payload)) {
+    remove(key); // (fails, harmlessly, for another user's entry)
     return std::nullopt;
   }
   return payload.str();
@@ -160,7 +203,8 @@ void DiskCache::store(llvm::StringRef key, llvm::StringRef object) const {
   llvm::SmallString<256> temporary;
   int fd;
   if (llvm::sys::fs::createUniqueFile(path(key) + ".%%%%%%.tmp", fd,
-                                      temporary))
+                                      temporary, llvm::sys::fs::OF_None,
+                                      kEntryPerms))
     return;
   {
     llvm::raw_fd_ostream stream(fd, /*shouldClose=*/true);

@@ -48,8 +48,9 @@ public:
   /// A key for `parts`, which also covers this build of the compiler.
   static std::string key(llvm::ArrayRef<llvm::StringRef> parts);
 
-  /// The object stored under `key`, or nothing when there is none or it is
-  /// corrupt (then it is removed).
+  /// The object stored under `key`, or nothing when there is none, it is
+  /// corrupt, or another user can have written it (then it is removed,
+  /// where this user may).
   std::optional<std::string> load(llvm::StringRef key) const;
 
   /// Stores `object` under `key`; failures leave the cache unchanged (it is

@@ -6,8 +6,9 @@
 //===----------------------------------------------------------------------===//
 //
 // Entries round-trip, corrupt or torn entries read as missing (and are
-// removed), concurrent writers leave a valid entry, and keys separate their
-// parts.
+// removed), entries that another user can have written (or that are not
+// regular files) read as missing, concurrent writers leave a valid entry,
+// and keys separate their parts.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +24,9 @@
 
 #include <thread>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 using keops::detail::DiskCache;
 
@@ -117,3 +121,35 @@ TEST(DiskCacheKeyTest, KeysSeparateTheirParts) {
 }
 
 } // namespace
+
+TEST_F(DiskCacheTest, OnlyEntriesThisUserAloneCanHaveWrittenLoad) {
+  // Entries are the user's only whatever the umask; an entry that others
+  // can write, a FIFO (which would block a read) or a link (to /dev/zero)
+  // in place of an entry reads as missing, without hanging; as root, an
+  // entry owned by another user too.
+  DiskCache cache(directory.str().str());
+  mode_t umaskBefore = ::umask(0);
+  cache.store("k", "the object file");
+  ::umask(umaskBefore);
+  llvm::sys::fs::file_status status;
+  ASSERT_FALSE(llvm::sys::fs::status(entryPath("k"), status));
+  EXPECT_EQ(status.permissions(),
+            llvm::sys::fs::owner_read | llvm::sys::fs::owner_write);
+  ASSERT_TRUE(cache.load("k"));
+
+  ASSERT_EQ(::chmod(entryPath("k").c_str(), 0666), 0);
+  EXPECT_FALSE(cache.load("k"));
+
+  ASSERT_EQ(::mkfifo(entryPath("fifo").c_str(), 0600), 0);
+  EXPECT_FALSE(cache.load("fifo"));
+
+  ASSERT_EQ(::symlink("/dev/zero", entryPath("link").c_str()), 0);
+  EXPECT_FALSE(cache.load("link"));
+
+  cache.store("theirs", "another object");
+  ASSERT_TRUE(cache.load("theirs"));
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(entryPath("theirs").c_str(), 65534, 65534), 0);
+    EXPECT_FALSE(cache.load("theirs"));
+  }
+}
