@@ -226,8 +226,11 @@ void keops_rt_run_args_initialize(keops_rt_run_args_t *args) {
                                nullptr};
 }
 
-keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
-                                      const keops_rt_run_args_t *args) {
+/// Checks `args` against `kernel` (null arguments, counts, shapes, dtypes,
+/// memory) and gives the output rows and the reduced columns.
+static keops_rt_status_t checkRun(const keops_rt_kernel_t *kernel,
+                                  const keops_rt_run_args_t *args,
+                                  int64_t &rows, int64_t &cols) {
   if (!kernel || !args)
     return invalidArgument("keops_rt_kernel_run: null argument");
   size_t numInputs = kernel->categories.size();
@@ -261,10 +264,8 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
                                           args->rows_j, rowsJ))
     return status;
   bool rowsAreI = kernel->rowCategory == KEOPS_RT_CATEGORY_I;
-  int64_t rows = rowsAreI ? rowsI : rowsJ;
-  int64_t cols = rowsAreI ? rowsJ : rowsI;
-  keops_rt_category_t colCategory =
-      rowsAreI ? KEOPS_RT_CATEGORY_J : KEOPS_RT_CATEGORY_I;
+  rows = rowsAreI ? rowsI : rowsJ;
+  cols = rowsAreI ? rowsJ : rowsI;
   for (size_t k = 0; k < kernel->outputDims.size(); ++k)
     if (keops_rt_status_t status = checkArray(
             args->outputs[k], "output " + std::to_string(k),
@@ -278,21 +279,96 @@ keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
     return invalidArgument(kernel->name +
                            ": a CUDA stream is for arrays on a GPU; host "
                            "arrays take none");
+  return nullptr;
+}
+
+/// The CPU threads a run of `args` takes.
+static int64_t threadsOf(const keops_rt_run_args_t &args) {
+  return args.num_threads > 0
+             ? args.num_threads
+             : std::max(1u, std::thread::hardware_concurrency());
+}
+
+keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
+                                      const keops_rt_run_args_t *args) {
+  int64_t rows, cols;
+  if (keops_rt_status_t status = checkRun(kernel, args, rows, cols))
+    return status;
   if (rows == 0)
     return nullptr;
   if (!args->row_ranges && cols == 0 && !kernel->allowsEmptyReduction)
-    return invalidArgument(kernel->name + " reduces over " +
-                           categoryName(colCategory) +
-                           " but that axis has 0 rows: this reduction has no "
-                           "value on an empty set");
+    return invalidArgument(
+        kernel->name + " reduces over " +
+        categoryName(kernel->rowCategory == KEOPS_RT_CATEGORY_I
+                         ? KEOPS_RT_CATEGORY_J
+                         : KEOPS_RT_CATEGORY_I) +
+        " but that axis has 0 rows: this reduction has no value on an empty "
+        "set");
   if (kernel->gpu)
     return keops::rt::runGpu(*kernel, *args, rows, cols);
-  int64_t threads = args->num_threads > 0
-                        ? args->num_threads
-                        : std::max(1u, std::thread::hardware_concurrency());
   if (!args->row_ranges)
-    return keops::rt::runDense(*kernel, *args, rows, cols, threads);
-  return keops::rt::runBlockSparse(*kernel, *args, rows, cols, threads);
+    return keops::rt::runDense(*kernel, *args, rows, cols, threadsOf(*args));
+  return keops::rt::runBlockSparse(*kernel, *args, rows, cols,
+                                   threadsOf(*args));
+}
+
+/// Checks a partial run or merge of `kernel`: a CPU kernel with raw states,
+/// dense, and state buffers where it has states.
+static keops_rt_status_t checkPartials(const keops_rt_kernel_t *kernel,
+                                       const keops_rt_run_args_t *args,
+                                       const void *floats, const void *ints,
+                                       int64_t &rows, int64_t &cols) {
+  if (keops_rt_status_t status = checkRun(kernel, args, rows, cols))
+    return status;
+  if (kernel->gpu || args->row_ranges)
+    return invalidArgument(kernel->name +
+                           ": partial reductions run CPU kernels, dense (no "
+                           "ranges)");
+  if (kernel->stateFloats + kernel->stateInts == 0)
+    return invalidArgument(kernel->name + " has no raw accumulator state");
+  if ((kernel->stateFloats && !floats) || (kernel->stateInts && !ints))
+    return invalidArgument(kernel->name + ": null state buffer (" +
+                           std::to_string(kernel->stateFloats) +
+                           " values and " + std::to_string(kernel->stateInts) +
+                           " indices per row)");
+  return nullptr;
+}
+
+keops_rt_status_t keops_rt_kernel_run_partial(const keops_rt_kernel_t *kernel,
+                                              const keops_rt_run_args_t *args,
+                                              int64_t col_begin,
+                                              int64_t col_end, void *floats,
+                                              int64_t *ints) {
+  int64_t rows, cols;
+  if (keops_rt_status_t status =
+          checkPartials(kernel, args, floats, ints, rows, cols))
+    return status;
+  if (col_begin < 0 || col_end < col_begin || col_end > cols)
+    return invalidArgument(kernel->name + ": the columns [" +
+                           std::to_string(col_begin) + ", " +
+                           std::to_string(col_end) + ") are not within [0, " +
+                           std::to_string(cols) + ")");
+  if (rows == 0)
+    return nullptr;
+  return keops::rt::runPartial(*kernel, *args, rows, threadsOf(*args),
+                               col_begin, col_end, floats, ints);
+}
+
+keops_rt_status_t keops_rt_kernel_merge_partials(
+    const keops_rt_kernel_t *kernel, const keops_rt_run_args_t *args,
+    int32_t count, const void *floats, const int64_t *ints) {
+  int64_t rows, cols;
+  if (keops_rt_status_t status =
+          checkPartials(kernel, args, floats, ints, rows, cols))
+    return status;
+  if (count < 1)
+    return invalidArgument(kernel->name + ": merging " +
+                           std::to_string(count) +
+                           " partials (at least 1)");
+  if (rows == 0)
+    return nullptr;
+  return keops::rt::mergePartials(*kernel, *args, rows, threadsOf(*args),
+                                  count, floats, ints);
 }
 
 } // extern "C"

@@ -107,6 +107,8 @@ public:
 
   /// The raw states the Raw, Resume and Merge modes use.
   void useStates(StateBuffers &states);
+  void useStates(void *floats, int64_t floatCount, int64_t *ints,
+                 int64_t intCount);
 
   /// Computes rows [rowBegin, rowEnd) over columns [colBegin, colEnd) (in
   /// calls of at most maxRowsPerCall rows); the raw modes use state slots
@@ -160,6 +162,20 @@ keops_rt_status_t runGpu(const keops_rt_kernel_s &kernel,
 keops_rt_status_t runDense(const keops_rt_kernel_s &kernel,
                            const keops_rt_run_args_t &args, int64_t rows,
                            int64_t cols, int64_t threads);
+
+/// Reduces every output row over the columns [colBegin, colEnd) into raw
+/// states (floats, ints: row r at r * stateFloats, r * stateInts).
+keops_rt_status_t runPartial(const keops_rt_kernel_s &kernel,
+                             const keops_rt_run_args_t &args, int64_t rows,
+                             int64_t threads, int64_t colBegin, int64_t colEnd,
+                             void *floats, int64_t *ints);
+
+/// Merges `count` partials of the `rows` output rows (one after the other)
+/// into the outputs.
+keops_rt_status_t mergePartials(const keops_rt_kernel_s &kernel,
+                                const keops_rt_run_args_t &args, int64_t rows,
+                                int64_t threads, int32_t count,
+                                const void *floats, const int64_t *ints);
 
 /// Output rows [rowBegin, rowEnd) reduced over the column ranges
 /// [first, last) of a block-sparse reduction.

@@ -96,10 +96,16 @@ KernelCall::KernelCall(const keops_rt_kernel_s &kernel,
 }
 
 void KernelCall::useStates(StateBuffers &states) {
-  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_FLOATS] = bufferOf(
-      states.floats.data(), static_cast<int64_t>(states.floats.size()));
-  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_INTS] =
-      bufferOf(states.ints.data(), static_cast<int64_t>(states.ints.size()));
+  useStates(states.floats.data(),
+            static_cast<int64_t>(states.floats.size()),
+            states.ints.data(), static_cast<int64_t>(states.ints.size()));
+}
+
+void KernelCall::useStates(void *floats, int64_t floatCount, int64_t *ints,
+                           int64_t intCount) {
+  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_FLOATS] =
+      bufferOf(floats, floatCount);
+  buffers[firstBuffer + KEOPS_RT_BUFFER_STATE_INTS] = bufferOf(ints, intCount);
 }
 
 void KernelCall::setScalars(int64_t rowBegin, int64_t rowEnd,

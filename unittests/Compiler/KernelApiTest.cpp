@@ -528,3 +528,114 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
 }
 
 } // namespace
+
+namespace {
+
+/// Runs `formula` (x = Vi(3), y = Vj(3)) on N = 37, M = 1029 once, and as
+/// partials over three column ranges merged; the outputs as doubles.
+std::pair<std::vector<double>, std::vector<double>>
+wholeAndMergedPartials(const std::string &formula) {
+  auto kernel = keops::compile(formula, {"x = Vi(3)", "y = Vj(3)"});
+  EXPECT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const keops_rt_kernel_t *runtime = (*kernel)->getRuntimeKernel();
+  keops_rt_kernel_desc_t desc;
+  keops_rt_kernel_describe(runtime, &desc);
+  const int64_t n = 37, m = 1029;
+  std::vector<float> x(n * 3), y(m * 3);
+  for (size_t e = 0; e < x.size(); ++e)
+    x[e] = static_cast<float>((e * 37) % 101) / 101.0f;
+  for (size_t e = 0; e < y.size(); ++e)
+    y[e] = static_cast<float>((e * 53) % 97) / 97.0f;
+  std::vector<keops_rt_array_t> in = {{x.data(), KEOPS_RT_FLOAT32, n, 3, 0},
+                                      {y.data(), KEOPS_RT_FLOAT32, m, 3, 0}};
+  std::pair<std::vector<double>, std::vector<double>> results;
+  for (int merged = 0; merged < 2; ++merged) {
+    int64_t dim = (*kernel)->getOutputs()[0].dim;
+    bool isIndex = (*kernel)->getOutputs()[0].dtype == KEOPS_RT_INT64;
+    std::vector<float> values(n * dim);
+    std::vector<int64_t> indices(n * dim);
+    keops_rt_array_t out = {isIndex ? static_cast<void *>(indices.data())
+                                    : static_cast<void *>(values.data()),
+                            (*kernel)->getOutputs()[0].dtype, n, dim, 0};
+    keops_rt_run_args_t args;
+    keops_rt_run_args_initialize(&args);
+    args.num_inputs = 2;
+    args.inputs = in.data();
+    args.num_outputs = 1;
+    args.outputs = &out;
+    if (!merged) {
+      EXPECT_EQ(keops_rt_kernel_run(runtime, &args), nullptr);
+    } else {
+      const int64_t cuts[] = {0, 300, 700, m};
+      std::vector<float> floats(3 * n * desc.state_floats);
+      std::vector<int64_t> ints(3 * n * std::max(desc.state_ints, 1));
+      for (int p = 0; p < 3; ++p)
+        EXPECT_EQ(keops_rt_kernel_run_partial(
+                      runtime, &args, cuts[p], cuts[p + 1],
+                      floats.data() + p * n * desc.state_floats,
+                      ints.data() + p * n * desc.state_ints),
+                  nullptr);
+      EXPECT_EQ(keops_rt_kernel_merge_partials(runtime, &args, 3,
+                                               floats.data(), ints.data()),
+                nullptr);
+    }
+    auto &result = merged ? results.second : results.first;
+    for (int64_t e = 0; e < n * dim; ++e)
+      result.push_back(isIndex ? static_cast<double>(indices[e]) : values[e]);
+  }
+  return results;
+}
+
+} // namespace
+
+TEST(PartialReductionTest, MergedPartialsAreTheWholeReduction) {
+  // Partials over [0, 300), [300, 700), [700, 1029) merged give the outputs
+  // of one run: sums and logsumexp to rounding, indices exactly (global
+  // columns, ties to the smaller one).
+  for (const char *formula :
+       {"Sum_Reduction(Exp(-SqDist(x,y))*y, 0)",
+        "LogSumExp_Reduction(-SqDist(x,y), 0)",
+        "ArgMin_Reduction(Floor(4*SqDist(x,y)), 0)",
+        "ArgKMin_Reduction(SqDist(x,y), 5, 0)",
+        "Max_Reduction(Elem(x,0)*y, 0)"}) {
+    auto [whole, merged] = wholeAndMergedPartials(formula);
+    ASSERT_EQ(whole.size(), merged.size()) << formula;
+    for (size_t e = 0; e < whole.size(); ++e)
+      ASSERT_NEAR(merged[e], whole[e], 1e-5 * std::max(1.0, std::fabs(whole[e])))
+          << formula << " element " << e;
+  }
+}
+
+TEST(PartialReductionTest, RejectsBadColumnRangesAndCounts) {
+  auto kernel = keops::compile("Sum_Reduction(Exp(-SqDist(x,y)), 0)",
+                               {"x = Vi(3)", "y = Vj(3)"});
+  ASSERT_TRUE(static_cast<bool>(kernel)) << llvm::toString(kernel.takeError());
+  const keops_rt_kernel_t *runtime = (*kernel)->getRuntimeKernel();
+  std::vector<float> x(12, 0.5f), y(15, 0.5f), out(4), floats(64);
+  std::vector<keops_rt_array_t> in = {{x.data(), KEOPS_RT_FLOAT32, 4, 3, 0},
+                                      {y.data(), KEOPS_RT_FLOAT32, 5, 3, 0}};
+  keops_rt_array_t output = {out.data(), KEOPS_RT_FLOAT32, 4, 1, 0};
+  keops_rt_run_args_t args;
+  keops_rt_run_args_initialize(&args);
+  args.num_inputs = 2;
+  args.inputs = in.data();
+  args.num_outputs = 1;
+  args.outputs = &output;
+  auto message = [](keops_rt_status_t status) {
+    std::string text = status ? keops_rt_status_message(status) : "";
+    keops_rt_status_free(status);
+    return text;
+  };
+  EXPECT_NE(message(keops_rt_kernel_run_partial(runtime, &args, 2, 6,
+                                                floats.data(), nullptr))
+                .find("not within [0, 5)"),
+            std::string::npos);
+  EXPECT_NE(message(keops_rt_kernel_run_partial(runtime, &args, 0, 5, nullptr,
+                                                nullptr))
+                .find("null state buffer"),
+            std::string::npos);
+  EXPECT_NE(message(keops_rt_kernel_merge_partials(runtime, &args, 0,
+                                                   floats.data(), nullptr))
+                .find("at least 1"),
+            std::string::npos);
+}

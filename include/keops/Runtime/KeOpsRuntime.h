@@ -385,6 +385,28 @@ KEOPS_RT_EXPORT keops_rt_status_t
 keops_rt_kernel_run(const keops_rt_kernel_t *kernel,
                     const keops_rt_run_args_t *args);
 
+/* Partial reductions, for engines that split the reduced axis themselves
+ * (MPI ranks, ...). A partial is the raw accumulator state of every output
+ * row over some of the columns: state_floats values of state_dtype, then
+ * state_ints int64, per row (the descriptor's layout), row r at
+ * floats[r * state_floats] and ints[r * state_ints].
+ *
+ * keops_rt_kernel_run_partial reduces the rows of `args` over the columns
+ * [col_begin, col_end) of the reduced axis (CPU kernels, dense: no ranges)
+ * into the partial (floats, ints); the outputs of `args` are not written
+ * (but checked: they give the rows). keops_rt_kernel_merge_partials merges
+ * `count` partials of the same rows, laid one after the other (partial p of
+ * row r at floats[(p * rows + r) * state_floats], likewise for ints), and
+ * writes the outputs of `args` as one run over all the partials' columns
+ * would (ties to the smaller column, as the partials' columns are global);
+ * its inputs give the shapes only. */
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_run_partial(
+    const keops_rt_kernel_t *kernel, const keops_rt_run_args_t *args,
+    int64_t col_begin, int64_t col_end, void *floats, int64_t *ints);
+KEOPS_RT_EXPORT keops_rt_status_t keops_rt_kernel_merge_partials(
+    const keops_rt_kernel_t *kernel, const keops_rt_run_args_t *args,
+    int32_t count, const void *floats, const int64_t *ints);
+
 /*===----------------------------------------------------------------------===*
  * Calls from compiled MLIR modules
  *===----------------------------------------------------------------------===*/
