@@ -531,6 +531,18 @@ TEST(KernelDescriptorTest, ReportsHowTheKernelWasCompiled) {
 
 namespace {
 
+/// The run arguments of `inputs` and the one output `out`.
+keops_rt_run_args_t runArgs(const std::vector<keops_rt_array_t> &inputs,
+                            keops_rt_array_t *out) {
+  keops_rt_run_args_t args;
+  keops_rt_run_args_initialize(&args);
+  args.num_inputs = static_cast<int32_t>(inputs.size());
+  args.inputs = inputs.data();
+  args.num_outputs = 1;
+  args.outputs = out;
+  return args;
+}
+
 /// Runs `formula` (x = Vi(3), y = Vj(3)) on N = 37, M = 1029 once, and as
 /// partials over three column ranges merged; the outputs as doubles.
 std::pair<std::vector<double>, std::vector<double>>
@@ -557,12 +569,7 @@ wholeAndMergedPartials(const std::string &formula) {
     keops_rt_array_t out = {isIndex ? static_cast<void *>(indices.data())
                                     : static_cast<void *>(values.data()),
                             (*kernel)->getOutputs()[0].dtype, n, dim, 0};
-    keops_rt_run_args_t args;
-    keops_rt_run_args_initialize(&args);
-    args.num_inputs = 2;
-    args.inputs = in.data();
-    args.num_outputs = 1;
-    args.outputs = &out;
+    keops_rt_run_args_t args = runArgs(in, &out);
     if (!merged) {
       EXPECT_EQ(keops_rt_kernel_run(runtime, &args), nullptr);
     } else {
@@ -615,12 +622,7 @@ TEST(PartialReductionTest, RejectsBadColumnRangesAndCounts) {
   std::vector<keops_rt_array_t> in = {{x.data(), KEOPS_RT_FLOAT32, 4, 3, 0},
                                       {y.data(), KEOPS_RT_FLOAT32, 5, 3, 0}};
   keops_rt_array_t output = {out.data(), KEOPS_RT_FLOAT32, 4, 1, 0};
-  keops_rt_run_args_t args;
-  keops_rt_run_args_initialize(&args);
-  args.num_inputs = 2;
-  args.inputs = in.data();
-  args.num_outputs = 1;
-  args.outputs = &output;
+  keops_rt_run_args_t args = runArgs(in, &output);
   auto message = [](keops_rt_status_t status) {
     std::string text = status ? keops_rt_status_message(status) : "";
     keops_rt_status_free(status);
