@@ -86,9 +86,14 @@ std::shared_ptr<const Kernel> Kernel::wrap(const keops_rt_kernel_t *kernel) {
   return wrapped;
 }
 
-llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
-                        const std::vector<keops_rt_array_t> &outputArrays,
-                        const RunOptions &options) const {
+namespace {
+
+/// The runtime's arguments for `inputs`, `outputs` and `options` (the
+/// ranges point into `options`).
+llvm::Expected<keops_rt_run_args_t>
+runArgs(const std::vector<keops_rt_array_t> &inputArrays,
+        const std::vector<keops_rt_array_t> &outputArrays,
+        const RunOptions &options) {
   keops_rt_run_args_t args;
   keops_rt_run_args_initialize(&args);
   args.num_inputs = static_cast<int32_t>(inputArrays.size());
@@ -115,12 +120,52 @@ llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
     args.num_col_ranges = static_cast<int64_t>(ranges->colRanges.size() / 2);
     args.col_ranges = ranges->colRanges.data();
   }
-  keops_rt_status_t status = keops_rt_kernel_run(runtimeKernel, &args);
+  return args;
+}
+
+/// The error of `status` (none for success), which it frees.
+llvm::Error errorOf(keops_rt_status_t status) {
   if (!status)
     return llvm::Error::success();
   llvm::Error error = makeError(keops_rt_status_message(status));
   keops_rt_status_free(status);
   return error;
+}
+
+} // namespace
+
+llvm::Error Kernel::run(const std::vector<keops_rt_array_t> &inputArrays,
+                        const std::vector<keops_rt_array_t> &outputArrays,
+                        const RunOptions &options) const {
+  llvm::Expected<keops_rt_run_args_t> args =
+      runArgs(inputArrays, outputArrays, options);
+  if (!args)
+    return args.takeError();
+  return errorOf(keops_rt_kernel_run(runtimeKernel, &*args));
+}
+
+llvm::Error Kernel::runPartial(const std::vector<keops_rt_array_t> &inputs,
+                               const std::vector<keops_rt_array_t> &outputs,
+                               int64_t colBegin, int64_t colEnd, void *floats,
+                               int64_t *ints,
+                               const RunOptions &options) const {
+  llvm::Expected<keops_rt_run_args_t> args = runArgs(inputs, outputs, options);
+  if (!args)
+    return args.takeError();
+  return errorOf(keops_rt_kernel_run_partial(runtimeKernel, &*args, colBegin,
+                                             colEnd, floats, ints));
+}
+
+llvm::Error Kernel::mergePartials(const std::vector<keops_rt_array_t> &inputs,
+                                  const std::vector<keops_rt_array_t> &outputs,
+                                  int32_t count, const void *floats,
+                                  const int64_t *ints,
+                                  const RunOptions &options) const {
+  llvm::Expected<keops_rt_run_args_t> args = runArgs(inputs, outputs, options);
+  if (!args)
+    return args.takeError();
+  return errorOf(keops_rt_kernel_merge_partials(runtimeKernel, &*args, count,
+                                                floats, ints));
 }
 
 } // namespace keops

@@ -98,6 +98,47 @@ keops_rt_array_t view(ArrayT &array, const char *what) {
 /// Where an array lives: (DLPack device type, device id).
 using Place = std::pair<int32_t, int32_t>;
 
+/// The runtime's views of the inputs and outputs of a run.
+std::pair<std::vector<keops_rt_array_t>, std::vector<keops_rt_array_t>>
+views(std::vector<InputArray> &inputs, std::vector<Array> &outputs) {
+  std::vector<keops_rt_array_t> in, out;
+  for (InputArray &input : inputs)
+    in.push_back(view(input, "an input"));
+  for (Array &output : outputs)
+    out.push_back(view(output, "an output"));
+  return {in, out};
+}
+
+/// Checks that `floats` and `ints` hold `slots` raw states of `k`
+/// (contiguous, of the state dtype and int64).
+void checkStates(const keops::Kernel &k, const Array &floats,
+                 const Array &ints, int64_t slots) {
+  keops_rt_kernel_desc_t desc;
+  keops_rt_kernel_describe(k.getRuntimeKernel(), &desc);
+  auto check = [&](const Array &array, const char *what, int64_t count,
+                   keops_rt_dtype_t dtype) {
+    bool contiguous = true;
+    for (size_t d = 0, expected = 1; d < array.ndim(); ++d) {
+      size_t axis = array.ndim() - 1 - d;
+      if (array.shape(axis) > 1 &&
+          array.stride(axis) != static_cast<int64_t>(expected))
+        contiguous = false;
+      expected *= array.shape(axis);
+    }
+    if (static_cast<int64_t>(array.size()) != count ||
+        dtypeOf(array, what) != dtype || !contiguous)
+      throw nb::value_error(
+          (std::string(what) + " must be a contiguous array of " +
+           std::to_string(count) + " " + keops_rt_dtype_name(dtype) +
+           " (" + std::to_string(slots) + " rows of the raw state), got " +
+           std::to_string(array.size()) + " " +
+           keops_rt_dtype_name(dtypeOf(array, what)))
+              .c_str());
+  };
+  check(floats, "floats", slots * desc.state_floats, desc.state_dtype);
+  check(ints, "ints", slots * desc.state_ints, KEOPS_RT_INT64);
+}
+
 /// Runs `run` (given an interrupt flag) with the GIL released. Runs of
 /// `pairs` >= kWatchedPairs go on a worker thread while this one, the
 /// caller's, checks for signals every 50 ms (Python runs signal handlers in
@@ -263,6 +304,68 @@ NB_MODULE(_C, m) {
                      return k.getSource() == keops::KernelSource::DiskCache;
                    },
                    "whether the code was loaded from the on-disk cache")
+      .def_prop_ro(
+          "state_layout",
+          [](const keops::Kernel &k) {
+            keops_rt_kernel_desc_t desc;
+            keops_rt_kernel_describe(k.getRuntimeKernel(), &desc);
+            return std::make_tuple(
+                desc.state_floats, desc.state_ints,
+                std::string(keops_rt_dtype_name(desc.state_dtype)));
+          },
+          "(floats, ints, dtype): a row's raw accumulator state, floats "
+          "values of dtype then ints int64 column indices")
+      .def(
+          "run_partial",
+          [](const keops::Kernel &k, std::vector<InputArray> inputs,
+             std::vector<Array> outputs, int64_t colBegin, int64_t colEnd,
+             Array floats, Array ints, int64_t rowsI, int64_t rowsJ) {
+            auto [in, out] = views(inputs, outputs);
+            checkStates(k, floats, ints, out.empty() ? 0 : out[0].rows);
+            keops::RunOptions options;
+            options.rowsI = rowsI;
+            options.rowsJ = rowsJ;
+            if (llvm::Error error = [&] {
+                  nb::gil_scoped_release release;
+                  return k.runPartial(in, out, colBegin, colEnd,
+                                      floats.data(),
+                                      static_cast<int64_t *>(ints.data()),
+                                      options);
+                }())
+              raise(std::move(error));
+          },
+          nb::arg("inputs"), nb::arg("outputs"), nb::arg("col_begin"),
+          nb::arg("col_end"), nb::arg("floats"), nb::arg("ints"),
+          nb::arg("rows_i") = -1, nb::arg("rows_j") = -1,
+          "Reduces every output row over the columns [col_begin, col_end) "
+          "into raw states (CPU, dense): `floats` (rows x state floats, of "
+          "the state dtype) and `ints` (rows x state ints, int64), C-ordered; "
+          "the outputs give the rows and are not written.")
+      .def(
+          "merge_partials",
+          [](const keops::Kernel &k, std::vector<InputArray> inputs,
+             std::vector<Array> outputs, int32_t count, Array floats,
+             Array ints, int64_t rowsI, int64_t rowsJ) {
+            auto [in, out] = views(inputs, outputs);
+            checkStates(k, floats, ints,
+                        count * (out.empty() ? 0 : out[0].rows));
+            keops::RunOptions options;
+            options.rowsI = rowsI;
+            options.rowsJ = rowsJ;
+            if (llvm::Error error = [&] {
+                  nb::gil_scoped_release release;
+                  return k.mergePartials(
+                      in, out, count, floats.data(),
+                      static_cast<const int64_t *>(ints.data()), options);
+                }())
+              raise(std::move(error));
+          },
+          nb::arg("inputs"), nb::arg("outputs"), nb::arg("count"),
+          nb::arg("floats"), nb::arg("ints"), nb::arg("rows_i") = -1,
+          nb::arg("rows_j") = -1,
+          "Merges `count` partials laid one after the other (run_partial's "
+          "states, C-ordered) into the outputs, as one run over all their "
+          "columns.")
       .def(
           "run",
           [](const keops::Kernel &k, std::vector<InputArray> inputs,
@@ -276,11 +379,7 @@ NB_MODULE(_C, m) {
               places.emplace_back(output.device_type(), output.device_id());
             int32_t device = deviceId;
             keops_rt_memory_t memory = memoryOf(places, device);
-            std::vector<keops_rt_array_t> in, out;
-            for (size_t n = 0; n < inputs.size(); ++n)
-              in.push_back(view(inputs[n], "an input"));
-            for (size_t n = 0; n < outputs.size(); ++n)
-              out.push_back(view(outputs[n], "an output"));
+            auto [in, out] = views(inputs, outputs);
             std::optional<keops::BlockSparseRanges> blocks;
             if (ranges)
               blocks = keops::BlockSparseRanges{

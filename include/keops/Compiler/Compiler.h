@@ -139,6 +139,19 @@ public:
   llvm::Error run(const std::vector<keops_rt_array_t> &inputs,
                   const std::vector<keops_rt_array_t> &outputs,
                   const RunOptions &options = {}) const;
+  /// Reduces every output row over the columns [colBegin, colEnd) into
+  /// raw states (keops_rt_kernel_run_partial; `outputs` give the rows).
+  llvm::Error runPartial(const std::vector<keops_rt_array_t> &inputs,
+                         const std::vector<keops_rt_array_t> &outputs,
+                         int64_t colBegin, int64_t colEnd, void *floats,
+                         int64_t *ints, const RunOptions &options = {}) const;
+  /// Merges `count` partials, one after the other, into the outputs
+  /// (keops_rt_kernel_merge_partials).
+  llvm::Error mergePartials(const std::vector<keops_rt_array_t> &inputs,
+                            const std::vector<keops_rt_array_t> &outputs,
+                            int32_t count, const void *floats,
+                            const int64_t *ints,
+                            const RunOptions &options = {}) const;
 
 private:
   std::string imported;
