@@ -281,3 +281,31 @@ def test_abs_and_clamp_select_after_differentiating():
         (second,) = torch.autograd.grad(grad.sum(), [x])
         assert torch.isfinite(grad).all() and torch.isfinite(second).all(), formula
         torch.testing.assert_close(grad.detach(), expected, msg=formula)
+
+
+@pytest.mark.parametrize("formula", [
+    "IfElse(x-y, Sqrt(x-y), Square(x))",     # Sqrt of a negative number not taken
+    "ReLU(x-y)*Sqrt(Abs(x-y))",
+    "Clamp(x, Sqrt(Abs(x-y))-5, Square(x)+1)",  # lo never selected
+])
+def test_vector_selections_differentiate_first_and_select_after(formula):
+    """Selections by a vector condition (3 components) select component by
+    component after differentiating: first and second derivatives are
+    finite where the unselected branches have NaN or infinite derivatives,
+    and match central finite differences of the values (summed over the
+    components)."""
+    x = torch.tensor([[-2.0, 0.5, 3.0], [0.5, 1.7, -1.0]], dtype=torch.float64,
+                     requires_grad=True)
+    y = torch.tensor([[0.0, 1.0, 0.25], [0.3, -0.5, 2.0]], dtype=torch.float64)
+    routine = Genred("Sum(" + formula + ")", ["x = Vi(3)", "y = Vj(3)"], axis=1)
+    (grad,) = torch.autograd.grad(routine(x, y).sum(), [x], create_graph=True)
+    (second,) = torch.autograd.grad(grad.sum(), [x])
+    assert torch.isfinite(grad).all() and torch.isfinite(second).all()
+    h = 1e-6
+    for k in range(3):
+        shift = torch.zeros_like(x)
+        shift[:, k] = h
+        values = lambda s: routine(x.detach() + s, y).sum(1)
+        torch.testing.assert_close(grad[:, k].detach(),
+                                   (values(shift) - values(-shift)) / (2 * h),
+                                   rtol=1e-5, atol=1e-6)
