@@ -309,3 +309,25 @@ def test_vector_selections_differentiate_first_and_select_after(formula):
         torch.testing.assert_close(grad[:, k].detach(),
                                    (values(shift) - values(-shift)) / (2 * h),
                                    rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("formula", ["Max(Sqrt(Square(x-y)))",
+                                     "Min(-Sqrt(Square(x-y)))"])
+def test_min_max_over_components_differentiate_the_selected_one(formula):
+    """Min and Max over components differentiate only the component that
+    they select: a component at Sqrt(0) (infinite derivative) that is not
+    the extremum leaves the gradient finite and equal to finite
+    differences."""
+    x = torch.tensor([[-2.0, 0.5, 3.0], [0.5, 1.7, -1.0]], dtype=torch.float64,
+                     requires_grad=True)
+    y = torch.tensor([[0.0, 0.5, 0.25], [0.3, -0.5, 2.0]], dtype=torch.float64)
+    routine = Genred(formula, ["x = Vi(3)", "y = Vj(3)"], axis=1)
+    (grad,) = torch.autograd.grad(routine(x, y).sum(), [x])
+    assert torch.isfinite(grad).all()
+    h = 1e-7
+    for k in range(3):
+        shift = torch.zeros_like(x)
+        shift[:, k] = h
+        values = lambda s: routine(x.detach() + s, y).sum(1)
+        torch.testing.assert_close(grad[:, k], (values(shift) - values(-shift)) / (2 * h),
+                                   rtol=1e-5, atol=1e-5)

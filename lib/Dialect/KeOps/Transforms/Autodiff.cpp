@@ -78,7 +78,7 @@ static Value componentOf(FormulaBuilder &g, OpBuilder &b, Value v, int64_t k,
 }
 
 /// The contribution to the adjoint of `variable` of a selection `op`
-/// (IfElse, Relu, Abs, Clamp) whose result has the adjoint `u`, selected
+/// (IfElse, Relu, Abs, Clamp, Min, Max) whose result has the adjoint `u`, selected
 /// after the branches are differentiated (see the file comment): at once
 /// for a scalar condition, component by component for a vector one of at
 /// most kMaxSelectedComponents; none for other ops.
@@ -86,11 +86,29 @@ static std::optional<Value>
 selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
                            Value u, Value variable,
                            const llvm::DenseSet<Value> &dependent) {
-  if (!llvm::isa<IfElseOp, ReluOp, AbsOp, ClampOp>(op))
+  if (!llvm::isa<IfElseOp, ReluOp, AbsOp, ClampOp, MinOp, MaxOp>(op))
     return std::nullopt;
   int64_t dim = FormulaBuilder::dimOf(variable);
   Value zero = g.splat(variable, dim, 0.0);
   auto x = [&](unsigned k) { return op->getOperand(k); };
+  // Min and Max over components: u to the components equal to the result,
+  // each differentiated apart.
+  if (llvm::isa<MinOp, MaxOp>(op)) {
+    int64_t components = FormulaBuilder::dimOf(x(0));
+    if (components > kMaxSelectedComponents || !dependent.contains(x(0)))
+      return std::nullopt;
+    Value result = op->getResult(0), total;
+    for (int64_t k = 0; k < components; ++k) {
+      llvm::DenseMap<Value, Value> built;
+      Value f = componentOf(g, b, x(0), k, built);
+      // f <= min (f >= max): f is the result.
+      Value reached = llvm::isa<MinOp>(op) ? g.sub(result, f) : g.sub(f, result);
+      Value contribution = g.ifElse(
+          reached, GradOp::create(b, op->getLoc(), f, variable, u), zero);
+      total = total ? g.add(total, contribution) : contribution;
+    }
+    return total;
+  }
   // Grad(branch, variable, along) for `branch`, a component of `operand`
   // (or operand itself), or 0 where the operand does not depend on the
   // variable.
