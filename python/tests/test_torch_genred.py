@@ -316,14 +316,16 @@ def test_vector_selections_differentiate_first_and_select_after(formula):
 def test_min_max_over_components_differentiate_the_selected_one(formula):
     """Min and Max over components differentiate only the component that
     they select: a component at Sqrt(0) (infinite derivative) that is not
-    the extremum leaves the gradient finite and equal to finite
-    differences."""
+    the extremum leaves the first and second derivatives finite, the first
+    equal to finite differences."""
     x = torch.tensor([[-2.0, 0.5, 3.0], [0.5, 1.7, -1.0]], dtype=torch.float64,
                      requires_grad=True)
     y = torch.tensor([[0.0, 0.5, 0.25], [0.3, -0.5, 2.0]], dtype=torch.float64)
     routine = Genred(formula, ["x = Vi(3)", "y = Vj(3)"], axis=1)
-    (grad,) = torch.autograd.grad(routine(x, y).sum(), [x])
-    assert torch.isfinite(grad).all()
+    (grad,) = torch.autograd.grad(routine(x, y).sum(), [x], create_graph=True)
+    (second,) = torch.autograd.grad(grad.sum(), [x])
+    assert torch.isfinite(grad).all() and torch.isfinite(second).all()
+    grad = grad.detach()
     h = 1e-7
     for k in range(3):
         shift = torch.zeros_like(x)
