@@ -238,6 +238,12 @@ double checkRows(const keops::Kernel &kernel, keops::ReferenceEvaluator &ref,
           got = ref.evaluatePair(row, static_cast<int64_t>(got))[0][component];
           want = ref.evaluatePair(row, static_cast<int64_t>(want))[0][component];
         }
+        // NaN agrees with NaN only (std::max would skip it).
+        if (std::isnan(got) || std::isnan(want)) {
+          if (std::isnan(got) != std::isnan(want))
+            maxDiff[o] = INFINITY;
+          continue;
+        }
         if (std::isinf(want) && got == want)
           continue;
         maxDiff[o] = std::max(maxDiff[o], std::fabs(got - want));
