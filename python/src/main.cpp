@@ -139,6 +139,27 @@ void checkStates(const keops::Kernel &k, const Array &floats,
   check(ints, "ints", slots * desc.state_ints, KEOPS_RT_INT64);
 }
 
+/// Runs `run(in, out, options)` with the GIL released on the views of the
+/// arrays, after checking that `floats` and `ints` hold `count` raw states
+/// per output row (the partial reductions).
+template <typename Run>
+void runOnStates(const keops::Kernel &k, std::vector<InputArray> &inputs,
+                 std::vector<Array> &outputs, const Array &floats,
+                 const Array &ints, int64_t count, int64_t rowsI,
+                 int64_t rowsJ, Run run) {
+  auto arrays = views(inputs, outputs);
+  std::vector<keops_rt_array_t> &in = arrays.first, &out = arrays.second;
+  checkStates(k, floats, ints, count * (out.empty() ? 0 : out[0].rows));
+  keops::RunOptions options;
+  options.rowsI = rowsI;
+  options.rowsJ = rowsJ;
+  if (llvm::Error error = [&] {
+        nb::gil_scoped_release release;
+        return run(in, out, options);
+      }())
+    raise(std::move(error));
+}
+
 /// Runs `run` (given an interrupt flag) with the GIL released. Runs of
 /// `pairs` >= kWatchedPairs go on a worker thread while this one, the
 /// caller's, checks for signals every 50 ms (Python runs signal handlers in
@@ -320,19 +341,12 @@ NB_MODULE(_C, m) {
           [](const keops::Kernel &k, std::vector<InputArray> inputs,
              std::vector<Array> outputs, int64_t colBegin, int64_t colEnd,
              Array floats, Array ints, int64_t rowsI, int64_t rowsJ) {
-            auto [in, out] = views(inputs, outputs);
-            checkStates(k, floats, ints, out.empty() ? 0 : out[0].rows);
-            keops::RunOptions options;
-            options.rowsI = rowsI;
-            options.rowsJ = rowsJ;
-            if (llvm::Error error = [&] {
-                  nb::gil_scoped_release release;
-                  return k.runPartial(in, out, colBegin, colEnd,
-                                      floats.data(),
-                                      static_cast<int64_t *>(ints.data()),
-                                      options);
-                }())
-              raise(std::move(error));
+            runOnStates(k, inputs, outputs, floats, ints, 1, rowsI, rowsJ,
+                        [&](auto &in, auto &out, auto &options) {
+                          return k.runPartial(
+                              in, out, colBegin, colEnd, floats.data(),
+                              static_cast<int64_t *>(ints.data()), options);
+                        });
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("col_begin"),
           nb::arg("col_end"), nb::arg("floats"), nb::arg("ints"),
@@ -346,19 +360,13 @@ NB_MODULE(_C, m) {
           [](const keops::Kernel &k, std::vector<InputArray> inputs,
              std::vector<Array> outputs, int32_t count, Array floats,
              Array ints, int64_t rowsI, int64_t rowsJ) {
-            auto [in, out] = views(inputs, outputs);
-            checkStates(k, floats, ints,
-                        count * (out.empty() ? 0 : out[0].rows));
-            keops::RunOptions options;
-            options.rowsI = rowsI;
-            options.rowsJ = rowsJ;
-            if (llvm::Error error = [&] {
-                  nb::gil_scoped_release release;
-                  return k.mergePartials(
-                      in, out, count, floats.data(),
-                      static_cast<const int64_t *>(ints.data()), options);
-                }())
-              raise(std::move(error));
+            runOnStates(k, inputs, outputs, floats, ints, count, rowsI, rowsJ,
+                        [&](auto &in, auto &out, auto &options) {
+                          return k.mergePartials(
+                              in, out, count, floats.data(),
+                              static_cast<const int64_t *>(ints.data()),
+                              options);
+                        });
           },
           nb::arg("inputs"), nb::arg("outputs"), nb::arg("count"),
           nb::arg("floats"), nb::arg("ints"), nb::arg("rows_i") = -1,
