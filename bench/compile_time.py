@@ -32,6 +32,24 @@ CASES = [
      ["x=Vi(990)", "y=Vj(990)", "b=Vj(1)"]),
     ("Min_ArgMin, D=990", "Min_ArgMin_Reduction(SqDist(x,y),0)",
      ["x=Vi(990)", "y=Vj(990)"]),
+    # Op families at dimensions 100-300, with gradients (issue 18, item 6).
+    ("Gaussian gradient in x, b of D=300",
+     "Sum_Reduction(Grad(Exp(-SqDist(x,y))*b,x,e),0)",
+     ["x=Vi(3)", "y=Vj(3)", "b=Vj(300)", "e=Vi(300)"]),
+    ("Gaussian gradient in x, x of D=300",
+     "Sum_Reduction(Grad(Exp(-SqDist(x,y))*b,x,e),0)",
+     ["x=Vi(300)", "y=Vj(300)", "b=Vj(1)", "e=Vi(1)"]),
+    ("MatVecMult 10x30", "Sum_Reduction(MatVecMult(a,y),0)", ["a=Vi(300)", "y=Vj(30)"]),
+    ("MatVecMult 10x30, gradient", "Sum_Reduction(Grad(MatVecMult(a,y),y,e),0)",
+     ["a=Vi(300)", "y=Vj(30)", "e=Vi(10)"]),
+    ("TensorDot 16x16 . 16", "Sum_Reduction(TensorDot(a,y,(16,16),(16,),(1,),(0,)),0)",
+     ["a=Vi(256)", "y=Vj(16)"]),
+    ("TensorDot 16x16 . 16, gradient",
+     "Sum_Reduction(Grad(TensorDot(a,y,(16,16),(16,),(1,),(0,)),y,e),0)",
+     ["a=Vi(256)", "y=Vj(16)", "e=Vi(16)"]),
+    ("TensorDot 32 . 32x128 (unrolled: 4096 products)",
+     "Sum_Reduction(TensorDot(x,y,(32,),(32,128),(0,),(0,)),0)",
+     ["x=Vi(32)", "y=Vj(4096)"]),
 ]
 
 
