@@ -409,3 +409,47 @@ def test_a_signal_interrupts_a_long_reduction():
     small = routine(x[:10], x[:20], b[:20], backend="CPU")
     dense = np.exp(-((x[:10, None] - x[None, :20]) ** 2).sum(-1)) @ b[:20]
     np.testing.assert_allclose(small, dense, rtol=1e-5)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_reduced_variables_without_batch_dimensions_are_not_repeated(monkeypatch, axis):
+    """When only the output rows' variables have batch dimensions (a vmap
+    over x, y shared), the reduced variables stay one copy that every
+    entry's rows meet: same results (indices in y's rows), ranges per
+    entry, and no B x N copy of y; over i, y gives the output rows and is
+    repeated per entry."""
+    from keops.numpy.cluster import from_matrix
+    shapes = []
+    original = Genred._call_2d
+    monkeypatch.setattr(Genred, "_call_2d",
+                        lambda self, arrays: shapes.append([a.shape for a in arrays])
+                        or original(self, arrays))
+    x, y = RNG.random((5, 12, 3)), RNG.random((10, 3))
+    rows, cols = (x, y) if axis == 1 else (y, x)  # the output rows' side
+    keep = np.array([[True, False, True], [False, True, True]])
+    ranges = from_matrix(np.array([[0, 7], [7, 12]]), np.array([[0, 4], [4, 7],
+                                                                 [7, 10]]), keep)
+    mask = np.zeros((12, 10), bool)
+    for ci, (i0, i1) in enumerate([(0, 7), (7, 12)]):
+        for cj, (j0, j1) in enumerate([(0, 4), (4, 7), (7, 10)]):
+            mask[i0:i1, j0:j1] = keep[ci, cj]
+    for op, opt_arg in (("ArgKMin", 2), ("Sum", None)):
+        routine = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"],
+                         reduction_op=op, axis=axis, opt_arg=opt_arg)
+        for sparse in (None, ranges):
+            shapes.clear()
+            result = routine(x, y, ranges=sparse)
+            # y is one copy as the reduced variable; as the output rows'
+            # variable, each entry has its own rows.
+            assert len(shapes) == 1 and shapes[0][1] == ((10, 3) if axis == 1
+                                                         else (50, 3))
+            for e in range(5):
+                d = ((x[e][:, None] - y[None]) ** 2).sum(-1)
+                d = np.where(mask, d, np.inf) if sparse is not None else d
+                d = d if axis == 1 else d.T
+                if op == "ArgKMin":
+                    expected = np.argsort(d, axis=1, kind="stable")[:, :2]
+                    np.testing.assert_array_equal(result[e], expected)
+                else:
+                    np.testing.assert_allclose(
+                        result[e][:, 0], np.where(np.isinf(d), 0, d).sum(1))

@@ -159,6 +159,23 @@ def test_a_batch_is_one_kernel_run_forward_and_backward(monkeypatch):
         torch.testing.assert_close(g, r)
 
 
+def test_a_batch_over_a_shared_reduced_variable_differentiates_it():
+    """x batched, y shared (2-D): y stays one copy, and its gradient sums the
+    contributions of every entry, as dense torch broadcasting does."""
+    torch.manual_seed(6)
+    x = torch.rand(4, 10, 3, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(12, 3, dtype=torch.float64, requires_grad=True)
+    b = torch.rand(12, 1, dtype=torch.float64, requires_grad=True)
+    p = torch.rand(1, dtype=torch.float64) + 0.5
+    ours = GAUSS(x, y, b, p)
+    dense = torch.exp(-p * ((x[:, :, None] - y[None, None]) ** 2).sum(-1)) @ b
+    torch.testing.assert_close(ours, dense)
+    eta = torch.rand_like(dense)
+    for g, r in zip(torch.autograd.grad((ours * eta).sum(), (x, y, b)),
+                    torch.autograd.grad((dense * eta).sum(), (x, y, b))):
+        torch.testing.assert_close(g, r)
+
+
 def test_torch_func_grad_vjp_jacrev_and_vmap():
     x, y, b, p = inputs(False)
     dense = dense_gauss

@@ -5,7 +5,8 @@ reduction: entry b of the B = prod(batch) entries takes the rows
 [b M, (b + 1) M) of the i-variables and [b N, (b + 1) N) of the
 j-variables, stacked (broadcast entries repeated), and one cluster of rows
 meets its own cluster of columns (or the call's own clusters, shifted to
-entry b). Parameters with batch dimensions become variables of the output
+entry b). Reduced variables without batch dimensions (a vmap over x with
+y shared) are not repeated: every entry's rows meet the same columns. Parameters with batch dimensions become variables of the output
 rows (each row holds its entry's value), so that the kernel stays one.
 Indices that the reduction returns are made relative to their entry."""
 import numpy as np
@@ -13,26 +14,43 @@ import numpy as np
 CATEGORY_NAMES = ("Vi", "Vj", "Pm")
 
 
-def batch_ranges(ranges, count, rows_i, rows_j):
+def _batch_half(ranges_out, slices, redranges, count, rows_out, rows_red,
+                shared_out, shared_red):
+    """One half (output clusters, slices, reduced ranges) of the ranges of
+    `count` entries, each with the given half of one entry's ranges; an axis
+    `shared_*` is one copy for every entry (not stacked: not shifted)."""
+    entries = np.arange(count, dtype=np.int64)
+
+    def shifted(array, step):
+        return (array[None] + (entries * step).reshape(
+            (count,) + (1,) * array.ndim)).reshape((-1,) + array.shape[1:])
+
+    if not shared_out:  # one copy of the clusters per entry
+        return (shifted(ranges_out, rows_out), shifted(slices, len(redranges)),
+                shifted(redranges, 0 if shared_red else rows_red))
+    # The shared output rows reduce over their ranges in every entry.
+    starts = np.concatenate([[0], slices[:-1]])
+    own = [shifted(redranges[begin:end], rows_red).reshape(-1, 2)
+           for begin, end in zip(starts, slices)]
+    merged = np.concatenate(own) if own else redranges
+    return ranges_out, np.cumsum([len(r) for r in own], dtype=np.int64), merged
+
+
+def batch_ranges(ranges, count, rows_i, rows_j, shared_i=False, shared_j=False):
     """The 6-tuple of block-sparse ranges of `count` entries of `rows_i` x
     `rows_j` pairs, each with `ranges` (pykeops's 6-tuple of one entry;
-    None: every row meets every column), shifted to its rows and columns."""
+    None: every row meets every column), shifted to its rows and columns;
+    an axis `shared_*` holds one copy of its rows for every entry."""
     if ranges is None:
         ranges = (np.array([[0, rows_i]]), np.array([1]), np.array([[0, rows_j]]),
                   np.array([[0, rows_j]]), np.array([1]), np.array([[0, rows_i]]))
     ranges_i, slices_i, redranges_j, ranges_j, slices_j, redranges_i = (
         np.asarray(r, dtype=np.int64) for r in ranges)
-    entries = np.arange(count, dtype=np.int64)
-
-    def shifted(array, step):
-        shape = (-1,) + array.shape[1:]
-        return np.ascontiguousarray(
-            (array[None] + (entries * step).reshape((count,) + (1,) * array.ndim))
-            .reshape(shape))
-
-    return (shifted(ranges_i, rows_i), shifted(slices_i, len(redranges_j)),
-            shifted(redranges_j, rows_j), shifted(ranges_j, rows_j),
-            shifted(slices_j, len(redranges_i)), shifted(redranges_i, rows_i))
+    halves = (_batch_half(ranges_i, slices_i, redranges_j, count, rows_i, rows_j,
+                          shared_i, shared_j) +
+              _batch_half(ranges_j, slices_j, redranges_i, count, rows_j, rows_i,
+                          shared_j, shared_i))
+    return tuple(np.ascontiguousarray(h, dtype=np.int64) for h in halves)
 
 
 def entry_aliases(inputs, row_category, batched_parameters):
@@ -69,6 +87,11 @@ class Folding:
             position for position, ((_, category, _), own)
             in enumerate(zip(inputs, batch_shapes))
             if category == 2 and any(n != 1 for n in own)}
+        # The reduced variables without batch dimensions stay one copy.
+        reduced = 1 - row_category
+        self.shared = all(all(n == 1 for n in own)
+                          for (_, category, _), own in zip(inputs, batch_shapes)
+                          if category == reduced)
 
     def possible(self):
         """Whether both axes have variables (their rows per entry)."""
@@ -87,6 +110,9 @@ class Folding:
                 category = self.row_category
                 arg = tools.reshape(arg, own + (1, dim))
             rows = self.rows[category]
+            if self.shared and category == 1 - self.row_category:
+                folded.append(tools.reshape(arg, (rows, dim)))
+                continue
             arg = tools.reshape(arg, (1,) * (len(batch) - len(own)) + tuple(
                 tools.shape(arg)))
             arg = tools.expand(arg, batch + (rows, dim))
@@ -94,7 +120,10 @@ class Folding:
         return folded
 
     def ranges(self, ranges):
-        return batch_ranges(ranges, self.count, self.rows[0], self.rows[1])
+        shared = [False, False]
+        shared[1 - self.row_category] = self.shared
+        return batch_ranges(ranges, self.count, self.rows[0], self.rows[1],
+                            *shared)
 
     def unfold(self, result, tools):
         """A result (or pair) of the folded call as (*batch, rows, ...);
@@ -104,7 +133,7 @@ class Folding:
         shape = tuple(tools.shape(result))
         rows = self.rows[self.row_category]
         result = tools.reshape(result, tuple(self.batch) + (rows,) + shape[1:])
-        if not tools.is_index(result):
+        if not tools.is_index(result) or self.shared:  # shared: local indices
             return result
         columns = self.rows[1 - self.row_category]
         offsets = tools.arange(self.count, result) * columns
