@@ -242,9 +242,11 @@ TEST(OutputChunkTest, SplitColumnsAndRangesMergeChunkStates) {
                                   {0, 500, 500, 1029, 0, 300, 300, 1029}};
   // The raw state values of a row: 3 chunks of 16 components (not 41):
   // sums, values and indices, the maximum and 16 sums; a column product
-  // (a factor times z, of 41 components) keeps 41 sums.
+  // (a factor times z, of 41 components, or times y, which the factor
+  // reads too) keeps a sum per component.
   std::pair<const char *, int32_t> cases[] = {
       {"Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)", 41},
+      {"Sum_Reduction(Exp(-SqDist(x,y)/64)*y, 0)", 64},
       {"Sum_Reduction(Exp(-SqDist(x,y)/64)*Exp(z), 0)", 3 * 16},
       {"Min_ArgMin_Reduction(Abs(u-z) + (x|y)/64, 0)", 3 * 32},
       {"LogSumExp_Reduction(-SqDist(x,y)/64, 0, Exp(z-u))", 3 * 17}};
@@ -289,8 +291,8 @@ INSTANTIATE_TEST_SUITE_P(
             "Sum_Reduction(Exp(-SqDist(x,y)/64)*(x-y), 0)",
             "Max_Reduction(Sum(IfElse(x-y, x, y*q)) + SqDist(x, b), 0)",
             // Column products: a factor times a reduced variable of 41 or
-            // 64 components, over j and over i (not when the factor reads
-            // the variable too: y).
+            // 64 components, over j and over i, also when the factor reads
+            // the variable too (y: staged, the factors on the stack).
             "Sum_Reduction(Exp(-SqDist(x,y)/64)*z, 0)",
             "Sum_Reduction(u*Exp(-SqDist(x,y)/64), 1)",
             "Sum_Reduction(y*Exp(-SqDist(x,y)/64), 0)",

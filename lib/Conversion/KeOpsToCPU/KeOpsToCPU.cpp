@@ -237,6 +237,11 @@ private:
   /// The input of the column product (-1: none), and its sums.
   int64_t columnProduct;
   std::optional<ColumnProducts> products;
+  /// Where a block's factors go: the weight's slot of the staged tile, or,
+  /// when the factors read the weight (which is then staged), a buffer on
+  /// the stack.
+  Value factors;
+  bool weightStaged = false;
   /// The squared distances computed as norms minus inner products, with
   /// sqdistExpansion.
   bool sqdistExpansion;
@@ -327,7 +332,7 @@ void KernelEmitter::stageColumns(OpBuilder &b, Value begin, Value end,
       [&](OpBuilder &b, Location, Value col, ValueRange) {
         for (unsigned k = 0; k < arrays.inputs.size(); ++k) {
           if (stagedFirst[k] < 0 || isNarrow(k) != narrow ||
-              k == columnProduct)
+              (k == columnProduct && !weightStaged))
             continue;
           auto copy = [&, k = k](OpBuilder &b, Value d) {
             Value from = arrays.inputOffset(b, loc(), k, col, d);
@@ -599,9 +604,9 @@ void KernelEmitter::emitProductRows(OpBuilder &b) {
               emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
           Value at = products->factorAt(b, loc(), r, t);
           if (mask)
-            vector::MaskedStoreOp::create(b, loc(), staged, at, mask, f);
+            vector::MaskedStoreOp::create(b, loc(), factors, at, mask, f);
           else
-            vector::StoreOp::create(b, loc(), f, staged, at);
+            vector::StoreOp::create(b, loc(), f, factors, at);
         }
         return State();
       });
@@ -798,11 +803,22 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
   }
   if (selectionInMemory)
     kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
-  // The factors of a block go where the weight's tile would be staged.
-  if (columnProduct >= 0)
+  // The factors of a block go where the weight's tile would be staged, or
+  // on the stack when the factors read the weight (then staged).
+  if (columnProduct >= 0) {
+    weightStaged =
+        !reduce.getBody().front().getArgument(columnProduct).hasOneUse();
+    factors = weightStaged
+                  ? Value(memref::AllocaOp::create(
+                        b, loc(),
+                        MemRefType::get({rowsPerBlock * tileJ + lanes},
+                                        elementType)))
+                  : staged;
     products.emplace(columnProduct, dimOf(columnProduct), lanes, accType,
-                     blockSum, arrays, scratchFloats, staged,
-                     stagedFirst[columnProduct] * tileJ, tileJ);
+                     blockSum, arrays, scratchFloats, factors,
+                     weightStaged ? 0 : stagedFirst[columnProduct] * tileJ,
+                     tileJ);
+  }
 
   Value merge = isMode(b, KEOPS_RT_MODE_MERGE);
   auto modes = scf::IfOp::create(

@@ -120,7 +120,7 @@ ColumnProduct keops::getColumnProduct(ReduceOp reduce, int64_t minDim) {
                                 std::pair(mul.getRhs(), mul.getLhs())}) {
     auto argument = llvm::dyn_cast<BlockArgument>(weight);
     if (dimOf(factor) != 1 || !argument || argument.getOwner() != &body ||
-        dimOf(weight) < minDim || !argument.hasOneUse())
+        dimOf(weight) < minDim)
       continue;
     unsigned input = argument.getArgNumber();
     if (reduce.getCategory(input) == reduced)

@@ -88,8 +88,8 @@ struct ColumnProduct {
   explicit operator bool() const { return static_cast<bool>(factor); }
 };
 /// The column product of `reduce` when it is a sum of s * b (either order)
-/// with b a reduced variable of at least `minDim` components that nothing
-/// else reads (none for minDim <= 0); else none.
+/// with b a reduced variable of at least `minDim` components (s may read b
+/// too: SqDist(x, b)) (none for minDim <= 0); else none.
 ColumnProduct getColumnProduct(ReduceOp reduce, int64_t minDim);
 
 /// A squared distance |a - b|^2 between a row variable a and a reduced
