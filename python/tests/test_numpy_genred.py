@@ -335,18 +335,25 @@ def test_a_batch_is_one_kernel_run_with_indices_per_entry(monkeypatch, axis):
                         result[a, c][:, 0], np.log(np.exp(d).sum(1)))
 
 
+def _clusters_of_12_by_10():
+    """Block-sparse ranges of 12 rows (2 clusters) x 10 columns (3 clusters)
+    keeping 4 of the 6 blocks, and the mask of the pairs they keep."""
+    from keops.numpy.cluster import from_matrix
+    keep = np.array([[True, False, True], [False, True, True]])
+    rows, cols = [(0, 7), (7, 12)], [(0, 4), (4, 7), (7, 10)]
+    ranges = from_matrix(np.array(rows), np.array(cols), keep)
+    mask = np.zeros((12, 10), bool)
+    for ci, (i0, i1) in enumerate(rows):
+        for cj, (j0, j1) in enumerate(cols):
+            mask[i0:i1, j0:j1] = keep[ci, cj]
+    return ranges, mask
+
+
 def test_block_sparse_ranges_apply_to_every_batch_entry():
     """ranges describe one entry's (M, N) problem; with batch dimensions each
     entry reduces over its own columns of the same clusters."""
-    from keops.numpy.cluster import from_matrix
     x, y, b = RNG.random((3, 12, 2)), RNG.random((3, 10, 2)), RNG.random((3, 10, 1))
-    keep = np.array([[True, False, True], [False, True, True]])
-    ranges = from_matrix(np.array([[0, 7], [7, 12]]), np.array([[0, 4], [4, 7],
-                                                                 [7, 10]]), keep)
-    mask = np.zeros((12, 10), bool)
-    for ci, (i0, i1) in enumerate([(0, 7), (7, 12)]):
-        for cj, (j0, j1) in enumerate([(0, 4), (4, 7), (7, 10)]):
-            mask[i0:i1, j0:j1] = keep[ci, cj]
+    ranges, mask = _clusters_of_12_by_10()
     routine = Genred("Exp(-SqDist(x,y))*b", ["x = Vi(2)", "y = Vj(2)", "b = Vj(1)"],
                      axis=1)
     result = routine(x, y, b, ranges=ranges)
@@ -418,21 +425,13 @@ def test_reduced_variables_without_batch_dimensions_are_not_repeated(monkeypatch
     entry's rows meet: same results (indices in y's rows), ranges per
     entry, and no B x N copy of y; over i, y gives the output rows and is
     repeated per entry."""
-    from keops.numpy.cluster import from_matrix
     shapes = []
     original = Genred._call_2d
     monkeypatch.setattr(Genred, "_call_2d",
                         lambda self, arrays: shapes.append([a.shape for a in arrays])
                         or original(self, arrays))
     x, y = RNG.random((5, 12, 3)), RNG.random((10, 3))
-    rows, cols = (x, y) if axis == 1 else (y, x)  # the output rows' side
-    keep = np.array([[True, False, True], [False, True, True]])
-    ranges = from_matrix(np.array([[0, 7], [7, 12]]), np.array([[0, 4], [4, 7],
-                                                                 [7, 10]]), keep)
-    mask = np.zeros((12, 10), bool)
-    for ci, (i0, i1) in enumerate([(0, 7), (7, 12)]):
-        for cj, (j0, j1) in enumerate([(0, 4), (4, 7), (7, 10)]):
-            mask[i0:i1, j0:j1] = keep[ci, cj]
+    ranges, mask = _clusters_of_12_by_10()
     for op, opt_arg in (("ArgKMin", 2), ("Sum", None)):
         routine = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"],
                          reduction_op=op, axis=axis, opt_arg=opt_arg)
