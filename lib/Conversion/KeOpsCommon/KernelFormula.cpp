@@ -29,6 +29,23 @@ Value keops::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
+Value keops::loadLanes(OpBuilder &b, Location loc, VectorType laneType,
+                       Value memref, Value offset, Value mask) {
+  if (!mask)
+    return vector::LoadOp::create(b, loc, laneType, memref, offset);
+  return vector::MaskedLoadOp::create(
+      b, loc, laneType, memref, offset, mask,
+      LaneEmitter(b, loc, laneType).constant(0.0));
+}
+
+void keops::storeLanes(OpBuilder &b, Location loc, Value value, Value memref,
+                       Value offset, Value mask) {
+  if (mask)
+    vector::MaskedStoreOp::create(b, loc, memref, offset, mask, value);
+  else
+    vector::StoreOp::create(b, loc, value, memref, offset);
+}
+
 namespace {
 
 int64_t dimOf(Value v) {

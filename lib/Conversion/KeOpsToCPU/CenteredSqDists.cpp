@@ -36,8 +36,8 @@ void CenteredSqDists::allocateColumns(OpBuilder &b, Location loc) {
       MemRefType::get({static_cast<int64_t>(rowOfColumn.size()) * normStride},
                       element));
   for (auto &[k, buffers] : rows)
-    buffers.center =
-        memref::AllocaOp::create(b, loc, MemRefType::get({buffers.dim}, element));
+    buffers.center = memref::AllocaOp::create(
+        b, loc, MemRefType::get({buffers.dim}, element));
 }
 
 Value CenteredSqDists::forComponentLanes(
@@ -66,24 +66,6 @@ Value CenteredSqDists::forComponentLanes(
                        ValueRange{indexConstant(b, loc, dim - whole)}),
                    carried);
   return carried;
-}
-
-Value CenteredSqDists::loadLanes(OpBuilder &b, Location loc, Value memref,
-                                 Value offset, Value mask) {
-  if (!mask)
-    return vector::LoadOp::create(b, loc, laneType, memref, offset);
-  LaneEmitter e(b, loc, laneType);
-  return vector::MaskedLoadOp::create(b, loc, laneType, memref, offset, mask,
-                                      e.constant(0.0));
-}
-
-void CenteredSqDists::storeLanes(OpBuilder &b, Location loc, Value value,
-                                 Value memref, Value offset, Value mask) {
-  if (!mask) {
-    vector::StoreOp::create(b, loc, value, memref, offset);
-    return;
-  }
-  vector::MaskedStoreOp::create(b, loc, memref, offset, mask, value);
 }
 
 Value CenteredSqDists::centeredAt(OpBuilder &b, Location loc, unsigned k,
@@ -123,7 +105,8 @@ void CenteredSqDists::prepareRows(OpBuilder &b, Location loc, Value begin,
     // infinite or NaN component would spread to every row).
     forComponentLanes(b, loc, r.dim, Value(),
                       [&](OpBuilder &b, Value d, Value mask, Value) {
-                        storeLanes(b, loc, e.constant(0.0), r.center, d, mask);
+                        storeLanes(b, loc, e.constant(0.0), r.center, d,
+                                   mask);
                         return Value();
                       });
     forEachRow([&](OpBuilder &b, Value row) {
@@ -132,7 +115,7 @@ void CenteredSqDists::prepareRows(OpBuilder &b, Location loc, Value begin,
           [&](OpBuilder &b, Value d, Value mask, Value) {
             LaneEmitter e(b, loc, laneType);
             storeLanes(b, loc,
-                       e.add(loadLanes(b, loc, r.center, d, mask),
+                       e.add(loadLanes(b, loc, laneType, r.center, d, mask),
                              loadRow(b, loc, input, row, d, mask)),
                        r.center, d, mask);
             return Value();
@@ -141,14 +124,16 @@ void CenteredSqDists::prepareRows(OpBuilder &b, Location loc, Value begin,
     Value scale = vector::BroadcastOp::create(
         b, loc, laneType,
         arith::DivFOp::create(
-            b, loc, arith::ConstantOp::create(b, loc, b.getFloatAttr(element, 1.0)),
+            b, loc,
+            arith::ConstantOp::create(b, loc, b.getFloatAttr(element, 1.0)),
             arith::UIToFPOp::create(
                 b, loc, element,
                 arith::IndexCastOp::create(b, loc, b.getI64Type(), count))));
     forComponentLanes(
         b, loc, r.dim, Value(), [&](OpBuilder &b, Value d, Value mask, Value) {
           LaneEmitter e(b, loc, laneType);
-          Value mean = e.mul(loadLanes(b, loc, r.center, d, mask), scale);
+          Value mean =
+              e.mul(loadLanes(b, loc, laneType, r.center, d, mask), scale);
           Value finite = arith::CmpFOp::create(
               b, loc, arith::CmpFPredicate::OLT, e.abs(mean),
               e.constant(std::numeric_limits<double>::infinity()));
@@ -165,8 +150,9 @@ void CenteredSqDists::prepareRows(OpBuilder &b, Location loc, Value begin,
           b, loc, r.dim, e.constant(0.0),
           [&](OpBuilder &b, Value d, Value mask, Value total) {
             LaneEmitter e(b, loc, laneType);
-            Value centered = e.sub(loadRow(b, loc, input, row, d, mask),
-                                   loadLanes(b, loc, r.center, d, mask));
+            Value center = loadLanes(b, loc, laneType, r.center, d, mask);
+            Value centered =
+                e.sub(loadRow(b, loc, input, row, d, mask), center);
             storeLanes(b, loc, centered, r.centered,
                        centeredAt(b, loc, input, row, d), mask);
             return e.add(total, e.mul(centered, centered));
@@ -182,7 +168,7 @@ void CenteredSqDists::prepareRows(OpBuilder &b, Location loc, Value begin,
 
 Value CenteredSqDists::loadRow(OpBuilder &b, Location loc, unsigned k,
                                Value row, Value d, Value mask) {
-  return loadLanes(b, loc, arrays.inputs[k],
+  return loadLanes(b, loc, laneType, arrays.inputs[k],
                    arrays.inputOffset(b, loc, k, row, d), mask);
 }
 
@@ -207,7 +193,7 @@ void CenteredSqDists::centerColumns(
       Value center = vector::BroadcastOp::create(
           b, loc, laneType, memref::LoadOp::create(b, loc, r.center, d));
       Value centered =
-          e.sub(loadLanes(b, loc, staged, offset, mask), center);
+          e.sub(loadLanes(b, loc, laneType, staged, offset, mask), center);
       storeLanes(b, loc, centered, staged, offset, mask);
       return centered;
     });

@@ -86,10 +86,6 @@ private:
   /// Where the tile's norm of reduced input `k` at column `j` is.
   Value columnNormAt(OpBuilder &b, Location loc, unsigned k, Value tileBegin,
                      Value j);
-  Value loadLanes(OpBuilder &b, Location loc, Value memref, Value offset,
-                  Value mask);
-  void storeLanes(OpBuilder &b, Location loc, Value value, Value memref,
-                  Value offset, Value mask);
   /// Where component `d` of `row`'s centered row of `k` is.
   Value centeredAt(OpBuilder &b, Location loc, unsigned k, Value row,
                    Value d);

@@ -311,14 +311,8 @@ void KernelEmitter::centerTile(OpBuilder &b) {
 
 Value KernelEmitter::loadColumnComponent(OpBuilder &b, unsigned k, Value d,
                                          Value j, Value mask) {
-  Value offset = stagedOffset(b, k, d, j);
-  if (!mask)
-    return vector::LoadOp::create(b, loc(), laneType, staged, offset);
-  Value zeros = arith::ConstantOp::create(
-      b, loc(),
-      DenseElementsAttr::get(laneType, b.getFloatAttr(elementType, 0)));
-  return vector::MaskedLoadOp::create(b, loc(), laneType, staged, offset,
-                                      mask, zeros);
+  return loadLanes(b, loc(), laneType, staged, stagedOffset(b, k, d, j),
+                   mask);
 }
 
 bool KernelEmitter::isNarrow(unsigned k) {
@@ -602,11 +596,8 @@ void KernelEmitter::emitProductRows(OpBuilder &b) {
           FeatureLoops loops{featureLoopMinDim, load};
           Value f =
               emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
-          Value at = products->factorAt(b, loc(), r, t);
-          if (mask)
-            vector::MaskedStoreOp::create(b, loc(), factors, at, mask, f);
-          else
-            vector::StoreOp::create(b, loc(), f, factors, at);
+          storeLanes(b, loc(), f, factors, products->factorAt(b, loc(), r, t),
+                     mask);
         }
         return State();
       });

@@ -31,6 +31,15 @@ int64_t getCpuLanes(int64_t lanes, FloatType elementType);
 /// The index constant `value`.
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 
+/// The `laneType` vector of `memref` at `offset`: the lanes that `mask`
+/// keeps (null: all), 0 in the others.
+Value loadLanes(OpBuilder &b, Location loc, VectorType laneType, Value memref,
+                Value offset, Value mask);
+/// Stores the lanes of `value` that `mask` keeps (null: all) to `memref` at
+/// `offset`.
+void storeLanes(OpBuilder &b, Location loc, Value value, Value memref,
+                Value offset, Value mask);
+
 /// How the sums over wide feature dimensions are computed: a sum-of-
 /// components op (sum, sqnorm2, scalprod, sqdist) of at least `minDim`
 /// components over a tree of componentwise ops of the variables becomes a

@@ -78,10 +78,10 @@ static Value componentOf(FormulaBuilder &g, OpBuilder &b, Value v, int64_t k,
 }
 
 /// The contribution to the adjoint of `variable` of a selection `op`
-/// (IfElse, Relu, Abs, Clamp, Min, Max) whose result has the adjoint `u`, selected
-/// after the branches are differentiated (see the file comment): at once
-/// for a scalar condition, component by component for a vector one of at
-/// most kMaxSelectedComponents; none for other ops.
+/// (IfElse, Relu, Abs, Clamp, Min and Max over components) whose result has
+/// the adjoint `u`, selected after the branches are differentiated (see the
+/// file comment): at once for a scalar condition, component by component
+/// for a vector one of at most kMaxSelectedComponents; none for other ops.
 static std::optional<Value>
 selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
                            Value u, Value variable,
@@ -91,24 +91,7 @@ selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
   int64_t dim = FormulaBuilder::dimOf(variable);
   Value zero = g.splat(variable, dim, 0.0);
   auto x = [&](unsigned k) { return op->getOperand(k); };
-  // Min and Max over components: u to the components equal to the result,
-  // each differentiated apart.
-  if (llvm::isa<MinOp, MaxOp>(op)) {
-    int64_t components = FormulaBuilder::dimOf(x(0));
-    if (components > kMaxSelectedComponents || !dependent.contains(x(0)))
-      return std::nullopt;
-    Value result = op->getResult(0), total;
-    for (int64_t k = 0; k < components; ++k) {
-      llvm::DenseMap<Value, Value> built;
-      Value f = componentOf(g, b, x(0), k, built);
-      // f <= min (f >= max): f is the result.
-      Value reached = llvm::isa<MinOp>(op) ? g.sub(result, f) : g.sub(f, result);
-      Value contribution = g.ifElse(
-          reached, GradOp::create(b, op->getLoc(), f, variable, u), zero);
-      total = total ? g.add(total, contribution) : contribution;
-    }
-    return total;
-  }
+  bool overComponents = llvm::isa<MinOp, MaxOp>(op);
   // Grad(branch, variable, along) for `branch`, a component of `operand`
   // (or operand itself), or 0 where the operand does not depend on the
   // variable.
@@ -127,8 +110,17 @@ selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
       return g.ifElse(v[0], gradient(x(0), v[0], w), zero);
     // |f|: w where f > 0, -w where f < 0, nothing at 0.
     if (llvm::isa<AbsOp>(op))
-      return g.ifElse(v[0], g.ifElse(g.neg(v[0]), zero, gradient(x(0), v[0], w)),
+      return g.ifElse(v[0],
+                      g.ifElse(g.neg(v[0]), zero, gradient(x(0), v[0], w)),
                       gradient(x(0), v[0], g.neg(w)));
+    // Min (Max) over components: w where the component is <= (>=) the
+    // result, that is equal to it.
+    if (overComponents) {
+      Value result = op->getResult(0);
+      return g.ifElse(llvm::isa<MinOp>(op) ? g.sub(result, v[0])
+                                           : g.sub(v[0], result),
+                      gradient(x(0), v[0], w), zero);
+    }
     // min(max(f, lo), hi): f where lo <= f <= hi, hi where it is exceeded,
     // lo where f < lo <= hi (the rule of Gradients.cpp, selected after).
     Value f = v[0], lo = v[1], hi = v[2];
@@ -151,14 +143,14 @@ selectAfterDifferentiating(Operation *op, FormulaBuilder &g, OpBuilder &b,
         FormulaBuilder::dimOf(x(2)) != components)))
     return std::nullopt;
   // Component by component: component k of each operand (an operand of
-  // dimension 1 broadcasts), adjoint k.
+  // dimension 1 broadcasts), adjoint k (Min and Max: their scalar adjoint).
   Value total;
   for (int64_t k = 0; k < components; ++k) {
     llvm::DenseMap<Value, Value> built;
     llvm::SmallVector<Value, 3> parts;
     for (Value operand : operands)
       parts.push_back(componentOf(g, b, operand, k, built));
-    Value contribution = select(parts, g.elem(u, k));
+    Value contribution = select(parts, overComponents ? u : g.elem(u, k));
     total = total ? g.add(total, contribution) : contribution;
   }
   return total;
