@@ -294,12 +294,13 @@ def test_float16_on_the_cpu_computes_in_float32():
 
 
 def _count_kernel_runs(monkeypatch):
-    """A list that grows by one per Genred._call_2d (one kernel run)."""
+    """A list that grows by one per Genred._call_2d (one kernel run): the
+    shapes of its arrays."""
     calls = []
     original = Genred._call_2d
 
     def counted(self, arrays):
-        calls.append(len(arrays))
+        calls.append([a.shape for a in arrays])
         return original(self, arrays)
 
     monkeypatch.setattr(Genred, "_call_2d", counted)
@@ -378,6 +379,13 @@ def test_an_unnamed_batched_parameter_runs_per_entry(monkeypatch):
     for e in range(2):
         d = ((x[e][:, None] - y[e][None]) ** 2).sum(-1)
         np.testing.assert_allclose(result[e][:, 0], p[e, 0] * d.sum(1))
+    # One run per entry cannot take ranges: a clear error.
+    ranges = (np.array([[0, 6]]), np.array([1]), np.array([[0, 5]]),
+              np.array([[0, 5]]), np.array([1]), np.array([[0, 6]]))
+    with pytest.raises(ValueError, match="ranges with batch dimensions need "
+                                         "variables on both axes and named "
+                                         "parameters"):
+        routine(x, y, p, ranges=ranges)
 
 
 class _Stop(Exception):
@@ -425,11 +433,7 @@ def test_reduced_variables_without_batch_dimensions_are_not_repeated(monkeypatch
     entry's rows meet: same results (indices in y's rows), ranges per
     entry, and no B x N copy of y; over i, y gives the output rows and is
     repeated per entry."""
-    shapes = []
-    original = Genred._call_2d
-    monkeypatch.setattr(Genred, "_call_2d",
-                        lambda self, arrays: shapes.append([a.shape for a in arrays])
-                        or original(self, arrays))
+    shapes = _count_kernel_runs(monkeypatch)
     x, y = RNG.random((5, 12, 3)), RNG.random((10, 3))
     ranges, mask = _clusters_of_12_by_10()
     for op, opt_arg in (("ArgKMin", 2), ("Sum", None)):
