@@ -56,8 +56,20 @@ def _stream_of(device):
 
 
 class Genred(GenredBase):
-    def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None):
+    def __call__(self, *args, backend=None, device_id=None, ranges=None, out=None,
+                 process_group=None, layout=None):
+        """The reduction of `args`; with a torch.distributed `process_group`,
+        over its ranks, whose `layout` ('sharded' or 'replicated') says what
+        each rank holds (keops.torch.distributed, docs/distributed.md)."""
         genred = self.with_call_options(backend, device_id, ranges)
+        if process_group is not None or layout is not None:
+            from keops.torch import distributed
+            genred = distributed.bind(genred, process_group, layout)
+        return genred._call(args, out)
+
+    def check_arguments(self, args):
+        """Raises TypeError or ValueError for an argument that is not a CPU or
+        CUDA tensor, or is on CUDA with the CPU backend."""
         for k, arg in enumerate(args):
             if not isinstance(arg, torch.Tensor):
                 raise TypeError("argument %d must be a torch.Tensor, got %s"
@@ -65,14 +77,17 @@ class Genred(GenredBase):
             if arg.device.type not in ("cpu", "cuda"):
                 raise ValueError("argument %d is on %s: keops takes CPU and CUDA "
                                  "tensors" % (k, arg.device))
-            if arg.device.type == "cuda" and genred.backend == "cpu":
+            if arg.device.type == "cuda" and self.backend == "cpu":
                 raise ValueError("argument %d is on %s but backend='CPU'"
                                  % (k, arg.device))
-        half = genred.half_on_cpu([a.dtype for a in args])
+
+    def _call(self, args, out):
+        self.check_arguments(args)
+        half = self.half_on_cpu([a.dtype for a in args])
         if half:  # differentiable casts
             args = [a.float() for a in args]
-        result = genred.batched(list(args), [a.shape for a in args],
-                                lambda g, a: g._call_2d(a), _BATCH_TOOLS)
+        result = self.batched(list(args), [a.shape for a in args],
+                              lambda g, a: g._call_2d(a), _BATCH_TOOLS)
         if half:
             result = map_results(result, lambda r: r.half()
                                   if r.dtype == torch.float32 else r)
@@ -93,10 +108,7 @@ class Genred(GenredBase):
 
     def run(self, args):
         """The raw outputs (2-D tensors) of the kernel on `args`."""
-        dtype = self.dtype_name([a.dtype for a in args])
-        kernel = self.kernel(dtype)
-        shapes, rows = self.shapes_2d(kernel, [a.shape for a in args])
-        inputs = [_rows_contiguous(a.detach().reshape(s)) for a, s in zip(args, shapes)]
+        kernel, inputs, rows = self.kernel_inputs(args)
         output_rows = rows[kernel.row_category]
         # CUDA tensors are used in place: the outputs go on their device.
         device = inputs[0].device if inputs else torch.device("cpu")
@@ -106,6 +118,14 @@ class Genred(GenredBase):
         kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel),
                    self.device_id, _stream_of(device))
         return kernel, outputs
+
+    def kernel_inputs(self, args):
+        """(kernel, the 2-D detached inputs it reads, [rows of i, rows of j])
+        for `args`."""
+        kernel = self.kernel(self.dtype_name([a.dtype for a in args]))
+        shapes, rows = self.shapes_2d(kernel, [a.shape for a in args])
+        return kernel, [_rows_contiguous(a.detach().reshape(s))
+                        for a, s in zip(args, shapes)], rows
 
     def backward_genred(self, position):
         """(Genred, inputs, sum_rows) of the gradient w.r.t. argument
@@ -166,18 +186,21 @@ class Genred(GenredBase):
                                  eta=eta)
 
 
-def column_index(columns, dtype, device):
-    """0, 1, ..., columns - 1 as a (columns, 1) tensor."""
-    return torch.arange(columns, dtype=dtype, device=device).reshape(columns, 1)
+def column_index(columns, dtype, device, first=0):
+    """first, first + 1, ..., first + columns - 1 as a (columns, 1) tensor."""
+    return torch.arange(first, first + columns, dtype=dtype,
+                        device=device).reshape(columns, 1)
 
 
-def derivative_extras(inputs, result, columns, sibling, eta=None, tangents=None):
+def derivative_extras(inputs, result, columns, sibling, eta=None, tangents=None,
+                      first_column=0):
     """The tensors after the arguments that a derivative reduction reads, for
     its `inputs` as the compiler lists them ((kind, what) pairs, see
     keops._C.gradient and keops._C.tangent): `eta`, the tangent of argument
     `what` (from `tangents`), the forward `result`, the column index of the
-    reduced axis (`columns` rows), and for 'logsumexp' and 'indices' the
-    output of sibling(what), as floats of the result's dtype."""
+    reduced axis (`columns` rows from `first_column`: a shard's global
+    indices), and for 'logsumexp' and 'indices' the output of sibling(what),
+    as floats of the result's dtype."""
     extras = []
     for kind, what in inputs:
         if kind == "eta":
@@ -187,10 +210,11 @@ def derivative_extras(inputs, result, columns, sibling, eta=None, tangents=None)
         elif kind == "output":
             extras.append(result)
         elif kind == "column":
-            extras.append(column_index(columns, result.dtype, result.device))
+            extras.append(column_index(columns, result.dtype, result.device,
+                                       first_column))
         else:
             value = sibling(what)
-            extras.append(value.reshape(value.shape[0], -1).to(result.dtype))
+            extras.append(value.flatten(1).to(result.dtype))
     return extras
 
 
