@@ -11,7 +11,7 @@ bench/setup-env.sh > /dev/null
 cd bench
 for benchmark in gaussian_sum hand_kernel gaussian_gradient block_sparse batched \
     compile_time few_rows call_overhead wide_outputs feature_dims \
-    aot_first_call knn gpu; do
+    aot_first_call knn distributed gpu; do
   .venv/bin/python "$benchmark.py" "$@"
 done
 .venv/bin/python plot.py
