@@ -260,7 +260,7 @@ def main():
     parser.add_argument("--memory-rows", type=int, default=6_000_000)
     parser.add_argument("--memory-cap-mb", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # run.sh passes the others' options too
     options = {"strong_rows": args.strong_rows, "weak_rows": args.weak_rows,
                "memory_rows": args.memory_rows, "memory_cap_mb": args.memory_cap_mb,
                "repeat": args.repeat}

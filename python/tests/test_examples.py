@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: MIT
 import math
 import os
+import subprocess
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples"))
 
+import distributed  # noqa: E402
 import gaussian_sum  # noqa: E402
 import kernel_interpolation  # noqa: E402
 import knn_classification  # noqa: E402
@@ -20,6 +22,16 @@ def test_gaussian_sum_matches_dense_torch():
     (dense_g,) = torch.autograd.grad((dense ** 2).sum(), [x])
     torch.testing.assert_close(a_i, dense)
     torch.testing.assert_close(g_x, dense_g, rtol=1e-4, atol=1e-4)
+
+
+def test_distributed_alone_and_under_torchrun():
+    assert distributed.main(n=501, m=300, check=True) < 1e-5
+    ran = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone",
+         "--nproc-per-node", "2", distributed.__file__, "--check", "--x-rows", "501",
+         "--y-rows", "300"], capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stdout.count("relative differences with one process") == 2
 
 
 def test_kernel_interpolation_fits():
