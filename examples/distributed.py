@@ -50,11 +50,12 @@ def my_rows(total, group):
 
 def relative_difference(ours, theirs):
     """max |ours - theirs| / max |theirs| (indices: whether any differs)."""
+    ours, theirs = ours.detach(), theirs.detach()
     if theirs.numel() == 0:
         return 0.0
     if theirs.dtype == torch.int64:
         return float((ours != theirs).any())
-    return float((ours.detach() - theirs).abs().max() / theirs.abs().max())
+    return float((ours - theirs).abs().max() / theirs.abs().max())
 
 
 def main(n=20000, m=30000, group=None, check=False):
