@@ -47,9 +47,22 @@ CASES = [
     ("TensorDot 16x16 . 16, gradient",
      "Sum_Reduction(Grad(TensorDot(a,y,(16,16),(16,),(1,),(0,)),y,e),0)",
      ["a=Vi(256)", "y=Vj(16)", "e=Vi(16)"]),
-    ("TensorDot 32 . 32x128 (unrolled: 4096 products)",
+    ("TensorDot 32 . 32x128 (4096 products)",
      "Sum_Reduction(TensorDot(x,y,(32,),(32,128),(0,),(0,)),0)",
      ["x=Vi(32)", "y=Vj(4096)"]),
+    ("TensorDot 32 . 32x128, gradient in x",
+     "Sum_Reduction(Grad(TensorDot(x,y,(32,),(32,128),(0,),(0,)),x,e),0)",
+     ["x=Vi(32)", "y=Vj(4096)", "e=Vi(128)"]),
+    ("TensorDot 32 . 32x128, gradient in y (4096 outputs)",
+     "Sum_Reduction(Grad(TensorDot(x,y,(32,),(32,128),(0,),(0,)),y,e),1)",
+     ["x=Vi(32)", "y=Vj(4096)", "e=Vi(128)"]),
+    ("TensorDot 96 . 96x240 (23040 products)",
+     "Sum_Reduction(TensorDot(x,y,(96,),(96,240),(0,),(0,)),0)",
+     ["x=Vi(96)", "y=Vj(23040)"]),
+    ("MatVecMult 100x300", "Sum_Reduction(MatVecMult(a,y),0)",
+     ["a=Vi(30000)", "y=Vj(300)"]),
+    ("MatVecMult 100x300, gradient in y", "Sum_Reduction(Grad(MatVecMult(a,y),y,e),0)",
+     ["a=Vi(30000)", "y=Vj(300)", "e=Vi(100)"]),
 ]
 
 

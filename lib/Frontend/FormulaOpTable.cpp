@@ -118,9 +118,15 @@ static OpSignature composition(unsigned numFormulas, unsigned numIntegers,
   return {numFormulas, numIntegers, build};
 }
 
-/// Row r (n columns) of a row-major matrix stored as a vector.
-static Value matrixRow(FormulaBuilder &g, Value a, int64_t r, int64_t n) {
-  return n == 1 ? g.elem(a, r) : g.extract(a, r * n, n);
+/// The tensordot of `x` and `y` with `attributes`, or the error of its type
+/// inference.
+static FailureOr<Value> buildTensorDot(OpBuilder &b, Location loc, Value x,
+                                       Value y,
+                                       const TensorDotAttributes &attributes,
+                                       std::string &error) {
+  return buildInferred<TensorDotOp>(b, loc, error, x, y, attributes.shapeA,
+                                    attributes.shapeB, attributes.axesA,
+                                    attributes.axesB, attributes.permute);
 }
 
 /// A v for A of dimension m*n (row-major) and v of dimension n.
@@ -132,13 +138,8 @@ static FailureOr<Value> matVecMult(OpBuilder &b, Location loc,
     return fail(error, llvm::formatv("the matrix has {0} components, not a "
                                      "multiple of the vector's {1}",
                                      dimOf(m), n));
-  FormulaBuilder g(b, loc);
-  Value result;
-  for (int64_t r = 0; r < dimOf(m) / n; ++r) {
-    Value row = g.scalProd(matrixRow(g, m, r, n), v);
-    result = result ? g.concat(result, row) : row;
-  }
-  return result;
+  return buildTensorDot(b, loc, m, v, {{dimOf(m) / n, n}, {n}, {1}, {0}, {0}},
+                        error);
 }
 
 /// v^T A for v of dimension m and A of dimension m*n (row-major).
@@ -150,14 +151,9 @@ static FailureOr<Value> vecMatMult(OpBuilder &b, Location loc,
     return fail(error, llvm::formatv("the matrix has {0} components, not a "
                                      "multiple of the vector's {1}",
                                      dimOf(m), rows));
-  FormulaBuilder g(b, loc);
-  int64_t n = dimOf(m) / rows;
-  Value result;
-  for (int64_t r = 0; r < rows; ++r) {
-    Value term = g.mul(g.elem(v, r), matrixRow(g, m, r, n));
-    result = result ? g.add(result, term) : term;
-  }
-  return result;
+  return buildTensorDot(b, loc, v, m,
+                        {{rows}, {rows, dimOf(m) / rows}, {0}, {0}, {0}},
+                        error);
 }
 
 /// The weighted squared norm f^T S f: S isotropic (dimension 1), diagonal
@@ -474,78 +470,21 @@ static FailureOr<Value> kron(OpBuilder &b, Location loc, const OpArguments &a,
 /// permute[t] (the inverse of numpy.transpose's convention).
 static FailureOr<Value> tensorDot(OpBuilder &b, Location loc,
                                   const OpArguments &a, std::string &error) {
-  llvm::ArrayRef<int64_t> shapeA = a.tuples[0], shapeB = a.tuples[1],
-                          axesA = a.tuples[2], axesB = a.tuples[3];
-  if (failed(checkShape(a.formulas[0], shapeA, "the first operand", error)) ||
-      failed(checkShape(a.formulas[1], shapeB, "the second operand", error)))
-    return failure();
-  if (axesA.size() != axesB.size())
-    return fail(error, "the contracted axes of both operands must pair up");
-  for (size_t t = 0; t < axesA.size(); ++t) {
-    if (axesA[t] < 0 || axesA[t] >= (int64_t)shapeA.size() || axesB[t] < 0 ||
-        axesB[t] >= (int64_t)shapeB.size())
-      return fail(error, "a contracted axis is out of range");
-    if (shapeA[axesA[t]] != shapeB[axesB[t]])
-      return fail(error, llvm::formatv("contracted axes {0} and {1} have "
-                                       "sizes {2} and {3}",
-                                       axesA[t], axesB[t], shapeA[axesA[t]],
-                                       shapeB[axesB[t]]));
+  TensorDotAttributes attributes;
+  llvm::SmallVector<int64_t> *fields[] = {
+      &attributes.shapeA, &attributes.shapeB, &attributes.axesA,
+      &attributes.axesB, &attributes.permute};
+  for (auto [field, tuple] : llvm::zip(fields, a.tuples))
+    field->assign(tuple.begin(), tuple.end());
+  if (a.tuples.size() < 5) { // no permutation
+    int64_t rank = static_cast<int64_t>(attributes.shapeA.size() +
+                                        attributes.shapeB.size() -
+                                        2 * attributes.axesA.size());
+    for (int64_t t = 0; t < rank; ++t)
+      attributes.permute.push_back(t);
   }
-  llvm::SmallVector<int64_t> keptA, keptB, shape, contracted;
-  for (int64_t k = 0; k < (int64_t)shapeA.size(); ++k)
-    if (!llvm::is_contained(axesA, k))
-      keptA.push_back(k);
-  for (int64_t k = 0; k < (int64_t)shapeB.size(); ++k)
-    if (!llvm::is_contained(axesB, k))
-      keptB.push_back(k);
-  for (int64_t k : keptA)
-    shape.push_back(shapeA[k]);
-  for (int64_t k : keptB)
-    shape.push_back(shapeB[k]);
-  for (int64_t k : axesA)
-    contracted.push_back(shapeA[k]);
-  llvm::SmallVector<int64_t> permute;
-  if (a.tuples.size() > 4) {
-    permute.assign(a.tuples[4].begin(), a.tuples[4].end());
-    llvm::SmallVector<int64_t> sorted(permute);
-    llvm::sort(sorted);
-    for (size_t t = 0; t < sorted.size(); ++t)
-      if (sorted.size() != shape.size() || sorted[t] != (int64_t)t)
-        return fail(error, "permute must be a permutation of the result axes");
-  } else {
-    for (size_t t = 0; t < shape.size(); ++t)
-      permute.push_back(t);
-  }
-  llvm::SmallVector<int64_t> permutedShape(shape.size());
-  for (size_t t = 0; t < permute.size(); ++t)
-    permutedShape[permute[t]] = shape[t];
-
-  FormulaBuilder g(b, loc);
-  llvm::SmallVector<Value> parts;
-  for (int64_t flat = 0; flat < product(permutedShape); ++flat) {
-    llvm::SmallVector<int64_t> permuted = unflatten(flat, permutedShape);
-    llvm::SmallVector<int64_t> index(shape.size());
-    for (size_t t = 0; t < permute.size(); ++t)
-      index[t] = permuted[permute[t]];
-    Value total;
-    for (int64_t c = 0; c < product(contracted); ++c) {
-      llvm::SmallVector<int64_t> ci = unflatten(c, contracted);
-      llvm::SmallVector<int64_t> ia(shapeA.size()), ib(shapeB.size());
-      for (size_t k = 0; k < keptA.size(); ++k)
-        ia[keptA[k]] = index[k];
-      for (size_t k = 0; k < keptB.size(); ++k)
-        ib[keptB[k]] = index[keptA.size() + k];
-      for (size_t t = 0; t < axesA.size(); ++t) {
-        ia[axesA[t]] = ci[t];
-        ib[axesB[t]] = ci[t];
-      }
-      Value term = g.mul(g.elem(a.formulas[0], flatten(ia, shapeA)),
-                         g.elem(a.formulas[1], flatten(ib, shapeB)));
-      total = total ? g.add(total, term) : term;
-    }
-    parts.push_back(total);
-  }
-  return concatAll(g, parts);
+  return buildTensorDot(b, loc, a.formulas[0], a.formulas[1], attributes,
+                        error);
 }
 
 /// BSpline(knots, x, order): the n - order - 1 B-spline basis functions of
@@ -718,19 +657,17 @@ static const llvm::StringMap<OpSignature> &formulaOps() {
       {"Kron", {2, 0, kron, 2, 0}},
       {"BSpline", composition(2, 1, bSpline)},
       {"SoftDTW_SqDist", composition(3, 0, softDTWSqDist)},
-      {"TensorDot", {2, 0, tensorDot, 5, 1}},
+      {"TensorDot",
+       {2, 0, tensorDot, 5, 1, TensorDotOp::getOperationName(), {},
+        {"shape_a", "shape_b", "axes_a", "axes_b", "permute"}}},
       {"VecMatMult", composition(2, 0, vecMatMult)},
       {"TensorProd",
        composition(2, 0,
                    [](OpBuilder &b, Location loc, const OpArguments &a,
-                      std::string &) -> FailureOr<Value> {
-                     FormulaBuilder g(b, loc);
-                     Value result;
-                     for (int64_t r = 0; r < dimOf(a.formulas[0]); ++r) {
-                       Value block = g.mul(g.elem(a.formulas[0], r), a.formulas[1]);
-                       result = result ? g.concat(result, block) : block;
-                     }
-                     return result;
+                      std::string &error) -> FailureOr<Value> {
+                     int64_t m = dimOf(a.formulas[0]), n = dimOf(a.formulas[1]);
+                     return buildTensorDot(b, loc, a.formulas[0], a.formulas[1],
+                                           {{m}, {n}, {}, {}, {0, 1}}, error);
                    })},
       {"SumT",
        composition(1, 1,

@@ -50,6 +50,8 @@ struct OpSignature {
   /// the integers, in order: what the formula printer spells back.
   llvm::StringRef opName = {};
   std::array<llvm::StringRef, 2> integerAttributes = {};
+  /// Its attributes that hold the tuples (dense i64 arrays), in order.
+  std::array<llvm::StringRef, 5> tupleAttributes = {};
 };
 
 /// The signature of the KeOps op `name`, or null when there is none.

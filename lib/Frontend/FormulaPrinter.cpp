@@ -7,7 +7,8 @@
 //
 // This file implements FormulaPrinter.h. Every op prints as the call of the
 // formula op whose table entry builds it (FormulaOpTable), its integer
-// attributes after its operands; shared values print once per use.
+// attributes after its operands, then its tuple attributes as lists; shared
+// values print once per use.
 //
 //===----------------------------------------------------------------------===//
 
@@ -127,6 +128,23 @@ private:
                     "' has no integer attribute '" + attribute + "'");
       text += std::string(llvm::StringRef(comma)) +
               std::to_string(integer.getInt());
+    }
+    // Then the tuples, as lists: [2,3], [] (no axes).
+    for (llvm::StringRef attribute :
+         signature ? llvm::ArrayRef(signature->tupleAttributes)
+                   : llvm::ArrayRef<llvm::StringRef>()) {
+      if (attribute.empty())
+        continue;
+      auto tuple = op->getAttrOfType<DenseI64ArrayAttr>(attribute);
+      if (!tuple)
+        return fail("'" + op->getName().getStringRef() +
+                    "' has no integer array attribute '" + attribute + "'");
+      text += std::string(llvm::StringRef(comma)) + "[";
+      llvm::ListSeparator elementComma(",");
+      for (int64_t element : tuple.asArrayRef())
+        text += std::string(llvm::StringRef(elementComma)) +
+                std::to_string(element);
+      text += "]";
     }
     return text + ")";
   }

@@ -271,9 +271,9 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"LessOrEqual(x, Elem(x, 0))", "keops.less_or_equal", [] { return Vec{1, 1, 0}; }},
         OpCase{"OneHot(b * 3, 3)", "keops.one_hot", [] { return Vec{0, 0, 1}; }},
         OpCase{"IntInv(4)", "keops.constant", [] { return Vec{0.25}; }},
-        OpCase{"MatVecMult(Concat(x, y), x)", "keops.concat", [] { return Vec{dot(X, X), dot(Y, X)}; }},
-        OpCase{"VecMatMult(Concat(b, s), Concat(x, y))", "keops.add", [] { return zip(map(X, [](double v) { return 0.7 * v; }), map(Y, [](double v) { return 2.0 * v; }), std::plus<>()); }},
-        OpCase{"TensorProd(Extract(x, 0, 2), y)", "keops.concat", [] { Vec r = map(Y, [](double v) { return 0.5 * v; }); for (double v : Y) r.push_back(-1.25 * v); return r; }},
+        OpCase{"MatVecMult(Concat(x, y), x)", "keops.tensordot", [] { return Vec{dot(X, X), dot(Y, X)}; }},
+        OpCase{"VecMatMult(Concat(b, s), Concat(x, y))", "keops.tensordot", [] { return zip(map(X, [](double v) { return 0.7 * v; }), map(Y, [](double v) { return 2.0 * v; }), std::plus<>()); }},
+        OpCase{"TensorProd(Extract(x, 0, 2), y)", "keops.tensordot", [] { Vec r = map(Y, [](double v) { return 0.5 * v; }); for (double v : Y) r.push_back(-1.25 * v); return r; }},
         OpCase{"SumT(b, 3)", "keops.mul", [] { return Vec{0.7, 0.7, 0.7}; }},
         OpCase{"ElemT(b, 3, 1)", "keops.concat", [] { return Vec{0, 0.7, 0}; }},
         OpCase{"ExtractT(Extract(x, 0, 2), 1, 4)", "keops.concat", [] { return Vec{0, 0.5, -1.25, 0}; }},
@@ -285,12 +285,12 @@ INSTANTIATE_TEST_SUITE_P(
         // Tensors (row-major): Kron and TensorDot with shape tuples.
         OpCase{"Kron(Extract(x, 0, 2), y, (2,), [3])", "keops.concat", [] { Vec r = map(Y, [](double v) { return 0.5 * v; }); for (double v : Y) r.push_back(-1.25 * v); return r; }},
         OpCase{"Kron(Concat(x, Elem(y, 0)), Concat(b, s), (2, 2), (1, 2))", "keops.concat", [] { return Vec{0.5 * 0.7, 0.5 * 2, -1.25 * 0.7, -1.25 * 2, 2.0 * 0.7, 2.0 * 2, 1.5 * 0.7, 1.5 * 2}; }},
-        OpCase{"TensorDot(Concat(x, y), x, (2, 3), (3,), (1,), (0,))", "keops.concat", [] { return Vec{dot(X, X), dot(Y, X)}; }},
-        OpCase{"TensorDot(Extract(x, 0, 2), y, (2,), (3,), (), (), (1, 0))", "keops.concat", [] { Vec r; for (double yv : Y) for (double xv : {0.5, -1.25}) r.push_back(xv * yv); return r; }},
-        OpCase{"TensorDot(Concat(x, y), Concat(y, x), (2, 3), (2, 3), (0, 1), (0, 1))", "keops.add", [] { return Vec{2 * dot(X, Y)}; }},
+        OpCase{"TensorDot(Concat(x, y), x, (2, 3), (3,), (1,), (0,))", "keops.tensordot", [] { return Vec{dot(X, X), dot(Y, X)}; }},
+        OpCase{"TensorDot(Extract(x, 0, 2), y, (2,), (3,), (), (), (1, 0))", "keops.tensordot", [] { Vec r; for (double yv : Y) for (double xv : {0.5, -1.25}) r.push_back(xv * yv); return r; }},
+        OpCase{"TensorDot(Concat(x, y), Concat(y, x), (2, 3), (2, 3), (0, 1), (0, 1))", "keops.tensordot", [] { return Vec{2 * dot(X, Y)}; }},
         // KeOps's permute: axis t goes to result axis permute[t], so the
         // (2, 3, 2) product A[p][q] B[r] comes out as R[q][r][p].
-        OpCase{"TensorDot(Concat(x, y), Extract(x, 0, 2), (2, 3), (2,), (), (), (2, 0, 1))", "keops.concat", [] { Vec r; for (int q = 0; q < 3; ++q) for (int k = 0; k < 2; ++k) for (const Vec *a : {&X, &Y}) r.push_back((*a)[q] * X[k]); return r; }},
+        OpCase{"TensorDot(Concat(x, y), Extract(x, 0, 2), (2, 3), (2,), (), (), (2, 0, 1))", "keops.tensordot", [] { Vec r; for (int q = 0; q < 3; ++q) for (int k = 0; k < 2; ++k) for (const Vec *a : {&X, &Y}) r.push_back((*a)[q] * X[k]); return r; }},
         // B-splines: knots (0, 0.5, 1, 1.5, 2, 2.5) at b = 0.7, against the
         // textbook Cox-de Boor recursion.
         OpCase{"BSpline(Concat(Concat(Zero(1), IntCst(1) / 2), Concat(Concat(IntCst(1), Rat(3, 2)), Concat(IntCst(2), Rat(5, 2)))), b, 0)", "keops.concat", [] { return coxDeBoor({0, 0.5, 1, 1.5, 2, 2.5}, 0.7, 0); }},

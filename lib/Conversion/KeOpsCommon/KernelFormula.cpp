@@ -7,6 +7,8 @@
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 
+#include "keops/Conversion/KeOpsCommon/ContractionLoops.h"
+
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -80,11 +82,14 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
 }
 
 /// The components of `root`, a tree of componentwise ops over variables
-/// (whose components `load` gives) and dimension-1 values (in `values`).
+/// (whose components `load` gives), dimension-1 values (in `values`) and,
+/// in chunks, tensordots of variables (whose components `tensorDot` gives).
 Components
 emitComponentwise(LaneEmitter &e, Value root,
                   const llvm::DenseMap<Value, Components> &values,
-                  llvm::function_ref<Components(unsigned argument)> load) {
+                  llvm::function_ref<Components(unsigned argument)> load,
+                  llvm::function_ref<Components(TensorDotOp)> tensorDot =
+                      nullptr) {
   llvm::DenseMap<Value, Components> computed;
   std::function<const Components &(Value)> valueOf =
       [&](Value v) -> const Components & {
@@ -96,6 +101,8 @@ emitComponentwise(LaneEmitter &e, Value root,
       result = values.at(v);
     } else if (auto arg = llvm::dyn_cast<BlockArgument>(v)) {
       result = load(arg.getArgNumber());
+    } else if (auto dot = v.getDefiningOp<TensorDotOp>(); dot && tensorDot) {
+      result = tensorDot(dot);
     } else {
       llvm::SmallVector<Components> operands;
       for (Value operand : v.getDefiningOp()->getOperands())
@@ -111,14 +118,31 @@ emitComponentwise(LaneEmitter &e, Value root,
 Components emitChunk(LaneEmitter &e, Value root,
                      const llvm::DenseMap<Value, Components> &values,
                      const FeatureLoops &loops, const ChunkPosition &chunk) {
-  return emitComponentwise(e, root, values, [&](unsigned argument) {
+  OpBuilder &b = e.getBuilder();
+  auto perComponent = [&](llvm::function_ref<Value(Value)> component) {
     Components components;
     for (int64_t k = 0; k < chunk.chunks.size; ++k)
-      components.push_back(loops.load(e.getBuilder(), argument,
-                                       chunk.component(e.getBuilder(),
-                                                       e.getLoc(), k)));
+      components.push_back(component(chunk.component(b, e.getLoc(), k)));
     return components;
-  });
+  };
+  return emitComponentwise(
+      e, root, values,
+      [&](unsigned argument) {
+        return perComponent(
+            [&](Value d) { return loops.load(b, argument, d); });
+      },
+      [&](TensorDotOp dot) {
+        unsigned arguments[2];
+        for (unsigned n = 0; n < 2; ++n)
+          arguments[n] =
+              llvm::cast<BlockArgument>(dot->getOperand(n)).getArgNumber();
+        return perComponent([&](Value o) {
+          return emitContractionComponent(
+              e, dot, o, [&](OpBuilder &b, unsigned n, Value index) {
+                return loops.load(b, arguments[n], index);
+              });
+        });
+      });
 }
 
 /// For each n < count, the sum over d < dim of term(b, n, d), by one loop
@@ -330,6 +354,25 @@ static void emitBodyOps(LaneEmitter &e, ReduceOp reduce,
     }
     if (plan.trees.contains(&op) && !plan.sharedTrees.contains(&op))
       continue; // computed inside the loops only
+    auto dot = llvm::dyn_cast<TensorDotOp>(&op);
+    if (dot && loops && loops->contractionLoops && isContractionLoop(dot)) {
+      // Variables are read from memory, other operands from the stack.
+      ContractionOperand operands[2];
+      std::function<Value(OpBuilder &, Value)> loads[2];
+      for (unsigned n = 0; n < 2; ++n) {
+        Value operand = op.getOperand(n);
+        operands[n].components = &values.at(operand);
+        if (auto argument = llvm::dyn_cast<BlockArgument>(operand)) {
+          loads[n] = [&, k = argument.getArgNumber()](OpBuilder &b, Value d) {
+            return loops->load(b, k, d);
+          };
+          operands[n].load = loads[n];
+        }
+      }
+      values[dot.getResult()] =
+          emitContractionLoops(e, dot, operands[0], operands[1]);
+      continue;
+    }
     llvm::SmallVector<Components> operands;
     for (Value operand : op.getOperands())
       operands.push_back(values.at(operand));
@@ -362,7 +405,7 @@ keops::emitPairFormula(LaneEmitter &e, ReduceOp reduce,
   Value wide = chunk ? getChunkableValue(reduce) : Value();
   if (wide) {
     assert(loops && "chunks load their variables with loops->load");
-    collectComponentwiseTree(wide, chunkOnly);
+    collectChunkTree(wide, chunkOnly);
     bool changed = true;
     while (changed) {
       changed = false;

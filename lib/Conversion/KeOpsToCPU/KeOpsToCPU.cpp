@@ -47,6 +47,7 @@
 #include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -435,7 +436,8 @@ KernelEmitter::emitFormula(LaneEmitter &e, Value row, Value j, Value mask,
   auto load = [&](OpBuilder &b, unsigned k, Value d) {
     return loadComponent(b, row, k, d, j, mask);
   };
-  FeatureLoops loops{featureLoopMinDim, load, computed};
+  FeatureLoops loops{featureLoopMinDim, load, computed,
+                     /*contractionLoops=*/true};
   return emitPairFormula(e, reduce, values, accType, &loops, chunk());
 }
 
@@ -593,7 +595,8 @@ void KernelEmitter::emitProductRows(OpBuilder &b) {
           auto load = [&, row = row](OpBuilder &b, unsigned k, Value d) {
             return loadComponent(b, row, k, d, j, mask);
           };
-          FeatureLoops loops{featureLoopMinDim, load};
+          FeatureLoops loops{featureLoopMinDim, load, nullptr,
+                             /*contractionLoops=*/true};
           Value f =
               emitPairValue(e, reduce, factor, values, elementType, &loops)[0];
           storeLanes(b, loc(), f, factors, products->factorAt(b, loc(), r, t),

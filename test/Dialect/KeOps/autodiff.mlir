@@ -89,3 +89,26 @@ func.func @abs_selects_after(%x: tensor<?x1xf32>, %y: tensor<?x1xf32>, %e: tenso
   }
   return %r : tensor<?x1xf32>
 }
+
+// -----
+
+// The derivatives of a tensordot are tensordots: for A (2x3) times v (3),
+// the adjoint u (2) gives u v^T (an outer product, permuted into A's axes)
+// and A^T u (u contracted with A's first axis).
+
+// CHECK-LABEL: func.func @tensordot
+// CHECK: keops.reduce sum over j (%[[A:.*]] = %{{.*}} : i, %[[V:.*]] = %{{.*}} : j, %[[U:.*]] = %{{.*}} : i, %[[W:.*]] = %{{.*}} : i)
+// CHECK-DAG: %[[GA:.*]] = keops.tensordot %[[U]], %[[V]] shapes [2], [3] axes [], [] permute [0, 1] : vector<2xf32>, vector<3xf32>
+// CHECK-DAG: %[[GV:.*]] = keops.tensordot %[[A]], %[[W]] shapes [2, 3], [2] axes [0], [0] permute [0] : vector<6xf32>, vector<2xf32>
+// CHECK: keops.concat %[[GA]], %[[GV]]
+func.func @tensordot(%a: tensor<?x6xf32>, %v: tensor<?x3xf32>, %u: tensor<?x2xf32>, %w: tensor<?x2xf32>) -> tensor<?x9xf32> {
+  %r = keops.reduce sum over j (%ai = %a : i, %vj = %v : j, %ui = %u : i, %wi = %w : i)
+      : (tensor<?x6xf32>, tensor<?x3xf32>, tensor<?x2xf32>, tensor<?x2xf32>) -> tensor<?x9xf32> {
+    %f = keops.tensordot %ai, %vj shapes [2, 3], [3] axes [1], [0] permute [0] : vector<6xf32>, vector<3xf32>
+    %ga = keops.grad %f wrt %ai along %ui : vector<2xf32>, vector<6xf32>, vector<2xf32>
+    %gv = keops.grad %f wrt %vj along %wi : vector<2xf32>, vector<3xf32>, vector<2xf32>
+    %both = keops.concat %ga, %gv : vector<6xf32>, vector<3xf32>
+    keops.yield %both : vector<9xf32>
+  }
+  return %r : tensor<?x9xf32>
+}

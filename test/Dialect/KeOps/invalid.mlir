@@ -511,3 +511,40 @@ func.func @static_result_rows(%x: tensor<8x3xf32>, %y: tensor<5x3xf32>) -> tenso
   }
   return %r : tensor<5x1xf32>
 }
+
+// -----
+
+// A tensordot checks its shapes against its operands, and its axes.
+func.func @tensordot_shape(%x: tensor<?x6xf32>, %y: tensor<?x3xf32>) -> tensor<?x2xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x6xf32>, tensor<?x3xf32>) -> tensor<?x2xf32> {
+    // expected-error @+1 {{the first operand has dimension 6, not that of shape (2, 4)}}
+    %d = keops.tensordot %xi, %yj shapes [2, 4], [3] axes [1], [0] permute [0] : vector<6xf32>, vector<3xf32>
+    keops.yield %d : vector<2xf32>
+  }
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @tensordot_axes(%x: tensor<?x6xf32>, %y: tensor<?x3xf32>) -> tensor<?x2xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x6xf32>, tensor<?x3xf32>) -> tensor<?x2xf32> {
+    // expected-error @+1 {{contracted axes 0 and 0 have sizes 2 and 3}}
+    %d = keops.tensordot %xi, %yj shapes [2, 3], [3] axes [0], [0] permute [0] : vector<6xf32>, vector<3xf32>
+    keops.yield %d : vector<2xf32>
+  }
+  return %r : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @tensordot_permute(%x: tensor<?x6xf32>, %y: tensor<?x3xf32>) -> tensor<?x2xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x6xf32>, tensor<?x3xf32>) -> tensor<?x2xf32> {
+    // expected-error @+1 {{permute (1) is not a permutation of the 1 result axes}}
+    %d = keops.tensordot %xi, %yj shapes [2, 3], [3] axes [1], [0] permute [1] : vector<6xf32>, vector<3xf32>
+    keops.yield %d : vector<2xf32>
+  }
+  return %r : tensor<?x2xf32>
+}

@@ -78,6 +78,8 @@ func.func @formula_ops(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>,
     %32 = keops.extract %xi[1, 2] : vector<3xf32>
     // CHECK: keops.concat %[[P]], %{{.*}} : vector<2xf32>, vector<1xf32>
     %33 = keops.concat %pm, %31 : vector<2xf32>, vector<1xf32>
+    // CHECK: keops.tensordot %[[X]], %[[Y]] shapes [3], [3] axes [], [] permute [1, 0] : vector<3xf32>, vector<3xf32>
+    %outer = keops.tensordot %xi, %yj shapes [3], [3] axes [], [] permute [1, 0] : vector<3xf32>, vector<3xf32>
     // CHECK: keops.constant dense<[1.000000e+00, 5.000000e-01, 0.000000e+00]> : vector<3xf32>
     %34 = keops.constant dense<[1.0, 0.5, 0.0]> : vector<3xf32>
     %35 = keops.add %33, %34 : vector<3xf32>, vector<3xf32>

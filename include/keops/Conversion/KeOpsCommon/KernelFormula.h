@@ -51,6 +51,9 @@ struct FeatureLoops {
   /// Feature-loop roots already computed (emitBlockFeatureLoops), by
   /// result; the others get their loop.
   const llvm::DenseMap<Value, Components> *computed = nullptr;
+  /// Whether tensordots of many products are computed by loops
+  /// (ContractionLoops.h, which keeps buffers on the stack).
+  bool contractionLoops = false;
 };
 
 /// The squared distances that a block's feature loops expand (see

@@ -39,17 +39,37 @@ int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
       .back();
 }
 
-bool keops::collectComponentwiseTree(Value v,
-                                     llvm::SmallPtrSetImpl<Operation *> &tree) {
+/// collectComponentwiseTree, with tensordots of variables as leaves when
+/// `tensorDots` is set.
+static bool collectTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree,
+                        bool tensorDots) {
   Operation *op = v.getDefiningOp();
   if (!op || dimOf(v) == 1)
     return true;
+  if (tensorDots && isVariableTensorDot(op)) {
+    tree.insert(op);
+    return true;
+  }
   if (!op->hasTrait<OpTrait::keops::Componentwise>())
     return false;
   tree.insert(op);
   return llvm::all_of(op->getOperands(), [&](Value operand) {
-    return collectComponentwiseTree(operand, tree);
+    return collectTree(operand, tree, tensorDots);
   });
+}
+
+bool keops::collectComponentwiseTree(Value v,
+                                     llvm::SmallPtrSetImpl<Operation *> &tree) {
+  return collectTree(v, tree, /*tensorDots=*/false);
+}
+
+bool keops::isVariableTensorDot(Operation *op) {
+  return llvm::isa<TensorDotOp>(op) &&
+         llvm::all_of(op->getOperands(), llvm::IsaPred<BlockArgument>);
+}
+
+bool keops::collectChunkTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree) {
+  return collectTree(v, tree, /*tensorDots=*/true);
 }
 
 bool keops::isFeatureLoopRoot(Operation *op, int64_t minDim) {
@@ -166,7 +186,7 @@ OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
   Value wide = getChunkableValue(reduce);
   llvm::SmallPtrSet<Operation *, 8> tree;
   if (minDim <= 0 || size <= 0 || !wide || dimOf(wide) < minDim ||
-      dimOf(wide) <= size || !collectComponentwiseTree(wide, tree))
+      dimOf(wide) <= size || !collectChunkTree(wide, tree))
     return {};
   return {dimOf(wide), size};
 }

@@ -156,6 +156,12 @@ LogicalResult keops::emitGradient(Operation *op, FormulaBuilder &g, Value u,
         return set({g.extract(u, 0, first),
                     g.extract(u, first, FormulaBuilder::dimOf(x(1)))});
       })
+      .Case([&](TensorDotOp dot) {
+        TensorDotMap map = dot.getMap();
+        TensorDotAttributes attributes = dot.getAttributes();
+        return set({g.tensorDot(u, x(1), map.adjointAttributes(0, attributes)),
+                    g.tensorDot(x(0), u, map.adjointAttributes(1, attributes))});
+      })
       .Case([&](ConstantOp) { return set({}); })
       .Default([](Operation *) { return failure(); });
 }

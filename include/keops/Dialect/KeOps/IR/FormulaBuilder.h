@@ -94,6 +94,10 @@ public:
                              static_cast<uint64_t>(length));
   }
   Value concat(Value x, Value y) { return ConcatOp::create(b, loc, x, y); }
+  Value tensorDot(Value x, Value y, const TensorDotAttributes &a) {
+    return TensorDotOp::create(b, loc, x, y, a.shapeA, a.shapeB, a.axesA,
+                               a.axesB, a.permute);
+  }
   Value grad(Value f, Value v, Value e) {
     return GradOp::create(b, loc, f, v, e);
   }

@@ -37,6 +37,7 @@
 #include "keops/Dialect/KeOps/IR/KeOpsTraits.h"
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"
 #include "keops/Dialect/KeOps/IR/ShapeRules.h"
+#include "keops/Dialect/KeOps/IR/TensorDotMap.h"
 
 #define GET_OP_CLASSES
 #include "keops/Dialect/KeOps/IR/KeOpsOps.h.inc"

@@ -564,6 +564,91 @@ def KeOps_OneHotOp : KeOps_FormulaOp<"one_hot", [],
 }
 
 //===----------------------------------------------------------------------===//
+// Tensors stored row-major in vectors
+//===----------------------------------------------------------------------===//
+
+def KeOps_TensorDotOp : KeOps_FormulaOp<"tensordot", [], [{
+      ::mlir::keops::TensorDotAttributes attributes{
+          ::llvm::to_vector(adaptor.getShapeA()),
+          ::llvm::to_vector(adaptor.getShapeB()),
+          ::llvm::to_vector(adaptor.getAxesA()),
+          ::llvm::to_vector(adaptor.getAxesB()),
+          ::llvm::to_vector(adaptor.getPermute())};
+      return ::mlir::keops::inferFormulaType(location, adaptor.getOperands(),
+          [&](::llvm::ArrayRef<int64_t> d) -> ::llvm::Expected<int64_t> {
+            auto map = ::mlir::keops::TensorDotMap::get(attributes, d[0], d[1]);
+            if (!map)
+              return map.takeError();
+            return map->outDim();
+          }, inferredReturnTypes);
+    }], [{
+      ::mlir::keops::TensorDotMap map = getMap();
+      for (int64_t o = 0; o < map.outDim(); ++o) {
+        double total = 0.0;
+        for (int64_t c = 0; c < map.contractedDim(); ++c)
+          total += operands[0][map.index(0, o, c)] *
+                   operands[1][map.index(1, o, c)];
+        result.push_back(total);
+      }
+    }], ""> {
+  let summary = "sum of products over paired axes of two tensors (KeOps "
+                "TensorDot, MatVecMult, VecMatMult)";
+  let description = [{
+    The operands hold tensors of shapes `shape_a` and `shape_b`, row-major.
+    The result sums the products over the paired axes `axes_a[t]` and
+    `axes_b[t]`; its axes are the other axes of a, then those of b, axis t
+    going to axis `permute[t]` (TensorDotMap.h). Kernels compute it
+    unrolled, or as loops over the components when it has many products
+    (docs/cpu-pipeline.md), so the code does not grow with the shapes.
+    ```mlir
+    %r = keops.tensordot %m, %v shapes [2, 3], [3] axes [1], [0]
+        permute [0] : vector<6xf32>, vector<3xf32>
+    ```
+  }];
+  let arguments = (ins KeOps_FormulaVector:$lhs, KeOps_FormulaVector:$rhs,
+                       DenseI64ArrayAttr:$shape_a, DenseI64ArrayAttr:$shape_b,
+                       DenseI64ArrayAttr:$axes_a, DenseI64ArrayAttr:$axes_b,
+                       DenseI64ArrayAttr:$permute);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `shapes` $shape_a `,` $shape_b `axes` $axes_a `,` $axes_b
+    `permute` $permute attr-dict `:` type($lhs) `,` type($rhs)
+  }];
+  let extraClassDeclaration = [{
+    /// The op's attributes.
+    ::mlir::keops::TensorDotAttributes getAttributes() {
+      return {::llvm::to_vector(getShapeA()), ::llvm::to_vector(getShapeB()),
+              ::llvm::to_vector(getAxesA()), ::llvm::to_vector(getAxesB()),
+              ::llvm::to_vector(getPermute())};
+    }
+    /// How the op reads its operands (the op is verified).
+    ::mlir::keops::TensorDotMap getMap() {
+      auto dim = [](::mlir::Value v) {
+        return ::llvm::cast<::mlir::VectorType>(v.getType()).getDimSize(0);
+      };
+      return ::llvm::cantFail(::mlir::keops::TensorDotMap::get(
+          getAttributes(), dim(getLhs()), dim(getRhs())));
+    }
+    /// Emits the op unrolled with the lane emitter `e` (see
+    /// KeOps_FormulaOp): one multiply-add per product.
+    template <typename Emitter>
+    void emitLanes(Emitter &e,
+        ::llvm::ArrayRef<::llvm::SmallVector<::mlir::Value, 4>> operands,
+        ::llvm::SmallVector<::mlir::Value, 4> &result) {
+      ::mlir::keops::TensorDotMap map = getMap();
+      for (int64_t o = 0; o < map.outDim(); ++o) {
+        ::mlir::Value total;
+        for (int64_t c = 0; c < map.contractedDim(); ++c) {
+          ::mlir::Value term = e.mul(operands[0][map.index(0, o, c)],
+                                     operands[1][map.index(1, o, c)]);
+          total = total ? e.add(total, term) : term;
+        }
+        result.push_back(total);
+      }
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Constants
 //===----------------------------------------------------------------------===//
 

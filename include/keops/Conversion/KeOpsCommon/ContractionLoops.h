@@ -1,0 +1,56 @@
+//===- ContractionLoops.h - keops.tensordot as loops ------------*- C++ -*-===//
+//
+// This file is licensed under the MIT License.
+// SPDX-License-Identifier: MIT
+//
+//===----------------------------------------------------------------------===//
+//
+// This file declares the loop form of keops.tensordot: a nest of loops over
+// the output and contracted axes (TensorDotMap) that reads the operands at
+// computed indices and accumulates into a buffer on the stack, so that the
+// code stays the same size whatever the shapes. A tensordot of fewer
+// products is emitted unrolled (its emitLanes).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_CONTRACTIONLOOPS_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_CONTRACTIONLOOPS_H
+
+#include "keops/Conversion/KeOpsCommon/LaneEmitter.h"
+
+namespace mlir::keops {
+
+/// The products (output components times contracted components) from which
+/// a tensordot is computed by loops.
+inline constexpr int64_t kContractionLoopMinProducts = 256;
+
+/// Whether `op` is computed by loops (kContractionLoopMinProducts).
+bool isContractionLoop(TensorDotOp op);
+
+/// An operand of a contraction: read at a computed index by `load` when it
+/// is given (a variable, from memory), else stored from its `components` to
+/// the stack first.
+struct ContractionOperand {
+  const Components *components = nullptr;
+  llvm::function_ref<Value(OpBuilder &, Value index)> load = nullptr;
+};
+
+/// The components of `op` by loops, with buffers on the stack from an
+/// llvm.intr.stacksave to its restore (memref.alloca_scope would hold the
+/// loops in a region, which their lowering to blocks cannot stay in): each
+/// lane of the result is that of the unrolled form.
+Components emitContractionLoops(LaneEmitter &e, TensorDotOp op,
+                                const ContractionOperand &a,
+                                const ContractionOperand &b);
+
+/// Component `o` (an index) of `op`, a tensordot of variables that
+/// `load(b, operand, index)` reads, by loops over its contracted axes: what
+/// a chunk of the output computes.
+Value emitContractionComponent(
+    LaneEmitter &e, TensorDotOp op, Value o,
+    llvm::function_ref<Value(OpBuilder &, unsigned operand, Value index)>
+        load);
+
+} // namespace mlir::keops
+
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_CONTRACTIONLOOPS_H
