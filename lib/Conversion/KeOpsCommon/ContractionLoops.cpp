@@ -76,36 +76,16 @@ Value stackBuffer(OpBuilder &b, Location loc, int64_t size, Type type) {
                                   b.getI64IntegerAttr(64));
 }
 
-} // namespace
-
-Components keops::emitContractionLoops(LaneEmitter &e, TensorDotOp op,
-                                       const ContractionOperand &a,
-                                       const ContractionOperand &b) {
+/// The components of the contraction of `map`, whose operand n
+/// `read(b, n, index)` reads, by the loop nest of loopAxesOf into a stack
+/// buffer.
+Components emitLoopNest(
+    LaneEmitter &e, const TensorDotMap &map,
+    llvm::function_ref<Value(OpBuilder &, unsigned n, Value index)> read) {
+  OpBuilder &builder = e.getBuilder();
   Location loc = e.getLoc();
-  TensorDotMap map = op.getMap();
   Type laneType = e.getLaneType();
   int64_t outDim = map.outDim();
-  OpBuilder &builder = e.getBuilder();
-  // The buffers live until the stack is restored after the loads.
-  Value stack = LLVM::StackSaveOp::create(
-      builder, loc, LLVM::LLVMPointerType::get(builder.getContext()));
-  // The operands that are not read from memory go to the stack.
-  const ContractionOperand *operands[] = {&a, &b};
-  Value spilled[2];
-  for (unsigned n = 0; n < 2; ++n) {
-    if (operands[n]->load)
-      continue;
-    const Components &components = *operands[n]->components;
-    spilled[n] = stackBuffer(builder, loc, components.size(), laneType);
-    for (auto [k, component] : llvm::enumerate(components))
-      memref::StoreOp::create(builder, loc, component, spilled[n],
-                              indexConstant(builder, loc, k));
-  }
-  auto read = [&](OpBuilder &b, unsigned n, Value index) -> Value {
-    if (operands[n]->load)
-      return operands[n]->load(b, index);
-    return memref::LoadOp::create(b, loc, spilled[n], index);
-  };
   Value out = stackBuffer(builder, loc, outDim, laneType);
   Value zero = LaneEmitter(builder, loc, laneType).constant(0.0);
   for (int64_t o = 0; o < outDim; ++o)
@@ -142,17 +122,16 @@ Components keops::emitContractionLoops(LaneEmitter &e, TensorDotOp op,
   for (int64_t o = 0; o < outDim; ++o)
     results.push_back(memref::LoadOp::create(builder, loc, out,
                                              indexConstant(builder, loc, o)));
-  LLVM::StackRestoreOp::create(builder, loc, stack);
-  return Components(results);
+  return results;
 }
 
-Value keops::emitContractionComponent(
-    LaneEmitter &e, TensorDotOp op, Value o,
-    llvm::function_ref<Value(OpBuilder &, unsigned operand, Value index)>
-        load) {
+/// Component `o` (an index) of the contraction of `map`, whose operand n
+/// `read(b, n, index)` reads, by loops over the contracted axes.
+Value emitComponent(
+    LaneEmitter &e, const TensorDotMap &map, Value o,
+    llvm::function_ref<Value(OpBuilder &, unsigned n, Value index)> read) {
   OpBuilder &builder = e.getBuilder();
   Location loc = e.getLoc();
-  TensorDotMap map = op.getMap();
   // The offsets of output component o in a and b: its multi-index (the
   // last axis fastest) times their strides.
   Value zero = indexConstant(builder, loc, 0);
@@ -171,7 +150,7 @@ Value keops::emitContractionComponent(
       [&](OpBuilder &b, size_t t, std::array<Value, 2> at, Value total) {
         LaneEmitter inner(b, loc, e.getLaneType());
         if (t == map.contractedShape.size()) {
-          Value product = inner.mul(load(b, 0, at[0]), load(b, 1, at[1]));
+          Value product = inner.mul(read(b, 0, at[0]), read(b, 1, at[1]));
           return total ? inner.add(total, product) : product;
         }
         Value initial = total ? total : inner.constant(0.0);
@@ -189,4 +168,64 @@ Value keops::emitContractionComponent(
         return loop.getResult(0);
       };
   return sum(builder, 0, offsets, Value());
+}
+
+/// Runs `body` with a reader of the operands: those without a `load` are
+/// stored to stack buffers first, which (with those of `body`, when
+/// `bodyBuffers`) live until the stack is restored after `body`.
+Components withOperandsInMemory(
+    LaneEmitter &e, const ContractionOperand &a, const ContractionOperand &b,
+    bool bodyBuffers,
+    llvm::function_ref<Components(
+        llvm::function_ref<Value(OpBuilder &, unsigned n, Value index)>)>
+        body) {
+  OpBuilder &builder = e.getBuilder();
+  Location loc = e.getLoc();
+  const ContractionOperand *operands[] = {&a, &b};
+  Value stack;
+  if (bodyBuffers || !a.load || !b.load)
+    stack = LLVM::StackSaveOp::create(
+        builder, loc, LLVM::LLVMPointerType::get(builder.getContext()));
+  Value spilled[2];
+  for (unsigned n = 0; n < 2; ++n) {
+    if (operands[n]->load)
+      continue;
+    const Components &components = *operands[n]->components;
+    spilled[n] =
+        stackBuffer(builder, loc, components.size(), e.getLaneType());
+    for (auto [k, component] : llvm::enumerate(components))
+      memref::StoreOp::create(builder, loc, component, spilled[n],
+                              indexConstant(builder, loc, k));
+  }
+  Components result = body([&](OpBuilder &b, unsigned n, Value index) {
+    if (operands[n]->load)
+      return operands[n]->load(b, index);
+    return Value(memref::LoadOp::create(b, loc, spilled[n], index));
+  });
+  if (stack)
+    LLVM::StackRestoreOp::create(builder, loc, stack);
+  return result;
+}
+
+} // namespace
+
+Components keops::emitContractionLoops(LaneEmitter &e, TensorDotOp op,
+                                       const ContractionOperand &a,
+                                       const ContractionOperand &b) {
+  return withOperandsInMemory(e, a, b, /*bodyBuffers=*/true, [&](auto read) {
+    return emitLoopNest(e, op.getMap(), read);
+  });
+}
+
+Components keops::emitContractionComponents(LaneEmitter &e, TensorDotOp op,
+                                            llvm::ArrayRef<Value> outputs,
+                                            const ContractionOperand &a,
+                                            const ContractionOperand &b) {
+  TensorDotMap map = op.getMap();
+  return withOperandsInMemory(e, a, b, /*bodyBuffers=*/false, [&](auto read) {
+    Components result;
+    for (Value o : outputs)
+      result.push_back(emitComponent(e, map, o, read));
+    return result;
+  });
 }

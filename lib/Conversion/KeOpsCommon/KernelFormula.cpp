@@ -54,18 +54,31 @@ int64_t dimOf(Value v) {
   return llvm::cast<VectorType>(v.getType()).getNumElements();
 }
 
-/// The ops of `reduce` that feature loops compute: the roots (sums of
-/// components over wide operands) and the componentwise ops below them.
+/// The ops of `reduce` that loops compute: the roots of feature loops (sums
+/// of components over wide operands), the tensordots computed by loops
+/// (with `contractions`), and the componentwise ops below them, which the
+/// loops evaluate one component at a time.
 struct FeatureLoopPlan {
-  llvm::SmallPtrSet<Operation *, 8> roots, trees;
+  llvm::SmallPtrSet<Operation *, 8> roots, contractions, trees;
   /// Tree ops whose value is also used outside the loops.
   llvm::SmallPtrSet<Operation *, 8> sharedTrees;
 };
 
-FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
+FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim,
+                                 bool contractions) {
   FeatureLoopPlan plan;
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
+    auto dot = llvm::dyn_cast<TensorDotOp>(&op);
+    if (contractions && dot && isContractionLoop(dot)) {
+      plan.contractions.insert(&op);
+      for (Value operand : op.getOperands()) {
+        llvm::SmallPtrSet<Operation *, 8> tree;
+        if (collectComponentwiseTree(operand, tree))
+          plan.trees.insert(tree.begin(), tree.end());
+      }
+      continue;
+    }
     if (!isFeatureLoopRoot(&op, minDim))
       continue;
     llvm::SmallPtrSet<Operation *, 8> tree;
@@ -76,14 +89,15 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim) {
   }
   for (Operation *op : plan.trees)
     for (Operation *user : op->getUsers())
-      if (!plan.trees.contains(user) && !plan.roots.contains(user))
+      if (!plan.trees.contains(user) && !plan.roots.contains(user) &&
+          !plan.contractions.contains(user))
         plan.sharedTrees.insert(op);
   return plan;
 }
 
 /// The components of `root`, a tree of componentwise ops over variables
 /// (whose components `load` gives), dimension-1 values (in `values`) and,
-/// in chunks, tensordots of variables (whose components `tensorDot` gives).
+/// in chunks, tensordots (whose components `tensorDot` gives).
 Components
 emitComponentwise(LaneEmitter &e, Value root,
                   const llvm::DenseMap<Value, Components> &values,
@@ -114,6 +128,36 @@ emitComponentwise(LaneEmitter &e, Value root,
   return valueOf(root);
 }
 
+/// The operands of `dot` for ContractionLoops: variables, and componentwise
+/// trees of variables that the loops compute (FeatureLoopPlan), component
+/// by component from the variables' components that `load` reads (`loads`
+/// holds the readers); the values computed already from their components
+/// in `values`.
+std::array<ContractionOperand, 2>
+contractionOperands(LaneEmitter &e, TensorDotOp dot,
+                    const llvm::DenseMap<Value, Components> &values,
+                    llvm::function_ref<Value(OpBuilder &, unsigned, Value)> load,
+                    std::function<Value(OpBuilder &, Value)> (&loads)[2]) {
+  std::array<ContractionOperand, 2> operands;
+  for (unsigned n = 0; n < 2; ++n) {
+    Value operand = dot->getOperand(n);
+    auto known = values.find(operand);
+    if (!llvm::isa<BlockArgument>(operand) && known != values.end()) {
+      operands[n].components = &known->second;
+      continue;
+    }
+    Type laneType = e.getLaneType();
+    loads[n] = [&values, load, operand, laneType](OpBuilder &b, Value d) {
+      LaneEmitter inner(b, operand.getLoc(), laneType);
+      return emitComponentwise(inner, operand, values, [&](unsigned k) {
+        return Components{load(b, k, d)};
+      })[0];
+    };
+    operands[n].load = loads[n];
+  }
+  return operands;
+}
+
 /// The components of the chunk of the componentwise tree `root`.
 Components emitChunk(LaneEmitter &e, Value root,
                      const llvm::DenseMap<Value, Components> &values,
@@ -132,16 +176,12 @@ Components emitChunk(LaneEmitter &e, Value root,
             [&](Value d) { return loops.load(b, argument, d); });
       },
       [&](TensorDotOp dot) {
-        unsigned arguments[2];
-        for (unsigned n = 0; n < 2; ++n)
-          arguments[n] =
-              llvm::cast<BlockArgument>(dot->getOperand(n)).getArgNumber();
-        return perComponent([&](Value o) {
-          return emitContractionComponent(
-              e, dot, o, [&](OpBuilder &b, unsigned n, Value index) {
-                return loops.load(b, arguments[n], index);
-              });
-        });
+        std::function<Value(OpBuilder &, Value)> loads[2];
+        auto operands =
+            contractionOperands(e, dot, values, loops.load, loads);
+        Components outputs = perComponent([](Value o) { return o; });
+        return emitContractionComponents(e, dot, outputs, operands[0],
+                                         operands[1]);
       });
 }
 
@@ -336,7 +376,7 @@ static void emitBodyOps(LaneEmitter &e, ReduceOp reduce,
                         llvm::function_ref<bool(Operation *)> skipped) {
   FeatureLoopPlan plan;
   if (loops && loops->minDim > 0)
-    plan = planFeatureLoops(reduce, loops->minDim);
+    plan = planFeatureLoops(reduce, loops->minDim, loops->contractionLoops);
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
     if (skipped(&op))
@@ -354,21 +394,12 @@ static void emitBodyOps(LaneEmitter &e, ReduceOp reduce,
     }
     if (plan.trees.contains(&op) && !plan.sharedTrees.contains(&op))
       continue; // computed inside the loops only
-    auto dot = llvm::dyn_cast<TensorDotOp>(&op);
-    if (dot && loops && loops->contractionLoops && isContractionLoop(dot)) {
+    if (auto dot = llvm::dyn_cast<TensorDotOp>(&op);
+        dot && plan.contractions.contains(dot)) {
       // Variables are read from memory, other operands from the stack.
-      ContractionOperand operands[2];
       std::function<Value(OpBuilder &, Value)> loads[2];
-      for (unsigned n = 0; n < 2; ++n) {
-        Value operand = op.getOperand(n);
-        operands[n].components = &values.at(operand);
-        if (auto argument = llvm::dyn_cast<BlockArgument>(operand)) {
-          loads[n] = [&, k = argument.getArgNumber()](OpBuilder &b, Value d) {
-            return loops->load(b, k, d);
-          };
-          operands[n].load = loads[n];
-        }
-      }
+      auto operands =
+          contractionOperands(e, dot, values, loops->load, loads);
       values[dot.getResult()] =
           emitContractionLoops(e, dot, operands[0], operands[1]);
       continue;

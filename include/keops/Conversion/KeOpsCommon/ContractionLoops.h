@@ -5,10 +5,11 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares the loop form of keops.tensordot: a nest of loops over
+// This file declares the loop forms of keops.tensordot: a nest of loops over
 // the output and contracted axes (TensorDotMap) that reads the operands at
-// computed indices and accumulates into a buffer on the stack, so that the
-// code stays the same size whatever the shapes. A tensordot of fewer
+// computed indices and accumulates into a buffer on the stack, or, for a
+// chunk of the output, a loop over the contracted axes per component; so
+// the code stays the same size whatever the shapes. A tensordot of fewer
 // products is emitted unrolled (its emitLanes).
 //
 //===----------------------------------------------------------------------===//
@@ -43,13 +44,13 @@ Components emitContractionLoops(LaneEmitter &e, TensorDotOp op,
                                 const ContractionOperand &a,
                                 const ContractionOperand &b);
 
-/// Component `o` (an index) of `op`, a tensordot of variables that
-/// `load(b, operand, index)` reads, by loops over its contracted axes: what
-/// a chunk of the output computes.
-Value emitContractionComponent(
-    LaneEmitter &e, TensorDotOp op, Value o,
-    llvm::function_ref<Value(OpBuilder &, unsigned operand, Value index)>
-        load);
+/// Components `outputs` (indices) of `op`, each by loops over the
+/// contracted axes from its index (what a chunk of the output computes),
+/// with the operands in memory as emitContractionLoops.
+Components emitContractionComponents(LaneEmitter &e, TensorDotOp op,
+                                     llvm::ArrayRef<Value> outputs,
+                                     const ContractionOperand &a,
+                                     const ContractionOperand &b);
 
 } // namespace mlir::keops
 

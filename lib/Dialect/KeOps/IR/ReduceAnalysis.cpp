@@ -39,14 +39,14 @@ int64_t keops::getInputDim(ReduceOp reduce, unsigned k) {
       .back();
 }
 
-/// collectComponentwiseTree, with tensordots of variables as leaves when
-/// `tensorDots` is set.
+/// collectComponentwiseTree, with tensordots as leaves when `tensorDots` is
+/// set.
 static bool collectTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree,
                         bool tensorDots) {
   Operation *op = v.getDefiningOp();
   if (!op || dimOf(v) == 1)
     return true;
-  if (tensorDots && isVariableTensorDot(op)) {
+  if (tensorDots && llvm::isa<TensorDotOp>(op)) {
     tree.insert(op);
     return true;
   }
@@ -61,11 +61,6 @@ static bool collectTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree,
 bool keops::collectComponentwiseTree(Value v,
                                      llvm::SmallPtrSetImpl<Operation *> &tree) {
   return collectTree(v, tree, /*tensorDots=*/false);
-}
-
-bool keops::isVariableTensorDot(Operation *op) {
-  return llvm::isa<TensorDotOp>(op) &&
-         llvm::all_of(op->getOperands(), llvm::IsaPred<BlockArgument>);
 }
 
 bool keops::collectChunkTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree) {

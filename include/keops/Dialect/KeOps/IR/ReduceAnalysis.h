@@ -63,13 +63,9 @@ Value getChunkableValue(ReduceOp reduce);
 bool collectComponentwiseTree(Value v,
                               llvm::SmallPtrSetImpl<Operation *> &tree);
 
-/// Whether `op` is a keops.tensordot of two variables, whose components
-/// can be computed one at a time from memory.
-bool isVariableTensorDot(Operation *op);
-
-/// collectComponentwiseTree with tensordots of variables as leaves too (in
-/// `tree`, their operands not): the values of which an output chunk
-/// computes only its components.
+/// collectComponentwiseTree with tensordots as leaves too (in `tree`, their
+/// operands not): the values of which an output chunk computes only its
+/// components (a tensordot's, one at a time from its operands in memory).
 bool collectChunkTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree);
 
 /// Whether `op` is computed by a feature loop: a sum of components (Sum,
