@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file implements keops::gradientFormula, keops::tangentFormula and
-// keops::compileGradient.
+// This file implements keops::gradientFormula, keops::tangentFormula,
+// keops::expandedFormula and keops::compileGradient.
 // The backward reduction is built in the dialect (buildGradientModule, the
 // rules of ReductionGradient.h) and written back in the formula language,
 // with its keops.grad ops unexpanded, so that it is as short as the forward
@@ -43,8 +43,7 @@ llvm::Expected<mk::ReductionText> printReduceOf(ModuleOp module) {
   std::string error;
   FailureOr<mk::ReductionText> text = mk::printReduction(reduceOf(module), error);
   if (failed(text))
-    return makeError("internal error: the backward reduction has no formula "
-                     "text: " +
+    return makeError("internal error: the reduction has no formula text: " +
                      error);
   return std::move(*text);
 }
@@ -150,6 +149,18 @@ gradientFormula(const std::string &formula,
     return result.takeError();
   result->sumRows = sumRows;
   return std::move(*result);
+}
+
+llvm::Expected<mk::ReductionText>
+expandedFormula(const std::string &formula,
+                const std::vector<std::string> &aliases) {
+  MLIRContext context(registry());
+  auto module = importForward(context, formula, aliases);
+  if (!module)
+    return module.takeError();
+  if (llvm::Error error = canonicalize(**module))
+    return std::move(error);
+  return printReduceOf(**module);
 }
 
 llvm::Expected<std::optional<GradientFormula>>

@@ -508,6 +508,18 @@ NB_MODULE(_C, m) {
       "('eta' | 'output' | 'column', None) or ('logsumexp' | 'indices', "
       "reduction of the forward variables whose output they are).");
   m.def(
+      "expanded_formula",
+      [](const std::string &formula, const std::vector<std::string> &aliases) {
+        auto expanded = keops::expandedFormula(formula, aliases);
+        if (!expanded)
+          raise(expanded.takeError());
+        return expanded->formula;
+      },
+      nb::arg("formula"), nb::arg("aliases"),
+      "The formula of the reduction `formula` with its derivatives (Grad, "
+      "Diff, TraceOperator, ...) expanded and simplified, its variables "
+      "written Var(position, dimension, category).");
+  m.def(
       "tangent",
       [](const std::string &formula, const std::vector<std::string> &aliases,
          const std::vector<unsigned> &positions) {

@@ -327,6 +327,27 @@ def test_trace_operator_factorize_and_auto_factorize():
                                gaussian(X, Y).sum(0)[:, None], rtol=1e-12)
 
 
+def test_trace_operator_drops_a_symbolic_variable_as_pykeops():
+    """The trace of v -> K_ij * A_j v for a symbolic v does not read v: the
+    reduction takes the arrays of the other symbolic variables only (pykeops:
+    `K.trace_operator(v).sum(1)(x, y)`); one that is not linear keeps v."""
+    x, y, matrices = rand(M, D), rand(N, D), rand(N, D * D)
+    xs, ys, v = kn.Vi(0, D), kn.Vj(1, D), kn.Vj(2, D)
+    K = (-((xs - ys) ** 2).sum(-1)).exp()
+    trace = (K * kn.LazyTensor(matrices[None]).matvecmult(v)).trace_operator(v)
+    ours = trace.sum(dim=1)(x, y)
+    traces = np.trace(matrices.reshape(N, D, D), axis1=1, axis2=2)
+    np.testing.assert_allclose(ours[:, 0], gaussian(x[:, None], y[None]) @ traces,
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match="takes 2 arrays"):
+        trace.sum(dim=1)(x, y, y)
+    # K * v * v is not linear: its trace 2 K sum(v) still reads v.
+    squares = (K * v * v).trace_operator(v)
+    np.testing.assert_allclose(squares.sum(dim=1)(x, y, y)[:, 0],
+                               gaussian(x[:, None], y[None]) @ (2 * y.sum(1)),
+                               rtol=1e-12)
+
+
 # ---------------------------------------------------------------------------
 # Complex LazyTensors
 # ---------------------------------------------------------------------------
@@ -381,6 +402,22 @@ def test_complex_torch_fourier_transform_and_gradient():
     torch.testing.assert_close(g, h)
 
 
+@FRAMEWORKS
+@pytest.mark.parametrize("reduction", ["min", "max"])
+def test_complex_min_and_max_reduce_real_and_imaginary_parts_apart(framework, reduction):
+    """pykeops's complex Min and Max: the real parts and the imaginary parts
+    reduced apart (not a selection of whole complex numbers)."""
+    module, array, _ = framework
+    x, y = crand(M, 1, D), crand(1, N, D)
+    lazy = module.LazyTensor(array(x)) * module.LazyTensor(array(y))
+    ours = np.asarray(getattr(lazy, reduction)(dim=1))
+    dense = x * y
+    pick = np.min if reduction == "min" else np.max
+    expected = pick(dense.real, axis=1) + 1j * pick(dense.imag, axis=1)
+    assert ours.shape == (M, D) and np.iscomplexobj(ours)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12)
+
+
 def test_complex_batch_and_component_sum():
     x, y = crand(2, M, 1, D), crand(2, 1, N, D)
     lazy = (kn.LazyTensor(x) * kn.LazyTensor(y)).sum(-1).sum(dim=2)
@@ -412,7 +449,8 @@ ERRORS = [
      ValueError, "do not match"),
     (lambda: kn.LazyTensor(X) | kn.LazyTensor(rand(1, N, 2)), ValueError,
      "same dimension"),
-    (lambda: kn.LazyTensor(crand(M, 1, D)).min(dim=1), ValueError, "only sum"),
+    (lambda: kn.LazyTensor(crand(M, 1, D)).argmin(dim=1), ValueError,
+     "support the reductions Sum, Min, Max .* got ArgMin"),
     (lambda: kn.LazyTensor(crand(M, 1, D)) * kn.LazyTensor(crand(1, N, 2)), ValueError,
      "complex operands of 3 and 2 components"),
     (lambda: kn.LazyTensor((0, 3)), ValueError, r"tuple \(ind, dim, cat\)"),

@@ -265,6 +265,14 @@ llvm::Expected<std::optional<GradientFormula>>
 gradientFormula(const std::string &formula,
                 const std::vector<std::string> &aliases, unsigned wrt);
 
+/// The reduction `formula` with its derivatives (Grad, Diff, TraceOperator,
+/// ...) expanded and simplified as every compile does, in the formula
+/// language: a TraceOperator of a formula linear in its variable no longer
+/// reads that variable.
+llvm::Expected<mlir::keops::ReductionText>
+expandedFormula(const std::string &formula,
+                const std::vector<std::string> &aliases);
+
 /// The tangent (forward-mode derivative) of the value output of the
 /// reduction `formula` along tangents of the variables at `positions`, as a
 /// reduction over the forward axis that reads the forward variables, the

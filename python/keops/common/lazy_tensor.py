@@ -18,8 +18,11 @@ become Var(position, dim, category) when a reduction builds its Genred.
 import itertools
 import math
 import numbers
+import re
 
 import numpy as np
+
+from keops import _C
 
 _IDS = itertools.count()
 
@@ -525,12 +528,33 @@ class GenericLazyTensor:
 
     def trace_operator(self, v):
         """The trace of the linear map v -> self (self linear in v, of v's
-        dimension). The variable v stays an input of the reduction."""
+        dimension). As in pykeops, a symbolic v is no longer a variable of
+        the result when the trace does not read it (the compiler expands the
+        trace); an array v stays an input."""
         v = self._as_variable(v)
         if v._dim != self._dim:
             raise ValueError("trace_operator needs a formula of the dimension of the "
                              "variable, got %d and %d" % (self._dim, v._dim))
-        return self._combine("TraceOperator({0},{1})", [v], dim=1)
+        trace = self._combine("TraceOperator({0},{1})", [v], dim=1)
+        variable = v.variables[0]
+        return trace if variable.index is None else trace._without(variable)
+
+    def _without(self, variable):
+        """This LazyTensor with its derivatives expanded by the compiler and
+        without `variable`, or itself when the expanded formula reads it."""
+        expanded = _C.expanded_formula("Sum_Reduction(%s,0)" % self._text(), [])
+        # Var(position, dim, category) as _text() writes each variable.
+        first = max((v.index + 1 for v in self._symbolic()), default=0)
+        spelled = {"Var(%d,%d,%d)" % (v.index, v.dim, v.category): v
+                   for v in self._symbolic()}
+        spelled.update({"Var(%d,%d,%d)" % (first + k, v.dim, v.category): v
+                        for k, v in enumerate(self._data())})
+        pattern = re.compile(r"Var\(\d+,\d+,\d+\)")
+        if any(spelled[s] is variable for s in pattern.findall(expanded)):
+            return self
+        formula = pattern.sub(lambda m: spelled[m.group(0)].key, expanded)
+        return type(self)._make(formula, [v for v in self.variables if v is not variable],
+                                self._dim, self.ni, self.nj, self.batchdims, self.ranges)
 
     def factorize(self, other):
         """self: KeOps's Factorize only hoists `other` out of the formula to
@@ -802,6 +826,11 @@ class LazySolve:
     __repr__ = __str__
 
 
+# The reductions of ComplexLazyTensors: values of the same components, so
+# that the results are complex again.
+COMPLEX_REDUCTIONS = ("Sum", "Min", "Max")
+
+
 class LazyReduction:
     """A reduction of a LazyTensor, ready to run: calling it with the arrays
     of the symbolic variables (in the order of their indices) runs the
@@ -810,9 +839,11 @@ class LazyReduction:
 
     def __init__(self, lazy, reduction_op, axis, opt_arg=None, weight=None,
                  options=None):
-        if lazy.is_complex and reduction_op != "Sum":
-            raise ValueError("complex LazyTensors support only sum reductions, got %s"
-                             % reduction_op)
+        if lazy.is_complex and reduction_op not in COMPLEX_REDUCTIONS:
+            raise ValueError("complex LazyTensors support the reductions %s (min and "
+                             "max of the real and imaginary parts apart, as in "
+                             "pykeops), got %s" % (", ".join(COMPLEX_REDUCTIONS),
+                                                   reduction_op))
         both = lazy if weight is None else lazy._combine("{0}#{1}", [weight],
                                                          dim=lazy._dim)
         formula, _, formula2 = both._text().partition("#")
