@@ -130,7 +130,8 @@ private:
     std::vector<double> sums(dim, 0.0);
     double normalizer = 0.0;
     for (const auto &pair : pairs) {
-      double e = std::exp(pair[0][0] - m);
+      // As the kernels: a value equal to the maximum weighs 1 (no inf - inf).
+      double e = pair[0][0] == m ? 1.0 : std::exp(pair[0][0] - m);
       normalizer += e;
       for (size_t k = 0; k < dim; ++k)
         sums[k] += e * (weighted ? pair[1][k] : 1.0);
@@ -170,8 +171,12 @@ private:
     double inf = std::numeric_limits<double>::infinity();
     std::vector<double> values(k * dim, inf), indices(k * dim, 0);
     for (size_t d = 0; d < dim; ++d) {
-      std::vector<size_t> order(pairs.size());
-      std::iota(order.begin(), order.end(), 0);
+      // As the kernels: a value enters a list only when it is below +inf
+      // (never NaN), the earlier column first among equal values.
+      std::vector<size_t> order;
+      for (size_t c = 0; c < pairs.size(); ++c)
+        if (pairs[c][0][d] < inf)
+          order.push_back(c);
       std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
         return pairs[a][0][d] < pairs[b][0][d];
       });

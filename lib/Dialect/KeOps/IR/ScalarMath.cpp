@@ -11,8 +11,11 @@
 
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace mlir::keops::scalar {
 
@@ -67,11 +70,26 @@ double sqDist(llvm::ArrayRef<double> x, llvm::ArrayRef<double> y) {
   return total;
 }
 
+double minimum(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN()
+                                        : std::min(a, b);
+}
+
+double maximum(double a, double b) {
+  return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN()
+                                        : std::max(a, b);
+}
+
+// As the kernels' arith.minimumf / maximumf: NaN in, NaN out.
 double minOf(llvm::ArrayRef<double> x) {
+  if (llvm::any_of(x, [](double v) { return std::isnan(v); }))
+    return std::numeric_limits<double>::quiet_NaN();
   return *std::min_element(x.begin(), x.end());
 }
 
 double maxOf(llvm::ArrayRef<double> x) {
+  if (llvm::any_of(x, [](double v) { return std::isnan(v); }))
+    return std::numeric_limits<double>::quiet_NaN();
   return *std::max_element(x.begin(), x.end());
 }
 

@@ -250,8 +250,8 @@ def KeOps_RoundOp : KeOps_FormulaOp<"round", [], KeOps_InferWith<"d[0]">.body, [
 def KeOps_ClampIntOp : KeOps_FormulaOp<"clamp_int", [],
     KeOps_InferWith<"d[0]">.body, [{
       for (double x : operands[0])
-        result.push_back(std::min(std::max(x, double(int64_t(getLow()))),
-                                  double(int64_t(getHigh()))));
+        result.push_back(s::minimum(s::maximum(x, double(int64_t(getLow()))),
+                                    double(int64_t(getHigh()))));
     }], [{
       for (Value x : operands[0])
         result.push_back(e.min(e.max(x, e.constant(x, double(int64_t(getLow())))),
@@ -376,7 +376,7 @@ def KeOps_IfElseOp : KeOps_TernaryOp<"ifelse", "a >= 0.0 ? b : c",
     ```
   }];
 }
-def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "std::min(std::max(a, b), c)",
+def KeOps_ClampOp : KeOps_TernaryOp<"clamp", "s::minimum(s::maximum(a, b), c)",
     "e.min(e.max(a, b), c)"> {
   let summary = "clamp the first operand to [second, third]";
   let description = [{

@@ -48,7 +48,12 @@ double sum(llvm::ArrayRef<double> x);
 double dot(llvm::ArrayRef<double> x, llvm::ArrayRef<double> y);
 /// |x - y|^2, where a length-1 operand broadcasts.
 double sqDist(llvm::ArrayRef<double> x, llvm::ArrayRef<double> y);
-/// Smallest / largest component and the (first) index of it, as a double.
+/// The smaller / larger of a and b, NaN when either is (the kernels'
+/// arith.minimumf / maximumf).
+double minimum(double a, double b);
+double maximum(double a, double b);
+/// Smallest / largest component (NaN when one is NaN, as the kernels) and
+/// the (first) index of it, as a double.
 double minOf(llvm::ArrayRef<double> x);
 double maxOf(llvm::ArrayRef<double> x);
 double argMinOf(llvm::ArrayRef<double> x);
