@@ -80,17 +80,28 @@ private:
     return std::signbit(value) ? "(-" + digits + ")" : digits;
   }
 
-  /// A constant vector: its number, or the Concat of its components.
+  /// A constant vector: its number, or a balanced tree of Concats of its
+  /// components (log2 of the dimension deep, within the formula depth
+  /// limit whatever the dimension).
   FailureOr<std::string> printConstant(ConstantOp constant) {
-    std::string text;
+    llvm::SmallVector<double> values;
     for (const llvm::APFloat &component :
-         constant.getValue().getValues<llvm::APFloat>()) {
-      FailureOr<std::string> number = printNumber(component.convertToDouble());
-      if (failed(number))
-        return failure();
-      text = text.empty() ? *number : "Concat(" + text + "," + *number + ")";
-    }
-    return text;
+         constant.getValue().getValues<llvm::APFloat>())
+      values.push_back(component.convertToDouble());
+    return printComponents(values);
+  }
+
+  FailureOr<std::string> printComponents(llvm::ArrayRef<double> values) {
+    if (values.size() == 1)
+      return printNumber(values[0]);
+    size_t half = values.size() / 2;
+    FailureOr<std::string> first = printComponents(values.take_front(half));
+    if (failed(first))
+      return failure();
+    FailureOr<std::string> second = printComponents(values.drop_front(half));
+    if (failed(second))
+      return failure();
+    return "Concat(" + *first + "," + *second + ")";
   }
 
   FailureOr<std::string> printUncached(Value value) {
