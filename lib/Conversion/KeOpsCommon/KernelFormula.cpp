@@ -70,7 +70,10 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim,
   Block &body = reduce.getBody().front();
   for (Operation &op : body.without_terminator()) {
     auto dot = llvm::dyn_cast<TensorDotOp>(&op);
-    if (contractions && dot && isContractionLoop(dot)) {
+    // (A tensordot of the row's values alone stays unrolled: the compiler
+    // hoists it out of the column loop, which loops over memory prevent.)
+    if (contractions && dot && isContractionLoop(dot) &&
+        readsReducedVariable(reduce, dot)) {
       plan.contractions.insert(&op);
       for (Value operand : op.getOperands()) {
         llvm::SmallPtrSet<Operation *, 8> tree;

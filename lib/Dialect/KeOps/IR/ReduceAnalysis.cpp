@@ -63,6 +63,24 @@ bool keops::collectComponentwiseTree(Value v,
   return collectTree(v, tree, /*tensorDots=*/false);
 }
 
+bool keops::readsReducedVariable(ReduceOp reduce, Value v) {
+  Category reduced = reduce.getAxis() == Axis::j ? Category::j : Category::i;
+  llvm::SmallPtrSet<Operation *, 16> visited;
+  llvm::SmallVector<Value> pending{v};
+  while (!pending.empty()) {
+    Value next = pending.pop_back_val();
+    if (auto argument = llvm::dyn_cast<BlockArgument>(next)) {
+      if (reduce.getCategory(argument.getArgNumber()) == reduced)
+        return true;
+      continue;
+    }
+    Operation *op = next.getDefiningOp();
+    if (visited.insert(op).second)
+      llvm::append_range(pending, op->getOperands());
+  }
+  return false;
+}
+
 bool keops::collectChunkTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree) {
   return collectTree(v, tree, /*tensorDots=*/true);
 }

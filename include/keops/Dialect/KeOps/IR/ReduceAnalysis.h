@@ -63,6 +63,10 @@ Value getChunkableValue(ReduceOp reduce);
 bool collectComponentwiseTree(Value v,
                               llvm::SmallPtrSetImpl<Operation *> &tree);
 
+/// Whether `v` reads a variable of the reduced axis (so that it varies
+/// along the columns of a kernel; otherwise it is the same for a whole row).
+bool readsReducedVariable(ReduceOp reduce, Value v);
+
 /// collectComponentwiseTree with tensordots as leaves too (in `tree`, their
 /// operands not): the values of which an output chunk computes only its
 /// components (a tensordot's, one at a time from its operands in memory).
