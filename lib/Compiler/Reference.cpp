@@ -17,6 +17,7 @@
 
 #include "keops/Dialect/KeOps/IR/FormulaEvaluator.h"
 #include "keops/InitAllKeOps.h"
+#include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -148,7 +149,8 @@ private:
         kind == Kind::min || kind == Kind::argmin || kind == Kind::min_argmin;
     size_t dim = pairs.empty() ? 0 : pairs[0][0].size();
     double inf = std::numeric_limits<double>::infinity();
-    std::vector<double> values(dim, smallest ? inf : -inf), indices(dim, 0);
+    std::vector<double> values(dim, smallest ? inf : -inf),
+        indices(dim, KEOPS_RT_NO_COLUMN);
     for (size_t c = 0; c < pairs.size(); ++c)
       for (size_t k = 0; k < dim; ++k) {
         double v = pairs[c][0][k];
@@ -169,7 +171,7 @@ private:
     int64_t k = static_cast<int64_t>(*reduce.getK());
     size_t dim = pairs.empty() ? 0 : pairs[0][0].size();
     double inf = std::numeric_limits<double>::infinity();
-    std::vector<double> values(k * dim, inf), indices(k * dim, 0);
+    std::vector<double> values(k * dim, inf), indices(k * dim, KEOPS_RT_NO_COLUMN);
     for (size_t d = 0; d < dim; ++d) {
       // As the kernels: a value enters a list only when it is below +inf
       // (never NaN), the earlier column first among equal values.

@@ -261,6 +261,41 @@ def test_logsumexp_of_plus_infinity_is_plus_infinity(rows, cols):
     assert np.isnan(routine(x, y)).all()
 
 
+@pytest.mark.parametrize("cols", [7, 3000])
+def test_selections_that_no_column_reaches_give_index_minus_one(cols):
+    """Min, Max and K-min results that no column reaches (every value NaN,
+    +inf for a min, -inf for a max, or fewer than K columns) have value
+    +inf (-inf for a max) and index -1, never a real column; rows whose
+    values are finite are selected as usual (first column among equals)."""
+    rng = np.random.default_rng(1)
+    x = rng.random((6, 1))
+    x[1], x[2], x[3] = np.nan, np.inf, -np.inf  # rows: NaN, +inf, -inf values
+    y = rng.random((cols, 1)) + 0.5
+    values, indices = Genred("x*y", ["x=Vi(1)", "y=Vj(1)"], reduction_op="Min_ArgMin",
+                             axis=1)(x, y)
+    dense = x * y[:, 0]
+    finite = [0, 3, 4, 5]
+    np.testing.assert_array_equal(indices[finite, 0], dense[finite].argmin(1))
+    np.testing.assert_array_equal(values[1:3, 0], [np.inf, np.inf])
+    np.testing.assert_array_equal(indices[1:3, 0], [-1, -1])
+    values, indices = Genred("x*y", ["x=Vi(1)", "y=Vj(1)"], reduction_op="Max_ArgMax",
+                             axis=1)(x, y)
+    np.testing.assert_array_equal(values[[1, 3], 0], [-np.inf, -np.inf])
+    np.testing.assert_array_equal(indices[[1, 3], 0], [-1, -1])
+    np.testing.assert_array_equal(indices[[0, 2, 4, 5], 0],
+                                  dense[[0, 2, 4, 5]].argmax(1))
+    # K larger than the columns, and rows of NaN values.
+    k = cols + 2 if cols < 10 else 5
+    values, indices = Genred("x*y", ["x=Vi(1)", "y=Vj(1)"], reduction_op="KMin_ArgKMin",
+                             axis=1, opt_arg=k)(x, y)
+    order = np.argsort(dense[0], kind="stable")[:min(k, cols)]
+    np.testing.assert_array_equal(indices[0, :min(k, cols)], order)
+    np.testing.assert_array_equal(indices[0, cols:], -1)
+    assert np.isposinf(values[0, cols:]).all()
+    np.testing.assert_array_equal(indices[1], -1)
+    assert np.isposinf(values[1]).all()
+
+
 def test_a_parameter_beside_2d_variables_is_not_a_batch():
     """pykeops's rule: batch dimensions exist only when an argument has more
     than 2 dimensions. A parameter of shape (5, 1) beside 2-D variables is an

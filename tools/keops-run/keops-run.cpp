@@ -207,7 +207,8 @@ std::vector<int64_t> sampleRows(int64_t rows, int64_t columns) {
 
 /// The largest normwise relative error of the sampled rows: per output,
 /// max |out - ref| / max |ref|. Index outputs are judged by the formula
-/// value at the returned index, so that near-ties may resolve either way.
+/// value at the returned index, so that near-ties may resolve either way;
+/// KEOPS_RT_NO_COLUMN (no column reached the slot) must match exactly.
 double checkRows(const keops::Kernel &kernel, keops::ReferenceEvaluator &ref,
                  const std::vector<std::vector<char>> &outputs,
                  const std::vector<int64_t> &rows) {
@@ -231,6 +232,12 @@ double checkRows(const keops::Kernel &kernel, keops::ReferenceEvaluator &ref,
         double got = value(o, row * dim + k), want = expected[o][k];
         if (indices) {
           int64_t component = k % formulaDim;
+          // No column reached that slot: both must say so.
+          if (got == KEOPS_RT_NO_COLUMN || want == KEOPS_RT_NO_COLUMN) {
+            if (got != want)
+              maxDiff[o] = INFINITY;
+            continue;
+          }
           if (got < 0 || got >= ref.getNumColumns()) {
             maxDiff[o] = INFINITY;
             continue;

@@ -141,6 +141,12 @@ typedef enum {
   KEOPS_RT_TARGET_GPU = 1, /* NVIDIA, through the CUDA driver */
 } keops_rt_target_t;
 
+/* The column index of a min, max or K-min result that no column reached
+ * (every value NaN, or +inf for a min; fewer than K columns): its value is
+ * +inf (-inf for a max). Raw states hold it too, so a column offset applies
+ * only to indices >= 0. */
+#define KEOPS_RT_NO_COLUMN (-1)
+
 /* The version of the kernel ABI below that this runtime implements. */
 #define KEOPS_RT_KERNEL_ABI_VERSION 3
 

@@ -20,6 +20,8 @@
 
 #include "keops/Conversion/KeOpsCommon/Accumulator.h"
 
+#include "keops/Runtime/KeOpsRuntime.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -210,7 +212,7 @@ public:
 
   State init(LaneEmitter &e, int64_t width) override {
     State state(dim, splat(e, vectorOf(width, accType), smallest ? kInf : -kInf));
-    state.append(dim, splat(e, vectorOf(width, indexType()), 0));
+    state.append(dim, splat(e, vectorOf(width, indexType()), KEOPS_RT_NO_COLUMN));
     return state;
   }
   State accumulate(LaneEmitter &e, const State &state, const Components &f,
@@ -273,7 +275,8 @@ public:
 
   State init(LaneEmitter &e, int64_t width) override {
     State state(k * dim, splat(e, vectorOf(width, accType), kInf));
-    state.append(k * dim, splat(e, vectorOf(width, indexType()), 0));
+    state.append(k * dim,
+                 splat(e, vectorOf(width, indexType()), KEOPS_RT_NO_COLUMN));
     return state;
   }
   /// Inserts only when a lane's value may be among the K best of all the

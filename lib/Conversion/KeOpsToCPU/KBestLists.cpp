@@ -21,6 +21,8 @@
 
 #include "KBestLists.h"
 
+#include "keops/Runtime/KeOpsRuntime.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -89,7 +91,7 @@ void KBestLists::forEachPosition(
 void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
   Value inf = arith::ConstantOp::create(
       b, loc, b.getFloatAttr(accType, std::numeric_limits<double>::infinity()));
-  Value zero = arith::ConstantIntOp::create(b, loc, 0, 64);
+  Value none = arith::ConstantIntOp::create(b, loc, KEOPS_RT_NO_COLUMN, 64);
   // Sorted vectors: all their lanes, those past K too.
   int64_t size = dim * listSize();
   Value first = at(b, loc, slot, indexConstant(b, loc, 0), 0);
@@ -99,7 +101,7 @@ void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
                      [&](OpBuilder &b, Location, Value e, ValueRange) {
                        Value where = arith::AddIOp::create(b, loc, first, e);
                        memref::StoreOp::create(b, loc, inf, floats, where);
-                       memref::StoreOp::create(b, loc, zero, ints, where);
+                       memref::StoreOp::create(b, loc, none, ints, where);
                        scf::YieldOp::create(b, loc);
                      });
 }

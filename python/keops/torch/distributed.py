@@ -264,7 +264,8 @@ def ring_outputs(kernel, inputs, rows, ranks_rows, group, steps=None):
             kernel.run_partial(view, outputs, 0, sizes[source], states[0][slot],
                                states[1][slot],
                                *_axis_rows(kernel, local, sizes[source]))
-            states[1][slot] += int(offsets[source])  # global column indices
+            ints = states[1][slot]  # global column indices (none stays -1)
+            ints[ints >= 0] += int(offsets[source])
         computed = time.perf_counter()
         for request in pending:
             request.wait()
