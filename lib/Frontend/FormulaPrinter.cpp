@@ -125,38 +125,38 @@ private:
         return failure();
       text += std::string(llvm::StringRef(comma)) + *printedOperand;
     }
-    // The integers follow the operands, from the attributes that hold them.
+    // The integers follow the operands, then the tuples (as lists: [2,3],
+    // [] for no axes), from the attributes that hold them.
     const formula::OpSignature *signature =
         llvm::isa<GradOp>(op) ? nullptr : formula::lookupFormulaOp(name);
-    for (llvm::StringRef attribute :
-         signature ? llvm::ArrayRef(signature->integerAttributes)
-                   : llvm::ArrayRef<llvm::StringRef>()) {
-      if (attribute.empty())
-        continue;
-      auto integer = op->getAttrOfType<IntegerAttr>(attribute);
-      if (!integer)
-        return fail("'" + op->getName().getStringRef() +
-                    "' has no integer attribute '" + attribute + "'");
-      text += std::string(llvm::StringRef(comma)) +
-              std::to_string(integer.getInt());
-    }
-    // Then the tuples, as lists: [2,3], [] (no axes).
-    for (llvm::StringRef attribute :
-         signature ? llvm::ArrayRef(signature->tupleAttributes)
-                   : llvm::ArrayRef<llvm::StringRef>()) {
-      if (attribute.empty())
-        continue;
-      auto tuple = op->getAttrOfType<DenseI64ArrayAttr>(attribute);
+    if (!signature)
+      return text + ")";
+    auto spell = [&](llvm::StringRef attribute) -> FailureOr<std::string> {
+      Attribute value = op->getAttr(attribute);
+      if (auto integer = llvm::dyn_cast_or_null<IntegerAttr>(value))
+        return std::to_string(integer.getInt());
+      auto tuple = llvm::dyn_cast_or_null<DenseI64ArrayAttr>(value);
       if (!tuple)
         return fail("'" + op->getName().getStringRef() +
-                    "' has no integer array attribute '" + attribute + "'");
-      text += std::string(llvm::StringRef(comma)) + "[";
+                    "' has no integer attribute '" + attribute + "'");
+      std::string list = "[";
       llvm::ListSeparator elementComma(",");
       for (int64_t element : tuple.asArrayRef())
-        text += std::string(llvm::StringRef(elementComma)) +
+        list += std::string(llvm::StringRef(elementComma)) +
                 std::to_string(element);
-      text += "]";
-    }
+      return list + "]";
+    };
+    for (llvm::ArrayRef<llvm::StringRef> attributes :
+         {llvm::ArrayRef(signature->integerAttributes),
+          llvm::ArrayRef(signature->tupleAttributes)})
+      for (llvm::StringRef attribute : attributes) {
+        if (attribute.empty())
+          continue;
+        FailureOr<std::string> spelled = spell(attribute);
+        if (failed(spelled))
+          return failure();
+        text += std::string(llvm::StringRef(comma)) + *spelled;
+      }
     return text + ")";
   }
 
