@@ -41,9 +41,7 @@ struct LoopAxis {
 
 /// The loops of `map`, outermost first.
 llvm::SmallVector<LoopAxis> loopAxesOf(const TensorDotMap &map) {
-  llvm::SmallVector<int64_t> outStrides(map.outShape.size(), 1);
-  for (size_t p = outStrides.size(); p-- > 1;)
-    outStrides[p - 1] = outStrides[p] * map.outShape[p];
+  llvm::SmallVector<int64_t> outStrides = rowMajorStrides(map.outShape);
   auto outAxis = [&](size_t p) {
     return LoopAxis{map.outShape[p],
                     {map.outStrides[0][p], map.outStrides[1][p], outStrides[p]}};

@@ -9,7 +9,6 @@
 
 #include "keops/Conversion/KeOpsCommon/ContractionLoops.h"
 
-
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -131,16 +130,14 @@ emitComponentwise(LaneEmitter &e, Value root,
   return valueOf(root);
 }
 
-/// The operands of `dot` for ContractionLoops: variables, and componentwise
-/// trees of variables that the loops compute (FeatureLoopPlan), component
-/// by component from the variables' components that `load` reads (`loads`
-/// holds the readers); the values computed already from their components
-/// in `values`.
+/// The operands of `dot` for ContractionLoops: the values computed already
+/// from their components in `values`; variables, and the componentwise
+/// trees of variables that the loops compute (FeatureLoopPlan), one
+/// component at a time from the variables' components that `load` reads.
 std::array<ContractionOperand, 2>
 contractionOperands(LaneEmitter &e, TensorDotOp dot,
                     const llvm::DenseMap<Value, Components> &values,
-                    llvm::function_ref<Value(OpBuilder &, unsigned, Value)> load,
-                    std::function<Value(OpBuilder &, Value)> (&loads)[2]) {
+                    llvm::function_ref<Value(OpBuilder &, unsigned, Value)> load) {
   std::array<ContractionOperand, 2> operands;
   for (unsigned n = 0; n < 2; ++n) {
     Value operand = dot->getOperand(n);
@@ -150,13 +147,13 @@ contractionOperands(LaneEmitter &e, TensorDotOp dot,
       continue;
     }
     Type laneType = e.getLaneType();
-    loads[n] = [&values, load, operand, laneType](OpBuilder &b, Value d) {
+    operands[n].load = [&values, load, operand, laneType](OpBuilder &b,
+                                                          Value d) {
       LaneEmitter inner(b, operand.getLoc(), laneType);
       return emitComponentwise(inner, operand, values, [&](unsigned k) {
         return Components{load(b, k, d)};
       })[0];
     };
-    operands[n].load = loads[n];
   }
   return operands;
 }
@@ -179,9 +176,7 @@ Components emitChunk(LaneEmitter &e, Value root,
             [&](Value d) { return loops.load(b, argument, d); });
       },
       [&](TensorDotOp dot) {
-        std::function<Value(OpBuilder &, Value)> loads[2];
-        auto operands =
-            contractionOperands(e, dot, values, loops.load, loads);
+        auto operands = contractionOperands(e, dot, values, loops.load);
         Components outputs = perComponent([](Value o) { return o; });
         return emitContractionComponents(e, dot, outputs, operands[0],
                                          operands[1]);
@@ -400,9 +395,7 @@ static void emitBodyOps(LaneEmitter &e, ReduceOp reduce,
     if (auto dot = llvm::dyn_cast<TensorDotOp>(&op);
         dot && plan.contractions.contains(dot)) {
       // Variables are read from memory, other operands from the stack.
-      std::function<Value(OpBuilder &, Value)> loads[2];
-      auto operands =
-          contractionOperands(e, dot, values, loops->load, loads);
+      auto operands = contractionOperands(e, dot, values, loops->load);
       values[dot.getResult()] =
           emitContractionLoops(e, dot, operands[0], operands[1]);
       continue;

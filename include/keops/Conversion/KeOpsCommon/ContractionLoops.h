@@ -19,6 +19,8 @@
 
 #include "keops/Conversion/KeOpsCommon/LaneEmitter.h"
 
+#include <functional>
+
 namespace mlir::keops {
 
 /// The products (output components times contracted components) from which
@@ -33,7 +35,7 @@ bool isContractionLoop(TensorDotOp op);
 /// the stack first.
 struct ContractionOperand {
   const Components *components = nullptr;
-  llvm::function_ref<Value(OpBuilder &, Value index)> load = nullptr;
+  std::function<Value(OpBuilder &, Value index)> load;
 };
 
 /// The components of `op` by loops, with buffers on the stack from an

@@ -11,11 +11,10 @@
 
 #include "keops/Dialect/KeOps/IR/ScalarMath.h"
 
-#include "llvm/ADT/STLExtras.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 namespace mlir::keops::scalar {
 
@@ -80,17 +79,13 @@ double maximum(double a, double b) {
                                         : std::max(a, b);
 }
 
-// As the kernels' arith.minimumf / maximumf: NaN in, NaN out.
+// As the kernels' fold of the components with arith.minimumf / maximumf.
 double minOf(llvm::ArrayRef<double> x) {
-  if (llvm::any_of(x, [](double v) { return std::isnan(v); }))
-    return std::numeric_limits<double>::quiet_NaN();
-  return *std::min_element(x.begin(), x.end());
+  return std::accumulate(x.begin() + 1, x.end(), x.front(), minimum);
 }
 
 double maxOf(llvm::ArrayRef<double> x) {
-  if (llvm::any_of(x, [](double v) { return std::isnan(v); }))
-    return std::numeric_limits<double>::quiet_NaN();
-  return *std::max_element(x.begin(), x.end());
+  return std::accumulate(x.begin() + 1, x.end(), x.front(), maximum);
 }
 
 double argMinOf(llvm::ArrayRef<double> x) {

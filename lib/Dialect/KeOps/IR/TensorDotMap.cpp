@@ -42,8 +42,8 @@ static llvm::Expected<int64_t> componentsOf(llvm::ArrayRef<int64_t> shape,
   return total;
 }
 
-/// Row-major strides of `shape`.
-static llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape) {
+llvm::SmallVector<int64_t>
+mlir::keops::rowMajorStrides(llvm::ArrayRef<int64_t> shape) {
   llvm::SmallVector<int64_t> strides(shape.size(), 1);
   for (size_t k = shape.size(); k-- > 1;)
     strides[k - 1] = strides[k] * shape[k];
@@ -89,8 +89,8 @@ TensorDotMap::get(const TensorDotAttributes &attributes, int64_t dimA,
   if (llvm::Error e = checkAxes(axesB, shapeB.size(), names[1]))
     return std::move(e);
   TensorDotMap map;
-  std::array<llvm::SmallVector<int64_t>, 2> strides{stridesOf(shapeA),
-                                                    stridesOf(shapeB)};
+  std::array<llvm::SmallVector<int64_t>, 2> strides{rowMajorStrides(shapeA),
+                                                    rowMajorStrides(shapeB)};
   for (size_t t = 0; t < axesA.size(); ++t) {
     if (shapeA[axesA[t]] != shapeB[axesB[t]])
       return error(llvm::formatv("contracted axes {0} and {1} have sizes {2} "

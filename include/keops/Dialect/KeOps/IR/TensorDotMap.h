@@ -32,6 +32,9 @@ struct TensorDotAttributes {
   llvm::SmallVector<int64_t> shapeA, shapeB, axesA, axesB, permute;
 };
 
+/// The row-major strides of `shape`.
+llvm::SmallVector<int64_t> rowMajorStrides(llvm::ArrayRef<int64_t> shape);
+
 /// Component o of the result (row-major over `outShape`) is the sum over c
 /// (row-major over `contractedShape`) of a[indexA(o, c)] * b[indexB(o, c)],
 /// where each index is a sum of strides times the components of o and c.
