@@ -543,12 +543,7 @@ class GenericLazyTensor:
         """This LazyTensor with its derivatives expanded by the compiler and
         without `variable`, or itself when the expanded formula reads it."""
         expanded = _C.expanded_formula("Sum_Reduction(%s,0)" % self._text(), [])
-        # Var(position, dim, category) as _text() writes each variable.
-        first = max((v.index + 1 for v in self._symbolic()), default=0)
-        spelled = {"Var(%d,%d,%d)" % (v.index, v.dim, v.category): v
-                   for v in self._symbolic()}
-        spelled.update({"Var(%d,%d,%d)" % (first + k, v.dim, v.category): v
-                        for k, v in enumerate(self._data())})
+        spelled = {text: v for v, text in self._spellings()}
         pattern = re.compile(r"Var\(\d+,\d+,\d+\)")
         if any(spelled[s] is variable for s in pattern.findall(expanded)):
             return self
@@ -588,15 +583,20 @@ class GenericLazyTensor:
     def _data(self):
         return [v for v in self.variables if v.index is None]
 
-    def _text(self):
-        """The formula with Var(position, dim, category): symbolic variables
-        keep their index, the others follow them."""
-        text = self.formula
+    def _spellings(self):
+        """(variable, Var(position, dim, category)) for each variable:
+        symbolic variables keep their index, the others follow them."""
         first = max((v.index + 1 for v in self._symbolic()), default=0)
-        for v in self._symbolic():
-            text = text.replace(v.key, "Var(%d,%d,%d)" % (v.index, v.dim, v.category))
-        for k, v in enumerate(self._data()):
-            text = text.replace(v.key, "Var(%d,%d,%d)" % (first + k, v.dim, v.category))
+        return ([(v, "Var(%d,%d,%d)" % (v.index, v.dim, v.category))
+                 for v in self._symbolic()] +
+                [(v, "Var(%d,%d,%d)" % (first + k, v.dim, v.category))
+                 for k, v in enumerate(self._data())])
+
+    def _text(self):
+        """The formula with each variable's Var(position, dim, category)."""
+        text = self.formula
+        for v, spelled in self._spellings():
+            text = text.replace(v.key, spelled)
         return text
 
     def __str__(self):

@@ -112,9 +112,7 @@ class Genred(GenredBase):
         output_rows = rows[kernel.row_category]
         # CUDA tensors are used in place: the outputs go on their device.
         device = inputs[0].device if inputs else torch.device("cpu")
-        outputs = [torch.empty((output_rows, dim), dtype=DTYPES[out_dtype],
-                               device=device)
-                   for out_dtype, dim in kernel.outputs]
+        outputs = kernel_outputs(kernel, output_rows, device)
         kernel.run(inputs, outputs, rows[0], rows[1], self.range_arrays(kernel),
                    self.device_id, _stream_of(device))
         return kernel, outputs
@@ -184,6 +182,12 @@ class Genred(GenredBase):
         return derivative_extras(inputs, result, self._columns(signature, args),
                                  lambda reduction: self._related(reduction)(*args),
                                  eta=eta)
+
+
+def kernel_outputs(kernel, rows, device="cpu"):
+    """Empty tensors for `rows` rows of each output of `kernel`."""
+    return [torch.empty((rows, dim), dtype=DTYPES[dtype], device=device)
+            for dtype, dim in kernel.outputs]
 
 
 def column_index(columns, dtype, device, first=0):

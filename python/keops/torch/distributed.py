@@ -31,7 +31,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from keops.torch import DTYPES, Genred, derivative_extras
+from keops.torch import DTYPES, Genred, derivative_extras, kernel_outputs
 
 LAYOUTS = ("sharded", "replicated")
 # Below this many output rows per rank, the replicated layout splits the
@@ -205,11 +205,6 @@ def _describe(genred, args):
                            if category == 2]}
 
 
-def _outputs(kernel, rows):
-    return [torch.empty((rows, dim), dtype=DTYPES[dtype])
-            for dtype, dim in kernel.outputs]
-
-
 def _axis_rows(kernel, output_rows, columns):
     """(rows_i, rows_j) of a run with these output rows and columns."""
     return ((output_rows, columns) if kernel.row_category == 0
@@ -225,7 +220,7 @@ def ring_outputs(kernel, inputs, rows, ranks_rows, group, steps=None):
     output_axis = kernel.row_category
     reduced = 1 - output_axis
     local = rows[output_axis]
-    outputs = _outputs(kernel, local)
+    outputs = kernel_outputs(kernel, local)
     travelling = [k for k, (_, category, _) in enumerate(kernel.inputs)
                   if category == reduced]
     sizes = [r[reduced] for r in ranks_rows]
@@ -293,7 +288,7 @@ def replicated_outputs(kernel, inputs, rows, ranges, group):
     reduced = 1 - output_axis
     total, columns = rows[output_axis], rows[reduced]
     rank, size = dist.get_rank(group), dist.get_world_size(group)
-    outputs = _outputs(kernel, total)
+    outputs = kernel_outputs(kernel, total)
     reduced_variables = any(category == reduced for _, category, _ in kernel.inputs)
     if (ranges is None and reduced_variables and 0 < total < FEW_ROWS_PER_RANK * size
             and columns >= size):
@@ -309,7 +304,7 @@ def replicated_outputs(kernel, inputs, rows, ranges, group):
         return outputs
     share = -(-total // size)
     begin, end = min(total, rank * share), min(total, (rank + 1) * share)
-    mine = _outputs(kernel, share)
+    mine = kernel_outputs(kernel, share)
     if end > begin:
         view = [arg[begin:end] if category == output_axis else arg
                 for arg, (_, category, _) in zip(inputs, kernel.inputs)]
