@@ -396,72 +396,20 @@ static const llvm::StringMap<OpSignature> &complexOps() {
 // Tensors stored row-major in vectors (Kron, TensorDot)
 //===----------------------------------------------------------------------===//
 
-static int64_t product(llvm::ArrayRef<int64_t> shape) {
-  int64_t total = 1;
-  for (int64_t d : shape)
-    total *= d;
-  return total;
-}
-
-/// The flat row-major position of a multi-index.
-static int64_t flatten(llvm::ArrayRef<int64_t> index,
-                       llvm::ArrayRef<int64_t> shape) {
-  int64_t flat = 0;
-  for (size_t k = 0; k < shape.size(); ++k)
-    flat = flat * shape[k] + index[k];
-  return flat;
-}
-
-/// The multi-index of a flat row-major position.
-static llvm::SmallVector<int64_t> unflatten(int64_t flat,
-                                            llvm::ArrayRef<int64_t> shape) {
-  llvm::SmallVector<int64_t> index(shape.size());
-  for (size_t k = shape.size(); k-- > 0;) {
-    index[k] = flat % shape[k];
-    flat /= shape[k];
-  }
-  return index;
-}
-
-/// Checks that `v` holds a tensor of `shape`.
-static LogicalResult checkShape(Value v, llvm::ArrayRef<int64_t> shape,
-                                llvm::StringRef what, std::string &error) {
-  if (llvm::all_of(shape, [](int64_t d) { return d > 0; }) &&
-      product(shape) == dimOf(v))
-    return success();
-  std::string text;
-  for (int64_t d : shape)
-    text += (text.empty() ? "" : ", ") + std::to_string(d);
-  error = llvm::formatv("{0} has dimension {1}, not that of shape ({2})", what,
-                        dimOf(v), text);
-  return failure();
-}
-
 /// Kron(a, b, shape_a, shape_b): the Kronecker product of two tensors of
-/// the same rank, of shape (shape_a[k] * shape_b[k])_k.
+/// the same rank r, of shape (shape_a[k] * shape_b[k])_k: their tensordot
+/// without contraction, a's axis k going to axis 2k and b's to 2k + 1.
 static FailureOr<Value> kron(OpBuilder &b, Location loc, const OpArguments &a,
                              std::string &error) {
   llvm::ArrayRef<int64_t> shapeA = a.tuples[0], shapeB = a.tuples[1];
   if (shapeA.size() != shapeB.size())
     return fail(error, "the two shapes must have the same rank");
-  if (failed(checkShape(a.formulas[0], shapeA, "the first operand", error)) ||
-      failed(checkShape(a.formulas[1], shapeB, "the second operand", error)))
-    return failure();
-  llvm::SmallVector<int64_t> shape;
-  for (size_t k = 0; k < shapeA.size(); ++k)
-    shape.push_back(shapeA[k] * shapeB[k]);
-  FormulaBuilder g(b, loc);
-  llvm::SmallVector<Value> parts;
-  for (int64_t flat = 0; flat < product(shape); ++flat) {
-    llvm::SmallVector<int64_t> index = unflatten(flat, shape), ia, ib;
-    for (size_t k = 0; k < shape.size(); ++k) {
-      ia.push_back(index[k] / shapeB[k]);
-      ib.push_back(index[k] % shapeB[k]);
-    }
-    parts.push_back(g.mul(g.elem(a.formulas[0], flatten(ia, shapeA)),
-                          g.elem(a.formulas[1], flatten(ib, shapeB))));
-  }
-  return concatAll(g, parts);
+  TensorDotAttributes attributes{llvm::to_vector(shapeA),
+                                 llvm::to_vector(shapeB), {}, {}, {}};
+  for (int64_t k = 0, r = shapeA.size(); k < 2 * r; ++k)
+    attributes.permute.push_back(k < r ? 2 * k : 2 * (k - r) + 1);
+  return buildTensorDot(b, loc, a.formulas[0], a.formulas[1], attributes,
+                        error);
 }
 
 /// TensorDot(a, b, shape_a, shape_b, axes_a, axes_b[, permute]): sums the

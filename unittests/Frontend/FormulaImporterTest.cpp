@@ -283,8 +283,8 @@ INSTANTIATE_TEST_SUITE_P(
         OpCase{"SymSqNorm(Concat(Concat(x, y), x), x)", "keops.scalprod", [] { return Vec{0.5 * dot(X, X) - 1.25 * dot(Y, X) + 2.0 * dot(X, X)}; }},
         OpCase{"WeightedSqDist(s, x, y)", "keops.mul", [] { Vec d = zip(X, Y, std::minus<>()); return Vec{2.0 * dot(d, d)}; }},
         // Tensors (row-major): Kron and TensorDot with shape tuples.
-        OpCase{"Kron(Extract(x, 0, 2), y, (2,), [3])", "keops.concat", [] { Vec r = map(Y, [](double v) { return 0.5 * v; }); for (double v : Y) r.push_back(-1.25 * v); return r; }},
-        OpCase{"Kron(Concat(x, Elem(y, 0)), Concat(b, s), (2, 2), (1, 2))", "keops.concat", [] { return Vec{0.5 * 0.7, 0.5 * 2, -1.25 * 0.7, -1.25 * 2, 2.0 * 0.7, 2.0 * 2, 1.5 * 0.7, 1.5 * 2}; }},
+        OpCase{"Kron(Extract(x, 0, 2), y, (2,), [3])", "keops.tensordot", [] { Vec r = map(Y, [](double v) { return 0.5 * v; }); for (double v : Y) r.push_back(-1.25 * v); return r; }},
+        OpCase{"Kron(Concat(x, Elem(y, 0)), Concat(b, s), (2, 2), (1, 2))", "keops.tensordot", [] { return Vec{0.5 * 0.7, 0.5 * 2, -1.25 * 0.7, -1.25 * 2, 2.0 * 0.7, 2.0 * 2, 1.5 * 0.7, 1.5 * 2}; }},
         OpCase{"TensorDot(Concat(x, y), x, (2, 3), (3,), (1,), (0,))", "keops.tensordot", [] { return Vec{dot(X, X), dot(Y, X)}; }},
         OpCase{"TensorDot(Extract(x, 0, 2), y, (2,), (3,), (), (), (1, 0))", "keops.tensordot", [] { Vec r; for (double yv : Y) for (double xv : {0.5, -1.25}) r.push_back(xv * yv); return r; }},
         OpCase{"TensorDot(Concat(x, y), Concat(y, x), (2, 3), (2, 3), (0, 1), (0, 1))", "keops.tensordot", [] { return Vec{2 * dot(X, Y)}; }},
