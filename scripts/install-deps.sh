@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   lld libomp-dev libgtest-dev libgmock-dev cmake ninja-build python3-dev
-  openmpi-bin libopenmpi-dev
+  openmpi-bin libopenmpi-dev ccache
 )
 
 missing=()

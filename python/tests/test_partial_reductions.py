@@ -26,6 +26,8 @@ def outputs(kernel, rows):
     "LogSumExp_Reduction(-SqDist(x,y), 0, b)",
     "Min_ArgMin_Reduction(Floor(3*SqDist(x,y)), 0)",
     "ArgKMin_Reduction(SqDist(x,y)+Elem(b,0), 4, 0)",
+    # 45 components: the K best of 3 output chunks in each raw state.
+    "KMin_ArgKMin_Reduction(TensorProd(TensorProd(x,y),Concat(y,b)), 3, 0)",
 ])
 def test_shards_reduced_apart_and_merged_equal_one_run(formula):
     """Each of 3 shards of the columns (y, b) is reduced into raw states on

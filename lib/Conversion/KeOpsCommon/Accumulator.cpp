@@ -397,20 +397,16 @@ private:
   }
 
   /// Inserts (value, index) into the sorted slots of component c: one
-  /// compare-and-swap per slot. Columns reach a lane in increasing order,
-  /// so a strict comparison keeps the first of equal values.
+  /// compare-and-swap per slot by (value, index), so that a pair moved down
+  /// stays before the equal values of later columns.
   void insert(LaneEmitter &e, State &state, int64_t c, Value value,
               Value index) {
     for (int64_t slot = 0; slot < k; ++slot) {
       Value &slotValue = state[slot * dim + c];
       Value &slotIndex = state[k * dim + slot * dim + c];
-      Value smaller = e.lessThan(value, slotValue);
-      Value newValue = e.select(smaller, value, slotValue);
-      Value newIndex = selectIndex(e, smaller, index, slotIndex);
-      value = e.select(smaller, slotValue, value);
-      index = selectIndex(e, smaller, slotIndex, index);
-      slotValue = newValue;
-      slotIndex = newIndex;
+      auto [lower, upper] = ordered(e, {value, index}, {slotValue, slotIndex});
+      std::tie(slotValue, slotIndex) = lower;
+      std::tie(value, index) = upper;
     }
   }
 

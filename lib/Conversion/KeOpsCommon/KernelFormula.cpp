@@ -10,6 +10,7 @@
 #include "keops/Conversion/KeOpsCommon/ContractionLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -28,6 +29,19 @@ int64_t keops::getCpuLanes(int64_t lanes, FloatType elementType) {
 
 Value keops::indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
+}
+
+void keops::disableUnrolling(Operation *loop) {
+  MLIRContext *context = loop->getContext();
+  // scf-to-cf carries the LLVM dialect's attributes to the loop's latch
+  // branch, where llvm.br takes this one as its `loop_annotation`.
+  loop->setAttr(
+      "loop_annotation",
+      LLVM::LoopAnnotationAttr::get(
+          context, {}, {}, {},
+          LLVM::LoopUnrollAttr::get(context, BoolAttr::get(context, true), {},
+                                    {}, {}, {}, {}, {}),
+          {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}));
 }
 
 Value keops::loadLanes(OpBuilder &b, Location loc, VectorType laneType,
@@ -361,9 +375,19 @@ Value keops::emitSumOfSquares(
 }
 
 Value ChunkPosition::component(OpBuilder &b, Location loc, int64_t k) const {
-  return arith::MinUIOp::create(
-      b, loc, arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k)),
-      indexConstant(b, loc, chunks.dim - 1));
+  return component(b, loc, indexConstant(b, loc, k));
+}
+
+Value ChunkPosition::component(OpBuilder &b, Location loc, Value k) const {
+  return arith::MinUIOp::create(b, loc, arith::AddIOp::create(b, loc, first, k),
+                                indexConstant(b, loc, chunks.dim - 1));
+}
+
+Value ChunkPosition::outputComponent(OpBuilder &b, Location loc,
+                                     int64_t k) const {
+  int64_t slot = k / chunks.size;
+  return arith::AddIOp::create(b, loc, component(b, loc, k % chunks.size),
+                               indexConstant(b, loc, slot * chunks.dim));
 }
 
 /// Emits the ops of the body of `reduce` into `values`, those of `skipped`
@@ -473,14 +497,6 @@ Components keops::emitPairValue(LaneEmitter &e, ReduceOp reduce, Value value,
   return toAccType(e, values.at(value), accType);
 }
 
-/// base * stride + k.
-static Value flatIndex(OpBuilder &b, Location loc, Value base, int64_t stride,
-                       int64_t k) {
-  return arith::AddIOp::create(
-      b, loc,
-      arith::MulIOp::create(b, loc, base, indexConstant(b, loc, stride)),
-      indexConstant(b, loc, k));
-}
 
 KernelArrays KernelArrays::fromArguments(Block &entry, unsigned numInputs,
                                          unsigned numOutputs) {
@@ -579,7 +595,7 @@ void keops::storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                                                llvm::ArrayRef<int64_t>{0});
       if (scalar.getType() != outElement)
         scalar = arith::TruncFOp::create(b, loc, outElement, scalar);
-      Value d = chunk ? chunk->component(b, loc, k)
+      Value d = chunk ? chunk->outputComponent(b, loc, k)
                       : indexConstant(b, loc, static_cast<int64_t>(k));
       memref::StoreOp::create(b, loc, scalar, arrays.outputs[n],
                               arrays.outputOffset(b, loc, n, row, d));
@@ -594,16 +610,23 @@ Value RawStates::slot(OpBuilder &b, Location loc, Value split,
                                row);
 }
 
-Value RawStates::element(LaneEmitter &e, Value slot, int64_t perChunk,
-                         int64_t k) const {
-  OpBuilder &b = e.getBuilder();
-  Location loc = e.getLoc();
-  Value at = flatIndex(b, loc, slot, perChunk * chunks, k);
+Value RawStates::start(OpBuilder &b, Location loc, Value slot,
+                       int64_t perChunk) const {
+  Value at = arith::MulIOp::create(b, loc, slot,
+                                   indexConstant(b, loc, perChunk * chunks));
   if (!chunk)
     return at;
   return arith::AddIOp::create(
       b, loc, at,
       arith::MulIOp::create(b, loc, chunk, indexConstant(b, loc, perChunk)));
+}
+
+Value RawStates::element(LaneEmitter &e, Value slot, int64_t perChunk,
+                         int64_t k) const {
+  OpBuilder &b = e.getBuilder();
+  Location loc = e.getLoc();
+  return arith::AddIOp::create(b, loc, start(b, loc, slot, perChunk),
+                               indexConstant(b, loc, k));
 }
 
 void RawStates::store(LaneEmitter &e, const State &state, Value split,

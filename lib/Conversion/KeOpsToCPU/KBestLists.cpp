@@ -7,15 +7,21 @@
 //
 // This file implements KBestLists.h:
 //
-//   offerLanes:  beats = f < threshold (a vector compare, a mask of lanes);
-//                if any: for each set lane (count trailing zeros), if the
-//                value still beats the threshold, insert it
+//   offerLanes:  beats = f < threshold (a vector compare, a mask of lanes
+//                per component); if any lane of any component beats: the
+//                candidates go to the stack, and in a loop over the
+//                components, for each set lane (count trailing zeros), if
+//                the value still beats the threshold, insert it
 //   insert:      sorted vector: after = list > pair; the list moves up one
 //                place where `after` was already set one place before, the
 //                pair goes where it starts; heap: the pair replaces the
 //                root and sifts down
 //   sort:        heapsort (swap the root with the last, sift down), which
 //                leaves the K best ascending
+//
+// Everything but the comparisons with the thresholds loops over the
+// components, so the code does not grow with the dimension (of an output
+// chunk).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +30,7 @@
 #include "keops/Runtime/KeOpsRuntime.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -34,20 +41,33 @@
 using namespace mlir;
 using namespace mlir::keops;
 
+/// A loop over [begin, end) that LLVM leaves rolled: `body(b, i)`.
+static void emitLoop(OpBuilder &b, Location loc, int64_t begin, int64_t end,
+                     llvm::function_ref<void(OpBuilder &, Value)> body) {
+  auto loop = scf::ForOp::create(
+      b, loc, indexConstant(b, loc, begin), indexConstant(b, loc, end),
+      indexConstant(b, loc, 1), ValueRange(),
+      [&](OpBuilder &b, Location, Value i, ValueRange) {
+        body(b, i);
+        scf::YieldOp::create(b, loc);
+      });
+  disableUnrolling(loop);
+}
+
 KBestLists::KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes,
-                       Value floats, Value ints)
+                       Value floats, Value ints, int64_t chunkDim)
     : reduce(reduce), k(static_cast<int64_t>(*reduce.getK())), lanes(lanes),
       accType(accType), floats(floats), ints(ints) {
-  dim = getStateLayout(reduce, SumScheme::DirectSum).floats / k;
+  dim = getStateLayout(reduce, SumScheme::DirectSum, chunkDim).floats / k;
   int64_t vectors = llvm::divideCeil(k, lanes);
   vectorsPerList = vectors <= kMaxSortedVectors ? vectors : 0;
 }
 
 Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
-                     int64_t c) {
+                     Value c) {
   Value list = arith::AddIOp::create(
       b, loc, arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, dim)),
-      indexConstant(b, loc, c));
+      c);
   return arith::AddIOp::create(
       b, loc,
       arith::MulIOp::create(b, loc, list, indexConstant(b, loc, listSize())),
@@ -55,7 +75,7 @@ Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
 }
 
 Value KBestLists::thresholdAt(OpBuilder &b, Location loc, Value slot,
-                              int64_t c) {
+                              Value c) {
   return at(b, loc, slot, indexConstant(b, loc, vectorsPerList ? k - 1 : 0),
             c);
 }
@@ -73,19 +93,21 @@ Value KBestLists::greater(OpBuilder &b, Location loc, Value a, Value ia,
 
 void KBestLists::forEachPosition(
     OpBuilder &b, Location loc, Value slot,
-    llvm::function_ref<void(OpBuilder &, int64_t, Value, Value)> body) {
-  for (int64_t c = 0; c < dim; ++c)
-    scf::ForOp::create(
-        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, k),
-        indexConstant(b, loc, 1), ValueRange(),
-        [&](OpBuilder &b, Location, Value p, ValueRange) {
-          Value e = arith::AddIOp::create(
-              b, loc,
-              arith::MulIOp::create(b, loc, p, indexConstant(b, loc, dim)),
-              indexConstant(b, loc, c));
-          body(b, c, at(b, loc, slot, p, c), e);
-          scf::YieldOp::create(b, loc);
-        });
+    llvm::function_ref<void(OpBuilder &, Value, Value, Value, Value)> body) {
+  forEachComponent(b, loc, [&](OpBuilder &b, Value c) {
+    emitLoop(b, loc, 0, k, [&](OpBuilder &b, Value p) {
+      Value e = arith::AddIOp::create(
+          b, loc, arith::MulIOp::create(b, loc, p, indexConstant(b, loc, dim)),
+          c);
+      body(b, c, p, at(b, loc, slot, p, c), e);
+    });
+  });
+}
+
+void KBestLists::forEachComponent(
+    OpBuilder &b, Location loc,
+    llvm::function_ref<void(OpBuilder &, Value)> body) {
+  emitLoop(b, loc, 0, dim, body);
 }
 
 void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
@@ -94,30 +116,27 @@ void KBestLists::init(OpBuilder &b, Location loc, Value slot) {
   Value none = arith::ConstantIntOp::create(b, loc, KEOPS_RT_NO_COLUMN, 64);
   // Sorted vectors: all their lanes, those past K too.
   int64_t size = dim * listSize();
-  Value first = at(b, loc, slot, indexConstant(b, loc, 0), 0);
-  scf::ForOp::create(b, loc, indexConstant(b, loc, 0),
-                     indexConstant(b, loc, size), indexConstant(b, loc, 1),
-                     ValueRange(),
-                     [&](OpBuilder &b, Location, Value e, ValueRange) {
-                       Value where = arith::AddIOp::create(b, loc, first, e);
-                       memref::StoreOp::create(b, loc, inf, floats, where);
-                       memref::StoreOp::create(b, loc, none, ints, where);
-                       scf::YieldOp::create(b, loc);
-                     });
+  Value first =
+      at(b, loc, slot, indexConstant(b, loc, 0), indexConstant(b, loc, 0));
+  emitLoop(b, loc, 0, size, [&](OpBuilder &b, Value e) {
+    Value where = arith::AddIOp::create(b, loc, first, e);
+    memref::StoreOp::create(b, loc, inf, floats, where);
+    memref::StoreOp::create(b, loc, none, ints, where);
+  });
 }
 
 State KBestLists::thresholds(OpBuilder &b, Location loc, Value slot,
                              VectorType laneType) {
   State state;
   for (int64_t c = 0; c < dim; ++c) {
-    Value threshold =
-        memref::LoadOp::create(b, loc, floats, thresholdAt(b, loc, slot, c));
+    Value threshold = memref::LoadOp::create(
+        b, loc, floats, thresholdAt(b, loc, slot, indexConstant(b, loc, c)));
     state.push_back(vector::BroadcastOp::create(b, loc, laneType, threshold));
   }
   return state;
 }
 
-void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
+void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, Value c,
                              Value size, Value value, Value column) {
   Type indexType = b.getIndexType();
   Type columnType = column.getType();
@@ -171,7 +190,7 @@ void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
   memref::StoreOp::create(b, loc, column, ints, where);
 }
 
-void KBestLists::insert(OpBuilder &b, Location loc, Value slot, int64_t c,
+void KBestLists::insert(OpBuilder &b, Location loc, Value slot, Value c,
                         Value value, Value column) {
   if (!vectorsPerList)
     return replaceRoot(b, loc, slot, c, indexConstant(b, loc, k), value,
@@ -219,10 +238,15 @@ void KBestLists::insert(OpBuilder &b, Location loc, Value slot, int64_t c,
 State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
                              const State &thresholds, const Components &f,
                              Value j, Value live, Value valid) {
-  State next;
+  auto laneType = llvm::cast<VectorType>(f.front().getType());
+  int64_t width = laneType.getNumElements();
+  // Per component, the mask of the lanes that beat its threshold, as an
+  // integer of `width` bits.
+  auto bitsType = b.getIntegerType(width);
+  Value noBits = arith::ConstantIntOp::create(b, loc, bitsType, 0);
+  llvm::SmallVector<Value> masks;
+  Value anyBits = noBits;
   for (int64_t c = 0; c < dim; ++c) {
-    auto laneType = llvm::cast<VectorType>(f[c].getType());
-    int64_t width = laneType.getNumElements();
     Value beats = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
                                         f[c], thresholds[c]);
     if (live)
@@ -231,72 +255,92 @@ State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
       beats = arith::AndIOp::create(
           b, loc, beats,
           vector::BroadcastOp::create(b, loc, beats.getType(), valid));
-    // The mask as an integer of `width` bits.
-    auto bitsType = b.getIntegerType(width);
-    Value bits = vector::ExtractOp::create(
+    masks.push_back(vector::ExtractOp::create(
         b, loc,
         vector::BitCastOp::create(b, loc, VectorType::get({1}, bitsType),
                                   beats),
-        int64_t{0});
-    Value noBits = arith::ConstantIntOp::create(b, loc, bitsType, 0);
-    Value any =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, bits, noBits);
-    auto offered = scf::IfOp::create(
-        b, loc, any,
-        [&](OpBuilder &b, Location) {
-          scf::WhileOp::create(
-              b, loc, TypeRange{bitsType}, ValueRange{bits},
-              [&](OpBuilder &b, Location, ValueRange args) {
-                Value more = arith::CmpIOp::create(
-                    b, loc, arith::CmpIPredicate::ne, args[0], noBits);
-                scf::ConditionOp::create(b, loc, more, args);
-              },
-              [&](OpBuilder &b, Location, ValueRange args) {
-                Value rest = args[0];
-                Value lane = arith::IndexCastUIOp::create(
-                    b, loc, b.getIndexType(),
-                    math::CountTrailingZerosOp::create(b, loc, rest));
-                Value value = vector::ExtractOp::create(b, loc, f[c],
-                                                        OpFoldResult(lane));
-                Value threshold = memref::LoadOp::create(
-                    b, loc, floats, thresholdAt(b, loc, slot, c));
-                Value enters = arith::CmpFOp::create(
-                    b, loc, arith::CmpFPredicate::OLT, value, threshold);
-                scf::IfOp::create(b, loc, enters, [&](OpBuilder &b, Location) {
-                  Value column = arith::IndexCastOp::create(
-                      b, loc, b.getI64Type(),
-                      arith::AddIOp::create(b, loc, j, lane));
-                  insert(b, loc, slot, c, value, column);
-                  scf::YieldOp::create(b, loc);
-                });
-                // Clear the lowest set bit.
-                Value cleared = arith::AndIOp::create(
-                    b, loc, rest,
-                    arith::SubIOp::create(
-                        b, loc, rest,
-                        arith::ConstantIntOp::create(b, loc, bitsType, 1)));
-                scf::YieldOp::create(b, loc, cleared);
-              });
-          Value threshold = memref::LoadOp::create(
-              b, loc, floats, thresholdAt(b, loc, slot, c));
-          scf::YieldOp::create(
-              b, loc,
-              ValueRange{vector::BroadcastOp::create(
-                  b, loc, thresholds[c].getType(), threshold)});
-        },
-        [&](OpBuilder &b, Location) {
-          scf::YieldOp::create(b, loc, thresholds[c]);
-        });
-    next.push_back(offered.getResult(0));
+        int64_t{0}));
+    anyBits = arith::OrIOp::create(b, loc, anyBits, masks.back());
   }
-  return next;
+  Value any =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne, anyBits, noBits);
+  auto offered = scf::IfOp::create(
+      b, loc, any,
+      [&](OpBuilder &b, Location) {
+        // The candidates and masks go to the stack (until it is restored
+        // below), for a loop over the components.
+        Value stack = LLVM::StackSaveOp::create(
+            b, loc, LLVM::LLVMPointerType::get(b.getContext()));
+        Value candidates = memref::AllocaOp::create(
+            b, loc, MemRefType::get({dim * width}, laneType.getElementType()));
+        Value laneMasks =
+            memref::AllocaOp::create(b, loc, MemRefType::get({dim}, bitsType));
+        for (int64_t c = 0; c < dim; ++c) {
+          vector::StoreOp::create(
+              b, loc, f[c], candidates,
+              ValueRange{indexConstant(b, loc, c * width)});
+          memref::StoreOp::create(b, loc, masks[c], laneMasks,
+                                  ValueRange{indexConstant(b, loc, c)});
+        }
+        forEachComponent(b, loc, [&](OpBuilder &b, Value c) {
+          Value first =
+              arith::MulIOp::create(b, loc, c, indexConstant(b, loc, width));
+          offerMask(b, loc, slot, c,
+                    memref::LoadOp::create(b, loc, laneMasks, c), candidates,
+                    first, j);
+        });
+        LLVM::StackRestoreOp::create(b, loc, stack);
+        scf::YieldOp::create(b, loc, this->thresholds(b, loc, slot, laneType));
+      },
+      [&](OpBuilder &b, Location) {
+        scf::YieldOp::create(b, loc, ValueRange(thresholds));
+      });
+  return State(offered.getResults());
+}
+
+void KBestLists::offerMask(OpBuilder &b, Location loc, Value slot, Value c,
+                           Value mask, Value candidates, Value first,
+                           Value j) {
+  Type bitsType = mask.getType();
+  Value noBits = arith::ConstantIntOp::create(b, loc, bitsType, 0);
+  scf::WhileOp::create(
+      b, loc, TypeRange{bitsType}, ValueRange{mask},
+      [&](OpBuilder &b, Location, ValueRange args) {
+        Value more = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                           args[0], noBits);
+        scf::ConditionOp::create(b, loc, more, args);
+      },
+      [&](OpBuilder &b, Location, ValueRange args) {
+        Value rest = args[0];
+        Value lane = arith::IndexCastUIOp::create(
+            b, loc, b.getIndexType(),
+            math::CountTrailingZerosOp::create(b, loc, rest));
+        Value value = memref::LoadOp::create(
+            b, loc, candidates, ValueRange{arith::AddIOp::create(b, loc, first, lane)});
+        Value threshold =
+            memref::LoadOp::create(b, loc, floats, thresholdAt(b, loc, slot, c));
+        Value enters = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                             value, threshold);
+        scf::IfOp::create(b, loc, enters, [&](OpBuilder &b, Location) {
+          Value column = arith::IndexCastOp::create(
+              b, loc, b.getI64Type(), arith::AddIOp::create(b, loc, j, lane));
+          insert(b, loc, slot, c, value, column);
+          scf::YieldOp::create(b, loc);
+        });
+        // Clear the lowest set bit.
+        Value cleared = arith::AndIOp::create(
+            b, loc, rest,
+            arith::SubIOp::create(
+                b, loc, rest, arith::ConstantIntOp::create(b, loc, bitsType, 1)));
+        scf::YieldOp::create(b, loc, cleared);
+      });
 }
 
 void KBestLists::offerRaw(OpBuilder &b, Location loc, Value slot,
                           const RawStates &raw, Value split, Value row) {
-  Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
-                                      indexConstant(b, loc, k * dim));
-  forEachPosition(b, loc, slot, [&](OpBuilder &b, int64_t c, Value, Value e) {
+  Value first = raw.start(b, loc, raw.slot(b, loc, split, row), k * dim);
+  forEachPosition(b, loc, slot,
+                  [&](OpBuilder &b, Value c, Value, Value, Value e) {
     Value from = arith::AddIOp::create(b, loc, first, e);
     Value value = memref::LoadOp::create(b, loc, raw.floats, from);
     Value column = memref::LoadOp::create(b, loc, raw.ints, from);
@@ -315,35 +359,29 @@ void KBestLists::sort(OpBuilder &b, Location loc, Value slot) {
   if (vectorsPerList)
     return;
   Value zeroIndex = indexConstant(b, loc, 0);
-  for (int64_t c = 0; c < dim; ++c) {
+  forEachComponent(b, loc, [&](OpBuilder &b, Value c) {
     // For last = K-1 down to 1: the root (the largest) goes to `last`, and
     // the pair there replaces the root of the heap [0, last).
-    scf::ForOp::create(
-        b, loc, indexConstant(b, loc, 1), indexConstant(b, loc, k),
-        indexConstant(b, loc, 1), ValueRange(),
-        [&](OpBuilder &b, Location, Value step, ValueRange) {
-          Value last =
-              arith::SubIOp::create(b, loc, indexConstant(b, loc, k), step);
-          Value root = at(b, loc, slot, zeroIndex, c);
-          Value end = at(b, loc, slot, last, c);
-          Value rootValue = memref::LoadOp::create(b, loc, floats, root);
-          Value rootColumn = memref::LoadOp::create(b, loc, ints, root);
-          Value value = memref::LoadOp::create(b, loc, floats, end);
-          Value column = memref::LoadOp::create(b, loc, ints, end);
-          memref::StoreOp::create(b, loc, rootValue, floats, end);
-          memref::StoreOp::create(b, loc, rootColumn, ints, end);
-          replaceRoot(b, loc, slot, c, last, value, column);
-          scf::YieldOp::create(b, loc);
-        });
-  }
+    emitLoop(b, loc, 1, k, [&](OpBuilder &b, Value step) {
+      Value last = arith::SubIOp::create(b, loc, indexConstant(b, loc, k), step);
+      Value root = at(b, loc, slot, zeroIndex, c);
+      Value end = at(b, loc, slot, last, c);
+      Value rootValue = memref::LoadOp::create(b, loc, floats, root);
+      Value rootColumn = memref::LoadOp::create(b, loc, ints, root);
+      Value value = memref::LoadOp::create(b, loc, floats, end);
+      Value column = memref::LoadOp::create(b, loc, ints, end);
+      memref::StoreOp::create(b, loc, rootValue, floats, end);
+      memref::StoreOp::create(b, loc, rootColumn, ints, end);
+      replaceRoot(b, loc, slot, c, last, value, column);
+    });
+  });
 }
 
 void KBestLists::storeRaw(OpBuilder &b, Location loc, Value slot,
                           const RawStates &raw, Value split, Value row) {
-  Value first = arith::MulIOp::create(b, loc, raw.slot(b, loc, split, row),
-                                      indexConstant(b, loc, k * dim));
+  Value first = raw.start(b, loc, raw.slot(b, loc, split, row), k * dim);
   forEachPosition(
-      b, loc, slot, [&](OpBuilder &b, int64_t, Value where, Value e) {
+      b, loc, slot, [&](OpBuilder &b, Value, Value, Value where, Value e) {
         Value to = arith::AddIOp::create(b, loc, first, e);
         memref::StoreOp::create(b, loc,
                                 memref::LoadOp::create(b, loc, floats, where),
@@ -355,20 +393,30 @@ void KBestLists::storeRaw(OpBuilder &b, Location loc, Value slot,
 }
 
 void KBestLists::storeResults(OpBuilder &b, Location loc, Value slot,
-                              const KernelArrays &arrays, Value row) {
+                              const KernelArrays &arrays, Value row,
+                              const ChunkPosition *chunk) {
   for (OpResult result : reduce.getResults()) {
     Type outElement =
         llvm::cast<RankedTensorType>(result.getType()).getElementType();
     unsigned n = result.getResultNumber();
     bool isColumn = llvm::isa<IntegerType>(outElement);
     forEachPosition(
-        b, loc, slot, [&](OpBuilder &b, int64_t, Value where, Value e) {
+        b, loc, slot,
+        [&](OpBuilder &b, Value c, Value p, Value where, Value e) {
           Value element =
               memref::LoadOp::create(b, loc, isColumn ? ints : floats, where);
           if (element.getType() != outElement)
             element = arith::TruncFOp::create(b, loc, outElement, element);
+          // Position p of component c goes to p * D + c of the D outputs.
+          Value d = chunk ? arith::AddIOp::create(
+                                b, loc,
+                                arith::MulIOp::create(
+                                    b, loc, p,
+                                    indexConstant(b, loc, chunk->chunks.dim)),
+                                chunk->component(b, loc, c))
+                          : e;
           memref::StoreOp::create(b, loc, element, arrays.outputs[n],
-                                  arrays.outputOffset(b, loc, n, row, e));
+                                  arrays.outputOffset(b, loc, n, row, d));
         });
   }
 }

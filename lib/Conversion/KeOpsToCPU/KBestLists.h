@@ -35,9 +35,10 @@ public:
   /// The lists of `reduce` (a kmin-family kind) in the scratch buffers
   /// `floats` (of `accType`) and `ints`, for kernels of `lanes` lanes:
   /// list slot s holds position p of component c at (s * dim + c) * S + p,
-  /// S = listSize().
+  /// S = listSize(). With output chunks (`chunkDim` > 0), the lists are
+  /// those of the chunk being computed, dim = chunkDim.
   KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes, Value floats,
-             Value ints);
+             Value ints, int64_t chunkDim);
 
   /// Fills the lists of `slot` with (+inf, 0), which every value beats.
   void init(OpBuilder &b, Location loc, Value slot);
@@ -62,34 +63,45 @@ public:
   /// `split`.
   void storeRaw(OpBuilder &b, Location loc, Value slot, const RawStates &raw,
                 Value split, Value row);
-  /// Stores the results of output row `row` from the sorted lists of `slot`.
+  /// Stores the results of output row `row` from the sorted lists of `slot`
+  /// (those of `chunk`, when given).
   void storeResults(OpBuilder &b, Location loc, Value slot,
-                    const KernelArrays &arrays, Value row);
+                    const KernelArrays &arrays, Value row,
+                    const ChunkPosition *chunk);
 
 private:
   /// Where position `p` of component `c` of the lists of `slot` is.
-  Value at(OpBuilder &b, Location loc, Value slot, Value p, int64_t c);
+  Value at(OpBuilder &b, Location loc, Value slot, Value p, Value c);
   /// Where the threshold of component `c` of `slot` is.
-  Value thresholdAt(OpBuilder &b, Location loc, Value slot, int64_t c);
+  Value thresholdAt(OpBuilder &b, Location loc, Value slot, Value c);
   /// (a, ia) > (b, ib) by value, then column (scalars or vectors).
   Value greater(OpBuilder &b, Location loc, Value a, Value ia, Value bValue,
                 Value ib);
   /// Puts (value, column), which beats the threshold, into the list of
   /// component `c` of `slot`.
-  void insert(OpBuilder &b, Location loc, Value slot, int64_t c, Value value,
+  void insert(OpBuilder &b, Location loc, Value slot, Value c, Value value,
               Value column);
   /// Heaps: replaces the root of the heap of component `c` of `slot`
   /// (`size` positions) by (value, column) and sifts it down.
-  void replaceRoot(OpBuilder &b, Location loc, Value slot, int64_t c,
+  void replaceRoot(OpBuilder &b, Location loc, Value slot, Value c,
                    Value size, Value value, Value column);
-  /// Runs `body(b, c, where, e)` for every position p < K of every
+  /// Runs `body(b, c, p, where, e)` for every position p < K of every
   /// component c of `slot`, in a loop per component: `where` is its place
   /// in the lists, e = p * dim + c its place in the flat state (the raw
   /// state's order).
   void forEachPosition(
       OpBuilder &b, Location loc, Value slot,
-      llvm::function_ref<void(OpBuilder &, int64_t c, Value where, Value e)>
+      llvm::function_ref<void(OpBuilder &, Value c, Value p, Value where,
+                              Value e)>
           body);
+  /// Runs `body(b, c)` in a loop over the components c of the lists.
+  void forEachComponent(OpBuilder &b, Location loc,
+                        llvm::function_ref<void(OpBuilder &, Value c)> body);
+  /// Offers the lanes set in `mask` (an integer of a bit per lane) of the
+  /// candidates of component `c`, at `first` in the stack buffer
+  /// `candidates` (column j + lane), to its list in `slot`.
+  void offerMask(OpBuilder &b, Location loc, Value slot, Value c, Value mask,
+                 Value candidates, Value first, Value j);
 
   /// The most vectors of a sorted list; longer lists are heaps.
   static constexpr int64_t kMaxSortedVectors = 8;

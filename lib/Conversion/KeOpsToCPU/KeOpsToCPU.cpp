@@ -722,7 +722,7 @@ void KernelEmitter::finalizeKBestRow(OpBuilder &b, Value row) {
         scf::YieldOp::create(b, loc());
       },
       [&](OpBuilder &b, Location) {
-        kBest->storeResults(b, loc(), slot, arrays, row);
+        kBest->storeResults(b, loc(), slot, arrays, row, chunk());
         scf::YieldOp::create(b, loc());
       });
 }
@@ -736,22 +736,21 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
           scf::YieldOp::create(b, loc());
           return;
         }
-        if (kBest) {
-          // One row at a time, in the first slot of the scratch.
-          Value slot = index(b, 0);
-          kBest->init(b, loc(), slot);
-          scf::ForOp::create(
-              b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
-              [&](OpBuilder &b, Location, Value split, ValueRange) {
-                kBest->offerRaw(b, loc(), slot, states, split, row);
-                scf::YieldOp::create(b, loc());
-              });
-          kBest->sort(b, loc(), slot);
-          kBest->storeResults(b, loc(), slot, arrays, row);
-          scf::YieldOp::create(b, loc());
-          return;
-        }
         forEachChunk(b, [&](OpBuilder &b) {
+          if (kBest) {
+            // One row at a time, in the first slot of the scratch.
+            Value slot = index(b, 0);
+            kBest->init(b, loc(), slot);
+            scf::ForOp::create(
+                b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
+                [&](OpBuilder &b, Location, Value split, ValueRange) {
+                  kBest->offerRaw(b, loc(), slot, states, split, row);
+                  scf::YieldOp::create(b, loc());
+                });
+            kBest->sort(b, loc(), slot);
+            kBest->storeResults(b, loc(), slot, arrays, row, chunk());
+            return;
+          }
           LaneEmitter e(b, loc(), laneType);
           storeResults(e, reduce, acc,
                        states.mergeSplits(e, acc, splits, row), row, arrays,
@@ -796,7 +795,8 @@ void KernelEmitter::emit(OpBuilder &b, Block &entry) {
     centered->allocateColumns(b, loc());
   }
   if (selectionInMemory)
-    kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts);
+    kBest.emplace(reduce, accType, lanes, scratchFloats, scratchInts,
+                  position.chunks.size);
   // The factors of a block go where the weight's tile would be staged, or
   // on the stack when the factors read the weight (then staged).
   if (columnProduct >= 0) {

@@ -5,13 +5,18 @@
 // The K best of a kmin-family reduction under selection_in_memory: each
 // row's K (value, column) pairs are in the scratch, the loops over the
 // columns carry the K-th best (the threshold) only, a vector of candidates
-// is compared with it at once and the lanes that beat it (count trailing
-// zeros of the mask) are inserted: nothing is unrolled K times.
+// is compared with it at once and, when a lane of a component beats it,
+// the candidates go to the stack and the lanes that beat it (count
+// trailing zeros of the mask) are inserted, in a loop over the components
+// (@wide) that LLVM is told not to unroll: nothing is unrolled K times, or
+// D times.
 // More than 8 vectors of lanes (K = 500 here): a max-heap, whose root is
 // the threshold; a pair replaces it and sifts down.
 
 // TILED: keops.schedule {{.*}}selection_in_memory
 
+// CHECK: #[[$UNROLL:.*]] = #llvm.loop_unroll<disable = true>
+// CHECK: #[[$ROLLED:.*]] = #llvm.loop_annotation<unroll = #[[$UNROLL]]>
 // CHECK-LABEL: func.func @knn
 // CHECK-SAME: %[[SF:[^:]*]]: memref<?xf32>, %[[SI:[^:]*]]: memref<?xi64>, %{{[^:]*}}: memref<?xf32>)
 // The heaps start from (+inf, 0).
@@ -21,9 +26,13 @@
 // CHECK: %[[BEATS:.*]] = arith.cmpf olt, %{{.*}} : vector<4xf32>
 // CHECK: vector.bitcast %{{.*}} : vector<4xi1> to vector<1xi4>
 // CHECK: scf.if
+// CHECK: %[[STACK:.*]] = llvm.intr.stacksave
+// CHECK: %[[CANDIDATES:.*]] = memref.alloca() : memref<4xf32>
+// CHECK: vector.store %{{.*}}, %[[CANDIDATES]]
 // CHECK: scf.while
 // CHECK: math.cttz
-// CHECK: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<4xf32>
+// CHECK: memref.load %[[CANDIDATES]]
+// CHECK: llvm.intr.stackrestore %[[STACK]]
 // The sift-down loop.
 // CHECK: scf.while {{.*}} -> (index, index, f32, i64)
 // CHECK: scf.condition
@@ -65,4 +74,36 @@ func.func @sorted(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x6xf32> {
     keops.yield %d : vector<1xf32>
   }
   return %r : tensor<?x6xf32>
+}
+
+// -----
+
+// A wide formula: the lists of each output chunk of 16 components (a loop
+// over the 3 chunks of 40), its results stored at slot * 40 + component.
+
+// TILED-LABEL: func.func @wide
+// TILED: keops.output_chunks 16
+// CHECK-LABEL: func.func @wide
+// CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
+// CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG: %[[C39:.*]] = arith.constant 39 : index
+// CHECK-DAG: %[[C40:.*]] = arith.constant 40 : index
+// CHECK: scf.for %[[CHUNK:.*]] = %{{.*}} to %[[C3]]
+// CHECK: %[[FIRST:.*]] = arith.muli %[[CHUNK]], %[[C16]]
+// CHECK: arith.cmpf olt, %{{.*}} : vector<4xf32>
+// CHECK: memref.alloca() : memref<64xf32>
+// The loop over the chunk's components.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[C16]]
+// CHECK: math.cttz
+// CHECK: } {loop_annotation = #[[$ROLLED]]}
+// CHECK: %[[SLOT:.*]] = arith.muli %{{.*}}, %[[C40]]
+// CHECK: %[[COMPONENT:.*]] = arith.addi %[[FIRST]], %{{.*}}
+// CHECK: arith.minui %[[COMPONENT]], %[[C39]]
+// CHECK-LABEL: return
+func.func @wide(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x80xi64> {
+  %r = keops.reduce argkmin<2> over j (%a = %x : i, %b = %y : j) : (tensor<?x40xf32>, tensor<?x40xf32>) -> tensor<?x80xi64> {
+    %d = keops.sub %a, %b : vector<40xf32>, vector<40xf32>
+    keops.yield %d : vector<40xf32>
+  }
+  return %r : tensor<?x80xi64>
 }

@@ -6,6 +6,7 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32}))' | FileCheck %s --check-prefix=AUTO32
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32 register-budget=16}))' | FileCheck %s --check-prefix=AUTO16
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=3 register-budget=0 double-accumulator=1}))' | FileCheck %s --check-prefix=EXPLICIT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1}))' | FileCheck %s --check-prefix=SELECT
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=pairwise}))' 2>&1 | FileCheck %s --check-prefix=BAD-SCHEME
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
 
@@ -110,6 +111,40 @@ func.func @wide_output(%x: tensor<?x3xf16>, %y: tensor<?x3xf16>, %b: tensor<?x40
     keops.yield %w : vector<40xf16>
   }
   return %r : tensor<?x40xf16>
+}
+
+// -----
+
+// K best lists of a wide formula, in chunks: of 64 / K components when the
+// lists are in registers (K = 5: 12 components), of 16 with selection in
+// memory, whose registers hold one threshold per component.
+// CHECK-LABEL: func.func @wide_k_best
+// CHECK: keops.output_chunks 12 {
+// SELECT-LABEL: func.func @wide_k_best
+// SELECT: keops.output_chunks 16 {
+func.func @wide_k_best(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x200xi64> {
+  %r = keops.reduce argkmin<5> over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x40xf32>, tensor<?x40xf32>) -> tensor<?x200xi64> {
+    %d = keops.sub %xi, %yj : vector<40xf32>, vector<40xf32>
+    keops.yield %d : vector<40xf32>
+  }
+  return %r : tensor<?x200xi64>
+}
+
+// -----
+
+// K = 8 at 5 components: 40 values in registers, at least
+// feature-loop-min-dim (32), but one chunk of 8 would hold all 5.
+// CHECK-LABEL: func.func @narrow_k_best
+// CHECK-NOT: keops.output_chunks
+// CHECK: return
+func.func @narrow_k_best(%x: tensor<?x5xf32>, %y: tensor<?x5xf32>) -> tensor<?x40xf32> {
+  %r = keops.reduce kmin<8> over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x5xf32>, tensor<?x5xf32>) -> tensor<?x40xf32> {
+    %d = keops.sub %xi, %yj : vector<5xf32>, vector<5xf32>
+    keops.yield %d : vector<5xf32>
+  }
+  return %r : tensor<?x40xf32>
 }
 
 // -----

@@ -31,6 +31,10 @@ int64_t getCpuLanes(int64_t lanes, FloatType elementType);
 /// The index constant `value`.
 Value indexConstant(OpBuilder &b, Location loc, int64_t value);
 
+/// Asks LLVM not to unroll `loop` (an scf.for): for loops that exist so that
+/// the code does not grow with a dimension or K.
+void disableUnrolling(Operation *loop);
+
 /// The `laneType` vector of `memref` at `offset`: the lanes that `mask`
 /// keeps (null: all), 0 in the others.
 Value loadLanes(OpBuilder &b, Location loc, VectorType laneType, Value memref,
@@ -92,6 +96,12 @@ struct ChunkPosition {
   Value first; // index
   /// Component k of the chunk: min(first + k, dim - 1).
   Value component(OpBuilder &b, Location loc, int64_t k) const;
+  Value component(OpBuilder &b, Location loc, Value k) const;
+  /// Where result component k of the chunk goes in the output: a result of
+  /// `slots` components per chunk component, slot-major (the K best of a
+  /// kmin: slot s of component c at s * dim + c), has component k % size
+  /// of slot k / size.
+  Value outputComponent(OpBuilder &b, Location loc, int64_t k) const;
 };
 
 /// Evaluates the formula of `reduce` (and its weight, when it has one) on
@@ -155,7 +165,7 @@ void loadRowVariables(OpBuilder &b, Location loc, ReduceOp reduce,
 
 /// Finalizes a width-1 `state` and stores the results of output row `row`
 /// (converted to the output element types); with `chunk`, the state of
-/// that chunk into its components.
+/// that chunk into its components (see ChunkPosition::outputComponent).
 void storeResults(LaneEmitter &e, ReduceOp reduce, Accumulator &acc,
                   const State &state, Value row, const KernelArrays &arrays,
                   const ChunkPosition *chunk = nullptr);
@@ -179,6 +189,8 @@ struct RawStates {
                     Value row) const;
   /// The slot of the state of `row` for `split`.
   Value slot(OpBuilder &b, Location loc, Value split, Value row) const;
+  /// Where the (chunk) state of `perChunk` values at `slot` starts.
+  Value start(OpBuilder &b, Location loc, Value slot, int64_t perChunk) const;
 
 private:
   /// Value k of a (chunk) state of `perChunk` values at `slot`.

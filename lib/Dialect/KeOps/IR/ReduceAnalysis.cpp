@@ -13,6 +13,8 @@
 
 #include "llvm/ADT/SmallPtrSet.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::keops;
 
@@ -122,21 +124,11 @@ llvm::SmallVector<Operation *> keops::getBlockFeatureLoopRoots(ReduceOp reduce,
 
 Value keops::getChunkableValue(ReduceOp reduce) {
   auto yielded = reduce.getYield().getValues();
-  switch (reduce.getKind()) {
-  case ReductionKind::sum:
-  case ReductionKind::min:
-  case ReductionKind::argmin:
-  case ReductionKind::min_argmin:
-  case ReductionKind::max:
-  case ReductionKind::argmax:
-  case ReductionKind::max_argmax:
-    return yielded[0];
-  case ReductionKind::logsumexp:
-  case ReductionKind::sumsoftmaxweight:
+  ReductionKind kind = reduce.getKind();
+  if (kind == ReductionKind::logsumexp ||
+      kind == ReductionKind::sumsoftmaxweight)
     return yielded.size() > 1 ? yielded[1] : Value();
-  default:
-    return Value();
-  }
+  return yielded[0];
 }
 
 ColumnProduct keops::getColumnProduct(ReduceOp reduce, int64_t minDim) {
@@ -194,14 +186,32 @@ keops::getExpandableSqDists(ReduceOp reduce, int64_t minDim) {
   return found;
 }
 
+/// The values per component of the reduced value that the state of a row
+/// keeps in registers.
+static int64_t registerValuesPerComponent(ReduceOp reduce,
+                                          bool selectionInMemory) {
+  if (!isKMinType(reduce.getKind()) || selectionInMemory)
+    return 1;
+  return static_cast<int64_t>(*reduce.getK());
+}
+
 OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
-                                     int64_t size) {
+                                     int64_t size, bool selectionInMemory) {
   Value wide = getChunkableValue(reduce);
   llvm::SmallPtrSet<Operation *, 8> tree;
-  if (minDim <= 0 || size <= 0 || !wide || dimOf(wide) < minDim ||
+  if (minDim <= 0 || size <= 0 || !wide ||
+      dimOf(wide) * registerValuesPerComponent(reduce, selectionInMemory) <
+          minDim ||
       dimOf(wide) <= size || !collectChunkTree(wide, tree))
     return {};
   return {dimOf(wide), size};
+}
+
+int64_t keops::getOutputChunkSize(ReduceOp reduce, bool selectionInMemory) {
+  return std::clamp<int64_t>(
+      kOutputChunkSelections /
+          registerValuesPerComponent(reduce, selectionInMemory),
+      1, kOutputChunkSize);
 }
 
 bool keops::isSumType(ReductionKind kind) {
@@ -270,6 +280,6 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   if (OutputChunksOp chunks = schedule.getOutputChunks())
     tiling.chunks = planOutputChunks(schedule.getReduce(),
                                      tiling.featureLoopMinDim,
-                                     chunks.getSize());
+                                     chunks.getSize(), tiling.selectionInMemory);
   return tiling;
 }

@@ -127,13 +127,15 @@ keops::chooseTiling(ReduceOp reduce,
       options.columnProducts && tiling.scheme != SumScheme::KahanScheme
           ? getColumnProduct(reduce, options.featureLoopMinDim)
           : ColumnProduct();
+  tiling.selectionInMemory =
+      options.selectionInMemory && isKMinType(reduce.getKind());
   if (product)
     tiling.columnProduct = product.input;
   else
-    tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim,
-                                     kOutputChunkSize);
-  tiling.selectionInMemory = options.selectionInMemory &&
-                             isKMinType(reduce.getKind()) && !tiling.chunks;
+    tiling.chunks = planOutputChunks(
+        reduce, options.featureLoopMinDim,
+        getOutputChunkSize(reduce, tiling.selectionInMemory),
+        tiling.selectionInMemory);
   // (A column product computes its factors without the block's loops.)
   tiling.sqdistExpansion =
       options.sqdistExpansion && tiling.columnProduct < 0 &&

@@ -116,7 +116,8 @@ def KeOps_OutputChunksOp : KeOps_Op<"output_chunks", [SingleBlock,
   let description = [{
     Runs its body, an i-block program, once per chunk of `size` components
     of the reduced value (the weight of logsumexp and sumsoftmaxweight, the
-    formula of the other kinds), with states of `size` components; the last
+    formula of the other kinds), with states of `size` components (K best
+    per component for the kmin family); the last
     chunk repeats the last component. The dimension-1 part of the formula is
     computed again for each chunk.
   }];

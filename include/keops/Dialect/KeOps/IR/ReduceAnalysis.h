@@ -33,24 +33,34 @@ int64_t getInputDim(ReduceOp reduce, unsigned k);
 
 /// The components per chunk of both kernel generators.
 constexpr int64_t kOutputChunkSize = 16;
+/// The most values of a chunk's K best lists, when a kmin-family kernel
+/// keeps them in registers (without selection in memory).
+constexpr int64_t kOutputChunkSelections = 64;
 
 /// How outputs of wide dimension are computed (KeOps's "chunks"): when the
 /// reduced value (the weight of logsumexp and sumsoftmaxweight, the formula
-/// of sum, min, max and their arg kinds) has at least `minDim` components
-/// and is a tree of componentwise ops over variables and dimension-1 values,
-/// the kernel reduces it in chunks of `size` components, one after the
-/// other, with an accumulator of `size` components and the dimension-1 part
-/// of the formula recomputed per chunk; so the code does not grow with the
-/// dimension. The last chunk repeats component dim - 1 (same values, same
-/// stores). The raw state of a row holds the chunks' states one after the
-/// other.
+/// of sum, min, max, the kmin family and their arg kinds) has at least
+/// `minDim` components and is a tree of componentwise ops over variables
+/// and dimension-1 values, the kernel reduces it in chunks of `size`
+/// components, one after the other, with an accumulator of `size`
+/// components and the dimension-1 part of the formula recomputed per chunk;
+/// so the code does not grow with the dimension. The last chunk repeats
+/// component dim - 1 (same values, same stores). The raw state of a row
+/// holds the chunks' states one after the other.
 struct OutputChunks {
   int64_t dim = 0;  // components of the reduced value; 0: no chunks
   int64_t size = 0; // components per chunk
   int64_t count() const { return dim ? (dim + size - 1) / size : 1; }
   explicit operator bool() const { return dim != 0; }
 };
-OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size);
+/// The output chunks of `size` components of `reduce`, if its reduced value
+/// is wide: at least `minDim` values per row in registers (K per component
+/// for the kmin family, unless `selectionInMemory`).
+OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size,
+                              bool selectionInMemory);
+/// The components per output chunk of `reduce`: kOutputChunkSize, fewer
+/// for K best lists in registers (at most kOutputChunkSelections values).
+int64_t getOutputChunkSize(ReduceOp reduce, bool selectionInMemory);
 
 /// The yielded value that chunks of the output split (null: none): the
 /// weight of the shifted-exponential kinds, the formula of the kinds whose

@@ -135,8 +135,8 @@ def KeOpsTileReductionsPass
       reduced variable (getColumnProduct) is a product of matrices per tile
       (keops.schedule's `column_product`), without output chunks, the rows
       of its block `loop-tile-rows`;
-    - with `selection-in-memory`, the kmin family (without output chunks) keeps
-      each row's K best in memory, its threshold in registers
+    - with `selection-in-memory`, the kmin family keeps each row's K best
+      (of the chunk, with output chunks) in memory, its threshold in registers
       (keops.schedule's `selection_in_memory`);
     - with `sqdist-expansion`, the block's feature loops compute the
       squared distances between a row variable and a reduced variable as
