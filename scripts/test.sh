@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh - Install dependencies, build, and run every test (lit, GoogleTest)
-# through ctest.
+# test.sh - Install dependencies, build, and run every test (lit, GoogleTest,
+# pytest) through ctest, then `pip install .` into a fresh virtual
+# environment and its tests (scripts/test-pip-install.sh).
 # SPDX-License-Identifier: MIT
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,3 +9,4 @@ scripts/install-deps.sh
 scripts/setup-venv.sh
 scripts/build.sh
 ctest --preset default
+scripts/test-pip-install.sh

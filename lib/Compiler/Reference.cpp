@@ -67,7 +67,8 @@ public:
       variableRows.emplace_back();
       for (int64_t d = 0; d < input.dim; ++d)
         variableRows.back().push_back(
-            element(inputs[k], index * input.dim + d));
+            perturbed(element(inputs[k], index * input.dim + d), k,
+                      index * input.dim + d));
     }
     std::vector<std::vector<double>> result;
     for (auto &values : mk::evaluateFormula(reduce, variableRows))
@@ -110,6 +111,21 @@ private:
 
   static double element(const keops_rt_array_t &array, int64_t index) {
     return ::keops::readElement(array.data, array.dtype, index);
+  }
+
+  /// `value`, element `index` of input `k`, under the perturbation.
+  double perturbed(double value, size_t k, int64_t index) const {
+    if (perturbation == 0.0)
+      return value;
+    // splitmix64 of the seed and the place: u in [-1, 1].
+    uint64_t z = perturbationSeed ^ (static_cast<uint64_t>(k) << 48) ^
+                 static_cast<uint64_t>(index);
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    double u = static_cast<double>(z >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+    return value * (1.0 + perturbation * u);
   }
 
   using Pairs = std::vector<std::vector<std::vector<double>>>;

@@ -40,8 +40,20 @@ public:
   /// (indices as doubles).
   virtual std::vector<std::vector<double>> reduceRow(int64_t row) = 0;
 
+  /// From now on, every input element x reads as x * (1 + relative * u),
+  /// u in [-1, 1] a hash of `seed` and the element's place (0 relative:
+  /// the inputs as they are). A kernel in float32 rounds its intermediate
+  /// values; where the formula jumps (Floor, Sign, comparisons) near the
+  /// inputs, its result is the reference of slightly perturbed inputs.
+  void perturb(uint64_t seed, double relative) {
+    perturbationSeed = seed;
+    perturbation = relative;
+  }
+
 protected:
   int64_t numRows = 0, numColumns = 0;
+  uint64_t perturbationSeed = 0;
+  double perturbation = 0.0;
 };
 
 } // namespace keops
