@@ -141,8 +141,6 @@ def run(keops_run, cache, timeout, formula, aliases, dtype):
                "--json", "--size", "i=13", "--size", "j=29", "--backend", "cpu"]
     for alias in aliases:
         command += ["--alias", alias]
-    # float32 kernels meet jumps (Floor, Sign, comparisons) and cancellations
-    # that float64 rounds differently: only crashes and hangs count there.
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
                               env=dict(os.environ, KEOPS_CACHE_DIR=cache))
@@ -152,8 +150,6 @@ def run(keops_run, cache, timeout, formula, aliases, dtype):
         return None  # a clear refusal
     if done.returncode == 0:
         json.loads(done.stdout)  # valid JSON whatever the values
-        return None
-    if done.returncode == 2 and dtype == "float32":
         return None
     return "exit %d: %s" % (done.returncode, (done.stderr or done.stdout)[-400:])
 
