@@ -63,6 +63,16 @@ CASES = [
      ["a=Vi(30000)", "y=Vj(300)"]),
     ("MatVecMult 100x300, gradient in y", "Sum_Reduction(Grad(MatVecMult(a,y),y,e),0)",
      ["a=Vi(30000)", "y=Vj(300)", "e=Vi(100)"]),
+    ("Gradient in a parameter of a Gaussian x TensorProd 96 x 240 (23040 terms)",
+     "Sum_Reduction(Grad(Exp(-p*SqDist(x,y))*TensorProd(a,b),p,e),0)",
+     ["x=Vi(3)", "y=Vj(3)", "a=Vi(96)", "b=Vj(240)", "p=Pm(1)", "e=Vi(23040)"]),
+    # K best lists of wide formulas, in output chunks (issue 19, item 1).
+    ("ArgKMin K=10 of x-y, D=64 (640 outputs)", "ArgKMin_Reduction(x-y,10,0)",
+     ["x=Vi(64)", "y=Vj(64)"]),
+    ("KMin_ArgKMin K=100 of x-y, D=256", "KMin_ArgKMin_Reduction(x-y,100,0)",
+     ["x=Vi(256)", "y=Vj(256)"]),
+    ("ArgKMin K=1000, D=3", "ArgKMin_Reduction(SqDist(x,y),1000,0)",
+     ["x=Vi(3)", "y=Vj(3)"]),
 ]
 
 

@@ -93,3 +93,30 @@ def test_float32_tensordot_loops_match_float64():
     ours = routine(a.detach().float(), b.detach().float())
     expected = torch.einsum("ia,jab->ib", a.detach(), b.detach().reshape(N, 32, 128))
     torch.testing.assert_close(ours.double(), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_sums_over_wide_tensordots_and_a_parameters_gradient():
+    """Sums over the components of wide tensordots (feature loops with
+    tensordot leaves, each component from the operands): SqNorm2 of a
+    MatVecMult of 12x40, and the gradient in a parameter p of a Gaussian
+    times an outer product of 24 x 40, whose 960 components it sums."""
+    a, v = tensor(M, 480), tensor(N, 40)
+    norms = kt.Genred("SqNorm2(MatVecMult(a,v))", ["a=Vi(480)", "v=Vj(40)"],
+                      axis=1)(a, v)
+    matvec = torch.einsum("iab,jb->ija", a.reshape(M, 12, 40), v)
+    torch.testing.assert_close(norms, (matvec ** 2).sum((1, 2))[:, None],
+                               rtol=1e-12, atol=1e-12)
+
+    x, y = tensor(M, 24), tensor(N, 40)
+    wi, wj = tensor(M, 1), tensor(N, 1)
+    p = torch.tensor([0.7], dtype=torch.float64, requires_grad=True)
+    ours = kt.Genred("Exp(-p*Square(s-t))*TensorProd(x,y)",
+                     ["x=Vi(24)", "y=Vj(40)", "s=Vi(1)", "t=Vj(1)", "p=Pm(1)"],
+                     axis=1)(x, y, wi, wj, p)
+    dense = (torch.exp(-p * (wi - wj.T) ** 2)[..., None]
+             * torch.einsum("ia,jb->ijab", x, y).reshape(M, N, 960)).sum(1)
+    torch.testing.assert_close(ours, dense, rtol=1e-12, atol=1e-12)
+    g = torch.tensor(RNG.standard_normal(ours.shape), dtype=torch.float64)
+    torch.testing.assert_close(torch.autograd.grad(ours, p, g)[0],
+                               torch.autograd.grad(dense, p, g)[0],
+                               rtol=1e-11, atol=1e-11)

@@ -99,7 +99,7 @@ FeatureLoopPlan planFeatureLoops(ReduceOp reduce, int64_t minDim,
       continue;
     llvm::SmallPtrSet<Operation *, 8> tree;
     for (Value operand : op.getOperands())
-      collectComponentwiseTree(operand, tree);
+      collectChunkTree(operand, tree);
     plan.roots.insert(&op);
     plan.trees.insert(tree.begin(), tree.end());
   }
@@ -252,7 +252,8 @@ int64_t loopDimOf(Operation *root) {
 
 /// The term of component d of `root`: the root op on component d of its
 /// componentwise operands (`load` gives the variables' components,
-/// `values` the dimension-1 values).
+/// `values` the dimension-1 values; a tensordot leaf's component d comes
+/// from its operands, as in an output chunk).
 Value emitFeatureTerm(OpBuilder &b, Location loc, Type laneType,
                       Operation *root,
                       const llvm::DenseMap<Value, Components> &values,
@@ -261,9 +262,13 @@ Value emitFeatureTerm(OpBuilder &b, Location loc, Type laneType,
   LaneEmitter inner(b, loc, laneType);
   llvm::SmallVector<Components> operands;
   for (Value operand : root->getOperands())
-    operands.push_back(
-        emitComponentwise(inner, operand, values, [&](unsigned argument) {
-          return Components{load(b, argument, d)};
+    operands.push_back(emitComponentwise(
+        inner, operand, values,
+        [&](unsigned argument) { return Components{load(b, argument, d)}; },
+        [&](TensorDotOp dot) {
+          auto dotOperands = contractionOperands(inner, dot, values, load);
+          return emitContractionComponents(inner, dot, {d}, dotOperands[0],
+                                           dotOperands[1]);
         }));
   Components result;
   emitFormulaOp(inner, root, operands, result);

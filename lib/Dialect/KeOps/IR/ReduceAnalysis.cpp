@@ -94,7 +94,7 @@ bool keops::isFeatureLoopRoot(Operation *op, int64_t minDim) {
     return false;
   llvm::SmallPtrSet<Operation *, 8> tree;
   return llvm::all_of(op->getOperands(), [&](Value v) {
-    return collectComponentwiseTree(v, tree);
+    return collectChunkTree(v, tree);
   });
 }
 

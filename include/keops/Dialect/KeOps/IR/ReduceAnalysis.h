@@ -85,7 +85,8 @@ bool collectChunkTree(Value v, llvm::SmallPtrSetImpl<Operation *> &tree);
 /// Whether `op` is computed by a feature loop: a sum of components (Sum,
 /// SqNorm2, Scalprod, SqDist) with an operand of at least `minDim`
 /// components (none for minDim <= 0), whose operands are trees of
-/// componentwise ops (collectComponentwiseTree).
+/// componentwise ops, with tensordots as leaves (collectChunkTree: a loop
+/// computes their components one at a time).
 bool isFeatureLoopRoot(Operation *op, int64_t minDim);
 
 /// The partial sums a feature loop keeps (it adds as many components an
