@@ -18,7 +18,6 @@
 #include <algorithm>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 using keops::rt::bufferOf;
@@ -284,9 +283,7 @@ static keops_rt_status_t checkRun(const keops_rt_kernel_t *kernel,
 
 /// The CPU threads a run of `args` takes.
 static int64_t threadsOf(const keops_rt_run_args_t &args) {
-  return args.num_threads > 0
-             ? args.num_threads
-             : std::max(1u, std::thread::hardware_concurrency());
+  return args.num_threads > 0 ? args.num_threads : keops::rt::availableCores();
 }
 
 keops_rt_status_t keops_rt_kernel_run(const keops_rt_kernel_t *kernel,

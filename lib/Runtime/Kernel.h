@@ -90,6 +90,11 @@ int64_t maxRowsPerCall(const keops_rt_kernel_s &kernel);
 /// The elements from a row of `array` to the next.
 int64_t rowStride(const keops_rt_array_t &array);
 
+/// The cores this process may run on (its CPU affinity, as taskset, a batch
+/// scheduler or an MPI launcher sets it; all the machine's where unknown):
+/// the default thread count of a CPU run.
+int64_t availableCores();
+
 /// The buffer of `array`: its elements up to the end of its last row.
 keops_rt_buffer_t arrayBuffer(const keops_rt_array_t &array);
 

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <pthread.h>
+#include <sched.h>
 
 namespace keops::rt {
 
@@ -49,6 +50,13 @@ static int64_t stagedElements(const keops_rt_kernel_s &kernel) {
         kernel.categories[k] != KEOPS_RT_CATEGORY_PARAM)
       dims += kernel.dims[k];
   return std::max<int64_t>(1, dims * kernel.tileCols);
+}
+
+int64_t availableCores() {
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_COUNT(&cpus) > 0)
+    return CPU_COUNT(&cpus);
+  return std::max(1u, std::thread::hardware_concurrency());
 }
 
 int64_t rowStride(const keops_rt_array_t &array) {
@@ -165,8 +173,7 @@ public:
       std::lock_guard<std::mutex> lock(creation);
       pool = instance().load();
       if (!pool) {
-        unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-        pool = new ThreadPool(cores - 1);
+        pool = new ThreadPool(availableCores() - 1);
         instance().store(pool);
       }
     }

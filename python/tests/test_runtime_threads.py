@@ -47,3 +47,31 @@ def test_forked_child_runs_kernels():
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+
+
+def test_the_pool_has_a_thread_per_core_of_the_cpu_affinity():
+    """A process limited to one core (taskset, a batch scheduler, an MPI
+    launcher) runs kernels on its own thread: the pool starts no worker
+    (the machine's other cores are someone else's)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        return  # one core already: nothing to tell apart
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: one core, then its first kernel run
+        os.close(read)
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+        rng = np.random.default_rng(1)
+        x, y, b = rng.random((3000, 3)), rng.random((3000, 3)), rng.random((3000, 1))
+        # (NumPy's BLAS starts its own threads: before the count.)
+        expected = np.exp(-((x[:, None] - y[None]) ** 2).sum(-1)) @ b
+        before = len(os.listdir("/proc/self/task"))
+        ours = GAUSS(x, y, b)
+        after = len(os.listdir("/proc/self/task"))
+        ok = np.allclose(ours, expected, rtol=1e-12)
+        os.write(write, b"%d %d" % (ok, after - before))
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        ok, started = pipe.read().split()
+    os.waitpid(pid, 0)
+    assert ok == "1" and started == "0"

@@ -349,7 +349,8 @@ typedef struct {
    * input has that category. */
   int64_t rows_i;
   int64_t rows_j;
-  /* Threads; 0 (default): one per core. */
+  /* Threads; 0 (default): one per core the process may run on (its CPU
+   * affinity). */
   int32_t num_threads;
   /* Block-sparse reduction (optional; row_ranges = NULL, the default, is
    * dense). Cluster c covers the output rows [row_ranges[2c],
