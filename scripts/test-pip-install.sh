@@ -5,7 +5,8 @@
 #
 # The wheel is built in build-wheel/ (kept between runs). ccache, which the
 # CMake build uses where installed, serves it the objects of build/, so after
-# scripts/build.sh this takes a few minutes, not a second full build.
+# scripts/build.sh this takes about a minute and a half, not a second full
+# build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD

@@ -388,11 +388,18 @@ Value ChunkPosition::component(OpBuilder &b, Location loc, Value k) const {
                                 indexConstant(b, loc, chunks.dim - 1));
 }
 
+Value ChunkPosition::outputComponent(OpBuilder &b, Location loc, Value slot,
+                                     Value c) const {
+  return arith::AddIOp::create(
+      b, loc,
+      arith::MulIOp::create(b, loc, slot, indexConstant(b, loc, chunks.dim)),
+      component(b, loc, c));
+}
+
 Value ChunkPosition::outputComponent(OpBuilder &b, Location loc,
                                      int64_t k) const {
-  int64_t slot = k / chunks.size;
-  return arith::AddIOp::create(b, loc, component(b, loc, k % chunks.size),
-                               indexConstant(b, loc, slot * chunks.dim));
+  return outputComponent(b, loc, indexConstant(b, loc, k / chunks.size),
+                         indexConstant(b, loc, k % chunks.size));
 }
 
 /// Emits the ops of the body of `reduce` into `values`, those of `skipped`

@@ -407,14 +407,7 @@ void KBestLists::storeResults(OpBuilder &b, Location loc, Value slot,
               memref::LoadOp::create(b, loc, isColumn ? ints : floats, where);
           if (element.getType() != outElement)
             element = arith::TruncFOp::create(b, loc, outElement, element);
-          // Position p of component c goes to p * D + c of the D outputs.
-          Value d = chunk ? arith::AddIOp::create(
-                                b, loc,
-                                arith::MulIOp::create(
-                                    b, loc, p,
-                                    indexConstant(b, loc, chunk->chunks.dim)),
-                                chunk->component(b, loc, c))
-                          : e;
+          Value d = chunk ? chunk->outputComponent(b, loc, p, c) : e;
           memref::StoreOp::create(b, loc, element, arrays.outputs[n],
                                   arrays.outputOffset(b, loc, n, row, d));
         });

@@ -40,7 +40,8 @@ public:
   KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes, Value floats,
              Value ints, int64_t chunkDim);
 
-  /// Fills the lists of `slot` with (+inf, 0), which every value beats.
+  /// Fills the lists of `slot` with (+inf, KEOPS_RT_NO_COLUMN), which every
+  /// value but NaN and +inf beats.
   void init(OpBuilder &b, Location loc, Value slot);
   /// The thresholds of `slot`, one per component, broadcast to `laneType`.
   State thresholds(OpBuilder &b, Location loc, Value slot,

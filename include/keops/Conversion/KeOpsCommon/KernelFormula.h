@@ -97,10 +97,12 @@ struct ChunkPosition {
   /// Component k of the chunk: min(first + k, dim - 1).
   Value component(OpBuilder &b, Location loc, int64_t k) const;
   Value component(OpBuilder &b, Location loc, Value k) const;
-  /// Where result component k of the chunk goes in the output: a result of
-  /// `slots` components per chunk component, slot-major (the K best of a
-  /// kmin: slot s of component c at s * dim + c), has component k % size
-  /// of slot k / size.
+  /// Where slot `slot` of chunk component `c` goes in the output: results
+  /// of several slots per component are slot-major (the K best of a kmin:
+  /// slot s of component c at s * dim + c).
+  Value outputComponent(OpBuilder &b, Location loc, Value slot, Value c) const;
+  /// The same for result component k of the chunk, slot-major: component
+  /// k % size of slot k / size.
   Value outputComponent(OpBuilder &b, Location loc, int64_t k) const;
 };
 
