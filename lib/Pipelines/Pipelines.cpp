@@ -133,7 +133,7 @@ keops::getCpuTilingOptions(const KeOpsToCPUPipelineOptions &options) {
   tiling.loopStageBytes = defaults::kLoopStageBytes;
   tiling.stageAlways = true;
   tiling.conflictStrideBytes = 256;
-  tiling.selectionInMemory = true;
+  tiling.selectionInMemory = 1;
   tiling.columnProducts = true;
   tiling.sqdistExpansion = true;
   return tiling;
@@ -149,6 +149,8 @@ keops::getGpuTilingOptions(const KeOpsToNVVMPipelineOptions &options) {
   tiling.colGranule = 32;
   tiling.stageBytes = 48 * 1024;
   tiling.stageAlways = false;
+  tiling.selectionInMemory = defaults::kGpuSelectionInMemoryMinK;
+  tiling.listBytes = options.rowsPerThread ? 0 : defaults::kGpuListBytes;
   return tiling;
 }
 

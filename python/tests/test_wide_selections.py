@@ -1,6 +1,7 @@
 # test_wide_selections.py - KMin, ArgKMin and KMin_ArgKMin of formulas with
 # many components, which the kernels reduce in output chunks of 16
-# components (each chunk's K best lists apart), against NumPy's stable sort.
+# components (each chunk's K best lists apart), and of large K (lists in
+# memory, also in a GPU thread's local memory), against NumPy's stable sort.
 # SPDX-License-Identifier: MIT
 import numpy as np
 import pytest
@@ -27,7 +28,8 @@ def k_best(d, k):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("axis", [0, 1])
-@pytest.mark.parametrize("k", [3, 70])  # 70: heaps in float64, vectors in float32
+# 70: heaps in float64, vectors in float32 on the CPU; local memory on the GPU
+@pytest.mark.parametrize("k", [3, 70])
 @pytest.mark.parametrize("reduction_op", ["KMin", "ArgKMin", "KMin_ArgKMin"])
 def test_k_best_of_wide_formulas_match_numpy(reduction_op, k, axis, dtype):
     rng = np.random.default_rng(k + axis)
@@ -59,3 +61,19 @@ def test_k_best_of_a_wide_formula_over_column_splits():
     np.testing.assert_array_equal(values.reshape(3, -1), want_values)
     np.testing.assert_array_equal(columns.reshape(3, -1), want_columns)
 
+
+
+@pytest.mark.parametrize("k", [1000, 1500])  # 1500: every column, a full sort
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_thousand_best_over_column_splits(k, dtype):
+    """K in the thousands (heaps; on the GPU in each thread's local memory,
+    compiled in loops), few rows: the columns split between threads, whose
+    lists merge."""
+    rng = np.random.default_rng(k)
+    x, y = grid(rng, (7, 3), dtype), grid(rng, (1500, 3), dtype)
+    values, columns = Genred("SqDist(x,y)", ["x = Vi(3)", "y = Vj(3)"],
+                             reduction_op="KMin_ArgKMin", axis=1, opt_arg=k)(x, y)
+    d = ((x[:, None, :].astype(np.float64) - y[None, :, :]) ** 2).sum(-1)
+    want_values, want_columns = k_best(d[:, :, None], k)
+    np.testing.assert_array_equal(columns.reshape(7, -1), want_columns)
+    np.testing.assert_array_equal(values.reshape(7, -1), want_values.astype(dtype))

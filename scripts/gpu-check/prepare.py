@@ -66,6 +66,14 @@ CASES["lse_weight_wide_float32"] = ("LogSumExp_Reduction(-SqDist(x,y),0,Exp(z))"
                                     XYZ, "float32", 400, 500)
 CASES["softmax_wide_i_float32"] = ("SumSoftMaxWeight_Reduction(-SqDist(x,y),1,u)",
                                    XYU, "float32", 300, 400)
+# K best lists in each thread's local memory (K >= 32): one row-block, split
+# columns (raw states and their merge), output chunks of a wide formula.
+CASES["knn_k100_float32"] = ("ArgKMin_Reduction(SqDist(x,y),100,0)", XYB,
+                             "float32", 1000, 2000)
+CASES["kmin_k500_few_rows_float64"] = ("KMin_ArgKMin_Reduction(SqDist(x,y),500,0)",
+                                       XYB, "float64", 5, 50000)
+CASES["argkmin_k40_wide_float32"] = ("ArgKMin_Reduction(u-z,40,1)",
+                                     ["u=Vj(41)", "z=Vi(41)"], "float32", 300, 400)
 for name in ("sum", "min_argmin", "lse"):
     formula = CASES[name + "_float32"][0]
     CASES[name + "_float16"] = (formula, XYB, "float16", 1000, 777)
@@ -90,7 +98,8 @@ BENCH = {"gaussian_sum": ("Sum_Reduction(Exp(-SqDist(x,y))*b,0)", XYB),
          "logsumexp_r1": ("LogSumExp_Reduction(-SqDist(x,y),0)", XYB,
                           ["--gpu-rows-per-thread", "1"]),
          "knn_d3": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(3)", "y=Vj(3)"]),
-         "knn_d64": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(64)", "y=Vj(64)"])}
+         "knn_d64": ("ArgKMin_Reduction(SqDist(x,y),10,0)", ["x=Vi(64)", "y=Vj(64)"]),
+         "knn_d3_k100": ("ArgKMin_Reduction(SqDist(x,y),100,0)", ["x=Vi(3)", "y=Vj(3)"])}
 
 
 def keops_run(*args):

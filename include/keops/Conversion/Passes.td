@@ -104,7 +104,11 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
     body of `keops.for_tiles` then folds each column of the tile into the
     accumulator states of their R rows, in registers: one read of a column
     serves R pairs. Rows past `row_end` take part in the loads but store
-    nothing.
+    nothing. With the schedule's `selection_in_memory`, the K best lists of
+    a kmin-family reduction are in the thread's local memory (a
+    `memref.alloca` per buffer, slot r for row r; KBestLists), max-heaps
+    filled in loops, and the loops over the columns carry only their
+    thresholds.
 
     #### Output IR
     ```
@@ -134,8 +138,9 @@ def ConvertKeOpsToGPUPass : Pass<"convert-keops-to-gpu", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+    "::mlir::LLVM::LLVMDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

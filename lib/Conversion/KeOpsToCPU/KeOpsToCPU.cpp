@@ -39,8 +39,8 @@
 
 #include "CenteredSqDists.h"
 #include "ColumnProducts.h"
-#include "KBestLists.h"
 
+#include "keops/Conversion/KeOpsCommon/KBestLists.h"
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Conversion/KeOpsCommon/TileBody.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"

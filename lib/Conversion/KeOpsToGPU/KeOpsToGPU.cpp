@@ -34,6 +34,7 @@
 #include "keops/Conversion/Passes.h"
 
 #include "keops/Dialect/KeOps/IR/KeOps.h"
+#include "keops/Conversion/KeOpsCommon/KBestLists.h"
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 #include "keops/Conversion/KeOpsCommon/TileBody.h"
 #include "keops/Dialect/KeOps/Transforms/Tiling.h"
@@ -88,6 +89,7 @@ public:
       : reduce(schedule.getReduce()), schedule(schedule), acc(acc),
         tiling{reduction.cols, reduction.rows, reduction.staged},
         featureLoopMinDim(reduction.featureLoopMinDim),
+        selectionInMemory(reduction.selectionInMemory),
         accType(reduction.accType),
         elementType(getFormulaElementType(reduce)),
         laneType(VectorType::get({1}, elementType)),
@@ -133,16 +135,26 @@ private:
   llvm::SmallVector<State> scanColumns(OpBuilder &b, Value begin, Value end,
                                        llvm::ArrayRef<State> states,
                                        Value thread);
-  /// The neutral state of each of the thread's rows.
-  llvm::SmallVector<State> initRows(LaneEmitter &e) {
-    return llvm::SmallVector<State>(tiling.rowsPerThread, acc.init(e, 1));
-  }
+  /// The neutral state of each of the thread's rows (with K best lists:
+  /// emptied lists, and their thresholds).
+  llvm::SmallVector<State> initRows(LaneEmitter &e);
+  /// Allocates the K best lists of the thread's rows in its local memory.
+  void allocateLists(OpBuilder &b);
+  /// Stores the results, or the raw state, of row `r` of the thread from
+  /// its `state` (in registers, or its K best lists).
+  void storeRow(OpBuilder &b, int64_t r, const State &state, Value raw,
+                const RawStates &states, Value split, Value row);
+  /// Merge mode: the raw states of every split of `row` (row `r` of the
+  /// thread), merged and finalized.
+  void mergeRow(OpBuilder &b, Value r, const RawStates &states, Value splits,
+                Value row);
 
   ReduceOp reduce;
   ScheduleOp schedule;
   Accumulator &acc;
   GpuTiling tiling;
   int64_t featureLoopMinDim;
+  bool selectionInMemory;
   FloatType accType, elementType;
   VectorType laneType;
   /// (input, first component in the tile) of each reduced variable.
@@ -158,6 +170,9 @@ private:
   llvm::DenseMap<Value, Components> values;
   /// The chunk of the output being computed.
   ChunkPosition position;
+  /// The K best lists of the thread's rows, slot r for row r, with
+  /// selectionInMemory; the loops carry their thresholds.
+  std::optional<KBestLists> kBest;
   const ChunkPosition *chunk() const {
     return position.chunks ? &position : nullptr;
   }
@@ -285,7 +300,10 @@ GpuKernelEmitter::scanTile(OpBuilder &b, Value begin, Value end,
             pair[body.getArgument(k)] = values[body.getArgument(k)];
           auto [f, g] =
               emitPairFormula(e, reduce, pair, accType, &loops, chunk());
-          State accumulated = acc.accumulate(e, running[r], f, g, j);
+          State accumulated =
+              kBest ? kBest->offerLanes(b, loc(), index(b, r), running[r], f,
+                                        col, Value(), Value())
+                    : acc.accumulate(e, running[r], f, g, j);
           next.append(accumulated.begin(), accumulated.end());
         }
         scf::YieldOp::create(b, loc(), next);
@@ -348,6 +366,8 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
                    position.chunks.count()};
   if (!kernel.getWorkgroupAttributions().empty())
     tile = kernel.getWorkgroupAttributions().front();
+  if (selectionInMemory)
+    allocateLists(b);
 
   Value blockTable = entry.getArgument(buffers + KEOPS_RT_BUFFER_BLOCKS);
   Value colRanges = entry.getArgument(buffers + KEOPS_RT_BUFFER_COL_RANGES);
@@ -415,10 +435,7 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
               scf::IfOp::create(
                   b, loc(), isActive(b, row), [&](OpBuilder &b, Location) {
                     forEachChunk(b, loc(), position, states, [&](OpBuilder &b) {
-                      LaneEmitter e(b, loc(), laneType);
-                      storeResults(e, reduce, acc,
-                                   states.mergeSplits(e, acc, splits, row),
-                                   row, arrays, chunk());
+                      mergeRow(b, r, states, splits, row);
                     });
                     scf::YieldOp::create(b, loc());
                   });
@@ -492,22 +509,77 @@ void GpuKernelEmitter::emit(OpBuilder &b, gpu::GPUFuncOp kernel) {
         splitRowStates(columnRanges.getResults(), rowsPerThread);
     for (int64_t r = 0; r < rowsPerThread; ++r)
       scf::IfOp::create(b, loc(), active[r], [&](OpBuilder &b, Location) {
-        scf::IfOp::create(
-            b, loc(), raw,
-            [&](OpBuilder &b, Location) {
-              LaneEmitter e(b, loc(), laneType);
-              states.store(e, results[r], split, rows[r]);
-              scf::YieldOp::create(b, loc());
-            },
-            [&](OpBuilder &b, Location) {
-              LaneEmitter e(b, loc(), laneType);
-              storeResults(e, reduce, acc, results[r], rows[r], arrays,
-                           chunk());
-              scf::YieldOp::create(b, loc());
-            });
+        storeRow(b, r, results[r], raw, states, split, rows[r]);
         scf::YieldOp::create(b, loc());
       });
   });
+}
+
+llvm::SmallVector<State> GpuKernelEmitter::initRows(LaneEmitter &e) {
+  if (!kBest)
+    return llvm::SmallVector<State>(tiling.rowsPerThread, acc.init(e, 1));
+  OpBuilder &b = e.getBuilder();
+  llvm::SmallVector<State> rows;
+  for (int64_t r = 0; r < tiling.rowsPerThread; ++r) {
+    kBest->init(b, loc(), index(b, r));
+    rows.push_back(kBest->thresholds(b, loc(), index(b, r),
+                                     VectorType::get({1}, accType)));
+  }
+  return rows;
+}
+
+void GpuKernelEmitter::allocateLists(OpBuilder &b) {
+  int64_t size = tiling.rowsPerThread *
+                 KBestLists::slotSize(reduce, /*lanes=*/1, position.chunks.size);
+  Value floats =
+      memref::AllocaOp::create(b, loc(), MemRefType::get({size}, accType));
+  Value ints = memref::AllocaOp::create(
+      b, loc(), MemRefType::get({size}, b.getI64Type()));
+  kBest.emplace(reduce, accType, /*lanes=*/1, floats, ints,
+                position.chunks.size);
+}
+
+void GpuKernelEmitter::storeRow(OpBuilder &b, int64_t r, const State &state,
+                                Value raw, const RawStates &states,
+                                Value split, Value row) {
+  if (kBest)
+    kBest->sort(b, loc(), index(b, r));
+  scf::IfOp::create(
+      b, loc(), raw,
+      [&](OpBuilder &b, Location) {
+        LaneEmitter e(b, loc(), laneType);
+        if (kBest)
+          kBest->storeRaw(b, loc(), index(b, r), states, split, row);
+        else
+          states.store(e, state, split, row);
+        scf::YieldOp::create(b, loc());
+      },
+      [&](OpBuilder &b, Location) {
+        LaneEmitter e(b, loc(), laneType);
+        if (kBest)
+          kBest->storeResults(b, loc(), index(b, r), arrays, row, chunk());
+        else
+          storeResults(e, reduce, acc, state, row, arrays, chunk());
+        scf::YieldOp::create(b, loc());
+      });
+}
+
+void GpuKernelEmitter::mergeRow(OpBuilder &b, Value r, const RawStates &states,
+                                Value splits, Value row) {
+  if (!kBest) {
+    LaneEmitter e(b, loc(), laneType);
+    storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row), row,
+                 arrays, chunk());
+    return;
+  }
+  kBest->init(b, loc(), r);
+  scf::ForOp::create(b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
+                     [&](OpBuilder &b, Location, Value split, ValueRange) {
+                       kBest->offerRaw(b, loc(), r, states, split, row);
+                       scf::YieldOp::create(b, loc());
+                     });
+  kBest->sort(b, loc(), r);
+  kBest->storeResults(b, loc(), r, arrays, row, chunk());
 }
 
 //===----------------------------------------------------------------------===//
@@ -533,13 +605,11 @@ struct ConvertKeOpsToGPUPass final
     if (reduction.accType.isF16())
       return schedule->emitOpError(
           "convert-keops-to-gpu needs a float32 or float64 acc_type");
-    if (reduction.selectionInMemory || reduction.columnProduct >= 0 ||
-        reduction.sqdistExpansion)
+    if (reduction.columnProduct >= 0 || reduction.sqdistExpansion)
       return schedule->emitOpError(
-          "convert-keops-to-gpu keeps selections and sums in registers and "
-          "computes squared distances directly (run keops-tile-reductions "
-          "without selection-in-memory, column-products and "
-          "sqdist-expansion)");
+          "convert-keops-to-gpu keeps sums in registers and computes squared "
+          "distances directly (run keops-tile-reductions without "
+          "column-products and sqdist-expansion)");
     std::unique_ptr<Accumulator> acc =
         createAccumulator(schedule->getReduce(), reduction);
     GpuKernelEmitter emitter(*schedule, reduction, *acc);

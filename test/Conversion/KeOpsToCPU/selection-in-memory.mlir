@@ -1,6 +1,6 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1}))' | FileCheck %s --check-prefix=TILED
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1 tile-rows=1 col-granule=4},convert-keops-to-cpu{lanes=4}),canonicalize,cse)' | FileCheck %s
-// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1}),convert-keops-to-gpu)' 2>&1 | FileCheck %s --check-prefix=GPU
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1 tile-rows=2 register-budget=0 register-bits=32 col-granule=32 stage-always=0}),convert-keops-to-gpu,canonicalize,cse)' | FileCheck %s --check-prefix=GPU
 
 // The K best of a kmin-family reduction under selection_in_memory: each
 // row's K (value, column) pairs are in the scratch, the loops over the
@@ -12,6 +12,9 @@
 // D times.
 // More than 8 vectors of lanes (K = 500 here): a max-heap, whose root is
 // the threshold; a pair replaces it and sifts down.
+// On the GPU (one lane), the lists of a thread are in its local memory,
+// slot r for its row r (2 rows of 500 pairs here), and a component that
+// beats its threshold goes in by a branch, without the stack.
 
 // TILED: keops.schedule {{.*}}selection_in_memory
 
@@ -48,7 +51,18 @@ func.func @knn(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x500xi64> {
   return %r : tensor<?x500xi64>
 }
 
-// GPU: convert-keops-to-gpu keeps selections and sums in registers
+// GPU-LABEL: gpu.func @knn
+// GPU-DAG: %[[GF:.*]] = memref.alloca() : memref<1000xf32>
+// GPU-DAG: %[[GI:.*]] = memref.alloca() : memref<1000xi64>
+// GPU-NOT: llvm.intr.stacksave
+// GPU: %[[GBEATS:.*]] = arith.cmpf olt, %{{.*}} : vector<1xf32>
+// GPU: %[[GENTERS:.*]] = vector.extract %[[GBEATS]][0] : i1 from vector<1xi1>
+// GPU: scf.if %[[GENTERS]]
+// GPU: scf.while {{.*}} -> (index, index, f32, i64)
+// GPU: memref.load %[[GF]]
+// GPU: memref.store %{{.*}}, %[[GI]]
+// GPU-NOT: llvm.intr.stacksave
+// GPU: gpu.return
 
 // -----
 
@@ -83,6 +97,9 @@ func.func @sorted(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x6xf32> {
 
 // TILED-LABEL: func.func @wide
 // TILED: keops.output_chunks 16
+// On the GPU, the lists of 2 rows of a chunk: 2 x 16 x K = 64 pairs.
+// GPU-LABEL: gpu.func @wide
+// GPU: memref.alloca() : memref<64xf32>
 // CHECK-LABEL: func.func @wide
 // CHECK-DAG: %[[C3:.*]] = arith.constant 3 : index
 // CHECK-DAG: %[[C16:.*]] = arith.constant 16 : index

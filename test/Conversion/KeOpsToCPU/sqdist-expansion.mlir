@@ -63,7 +63,7 @@ func.func @gaussian(%x: tensor<?x32xf32>, %y: tensor<?x32xf32>, %b: tensor<?x1xf
   return %r : tensor<?x1xf32>
 }
 
-// GPU: convert-keops-to-gpu keeps selections and sums in registers and computes squared distances directly
+// GPU: convert-keops-to-gpu keeps sums in registers and computes squared distances directly
 
 // -----
 

@@ -7,6 +7,7 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=0 register-bits=32 register-budget=16}))' | FileCheck %s --check-prefix=AUTO16
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-rows=3 register-budget=0 double-accumulator=1}))' | FileCheck %s --check-prefix=EXPLICIT
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=1}))' | FileCheck %s --check-prefix=SELECT
+// RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=32 list-bytes=1024 tile-rows=4 register-budget=0}))' | FileCheck %s --check-prefix=LISTS
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=pairwise}))' 2>&1 | FileCheck %s --check-prefix=BAD-SCHEME
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
 
@@ -122,6 +123,10 @@ func.func @wide_output(%x: tensor<?x3xf16>, %y: tensor<?x3xf16>, %b: tensor<?x40
 // CHECK: keops.output_chunks 12 {
 // SELECT-LABEL: func.func @wide_k_best
 // SELECT: keops.output_chunks 16 {
+// With selection-in-memory=32, K = 5 stays in registers.
+// LISTS-LABEL: func.func @wide_k_best
+// LISTS-NOT: selection_in_memory
+// LISTS: keops.output_chunks 12 {
 func.func @wide_k_best(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x200xi64> {
   %r = keops.reduce argkmin<5> over j (%xi = %x : i, %yj = %y : j)
       : (tensor<?x40xf32>, tensor<?x40xf32>) -> tensor<?x200xi64> {
@@ -129,6 +134,42 @@ func.func @wide_k_best(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x2
     keops.yield %d : vector<40xf32>
   }
   return %r : tensor<?x200xi64>
+}
+
+// -----
+
+// K = 40 (at least selection-in-memory=32): the lists in memory, K (value,
+// column) pairs of 4 + 8 bytes per component, 480 bytes. list-bytes=1024
+// takes chunks of 2 components, then 1 row of 960 bytes of lists.
+// LISTS-LABEL: func.func @many_best
+// LISTS: selection_in_memory
+// LISTS-SAME: tile_rows = 1 : i64
+// LISTS-NEXT: keops.output_chunks 2 {
+func.func @many_best(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x1600xi64> {
+  %r = keops.reduce argkmin<40> over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x40xf32>, tensor<?x40xf32>) -> tensor<?x1600xi64> {
+    %d = keops.sub %xi, %yj : vector<40xf32>, vector<40xf32>
+    keops.yield %d : vector<40xf32>
+  }
+  return %r : tensor<?x1600xi64>
+}
+
+// -----
+
+// One component: no chunks; 4 rows would take 1920 bytes of lists, 2 rows
+// fit in list-bytes=1024.
+// LISTS-LABEL: func.func @knn_40
+// LISTS: selection_in_memory
+// LISTS-SAME: tile_rows = 2 : i64
+// LISTS-NOT: keops.output_chunks
+// LISTS-LABEL: return
+func.func @knn_40(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x40xi64> {
+  %r = keops.reduce argkmin<40> over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x40xi64> {
+    %d = keops.sqdist %xi, %yj : vector<3xf32>, vector<3xf32>
+    keops.yield %d : vector<1xf32>
+  }
+  return %r : tensor<?x40xi64>
 }
 
 // -----

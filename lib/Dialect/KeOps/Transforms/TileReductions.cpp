@@ -93,6 +93,27 @@ bool hasWideReducedVariable(ReduceOp reduce, const ReductionTiling &tiling) {
   return false;
 }
 
+/// The bytes of the state of a row (for a chunk of `chunkDim` components,
+/// when not 0): with a selection in memory, its K best lists.
+int64_t stateBytes(ReduceOp reduce, const ReductionTiling &tiling,
+                   int64_t chunkDim) {
+  StateLayout state = getStateLayout(reduce, tiling.scheme, chunkDim);
+  FloatType accType = tiling.accType;
+  return state.floats * (accType.getWidth() / 8) + state.ints * 8;
+}
+
+/// The components of an output chunk: getOutputChunkSize, fewer while the
+/// lists of a selection in memory would take more than `listBytes` (0: no
+/// limit).
+int64_t chunkSize(ReduceOp reduce, const ReductionTiling &tiling,
+                  int64_t listBytes) {
+  int64_t size = getOutputChunkSize(reduce, tiling.selectionInMemory);
+  if (!tiling.selectionInMemory || !listBytes)
+    return size;
+  return std::clamp<int64_t>(listBytes / stateBytes(reduce, tiling, 1), 1,
+                             size);
+}
+
 } // namespace
 
 FailureOr<ReductionTiling>
@@ -109,7 +130,8 @@ keops::chooseTiling(ReduceOp reduce,
       options.registerBudget < 0 || options.registerBits < 0 ||
       options.stageBytes < 0 || options.loopStageBytes < 0 ||
       options.conflictStrideBytes < 0 ||
-      options.featureLoopMinDim < 0) {
+      options.featureLoopMinDim < 0 || options.selectionInMemory < 0 ||
+      options.listBytes < 0) {
     error = "tile-cols and col-granule must be positive, the other sizes "
             "non-negative";
     return failure();
@@ -127,14 +149,16 @@ keops::chooseTiling(ReduceOp reduce,
       options.columnProducts && tiling.scheme != SumScheme::KahanScheme
           ? getColumnProduct(reduce, options.featureLoopMinDim)
           : ColumnProduct();
-  tiling.selectionInMemory =
-      options.selectionInMemory && isKMinType(reduce.getKind());
+  tiling.selectionInMemory = options.selectionInMemory > 0 &&
+                             isKMinType(reduce.getKind()) &&
+                             static_cast<int64_t>(*reduce.getK()) >=
+                                 options.selectionInMemory;
   if (product)
     tiling.columnProduct = product.input;
   else
     tiling.chunks = planOutputChunks(
         reduce, options.featureLoopMinDim,
-        getOutputChunkSize(reduce, tiling.selectionInMemory),
+        chunkSize(reduce, tiling, options.listBytes),
         tiling.selectionInMemory);
   // (A column product computes its factors without the block's loops.)
   tiling.sqdistExpansion =
@@ -180,6 +204,11 @@ keops::chooseTiling(ReduceOp reduce,
     int64_t perRow = rowRegisters(reduce, tiling, options.featureLoopMinDim,
                                   options.registerBits);
     while (tiling.rows > 1 && tiling.rows * perRow > options.registerBudget)
+      tiling.rows /= 2;
+  }
+  if (tiling.selectionInMemory && options.listBytes) {
+    int64_t perRow = stateBytes(reduce, tiling, tiling.chunks.size);
+    while (tiling.rows > 1 && tiling.rows * perRow > options.listBytes)
       tiling.rows /= 2;
   }
   return tiling;
@@ -277,6 +306,7 @@ struct KeOpsTileReductionsPass final
     options.doubleAccumulator = doubleAccumulator;
     options.featureLoopMinDim = featureLoopMinDim;
     options.selectionInMemory = selectionInMemory;
+    options.listBytes = listBytes;
     options.columnProducts = columnProducts;
     options.sqdistExpansion = sqdistExpansion;
     return options;

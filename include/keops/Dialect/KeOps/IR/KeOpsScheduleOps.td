@@ -52,7 +52,8 @@ def KeOps_ScheduleOp : KeOps_Op<"schedule", [SingleBlock, NoTerminator]> {
     sorted vector, or a max-heap), and only the K-th best, the threshold
     that candidates are compared against, takes registers (the CPU's
     choice: the code does not grow with K, and whole vectors of candidates
-    are rejected by one comparison). With `column_product` = k (a sum of a
+    are rejected by one comparison; the GPU's for large K, in each
+    thread's local memory). With `column_product` = k (a sum of a
     dimension-1 factor times the reduced input k, see getColumnProduct), a
     tile's sum is the product of the block's factors (rows x columns) and
     input k's rows (columns x components): the target computes the factors

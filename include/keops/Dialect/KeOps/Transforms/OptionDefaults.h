@@ -39,6 +39,14 @@ inline constexpr int64_t kFeatureLoopMinDim = 32;
 inline constexpr int64_t kLoopStageBytes = 16 * 1024;
 /// GPU threads per block, also the columns of a j-tile.
 inline constexpr int64_t kGpuBlockSize = 256;
+/// K from which a GPU thread keeps the K best lists of the kmin family in
+/// its local memory (selection-in-memory), with loops: in registers, a list
+/// takes 3 K registers per component (float32 values, 64-bit columns) and
+/// its insertion and merge are unrolled K times (K = 1000: 15 s to compile).
+inline constexpr int64_t kGpuSelectionInMemoryMinK = 32;
+/// Bytes of local memory the K best lists of a GPU thread's row may take
+/// (list-bytes): the driver reserves that much for every resident thread.
+inline constexpr int64_t kGpuListBytes = 16 * 1024;
 /// The sum scheme of sum-type reductions (a SumScheme name).
 inline constexpr const char *kSumScheme = "block_sum";
 

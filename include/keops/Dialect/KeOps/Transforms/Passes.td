@@ -135,9 +135,12 @@ def KeOpsTileReductionsPass
       reduced variable (getColumnProduct) is a product of matrices per tile
       (keops.schedule's `column_product`), without output chunks, the rows
       of its block `loop-tile-rows`;
-    - with `selection-in-memory`, the kmin family keeps each row's K best
-      (of the chunk, with output chunks) in memory, its threshold in registers
-      (keops.schedule's `selection_in_memory`);
+    - with `selection-in-memory` (a K), the kmin family of K at least that
+      keeps each row's K best (of the chunk, with output chunks) in memory,
+      its threshold in registers (keops.schedule's `selection_in_memory`);
+      with `list-bytes`, output chunks narrow and i-blocks take fewer rows
+      while one row's lists (K (value, column) pairs per component) would
+      take more bytes;
     - with `sqdist-expansion`, the block's feature loops compute the
       squared distances between a row variable and a reduced variable as
       norms minus twice the inner products (getExpandableSqDists;
@@ -196,9 +199,15 @@ def KeOpsTileReductionsPass
            "Sums of a dimension-1 factor times a reduced variable of at least "
            "feature-loop-min-dim components are computed per tile as the "
            "product of the factors and the variable's rows">,
-    Option<"selectionInMemory", "selection-in-memory", "bool", /*default=*/"false",
-           "KMin, ArgKMin and KMin_ArgKMin keep each row's K best in memory, "
-           "only its threshold in registers">,
+    Option<"selectionInMemory", "selection-in-memory", "int64_t",
+           /*default=*/"0",
+           "KMin, ArgKMin and KMin_ArgKMin with K at least this keep each "
+           "row's K best in memory, only its threshold in registers (0: "
+           "never)">,
+    Option<"listBytes", "list-bytes", "int64_t", /*default=*/"0",
+           "Bytes the K best lists of a row may take in memory (with "
+           "selection-in-memory): output chunks narrow, then the rows of an "
+           "i-block halve, while a row's lists take more (0: no limit)">,
     Option<"sqdistExpansion", "sqdist-expansion", "bool", /*default=*/"false",
            "Squared distances between a row variable and a reduced variable "
            "of at least feature-loop-min-dim components are computed as "

@@ -11,7 +11,8 @@
 //                per component); if any lane of any component beats: the
 //                candidates go to the stack, and in a loop over the
 //                components, for each set lane (count trailing zeros), if
-//                the value still beats the threshold, insert it
+//                the value still beats the threshold, insert it; one
+//                lane (a GPU thread): per component, if it beats, insert
 //   insert:      sorted vector: after = list > pair; the list moves up one
 //                place where `after` was already set one place before, the
 //                pair goes where it starts; heap: the pair replaces the
@@ -19,13 +20,14 @@
 //   sort:        heapsort (swap the root with the last, sift down), which
 //                leaves the K best ascending
 //
-// Everything but the comparisons with the thresholds loops over the
-// components, so the code does not grow with the dimension (of an output
-// chunk).
+// With several lanes, everything but the comparisons with the thresholds
+// loops over the components, so the code does not grow with the dimension
+// (of an output chunk). With one lane, the code of an insertion (a loop)
+// is repeated per component of the chunk.
 //
 //===----------------------------------------------------------------------===//
 
-#include "KBestLists.h"
+#include "keops/Conversion/KeOpsCommon/KBestLists.h"
 
 #include "keops/Runtime/KeOpsRuntime.h"
 
@@ -54,13 +56,33 @@ static void emitLoop(OpBuilder &b, Location loc, int64_t begin, int64_t end,
   disableUnrolling(loop);
 }
 
+/// The components of the lists of `reduce`: those of its output chunk.
+static int64_t listComponents(ReduceOp reduce, int64_t chunkDim) {
+  return getStateLayout(reduce, SumScheme::DirectSum, chunkDim).floats /
+         static_cast<int64_t>(*reduce.getK());
+}
+
 KBestLists::KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes,
                        Value floats, Value ints, int64_t chunkDim)
-    : reduce(reduce), k(static_cast<int64_t>(*reduce.getK())), lanes(lanes),
-      accType(accType), floats(floats), ints(ints) {
-  dim = getStateLayout(reduce, SumScheme::DirectSum, chunkDim).floats / k;
+    : reduce(reduce), dim(listComponents(reduce, chunkDim)),
+      k(static_cast<int64_t>(*reduce.getK())), lanes(lanes),
+      sortedVectors(vectorsPerList(k, lanes)), accType(accType),
+      floats(floats), ints(ints) {}
+
+int64_t KBestLists::vectorsPerList(int64_t k, int64_t lanes) {
   int64_t vectors = llvm::divideCeil(k, lanes);
-  vectorsPerList = vectors <= kMaxSortedVectors ? vectors : 0;
+  return vectors <= kMaxSortedVectors ? vectors : 0;
+}
+
+int64_t KBestLists::listSize(int64_t k, int64_t lanes) {
+  int64_t vectors = vectorsPerList(k, lanes);
+  return vectors ? vectors * lanes : k;
+}
+
+int64_t KBestLists::slotSize(ReduceOp reduce, int64_t lanes,
+                             int64_t chunkDim) {
+  return listComponents(reduce, chunkDim) *
+         listSize(static_cast<int64_t>(*reduce.getK()), lanes);
 }
 
 Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
@@ -76,7 +98,7 @@ Value KBestLists::at(OpBuilder &b, Location loc, Value slot, Value p,
 
 Value KBestLists::thresholdAt(OpBuilder &b, Location loc, Value slot,
                               Value c) {
-  return at(b, loc, slot, indexConstant(b, loc, vectorsPerList ? k - 1 : 0),
+  return at(b, loc, slot, indexConstant(b, loc, sortedVectors ? k - 1 : 0),
             c);
 }
 
@@ -192,7 +214,7 @@ void KBestLists::replaceRoot(OpBuilder &b, Location loc, Value slot, Value c,
 
 void KBestLists::insert(OpBuilder &b, Location loc, Value slot, Value c,
                         Value value, Value column) {
-  if (!vectorsPerList)
+  if (!sortedVectors)
     return replaceRoot(b, loc, slot, c, indexConstant(b, loc, k), value,
                        column);
   auto valuesType = VectorType::get({lanes}, accType);
@@ -212,7 +234,7 @@ void KBestLists::insert(OpBuilder &b, Location loc, Value slot, Value c,
   Value previousValues = pairValue, previousColumns = pairColumn;
   Value previousAfter = arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(masksType, false));
-  for (int64_t v = 0; v < vectorsPerList; ++v) {
+  for (int64_t v = 0; v < sortedVectors; ++v) {
     Value where = at(b, loc, slot, indexConstant(b, loc, v * lanes), c);
     Value values = vector::LoadOp::create(b, loc, valuesType, floats, where);
     Value columns = vector::LoadOp::create(b, loc, columnsType, ints, where);
@@ -240,25 +262,30 @@ State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
                              Value j, Value live, Value valid) {
   auto laneType = llvm::cast<VectorType>(f.front().getType());
   int64_t width = laneType.getNumElements();
-  // Per component, the mask of the lanes that beat its threshold, as an
-  // integer of `width` bits.
+  // Per component, the lanes that beat its threshold.
+  llvm::SmallVector<Value> beats;
+  for (int64_t c = 0; c < dim; ++c) {
+    beats.push_back(arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                                          f[c], thresholds[c]));
+    if (live)
+      beats[c] = arith::AndIOp::create(b, loc, beats[c], live);
+    if (valid)
+      beats[c] = arith::AndIOp::create(
+          b, loc, beats[c],
+          vector::BroadcastOp::create(b, loc, beats[c].getType(), valid));
+  }
+  if (width == 1)
+    return offerEach(b, loc, slot, thresholds, f, beats, j);
+  // The masks as integers of `width` bits.
   auto bitsType = b.getIntegerType(width);
   Value noBits = arith::ConstantIntOp::create(b, loc, bitsType, 0);
   llvm::SmallVector<Value> masks;
   Value anyBits = noBits;
   for (int64_t c = 0; c < dim; ++c) {
-    Value beats = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
-                                        f[c], thresholds[c]);
-    if (live)
-      beats = arith::AndIOp::create(b, loc, beats, live);
-    if (valid)
-      beats = arith::AndIOp::create(
-          b, loc, beats,
-          vector::BroadcastOp::create(b, loc, beats.getType(), valid));
     masks.push_back(vector::ExtractOp::create(
         b, loc,
         vector::BitCastOp::create(b, loc, VectorType::get({1}, bitsType),
-                                  beats),
+                                  beats[c]),
         int64_t{0}));
     anyBits = arith::OrIOp::create(b, loc, anyBits, masks.back());
   }
@@ -296,6 +323,34 @@ State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
         scf::YieldOp::create(b, loc, ValueRange(thresholds));
       });
   return State(offered.getResults());
+}
+
+State KBestLists::offerEach(OpBuilder &b, Location loc, Value slot,
+                            const State &thresholds, const Components &f,
+                            llvm::ArrayRef<Value> beats, Value j) {
+  State next;
+  for (int64_t c = 0; c < dim; ++c) {
+    Value enters = vector::ExtractOp::create(b, loc, beats[c], int64_t{0});
+    auto offered = scf::IfOp::create(
+        b, loc, enters,
+        [&](OpBuilder &b, Location) {
+          Value component = indexConstant(b, loc, c);
+          insert(b, loc, slot, component,
+                 vector::ExtractOp::create(b, loc, f[c], int64_t{0}),
+                 arith::IndexCastOp::create(b, loc, b.getI64Type(), j));
+          Value threshold = memref::LoadOp::create(
+              b, loc, floats, thresholdAt(b, loc, slot, component));
+          scf::YieldOp::create(
+              b, loc,
+              ValueRange{vector::BroadcastOp::create(
+                  b, loc, thresholds[c].getType(), threshold)});
+        },
+        [&](OpBuilder &b, Location) {
+          scf::YieldOp::create(b, loc, thresholds[c]);
+        });
+    next.push_back(offered.getResult(0));
+  }
+  return next;
 }
 
 void KBestLists::offerMask(OpBuilder &b, Location loc, Value slot, Value c,
@@ -356,7 +411,7 @@ void KBestLists::offerRaw(OpBuilder &b, Location loc, Value slot,
 }
 
 void KBestLists::sort(OpBuilder &b, Location loc, Value slot) {
-  if (vectorsPerList)
+  if (sortedVectors)
     return;
   Value zeroIndex = indexConstant(b, loc, 0);
   forEachComponent(b, loc, [&](OpBuilder &b, Value c) {

@@ -5,10 +5,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// This file declares KBestLists, the state of a kmin-family reduction on
-// the CPU under keops.schedule's selection_in_memory: per row and component, the
-// K best (value, column) pairs in the scratch buffers, ordered by (value,
-// column), either
+// This file declares KBestLists, the state of a kmin-family reduction
+// under keops.schedule's selection_in_memory: per row and component, the K
+// best (value, column) pairs in memory (the CPU's scratch buffers, a GPU
+// thread's local memory), ordered by (value, column), either
 //
 //   - sorted vectors (K up to kMaxSortedVectors vectors of lanes): a pair
 //     enters by a vector compare, shift and select per vector, without a
@@ -23,8 +23,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
-#define KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
+#ifndef KEOPS_CONVERSION_KEOPSCOMMON_KBESTLISTS_H
+#define KEOPS_CONVERSION_KEOPSCOMMON_KBESTLISTS_H
 
 #include "keops/Conversion/KeOpsCommon/KernelFormula.h"
 
@@ -39,6 +39,9 @@ public:
   /// those of the chunk being computed, dim = chunkDim.
   KBestLists(ReduceOp reduce, FloatType accType, int64_t lanes, Value floats,
              Value ints, int64_t chunkDim);
+  /// The positions of the lists of one slot (per buffer): a slot s takes
+  /// [s * slotSize, (s + 1) * slotSize).
+  static int64_t slotSize(ReduceOp reduce, int64_t lanes, int64_t chunkDim);
 
   /// Fills the lists of `slot` with (+inf, KEOPS_RT_NO_COLUMN), which every
   /// value but NaN and +inf beats.
@@ -49,7 +52,8 @@ public:
   /// Offers the lanes of `f` (one vector per component, columns j + lane;
   /// only the lanes of `live` when given) to the lists of `slot` whose
   /// `thresholds` they are, unless `valid` (i1, when given) is false; the
-  /// new thresholds.
+  /// new thresholds. One lane (a GPU thread): a branch per component, no
+  /// stack.
   State offerLanes(OpBuilder &b, Location loc, Value slot,
                    const State &thresholds, const Components &f, Value j,
                    Value live, Value valid);
@@ -98,6 +102,11 @@ private:
   /// Runs `body(b, c)` in a loop over the components c of the lists.
   void forEachComponent(OpBuilder &b, Location loc,
                         llvm::function_ref<void(OpBuilder &, Value c)> body);
+  /// offerLanes for one lane, whose components enter where `beats` (one
+  /// vector<1xi1> each) says: a branch per component.
+  State offerEach(OpBuilder &b, Location loc, Value slot,
+                  const State &thresholds, const Components &f,
+                  llvm::ArrayRef<Value> beats, Value j);
   /// Offers the lanes set in `mask` (an integer of a bit per lane) of the
   /// candidates of component `c`, at `first` in the stack buffer
   /// `candidates` (column j + lane), to its list in `slot`.
@@ -106,20 +115,21 @@ private:
 
   /// The most vectors of a sorted list; longer lists are heaps.
   static constexpr int64_t kMaxSortedVectors = 8;
+  /// The vectors of a sorted list of K positions; 0: heaps.
+  static int64_t vectorsPerList(int64_t k, int64_t lanes);
   /// The positions of a list: all the lanes of its sorted vectors (those
   /// past K are never read), or K.
-  int64_t listSize() const {
-    return vectorsPerList ? vectorsPerList * lanes : k;
-  }
+  static int64_t listSize(int64_t k, int64_t lanes);
+  int64_t listSize() const { return listSize(k, lanes); }
 
   ReduceOp reduce;
   int64_t dim, k, lanes;
-  /// The vectors of a sorted list; 0: heaps.
-  int64_t vectorsPerList;
+  /// vectorsPerList(k, lanes).
+  int64_t sortedVectors;
   FloatType accType;
   Value floats, ints;
 };
 
 } // namespace mlir::keops
 
-#endif // KEOPS_LIB_CONVERSION_KEOPSTOCPU_KBESTLISTS_H
+#endif // KEOPS_CONVERSION_KEOPSCOMMON_KBESTLISTS_H
