@@ -3,13 +3,15 @@
 """For formulas of growing dimension, runs keops-run twice on a fresh on-disk cache:
 the first process compiles the formula (import, lowering, LLVM), the second loads its
 object file from the cache. Sizes are tiny: only the compile time matters here.
-Writes bench/results/compile_time_cpu.{md,json}.
+Then times a third process that compiles the GPU kernel to PTX (keops-run --emit=ptx,
+the whole process: no GPU needed). Writes bench/results/compile_time_cpu.{md,json}.
 """
 import argparse
 import json
 import os
 import subprocess
 import tempfile
+import time
 
 from common import KEOPS_RUN, write_results
 
@@ -73,6 +75,10 @@ CASES = [
      ["x=Vi(256)", "y=Vj(256)"]),
     ("ArgKMin K=1000, D=3", "ArgKMin_Reduction(SqDist(x,y),1000,0)",
      ["x=Vi(3)", "y=Vj(3)"]),
+    # The largest K whose lists a GPU thread keeps in registers (from 32: in
+    # its local memory, issue 19).
+    ("ArgKMin K=31, D=3", "ArgKMin_Reduction(SqDist(x,y),31,0)",
+     ["x=Vi(3)", "y=Vj(3)"]),
 ]
 
 
@@ -86,13 +92,28 @@ def run(formula, aliases, cache):
                                      env=env).stdout)
 
 
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def ptx_seconds(formula, aliases, cache):
+    """Wall time of a keops-run process that compiles the GPU kernel to PTX."""
+    command = [KEOPS_RUN, "--formula", formula, "--emit=ptx"]
+    for alias in aliases:
+        command += ["--alias", alias]
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True,
+                   env=dict(os.environ, KEOPS_CACHE_DIR=cache))
+    return time.perf_counter() - start
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
     args, _ = parser.parse_known_args()  # run.sh passes the others' options too
     rows, lines = [], []
     for name, formula, aliases in CASES:
-        compile_ms, load_ms = [], []
+        compile_ms, load_ms, ptx_ms = [], [], []
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory() as cache:
                 compiled, loaded = run(formula, aliases, cache), run(formula, aliases, cache)
@@ -100,14 +121,15 @@ def main():
             assert loaded["kernel_source"] == "disk-cache"
             compile_ms.append(compiled["compile_ms"])
             load_ms.append(loaded["compile_ms"])
-        compile_median = sorted(compile_ms)[len(compile_ms) // 2]
-        load_median = sorted(load_ms)[len(load_ms) // 2]
-        rows.append({"case": name, "formula": formula, "compile_ms": compile_median,
-                     "disk_cache_ms": load_median})
-        lines.append("| %s | %.0f | %.1f |" % (name, compile_median, load_median))
+            with tempfile.TemporaryDirectory() as cache:
+                ptx_ms.append(1000 * ptx_seconds(formula, aliases, cache))
+        rows.append({"case": name, "formula": formula, "compile_ms": median(compile_ms),
+                     "disk_cache_ms": median(load_ms), "ptx_process_ms": median(ptx_ms)})
+        lines.append("| %s | %.0f | %.1f | %.0f |"
+                     % (name, median(compile_ms), median(load_ms), median(ptx_ms)))
     write_results("compile_time_cpu", "Compile time and disk-cache load time (float32)",
-                  ["formula", "compile (ms)", "load from disk cache (ms)"], rows, lines,
-                  args.repeat)
+                  ["formula", "compile (ms)", "load from disk cache (ms)",
+                   "to PTX, whole process (ms)"], rows, lines, args.repeat)
 
 
 if __name__ == "__main__":
