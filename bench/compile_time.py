@@ -4,16 +4,21 @@
 the first process compiles the formula (import, lowering, LLVM), the second loads its
 object file from the cache. Sizes are tiny: only the compile time matters here.
 Then times a third process that compiles the GPU kernel to PTX (keops-run --emit=ptx,
-the whole process: no GPU needed). Writes bench/results/compile_time_cpu.{md,json}.
+the whole process: no GPU needed), and, when pykeops is importable (bench/setup-env.sh),
+pykeops's first CPU call of the same formula in a fresh build folder (its C++ binder
+compiled before, apart), in a child process with a time limit (--pykeops-timeout).
+Writes bench/results/compile_time_cpu.{md,json}.
 """
 import argparse
 import json
 import os
+import re
 import subprocess
+import sys
 import tempfile
 import time
 
-from common import KEOPS_RUN, write_results
+from common import KEOPS_RUN, ratio, write_results
 
 CASES = [
     ("Gaussian sum, D=3", "Sum_Reduction(Exp(-SqDist(x,y))*b,0)",
@@ -107,12 +112,78 @@ def ptx_seconds(formula, aliases, cache):
     return time.perf_counter() - start
 
 
+def top_level_split(text):
+    """The comma-separated arguments of `text`, not splitting inside brackets."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        depth += c in "([" and 1 or c in ")]" and -1 or 0
+        if c == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
+
+
+def pykeops_arguments(formula):
+    """(formula, reduction_op, axis, opt_arg) of pykeops's Genred for a formula
+    `Kind_Reduction(F, [K,] axis)`."""
+    kind, inner = re.fullmatch(r"(\w+)_Reduction\((.*)\)", formula).groups()
+    args = top_level_split(inner)
+    if "KMin" in kind:
+        return args[0], kind, int(args[2]), int(args[1])
+    return args[0], kind, int(args[1]), None
+
+
+def pykeops_child(index):
+    """In a child process: the seconds of pykeops's first CPU call of case
+    `index` in a fresh build folder, its binder compiled before."""
+    import numpy as np
+    import pykeops
+    from pykeops.numpy import Genred
+    _, formula, aliases = CASES[index]
+    with tempfile.TemporaryDirectory() as folder:
+        pykeops.set_build_folder(folder)
+        warm = np.ones((4, 1))
+        Genred("x*y", ["x=Vi(1)", "y=Vj(1)"], reduction_op="Sum", axis=1)(
+            warm, warm, backend="CPU")
+        text, reduction, axis, opt_arg = pykeops_arguments(formula)
+        inputs = []
+        for alias in aliases:
+            dim = int(re.search(r"\((\d+)\)", alias).group(1))
+            inputs.append(np.random.rand(dim) if "Pm" in alias else np.random.rand(64, dim))
+        routine = Genred(text, aliases, reduction_op=reduction, axis=axis, opt_arg=opt_arg)
+        start = time.perf_counter()
+        routine(*inputs, backend="CPU")
+        print(json.dumps(time.perf_counter() - start))
+
+
+def pykeops_seconds(index, timeout):
+    """pykeops_child in a child process; None where pykeops is missing or
+    fails, the timeout where it runs past it."""
+    try:
+        child = subprocess.run([sys.executable, __file__, "--pykeops-child", str(index)],
+                               capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return float(timeout)
+    if child.returncode != 0:
+        return None
+    return json.loads(child.stdout.strip().splitlines()[-1])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pykeops-timeout", type=float, default=300)
+    parser.add_argument("--pykeops-child", type=int, help=argparse.SUPPRESS)
     args, _ = parser.parse_known_args()  # run.sh passes the others' options too
+    if args.pykeops_child is not None:
+        return pykeops_child(args.pykeops_child)
+    try:
+        import pykeops  # noqa: F401
+        have_pykeops = True
+    except ImportError:
+        have_pykeops = False
     rows, lines = [], []
-    for name, formula, aliases in CASES:
+    for index, (name, formula, aliases) in enumerate(CASES):
         compile_ms, load_ms, ptx_ms = [], [], []
         for _ in range(args.repeat):
             with tempfile.TemporaryDirectory() as cache:
@@ -123,13 +194,24 @@ def main():
             load_ms.append(loaded["compile_ms"])
             with tempfile.TemporaryDirectory() as cache:
                 ptx_ms.append(1000 * ptx_seconds(formula, aliases, cache))
+        theirs = pykeops_seconds(index, args.pykeops_timeout) if have_pykeops else None
         rows.append({"case": name, "formula": formula, "compile_ms": median(compile_ms),
-                     "disk_cache_ms": median(load_ms), "ptx_process_ms": median(ptx_ms)})
-        lines.append("| %s | %.0f | %.1f | %.0f |"
-                     % (name, median(compile_ms), median(load_ms), median(ptx_ms)))
+                     "disk_cache_ms": median(load_ms), "ptx_process_ms": median(ptx_ms),
+                     "pykeops_first_call_s": theirs})
+        if theirs is None:
+            pykeops_text = "n/a"
+        elif theirs >= args.pykeops_timeout:
+            pykeops_text = "> %.0f s" % args.pykeops_timeout
+        else:
+            pykeops_text = "%.1f s" % theirs
+        lines.append("| %s | %.0f | %.1f | %.0f | %s | %s |"
+                     % (name, median(compile_ms), median(load_ms), median(ptx_ms),
+                        pykeops_text, ratio(theirs and 1000 * theirs, median(compile_ms))))
+        print(lines[-1], flush=True)
     write_results("compile_time_cpu", "Compile time and disk-cache load time (float32)",
                   ["formula", "compile (ms)", "load from disk cache (ms)",
-                   "to PTX, whole process (ms)"], rows, lines, args.repeat)
+                   "to PTX, whole process (ms)", "pykeops first CPU call (one run)",
+                   "vs pykeops"], rows, lines, args.repeat)
 
 
 if __name__ == "__main__":
