@@ -27,7 +27,10 @@
 // it reads from the tile serves R pairs.
 //
 // Formula components are vector<1xT> values, so the ops' emitLanes and the
-// Accumulator of the kind are the same code as on the CPU.
+// Accumulator of the kind are the same code as on the CPU. With the
+// schedule's selection_in_memory (large K), the kmin family's K best lists
+// are in the thread's local memory (KBestLists, as the CPU's scratch), and
+// the states in registers are their thresholds.
 //
 //===----------------------------------------------------------------------===//
 
@@ -170,12 +173,12 @@ private:
   llvm::DenseMap<Value, Components> values;
   /// The chunk of the output being computed.
   ChunkPosition position;
-  /// The K best lists of the thread's rows, slot r for row r, with
-  /// selectionInMemory; the loops carry their thresholds.
-  std::optional<KBestLists> kBest;
   const ChunkPosition *chunk() const {
     return position.chunks ? &position : nullptr;
   }
+  /// The K best lists of the thread's rows, slot r for row r, with
+  /// selectionInMemory; the loops carry their thresholds.
+  std::optional<KBestLists> kBest;
 };
 
 } // namespace
