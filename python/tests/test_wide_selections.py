@@ -77,3 +77,16 @@ def test_thousand_best_over_column_splits(k, dtype):
     want_values, want_columns = k_best(d[:, :, None], k)
     np.testing.assert_array_equal(columns.reshape(7, -1), want_columns)
     np.testing.assert_array_equal(values.reshape(7, -1), want_values.astype(dtype))
+
+
+def test_hundreds_best_of_a_narrow_formula():
+    """K = 500 of 8 components: 48 kB of lists per row, which the GPU takes in
+    output chunks of 2 components (its 16 kB of lists per thread); few rows,
+    so the columns split and merge too."""
+    rng = np.random.default_rng(8)
+    x, y = grid(rng, (6, 8), np.float32), grid(rng, (2000, 8), np.float32)
+    values, columns = Genred("x-y", ["x = Vi(8)", "y = Vj(8)"],
+                             reduction_op="KMin_ArgKMin", axis=1, opt_arg=500)(x, y)
+    want_values, want_columns = k_best(x[:, None, :] - y[None, :, :], 500)
+    np.testing.assert_array_equal(columns.reshape(6, -1), want_columns)
+    np.testing.assert_array_equal(values.reshape(6, -1), want_values)

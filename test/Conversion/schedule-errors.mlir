@@ -38,3 +38,28 @@ func.func @untiled(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x1xf32> 
   }
   return %r : tensor<?x1xf32>
 }
+
+// -----
+
+// Output chunks of a value no wider than a chunk (or not componentwise).
+// GPU-ERROR: error: 'keops.output_chunks' op the reduction's output cannot be reduced in chunks of 16 components
+// CPU-ERROR: error: 'keops.output_chunks' op the reduction's output cannot be reduced in chunks of 16 components
+func.func @narrow_chunks(%x: tensor<?x3xf32>, %y: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %r = keops.reduce sum over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x3xf32>, tensor<?x3xf32>) -> tensor<?x3xf32> {
+    %d = keops.sub %xi, %yj : vector<3xf32>, vector<3xf32>
+    keops.yield %d : vector<3xf32>
+  }
+  keops.schedule %r : tensor<?x3xf32> attributes {acc_type = f32, feature_loop_min_dim = 32 : i64, staged, sum_scheme = "block_sum", tile_cols = 64 : i64, tile_rows = 1 : i64} {
+    keops.output_chunks 16 {
+      %0 = keops.state_init
+      %1 = keops.for_tiles(%0) {
+      ^bb0(%acc: !keops.state):
+        %2 = keops.accumulate_tile %acc
+        keops.tile_yield %2
+      }
+      keops.state_store %1
+    }
+  }
+  return %r : tensor<?x3xf32>
+}

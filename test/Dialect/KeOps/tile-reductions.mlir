@@ -156,6 +156,26 @@ func.func @many_best(%x: tensor<?x40xf32>, %y: tensor<?x40xf32>) -> tensor<?x160
 
 // -----
 
+// A narrow output whose lists take more than list-bytes (8 x 480 bytes) is
+// chunked too: 2 components a chunk, 1 row. Without list-bytes, no chunks.
+// LISTS-LABEL: func.func @narrow_many_best
+// LISTS: selection_in_memory
+// LISTS-SAME: tile_rows = 1 : i64
+// LISTS-NEXT: keops.output_chunks 2 {
+// SELECT-LABEL: func.func @narrow_many_best
+// SELECT-NOT: keops.output_chunks
+// SELECT-LABEL: return
+func.func @narrow_many_best(%x: tensor<?x8xf32>, %y: tensor<?x8xf32>) -> tensor<?x320xi64> {
+  %r = keops.reduce argkmin<40> over j (%xi = %x : i, %yj = %y : j)
+      : (tensor<?x8xf32>, tensor<?x8xf32>) -> tensor<?x320xi64> {
+    %d = keops.sub %xi, %yj : vector<8xf32>, vector<8xf32>
+    keops.yield %d : vector<8xf32>
+  }
+  return %r : tensor<?x320xi64>
+}
+
+// -----
+
 // One component: no chunks; 4 rows would take 1920 bytes of lists, 2 rows
 // fit in list-bytes=1024.
 // LISTS-LABEL: func.func @knn_40

@@ -195,16 +195,23 @@ static int64_t registerValuesPerComponent(ReduceOp reduce,
   return static_cast<int64_t>(*reduce.getK());
 }
 
+OutputChunks keops::getOutputChunks(ReduceOp reduce, int64_t size) {
+  Value wide = getChunkableValue(reduce);
+  llvm::SmallPtrSet<Operation *, 8> tree;
+  if (size <= 0 || !wide || dimOf(wide) <= size ||
+      !collectChunkTree(wide, tree))
+    return {};
+  return {dimOf(wide), size};
+}
+
 OutputChunks keops::planOutputChunks(ReduceOp reduce, int64_t minDim,
                                      int64_t size, bool selectionInMemory) {
   Value wide = getChunkableValue(reduce);
-  llvm::SmallPtrSet<Operation *, 8> tree;
-  if (minDim <= 0 || size <= 0 || !wide ||
+  if (minDim <= 0 || !wide ||
       dimOf(wide) * registerValuesPerComponent(reduce, selectionInMemory) <
-          minDim ||
-      dimOf(wide) <= size || !collectChunkTree(wide, tree))
+          minDim)
     return {};
-  return {dimOf(wide), size};
+  return getOutputChunks(reduce, size);
 }
 
 int64_t keops::getOutputChunkSize(ReduceOp reduce, bool selectionInMemory) {
@@ -278,8 +285,6 @@ ReductionTiling keops::getTiling(ScheduleOp schedule) {
   if (std::optional<int64_t> input = schedule.getColumnProduct())
     tiling.columnProduct = *input;
   if (OutputChunksOp chunks = schedule.getOutputChunks())
-    tiling.chunks = planOutputChunks(schedule.getReduce(),
-                                     tiling.featureLoopMinDim,
-                                     chunks.getSize(), tiling.selectionInMemory);
+    tiling.chunks = getOutputChunks(schedule.getReduce(), chunks.getSize());
   return tiling;
 }

@@ -153,13 +153,17 @@ keops::chooseTiling(ReduceOp reduce,
                              isKMinType(reduce.getKind()) &&
                              static_cast<int64_t>(*reduce.getK()) >=
                                  options.selectionInMemory;
-  if (product)
+  if (product) {
     tiling.columnProduct = product.input;
-  else
-    tiling.chunks = planOutputChunks(
-        reduce, options.featureLoopMinDim,
-        chunkSize(reduce, tiling, options.listBytes),
-        tiling.selectionInMemory);
+  } else {
+    int64_t size = chunkSize(reduce, tiling, options.listBytes);
+    tiling.chunks = planOutputChunks(reduce, options.featureLoopMinDim, size,
+                                     tiling.selectionInMemory);
+    // Lists in memory beyond list-bytes go in chunks, however narrow.
+    if (!tiling.chunks && tiling.selectionInMemory && options.listBytes &&
+        stateBytes(reduce, tiling, 0) > options.listBytes)
+      tiling.chunks = getOutputChunks(reduce, size);
+  }
   // (A column product computes its factors without the block's loops.)
   tiling.sqdistExpansion =
       options.sqdistExpansion && tiling.columnProduct < 0 &&

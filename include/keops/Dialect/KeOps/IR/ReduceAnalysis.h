@@ -54,8 +54,12 @@ struct OutputChunks {
   explicit operator bool() const { return dim != 0; }
 };
 /// The output chunks of `size` components of `reduce`, if its reduced value
-/// is wide: at least `minDim` values per row in registers (K per component
-/// for the kmin family, unless `selectionInMemory`).
+/// can be computed in chunks: a tree of componentwise ops of more than
+/// `size` components (no chunks otherwise).
+OutputChunks getOutputChunks(ReduceOp reduce, int64_t size);
+/// getOutputChunks, if the reduced value is also wide: at least `minDim`
+/// values per row in registers (K per component for the kmin family, unless
+/// `selectionInMemory`); minDim 0: never.
 OutputChunks planOutputChunks(ReduceOp reduce, int64_t minDim, int64_t size,
                               bool selectionInMemory);
 /// The components per output chunk of `reduce`: kOutputChunkSize, fewer

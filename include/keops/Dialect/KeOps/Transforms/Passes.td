@@ -138,9 +138,9 @@ def KeOpsTileReductionsPass
     - with `selection-in-memory` (a K), the kmin family of K at least that
       keeps each row's K best (of the chunk, with output chunks) in memory,
       its threshold in registers (keops.schedule's `selection_in_memory`);
-      with `list-bytes`, output chunks narrow and i-blocks take fewer rows
-      while one row's lists (K (value, column) pairs per component) would
-      take more bytes;
+      with `list-bytes`, output chunks narrow (a narrow output is chunked
+      too) and i-blocks take fewer rows while one row's lists (K (value,
+      column) pairs per component) would take more bytes;
     - with `sqdist-expansion`, the block's feature loops compute the
       squared distances between a row variable and a reduced variable as
       norms minus twice the inner products (getExpandableSqDists;
