@@ -10,10 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-if ! compgen -G "/usr/lib/llvm-22/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" \
-    > /dev/null; then
-  apt-get install -y -q libclang-rt-22-dev
-fi
+scripts/install-deps.sh > /dev/null  # libFuzzer's runtime among them
 sanitizers="address,undefined"
 cmake --preset default -B build-fuzz -DKEOPS_ENABLE_FUZZERS=ON \
   -DKEOPS_ENABLE_TESTS=OFF -DKEOPS_PYTHON= \

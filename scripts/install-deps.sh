@@ -9,6 +9,7 @@ packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
   lld libomp-dev libgtest-dev libgmock-dev cmake ninja-build python3-dev
   openmpi-bin libopenmpi-dev ccache
+  libclang-rt-22-dev  # the sanitizers' and libFuzzer's runtimes
 )
 
 missing=()
