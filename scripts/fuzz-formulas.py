@@ -8,8 +8,10 @@ same cases), some of them mutated into bad text, and runs each with
 either runs the kernel and its output agrees with the float64 reference
 evaluation (exit 0), or refuses the formula with an error message (exit 1);
 it fails on a crash (a signal), a check failure (exit 2), a bad exit or a
-run past the timeout. ctest runs a few hundred cases (keops-formula-fuzz);
-run more on demand, e.g.
+run past the timeout. With --backend gpu the kernels run on the GPU (the GPU
+emulation of the tests where there is none). ctest runs a few hundred cases
+on the CPU (keops-formula-fuzz) and fewer on the GPU emulation
+(keops-formula-fuzz-gpu-emulation); run more on demand, e.g.
 
     scripts/fuzz-formulas.py --cases 20000 --seed 7 --jobs 2
 """
@@ -135,10 +137,10 @@ def case(seed, index):
     return formula, aliases, rng.choice(["float64", "float64", "float32"])
 
 
-def run(keops_run, cache, timeout, formula, aliases, dtype):
+def run(keops_run, backend, cache, timeout, formula, aliases, dtype):
     """None when the case passes, else what went wrong."""
     command = [keops_run, "--formula", formula, "--dtype", dtype, "--check",
-               "--json", "--size", "i=13", "--size", "j=29", "--backend", "cpu"]
+               "--json", "--size", "i=13", "--size", "j=29", "--backend", backend]
     for alias in aliases:
         command += ["--alias", alias]
     try:
@@ -161,17 +163,19 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--timeout", type=int, default=60, help="seconds per case")
+    parser.add_argument("--backend", choices=["cpu", "gpu"], default="cpu")
     parser.add_argument("--keops-run", default=os.path.join(ROOT, "build", "bin",
                                                             "keops-run"))
     args = parser.parse_args()
     cases = [case(args.seed, k) for k in range(args.cases)]
     with tempfile.TemporaryDirectory() as cache, ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda c: run(args.keops_run, cache, args.timeout, *c),
-                                cases))
+        results = list(pool.map(
+            lambda c: run(args.keops_run, args.backend, cache, args.timeout, *c), cases))
     failures = [(c, r) for c, r in zip(cases, results) if r is not None]
     for (formula, aliases, dtype), problem in failures:
         print("FAIL %s %s [%s]: %s" % (formula, " ".join(aliases), dtype, problem))
-    print("%d cases (seed %d): %d failed" % (len(cases), args.seed, len(failures)))
+    print("%d cases (seed %d, %s): %d failed"
+          % (len(cases), args.seed, args.backend, len(failures)))
     return 1 if failures else 0
 
 

@@ -55,6 +55,13 @@ inline void writeElement(void *data, keops_rt_dtype_t dtype, int64_t index,
   }
 }
 
+/// `value` rounded to `dtype` (beyond its range: an infinity), as a double.
+inline double roundToDtype(double value, keops_rt_dtype_t dtype) {
+  alignas(8) char element[8];
+  writeElement(element, dtype, 0, value);
+  return readElement(element, dtype, 0);
+}
+
 } // namespace keops
 
 #endif // KEOPS_COMPILER_ELEMENTS_H

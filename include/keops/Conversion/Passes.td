@@ -150,8 +150,10 @@ def ConvertKeOpsMathToNVVMPass
   let description = [{
     Rewrites the math ops of a GPU module so that f32 kernels need no
     libdevice: `math.exp` becomes `ex2.approx(x * log2(e))`, `math.log`
-    `lg2.approx(x) * ln(2)` (the `-use_fast_math` choices of KeOps), the
-    other f32 functions polynomial approximations, and `sqrt`, `absf`,
+    `lg2.approx(x) * ln(2)` (the `-use_fast_math` choices of KeOps), `sin`
+    and `cos` ours, in f64 with an accurate reduction by pi/2 (NaN beyond
+    |x| = 2^50, where only libdevice would be exact), the other f32
+    functions MLIR's polynomial approximations, and `sqrt`, `absf`,
     `floor`, `ceil`, `round`, `fma`, `copysign` LLVM intrinsics that NVPTX
     implements natively. One-element vectors are scalarized first. f64
     transcendental functions are left to `convert-gpu-to-nvvm`, which calls
@@ -159,7 +161,7 @@ def ConvertKeOpsMathToNVVMPass
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::LLVM::LLVMDialect",
-    "::mlir::vector::VectorDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

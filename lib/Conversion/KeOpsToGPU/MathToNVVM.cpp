@@ -10,7 +10,9 @@
 //   math.<f> : vector<1xT>  -->  extract, math.<f> : T, broadcast
 //   math.exp : f32          -->  llvm.nvvm.ex2.approx.ftz.f(x * log2(e))
 //   math.log : f32          -->  llvm.nvvm.lg2.approx.ftz.f(x) * ln(2)
-//   math.sin, atan, ... f32 -->  polynomial approximations (MLIR's)
+//   math.sin, cos : f32     -->  ours (MathApproximations.h; NaN beyond
+//                                |x| = 2^50, where only libdevice is exact)
+//   math.atan, ... f32      -->  polynomial approximations (MLIR's)
 //   math.sqrt, absf, floor, ceil, round, fma, copysign  -->  llvm.<f>.fNN
 //   math.<f> : f16          -->  extf, math.<f> : f32, truncf
 //
@@ -20,6 +22,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "keops/Conversion/Passes.h"
+#include "keops/Dialect/KeOps/Transforms/MathApproximations.h"
 
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/IR/PatternMatch.h"
@@ -154,6 +157,8 @@ struct ConvertKeOpsMathToNVVMPass final
     patterns.add<NativeIntrinsic<math::TruncOp>>(ctx, "trunc");
     patterns.add<NativeIntrinsic<math::FmaOp>>(ctx, "fma");
     patterns.add<NativeIntrinsic<math::CopySignOp>>(ctx, "copysign");
+    keops::populateSinCosF32Patterns(
+        patterns, keops::LargeSinCosArguments::NaN, kBenefit);
     populateMathPolynomialApproximationPatterns(
         patterns, [](llvm::StringRef) { return true; });
     // float16 functions are computed in float32.

@@ -29,6 +29,27 @@ gpu.module @kernels {
     return %e, %l, %s, %f, %a, %t : f32, f32, f32, f32, vector<1xf32>, f32
   }
 
+  // f32 sin: reduced by pi/2 in f64, its polynomial in f32; NaN from
+  // |x| = 2^50 (no libdevice in f32 kernels).
+  // CHECK-LABEL: func.func @sin_f32
+  // CHECK-DAG: %[[LARGE:.*]] = arith.constant 0x4310000000000000 : f64
+  // CHECK-DAG: %[[NAN:.*]] = arith.constant 0x7FC00000 : f32
+  // CHECK: %[[X:.*]] = arith.extf %{{.*}} : f32 to f64
+  // CHECK: %[[ABS:.*]] = llvm.call_intrinsic "llvm.fabs.f64"(%[[X]])
+  // CHECK: %[[IS_LARGE:.*]] = arith.cmpf oge, %[[ABS]], %[[LARGE]] : f64
+  // CHECK: scf.if %[[IS_LARGE]] -> (f32)
+  // CHECK: scf.yield %[[NAN]] : f32
+  // CHECK: } else {
+  // CHECK: llvm.call_intrinsic "llvm.fma.f64"
+  // CHECK: arith.truncf %{{.*}} : f64 to f32
+  // CHECK: llvm.call_intrinsic "llvm.fma.f32"
+  // CHECK-NOT: math.sin
+  // CHECK: return
+  func.func @sin_f32(%x: f32) -> f32 {
+    %s = math.sin %x : f32
+    return %s : f32
+  }
+
   // CHECK-LABEL: func.func @f64_math
   func.func @f64_math(%x: f64) -> (f64, f64) {
     // CHECK: math.exp %{{.*}} : f64
