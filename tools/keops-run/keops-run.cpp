@@ -252,8 +252,9 @@ double perturbationOf(keops_rt_dtype_t dtype) {
 /// The largest normwise relative error of the sampled rows: per output,
 /// max |out - ref| / max |ref|, the references rounded to the output's
 /// dtype (a float32 kernel is right to give +inf where the true value is
-/// beyond float32's range; not where only an intermediate is). Index outputs are judged by the formula
-/// value at the returned index, so that near-ties may resolve either way;
+/// beyond float32's range; not where only an intermediate is). Index
+/// outputs are judged by the formula value at the returned index, so that
+/// near-ties may resolve either way;
 /// KEOPS_RT_NO_COLUMN (no column reached the slot) must match exactly. An
 /// element further than `allowed` from the reference is also compared with
 /// the references of perturbed inputs (perturbationOf the kernel's dtype):

@@ -328,6 +328,7 @@ State KBestLists::offerLanes(OpBuilder &b, Location loc, Value slot,
 State KBestLists::offerEach(OpBuilder &b, Location loc, Value slot,
                             const State &thresholds, const Components &f,
                             llvm::ArrayRef<Value> beats, Value j) {
+  Value column = arith::IndexCastOp::create(b, loc, b.getI64Type(), j);
   State next;
   for (int64_t c = 0; c < dim; ++c) {
     Value enters = vector::ExtractOp::create(b, loc, beats[c], int64_t{0});
@@ -336,8 +337,7 @@ State KBestLists::offerEach(OpBuilder &b, Location loc, Value slot,
         [&](OpBuilder &b, Location) {
           Value component = indexConstant(b, loc, c);
           insert(b, loc, slot, component,
-                 vector::ExtractOp::create(b, loc, f[c], int64_t{0}),
-                 arith::IndexCastOp::create(b, loc, b.getI64Type(), j));
+                 vector::ExtractOp::create(b, loc, f[c], int64_t{0}), column);
           Value threshold = memref::LoadOp::create(
               b, loc, floats, thresholdAt(b, loc, slot, component));
           scf::YieldOp::create(
@@ -467,4 +467,36 @@ void KBestLists::storeResults(OpBuilder &b, Location loc, Value slot,
                                   arrays.outputOffset(b, loc, n, row, d));
         });
   }
+}
+
+void KBestLists::finish(OpBuilder &b, Location loc, Value slot, Value toRaw,
+                        const RawStates &raw, Value split,
+                        const KernelArrays &arrays, Value row,
+                        const ChunkPosition *chunk) {
+  sort(b, loc, slot);
+  scf::IfOp::create(
+      b, loc, toRaw,
+      [&](OpBuilder &b, Location) {
+        storeRaw(b, loc, slot, raw, split, row);
+        scf::YieldOp::create(b, loc);
+      },
+      [&](OpBuilder &b, Location) {
+        storeResults(b, loc, slot, arrays, row, chunk);
+        scf::YieldOp::create(b, loc);
+      });
+}
+
+void KBestLists::storeMerged(OpBuilder &b, Location loc, Value slot,
+                             const RawStates &raw, Value splits,
+                             const KernelArrays &arrays, Value row,
+                             const ChunkPosition *chunk) {
+  init(b, loc, slot);
+  scf::ForOp::create(b, loc, indexConstant(b, loc, 0), splits,
+                     indexConstant(b, loc, 1), ValueRange(),
+                     [&](OpBuilder &b, Location, Value split, ValueRange) {
+                       offerRaw(b, loc, slot, raw, split, row);
+                       scf::YieldOp::create(b, loc);
+                     });
+  sort(b, loc, slot);
+  storeResults(b, loc, slot, arrays, row, chunk);
 }

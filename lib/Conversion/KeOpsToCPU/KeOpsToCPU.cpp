@@ -714,17 +714,8 @@ void KernelEmitter::finalizeKBestRow(OpBuilder &b, Value row) {
     kBest->offerRaw(b, loc(), slot, states, split, row);
     scf::YieldOp::create(b, loc());
   });
-  kBest->sort(b, loc(), slot);
-  scf::IfOp::create(
-      b, loc(), arith::OrIOp::create(b, loc(), raw, resume),
-      [&](OpBuilder &b, Location) {
-        kBest->storeRaw(b, loc(), slot, states, split, row);
-        scf::YieldOp::create(b, loc());
-      },
-      [&](OpBuilder &b, Location) {
-        kBest->storeResults(b, loc(), slot, arrays, row, chunk());
-        scf::YieldOp::create(b, loc());
-      });
+  kBest->finish(b, loc(), slot, arith::OrIOp::create(b, loc(), raw, resume),
+                states, split, arrays, row, chunk());
 }
 
 void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
@@ -737,20 +728,10 @@ void KernelEmitter::emitMerge(OpBuilder &b, Value rowBegin, Value rowEnd) {
           return;
         }
         forEachChunk(b, [&](OpBuilder &b) {
-          if (kBest) {
-            // One row at a time, in the first slot of the scratch.
-            Value slot = index(b, 0);
-            kBest->init(b, loc(), slot);
-            scf::ForOp::create(
-                b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
-                [&](OpBuilder &b, Location, Value split, ValueRange) {
-                  kBest->offerRaw(b, loc(), slot, states, split, row);
-                  scf::YieldOp::create(b, loc());
-                });
-            kBest->sort(b, loc(), slot);
-            kBest->storeResults(b, loc(), slot, arrays, row, chunk());
-            return;
-          }
+          // One row at a time, in the first slot of the scratch.
+          if (kBest)
+            return kBest->storeMerged(b, loc(), index(b, 0), states, splits,
+                                      arrays, row, chunk());
           LaneEmitter e(b, loc(), laneType);
           storeResults(e, reduce, acc,
                        states.mergeSplits(e, acc, splits, row), row, arrays,

@@ -546,43 +546,30 @@ void GpuKernelEmitter::storeRow(OpBuilder &b, int64_t r, const State &state,
                                 Value raw, const RawStates &states,
                                 Value split, Value row) {
   if (kBest)
-    kBest->sort(b, loc(), index(b, r));
+    return kBest->finish(b, loc(), index(b, r), raw, states, split, arrays,
+                         row, chunk());
   scf::IfOp::create(
       b, loc(), raw,
       [&](OpBuilder &b, Location) {
         LaneEmitter e(b, loc(), laneType);
-        if (kBest)
-          kBest->storeRaw(b, loc(), index(b, r), states, split, row);
-        else
-          states.store(e, state, split, row);
+        states.store(e, state, split, row);
         scf::YieldOp::create(b, loc());
       },
       [&](OpBuilder &b, Location) {
         LaneEmitter e(b, loc(), laneType);
-        if (kBest)
-          kBest->storeResults(b, loc(), index(b, r), arrays, row, chunk());
-        else
-          storeResults(e, reduce, acc, state, row, arrays, chunk());
+        storeResults(e, reduce, acc, state, row, arrays, chunk());
         scf::YieldOp::create(b, loc());
       });
 }
 
 void GpuKernelEmitter::mergeRow(OpBuilder &b, Value r, const RawStates &states,
                                 Value splits, Value row) {
-  if (!kBest) {
-    LaneEmitter e(b, loc(), laneType);
-    storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row), row,
-                 arrays, chunk());
-    return;
-  }
-  kBest->init(b, loc(), r);
-  scf::ForOp::create(b, loc(), index(b, 0), splits, index(b, 1), ValueRange(),
-                     [&](OpBuilder &b, Location, Value split, ValueRange) {
-                       kBest->offerRaw(b, loc(), r, states, split, row);
-                       scf::YieldOp::create(b, loc());
-                     });
-  kBest->sort(b, loc(), r);
-  kBest->storeResults(b, loc(), r, arrays, row, chunk());
+  if (kBest)
+    return kBest->storeMerged(b, loc(), r, states, splits, arrays, row,
+                              chunk());
+  LaneEmitter e(b, loc(), laneType);
+  storeResults(e, reduce, acc, states.mergeSplits(e, acc, splits, row), row,
+               arrays, chunk());
 }
 
 //===----------------------------------------------------------------------===//

@@ -32,8 +32,8 @@ namespace mlir::keops {
 
 class KBestLists {
 public:
-  /// The lists of `reduce` (a kmin-family kind) in the scratch buffers
-  /// `floats` (of `accType`) and `ints`, for kernels of `lanes` lanes:
+  /// The lists of `reduce` (a kmin-family kind) in the buffers `floats`
+  /// (of `accType`) and `ints`, for kernels of `lanes` lanes:
   /// list slot s holds position p of component c at (s * dim + c) * S + p,
   /// S = listSize(). With output chunks (`chunkDim` > 0), the lists are
   /// those of the chunk being computed, dim = chunkDim.
@@ -61,6 +61,20 @@ public:
   /// `split` to the lists of `slot`.
   void offerRaw(OpBuilder &b, Location loc, Value slot, const RawStates &raw,
                 Value split, Value row);
+  /// Sorts the lists of `slot`, then copies them to the raw state of `row`
+  /// for `split` where `toRaw` (i1) holds, else stores the results of
+  /// output row `row` from them (those of `chunk`, when given).
+  void finish(OpBuilder &b, Location loc, Value slot, Value toRaw,
+              const RawStates &raw, Value split, const KernelArrays &arrays,
+              Value row, const ChunkPosition *chunk);
+  /// Merge mode: the lists of `slot` from the raw states of `row` for
+  /// every split of `splits`, sorted, stored as the results of `row`.
+  void storeMerged(OpBuilder &b, Location loc, Value slot,
+                   const RawStates &raw, Value splits,
+                   const KernelArrays &arrays, Value row,
+                   const ChunkPosition *chunk);
+
+private:
   /// Sorts the lists of `slot` in place (heapsort; sorted vectors already
   /// are): the K best ascending by (value, column).
   void sort(OpBuilder &b, Location loc, Value slot);
@@ -73,8 +87,6 @@ public:
   void storeResults(OpBuilder &b, Location loc, Value slot,
                     const KernelArrays &arrays, Value row,
                     const ChunkPosition *chunk);
-
-private:
   /// Where position `p` of component `c` of the lists of `slot` is.
   Value at(OpBuilder &b, Location loc, Value slot, Value p, Value c);
   /// Where the threshold of component `c` of `slot` is.

@@ -69,6 +69,19 @@ struct Constants {
 /// whose low bits are then those of the sum's bits.
 constexpr double kRoundingMagic = 6755399441055744.0;
 
+/// x = k (hi + lo) + r (f64, `c` its constants), k = round(x * inverse):
+/// (t, r), the low bits of t holding k's (kRoundingMagic), r exact enough
+/// by one fma per part of the constant (fdlibm's reductions).
+std::pair<Value, Value> reduce(const Constants &c, Value x, double inverse,
+                               double hi, double lo) {
+  ImplicitLocOpBuilder &b = c.b;
+  Value t = math::FmaOp::create(b, x, c.f(inverse), c.f(kRoundingMagic));
+  Value negK = arith::NegFOp::create(
+      b, arith::SubFOp::create(b, t, c.f(kRoundingMagic)));
+  Value r = math::FmaOp::create(b, negK, c.f(hi), x);
+  return {t, math::FmaOp::create(b, negK, c.f(lo), r)};
+}
+
 /// exp on f64 scalars and vectors: x = k ln2 + r with |r| <= ln2 / 2, k
 /// rounded to nearest by adding 1.5 2^52 (whose bits then hold k: no
 /// conversion, so NaN stays a defined NaN), r exact with ln2 in fdlibm's two
@@ -95,13 +108,9 @@ struct ExpF64Approximation final : OpRewritePattern<math::ExpOp> {
     Value x = op.getOperand();
     Value clamped = arith::MinimumFOp::create(
         b, arith::MaximumFOp::create(b, x, f(-746.0)), f(710.0));
-    // k = round(x / ln2), as a float and in the low bits of t.
-    Value t = math::FmaOp::create(b, clamped, f(1.4426950408889634),
-                                  f(kRoundingMagic));
-    Value k = arith::SubFOp::create(b, t, f(kRoundingMagic));
-    Value negK = arith::NegFOp::create(b, k);
-    Value r = math::FmaOp::create(b, negK, f(6.93147180369123816490e-01), clamped);
-    r = math::FmaOp::create(b, negK, f(1.90821492927058770002e-10), r);
+    // x = k ln2 + r, k in the low bits of t.
+    auto [t, r] = reduce(constants, clamped, 1.4426950408889634,
+                         6.93147180369123816490e-01, 1.90821492927058770002e-10);
     // exp(r), highest degree first.
     static const double coefficients[] = {
         2.5110049204818658e-08, 2.763265472252779e-07, 2.755724088722987e-06,
@@ -181,13 +190,10 @@ private:
   /// (`narrow` its constants).
   Value reduced(const Constants &c, const Constants &narrow, Value x) const {
     ImplicitLocOpBuilder &b = c.b;
-    Value t = math::FmaOp::create(b, x, c.f(0.63661977236758134308),
-                                  c.f(kRoundingMagic));
-    Value negK = arith::NegFOp::create(
-        b, arith::SubFOp::create(b, t, c.f(kRoundingMagic)));
-    Value r = math::FmaOp::create(b, negK, c.f(1.5707963267948966), x);
-    r = math::FmaOp::create(b, negK, c.f(6.123233995736766e-17), r);
-    r = arith::TruncFOp::create(b, narrow.type, r);
+    // x = k pi/2 + r, k in the low bits of t.
+    auto [t, wideR] = reduce(c, x, 0.63661977236758134308, 1.5707963267948966,
+                             6.123233995736766e-17);
+    Value r = arith::TruncFOp::create(b, narrow.type, wideR);
     Value r2 = arith::MulFOp::create(b, r, r);
     // Highest degree first, in r^2.
     auto polynomial = [&](llvm::ArrayRef<double> coefficients) {
