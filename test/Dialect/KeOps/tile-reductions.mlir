@@ -10,6 +10,8 @@
 // RUN: keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=32 list-bytes=1024 tile-rows=4 register-budget=0}))' | FileCheck %s --check-prefix=LISTS
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{sum-scheme=pairwise}))' 2>&1 | FileCheck %s --check-prefix=BAD-SCHEME
 // RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{tile-cols=0}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{list-bytes=-1}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
+// RUN: not keops-opt %s --split-input-file --pass-pipeline='builtin.module(func.func(keops-tile-reductions{selection-in-memory=-1}))' 2>&1 | FileCheck %s --check-prefix=BAD-SIZE
 
 // The tiled form of every kernel: the tiles from the options and the
 // reduction's resources, the monoid as explicit ops.
